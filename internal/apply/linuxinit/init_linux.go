@@ -1,0 +1,331 @@
+package linuxinit
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/linuxplan"
+	"github.com/cordon-sandbox/cordon/internal/seccomp"
+)
+
+// StopSignal tells an init without a PID namespace to kill every process of
+// the sandbox and exit; it is also its parent-death signal. (With a PID
+// namespace the init simply gets SIGKILL, and the kernel kills the rest.)
+const StopSignal = unix.SIGPWR
+
+// Main runs the init and exits; it never returns.
+func Main() {
+	// Capabilities, no_new_privs, Landlock and the parent-death signal are
+	// properties of this thread; the command is forked from it.
+	runtime.LockOSThread()
+	ctl := os.NewFile(ControlFD, "control")
+	in := &initProc{ctl: ctl, enc: json.NewEncoder(ctl)}
+	os.Exit(in.run())
+}
+
+type initProc struct {
+	ctl  *os.File
+	enc  *json.Encoder
+	plan linuxplan.Plan
+}
+
+func (in *initProc) send(m Message) {
+	in.enc.Encode(m) //nolint:errcheck // the supervisor may be gone; nothing else to tell
+}
+
+// fail reports a layer that could not be applied; nothing runs after it.
+func (in *initProc) fail(layer string, err error, hint string) int {
+	in.send(Message{Type: MsgError, Layer: layer, Error: err.Error(), Hint: hint})
+	return 125
+}
+
+func (in *initProc) run() int {
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return in.fail("lifetime", fmt.Errorf("set the parent-death signal: %w", err), "")
+	}
+	// A descriptor leaked into cordon by its caller must never reach the
+	// command: it could name a directory outside the sandbox.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return in.fail("descriptors", fmt.Errorf("close_range: %w", err), "cordon needs Linux 5.11 or newer")
+	}
+	r := bufio.NewReader(in.ctl)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return 125 // the supervisor is gone
+	}
+	if err := json.Unmarshal(line, &in.plan); err != nil {
+		return in.fail("plan", fmt.Errorf("decode the plan: %w", err), "")
+	}
+	p := &in.plan
+	if !p.Namespaces {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(StopSignal), 0, 0, 0); err != nil {
+			return in.fail("lifetime", fmt.Errorf("set the parent-death signal: %w", err), "")
+		}
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return in.fail("lifetime", fmt.Errorf("become a subreaper: %w", err), "")
+		}
+	}
+	// The supervisor keeps its end open for as long as it lives; if it
+	// already died before the parent-death signal was set, stop here.
+	if supervisorGone(int(in.ctl.Fd())) {
+		return 125
+	}
+
+	if p.Namespaces {
+		if err := setupFilesystem(p); err != nil {
+			return in.fail("filesystem", err, mountHint(err))
+		}
+		if err := unix.Sethostname([]byte(p.Hostname)); err != nil {
+			return in.fail("namespaces", fmt.Errorf("sethostname: %w", err), "")
+		}
+	}
+	if err := unix.Chdir(p.Dir); err != nil {
+		return in.fail("workdir", fmt.Errorf("working directory %s: %w", p.Dir, err), "run cordon from a directory inside the workspace")
+	}
+	if !p.FullAccess {
+		if err := dropPrivileges(); err != nil {
+			return in.fail("privileges", err, "")
+		}
+	}
+	if p.Landlock.Enabled {
+		if err := applyLandlock(p.Landlock, p.Namespaces); err != nil {
+			return in.fail("landlock", err, "see `cordon doctor`; Landlock needs Linux 5.13+ with landlock in the lsm= list")
+		}
+		if p.Landlock.ProbeDir != "" {
+			if err := verifyLandlock(p.Landlock); err != nil {
+				return in.fail("landlock", err, "")
+			}
+		}
+	}
+	for _, rl := range p.Rlimits {
+		lim := unix.Rlimit{Cur: rl.Value, Max: rl.Value}
+		if err := unix.Setrlimit(rl.Resource, &lim); err != nil {
+			return in.fail("rlimits", fmt.Errorf("set %s to %d: %w", rl.Name, rl.Value, err),
+				"a limit above the current hard limit cannot be raised by an unprivileged user; lower it in the policy")
+		}
+	}
+	if p.Seccomp.Enabled {
+		filter, err := seccomp.Compile(seccomp.Options{
+			Arch:                 runtime.GOARCH,
+			DenyNetworkExceptTCP: p.Seccomp.DenyNetworkExceptTCP,
+			DenyUnixSockets:      p.Seccomp.DenyUnixSockets,
+		})
+		if err == nil {
+			err = filter.Install()
+		}
+		if err == nil {
+			err = filter.Verify()
+		}
+		if err != nil {
+			return in.fail("seccomp", err, "see `cordon doctor`")
+		}
+	}
+	return in.start()
+}
+
+// start forks the command from this thread, forwards signals to it and
+// waits; it returns the init's exit status.
+func (in *initProc) start() int {
+	p := &in.plan
+	path, code, err := lookPath(p.Argv[0], envValue(p.Env, "PATH"))
+	if err != nil {
+		in.send(Message{Type: MsgExecError, Code: code, Error: err.Error()})
+		return code
+	}
+	sigs := make(chan os.Signal, 16)
+	forwarded := []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGCONT}
+	signal.Notify(sigs, forwarded...)
+	if !p.Namespaces {
+		signal.Notify(sigs, StopSignal)
+	}
+	pid, err := syscall.ForkExec(path, p.Argv, &syscall.ProcAttr{
+		Env:   p.Env,
+		Files: []uintptr{0, 1, 2},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		code := 126
+		if errors.Is(err, unix.ENOENT) {
+			code = 127
+		}
+		in.send(Message{Type: MsgExecError, Code: code, Error: fmt.Sprintf("%s: %v", p.Argv[0], err)})
+		return code
+	}
+	in.send(Message{Type: MsgStarted, PID: pid})
+
+	go func() {
+		for s := range sigs {
+			if s == StopSignal {
+				killDescendants()
+				os.Exit(125)
+			}
+			// The command leads its own session and process group.
+			unix.Kill(-pid, s.(unix.Signal))
+		}
+	}()
+	if !p.Namespaces {
+		go func() {
+			// Also notice the supervisor's death on the control socket, in
+			// case the parent-death signal went to an exited thread.
+			buf := make([]byte, 1)
+			for {
+				if _, err := in.ctl.Read(buf); err != nil {
+					killDescendants()
+					os.Exit(125)
+				}
+			}
+		}()
+	}
+
+	for {
+		var ws unix.WaitStatus
+		var ru unix.Rusage
+		got, err := unix.Wait4(-1, &ws, 0, &ru)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			in.send(Message{Type: MsgError, Layer: "lifetime", Error: fmt.Sprintf("wait: %v", err)})
+			return 125
+		}
+		if got != pid {
+			continue // an orphan reparented to us
+		}
+		if ws.Stopped() || ws.Continued() {
+			continue
+		}
+		if !p.Namespaces {
+			killDescendants()
+		}
+		var children unix.Rusage
+		unix.Getrusage(unix.RUSAGE_CHILDREN, &children)
+		usage := &Usage{
+			UserMicros:   children.Utime.Sec*1e6 + children.Utime.Usec,
+			SystemMicros: children.Stime.Sec*1e6 + children.Stime.Usec,
+			MaxRSSKiB:    max(children.Maxrss, ru.Maxrss),
+		}
+		m := Message{Type: MsgExit, Usage: usage}
+		status := 0
+		if ws.Signaled() {
+			m.Signal = int(ws.Signal())
+			status = 128 + m.Signal
+		} else {
+			m.Code = ws.ExitStatus()
+			status = m.Code
+		}
+		in.send(m)
+		return status
+	}
+}
+
+// killDescendants kills every process below the init (which is a
+// subreaper, so orphans come back to it) until none is left.
+func killDescendants() {
+	for range 1000 {
+		kids := children(os.Getpid())
+		if len(kids) == 0 {
+			break
+		}
+		for _, k := range kids {
+			unix.Kill(k, unix.SIGKILL)
+		}
+		for {
+			if pid, _ := unix.Wait4(-1, nil, unix.WNOHANG, nil); pid <= 0 {
+				break
+			}
+		}
+	}
+}
+
+// children lists the children of pid from /proc.
+func children(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// supervisorGone reports whether the other end of the control socket is
+// closed.
+func supervisorGone(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0 && fds[0].Revents&(unix.POLLRDHUP|unix.POLLHUP) != 0
+}
+
+// lookPath finds the command like the shell does, with the sandbox's PATH,
+// and returns the exit status to use when it cannot be run.
+func lookPath(name, pathEnv string) (string, int, error) {
+	if strings.Contains(name, "/") {
+		return name, 0, checkExec(name)
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		err := checkExec(p)
+		if err == nil {
+			return p, 0, nil
+		}
+		if denied == nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) {
+			denied = err
+		}
+	}
+	if denied != nil {
+		return "", 126, denied
+	}
+	return "", 127, fmt.Errorf("%s: command not found in the sandbox's PATH", name)
+}
+
+func checkExec(p string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return fmt.Errorf("%s: is a directory", p)
+	}
+	if err := unix.Access(p, unix.X_OK); err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	return nil
+}
+
+func envValue(env []string, key string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func mountHint(err error) string {
+	if errors.Is(err, unix.EPERM) {
+		return "the kernel refused a mount inside the user namespace; run `cordon doctor` (containers often need --security-opt seccomp=unconfined and an unmasked /proc)"
+	}
+	return "run `cordon doctor` to see what this machine can enforce"
+}

@@ -1,0 +1,62 @@
+// Package linuxinit is the sandbox's init on Linux: the cordon binary
+// re-executed inside fresh namespaces, which applies a linuxplan.Plan layer by
+// layer, starts the command and reports back to the supervisor.
+//
+// # Handshake
+//
+// The supervisor starts the init with the control socket as fd 3 and
+// InitArg as argv[1]. Messages are JSON, one per line:
+//
+//	supervisor                         init (pid 1 of the new PID namespace)
+//	    | --- Plan ------------------------> |  set parent-death signal; read plan
+//	    |                                    |  mounts, pivot_root, hostname
+//	    |                                    |  drop capabilities, no_new_privs
+//	    |                                    |  Landlock (verified), rlimits
+//	    |                                    |  seccomp (verified)
+//	    | <-- error {layer, error, hint} --- |  if any layer fails: nothing runs
+//	    | <-- started {pid} ---------------- |  fork+exec of the command
+//	    | <-- exec_error {code, error} ----- |  if the command cannot start
+//	    | <-- exit {code, signal, usage} --- |  when the command ends; then the
+//	    |                                    |  init exits and the kernel kills
+//	    |                                    |  everything left in the namespace
+//
+// Every layer is checked after it is applied; a layer that cannot be applied
+// or checked ends the init with an error message and the command never runs.
+package linuxinit
+
+// InitArg is argv[1] of the cordon binary when it runs as the sandbox's init.
+const InitArg = "__cordon_init"
+
+// ControlFD is the init's end of the control socket.
+const ControlFD = 3
+
+// Message types sent by the init.
+const (
+	MsgError     = "error"
+	MsgStarted   = "started"
+	MsgExecError = "exec_error"
+	MsgExit      = "exit"
+)
+
+// Message is one line from the init to the supervisor.
+type Message struct {
+	Type string `json:"type"`
+	// error
+	Layer string `json:"layer,omitempty"`
+	Error string `json:"error,omitempty"`
+	Hint  string `json:"hint,omitempty"`
+	// started
+	PID int `json:"pid,omitempty"`
+	// exec_error and exit
+	Code int `json:"code,omitempty"`
+	// exit
+	Signal int    `json:"signal,omitempty"`
+	Usage  *Usage `json:"usage,omitempty"`
+}
+
+// Usage is what the command's processes used.
+type Usage struct {
+	UserMicros   int64 `json:"user_us"`
+	SystemMicros int64 `json:"system_us"`
+	MaxRSSKiB    int64 `json:"max_rss_kib"`
+}

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/cordon-sandbox/cordon/sandbox"
+	"github.com/spf13/cobra"
+)
+
+func newRunCmd() *cobra.Command {
+	var pf policyFlags
+	var explain, jsonOut, verbose bool
+	cmd := &cobra.Command{
+		Use:   "run [flags] -- CMD [ARGS...]",
+		Short: "Run a command inside the sandbox",
+		Long: `Run a command inside cordon's sandbox, with the effective policy: the
+built-in default, your own file (~/.config/cordon/policy.toml), the
+workspace's .cordon/policy.toml (which may only tighten), --policy FILE, and
+these flags.
+
+By default the command may read almost everything except secrets, write only
+inside the workspace (the current directory), a private /tmp and a private
+tool cache, and has no network. Protected paths such as .git/hooks and
+.git/config stay read-only. When the command ends, everything it started is
+killed.
+
+Exit status: the command's own, or 128+N if signal N killed it. cordon's own
+failures use codes the shell also reserves: 124 timeout, 125 setup or policy
+error, 126 cannot execute, 127 not found.`,
+		Example: `  cordon run -- make test
+  cordon run --timeout 10m -- go test ./...
+  cordon run --mode read-only -- grep -r TODO .
+  cordon run --explain -- npm test      # show the boundary, run nothing`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &usageError{msg: "no command given", hint: "put the command after --, e.g. cordon run -- make test"}
+			}
+			l, err := pf.load(cmd)
+			if err != nil {
+				return err
+			}
+			req := sandbox.Request{
+				Policy:      l.policy,
+				Workspace:   l.workspace,
+				Dir:         l.dir,
+				Argv:        args,
+				Environ:     os.Environ(),
+				Home:        l.home,
+				PolicyFiles: l.files,
+			}
+			if explain {
+				plan, err := sandbox.Explain(req)
+				if err != nil {
+					return err
+				}
+				return printExplain(cmd, plan, jsonOut)
+			}
+			res, err := sandbox.Run(context.Background(), req)
+			if err != nil {
+				var ee *sandbox.ExecError
+				if errors.As(err, &ee) {
+					return &exitError{code: ee.Code, err: err}
+				}
+				return err
+			}
+			errw := cmd.ErrOrStderr()
+			if weak := res.Report.Weakened(); len(weak) > 0 && !verbose {
+				for _, l := range weak {
+					fmt.Fprintf(errw, "cordon: warning: %s %s: %s\n", l.Name, l.Status, l.Detail)
+				}
+			}
+			if verbose {
+				fmt.Fprint(errw, res.Report.String())
+				fmt.Fprintf(errw, "cordon: exit %d after %s (user %s, system %s, max RSS %d KiB)\n",
+					res.ExitCode, res.Duration.Round(1e6), res.Usage.User, res.Usage.System, res.Usage.MaxRSSKiB)
+			}
+			if res.TimedOut {
+				fmt.Fprintf(errw, "cordon: error: the command ran out of time (%s) and was killed with everything it started\n", l.policy.Limits.Timeout.Value)
+				fmt.Fprintf(errw, "cordon: hint: raise it with --timeout or limits.timeout in the policy\n")
+			}
+			return &exitError{code: res.ExitCode, silent: true}
+		},
+	}
+	pf.register(cmd, true)
+	cmd.Flags().BoolVar(&explain, "explain", false, "print the enforcement plan and exit without running anything")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "with --explain: print the plan as JSON")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print the enforcement report and the command's resource use on stderr")
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}
+
+func printExplain(cmd *cobra.Command, plan *sandbox.Plan, jsonOut bool) error {
+	out := cmd.OutOrStdout()
+	if jsonOut {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(plan)
+	}
+	fmt.Fprint(out, plan.Report.String())
+	b, err := json.MarshalIndent(plan.Details, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "plan:\n%s\n", b)
+	return nil
+}

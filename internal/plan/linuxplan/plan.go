@@ -1,0 +1,566 @@
+// Package linuxplan turns a policy into the exact list of things cordon's
+// Linux init applies: the mounts of the sandbox's filesystem view, the
+// Landlock rules, the seccomp options, the rlimits, the environment and the
+// command. It is pure: it reads the filesystem to learn what exists, but
+// changes nothing, so it is tested on every system. The init that applies a
+// Plan lives in internal/apply/linuxinit.
+//
+// # The filesystem view (namespace mode)
+//
+// The new root is a read-only, nosuid, nodev copy of the host's whole mount
+// tree. On top of it, in this order: a fresh /proc, a minimal /dev, a private
+// /tmp, empty directories over host service sockets (/run), the writable
+// roots bound read-write from the host, every ancestor of a protected path
+// pinned as a mount point (so it cannot be renamed away), the protected paths
+// bound read-only, and the denied paths masked with unreadable empties. Paths
+// inside the sandbox are the host's paths.
+//
+// A protected path that does not exist yet must stay uncreatable. No mount
+// can be placed on a name that does not exist, so the supervisor creates an
+// empty placeholder directory on the host for the duration of the run (see
+// Plan.Placeholders) and the plan binds it read-only.
+//
+// # Landlock
+//
+// Landlock is the second, independent layer for writes: read and execute
+// everywhere, write only under the writable roots, the private /tmp and
+// /dev/shm, and the few device files commands write to. In the weaker
+// "landlock" mode (no namespaces) it is the only filesystem layer; reads of
+// denied paths outside the writable roots are then refused by granting read
+// access to everything except them (see complement.go), and TCP is cut.
+package linuxplan
+
+import (
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/cordon-sandbox/cordon/internal/report"
+	"github.com/cordon-sandbox/cordon/policy"
+)
+
+// Plan is everything the init applies, in the order it applies it. It
+// travels to the init as JSON.
+type Plan struct {
+	// Namespaces is false in the weaker "landlock" mode.
+	Namespaces bool `json:"namespaces"`
+	// FullAccess: no boundary at all (mode full-access).
+	FullAccess bool   `json:"full_access,omitempty"`
+	Hostname   string `json:"hostname,omitempty"`
+	UID        int    `json:"uid"`
+	GID        int    `json:"gid"`
+
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Placeholders are empty directories the supervisor creates on the host
+	// before the run and removes after it, so that absent protected paths
+	// have something to be mounted on.
+	Placeholders []string `json:"placeholders,omitempty"`
+
+	Landlock Landlock `json:"landlock"`
+	Seccomp  Seccomp  `json:"seccomp"`
+	Rlimits  []Rlimit `json:"rlimits,omitempty"`
+
+	Dir  string   `json:"dir"`
+	Argv []string `json:"argv"`
+	Env  []string `json:"env"`
+}
+
+// MountKind says what a Mount does.
+type MountKind string
+
+const (
+	// BindRW binds the host path Source at Target, writable.
+	BindRW MountKind = "bind-rw"
+	// BindRO binds the host path Source at Target, read-only.
+	BindRO MountKind = "bind-ro"
+	// Pin binds Target onto itself, writable, so that it becomes a mount
+	// point and cannot be renamed or removed from inside.
+	Pin MountKind = "pin"
+	// MaskDir covers Target with an empty directory nobody can read.
+	MaskDir MountKind = "mask-dir"
+	// MaskFile covers Target with an empty file nobody can read.
+	MaskFile MountKind = "mask-file"
+	// HideDir covers Target with an empty, readable, read-only directory
+	// (for host service sockets).
+	HideDir MountKind = "hide-dir"
+	// Tmpfs mounts a private, writable tmpfs at Target.
+	Tmpfs MountKind = "tmpfs"
+	// Proc mounts a fresh, read-only procfs for the sandbox's PID namespace.
+	Proc MountKind = "proc"
+	// Dev builds a minimal /dev: null, zero, full, random, urandom, tty, a
+	// private devpts and /dev/shm.
+	Dev MountKind = "dev"
+)
+
+// Mount is one step of the filesystem view.
+type Mount struct {
+	Kind   MountKind `json:"kind"`
+	Source string    `json:"source,omitempty"`
+	Target string    `json:"target"`
+	// Why explains the step, for --explain.
+	Why string `json:"why,omitempty"`
+}
+
+// Landlock is the Landlock ruleset. Rights are applied as far as the kernel's
+// ABI allows; what it does not allow is in the enforcement report.
+type Landlock struct {
+	Enabled bool `json:"enabled"`
+	// ReadExec paths get read, list and execute rights below them.
+	ReadExec []string `json:"read_exec,omitempty"`
+	// List paths get only the right to list directories below them: the
+	// ancestors of denied paths in the weaker mode, which must stay
+	// listable while their denied child stays unreadable.
+	List []string `json:"list,omitempty"`
+	// Write paths get every filesystem right below them.
+	Write []string `json:"write,omitempty"`
+	// Devices get write and ioctl rights (they are opened, never created).
+	Devices []string `json:"devices,omitempty"`
+	// DenyTCP refuses every TCP bind and connect (no network namespace).
+	DenyTCP bool `json:"deny_tcp,omitempty"`
+	// Scoped refuses signals and abstract unix sockets to processes outside
+	// the sandbox.
+	Scoped bool `json:"scoped,omitempty"`
+	// ProbeDir is a directory the init may write at the mount level but not
+	// under Landlock; it proves that Landlock is in force.
+	ProbeDir string `json:"probe_dir,omitempty"`
+}
+
+// Seccomp says which optional groups of the seccomp filter are on; the
+// baseline is always on.
+type Seccomp struct {
+	Enabled              bool `json:"enabled"`
+	DenyNetworkExceptTCP bool `json:"deny_network_except_tcp,omitempty"`
+	DenyUnixSockets      bool `json:"deny_unix_sockets,omitempty"`
+}
+
+// Rlimit is one resource limit (soft = hard).
+type Rlimit struct {
+	Resource int    `json:"resource"`
+	Name     string `json:"name"`
+	Value    uint64 `json:"value"`
+}
+
+// Input is what the plan is made from.
+type Input struct {
+	Policy    *policy.Policy
+	Workspace string // canonical
+	Dir       string // working directory; defaults to Workspace
+	Home      string
+	UID, GID  int
+	// CacheDir is the workspace's private tool cache on the host (created by
+	// the caller); empty in read-only mode.
+	CacheDir string
+	// PolicyFiles are the policy files in use; they are protected.
+	PolicyFiles []string
+	// Degraded is the weaker mode in use, or "".
+	Degraded policy.Degraded
+	// TmpDir is the private temp dir on the host, used when there is no
+	// mount namespace to give a private /tmp.
+	TmpDir string
+	// HostServices are host socket paths to hide beyond /run (for example
+	// the caller's SSH_AUTH_SOCK).
+	HostServices []string
+	Argv         []string
+	// Env is the caller's environment after the policy's filter.
+	Env []string
+	FS  FS
+}
+
+// Make builds the plan and the enforcement report it promises.
+func Make(in Input) (*Plan, *report.Report, error) {
+	if in.FS == nil {
+		in.FS = OSFS{}
+	}
+	if len(in.Argv) == 0 {
+		return nil, nil, fmt.Errorf("no command given")
+	}
+	p := in.Policy
+	mode := p.Mode.Value
+	rep := &report.Report{Mode: string(mode), Degraded: string(in.Degraded)}
+	dir := in.Dir
+	if dir == "" {
+		dir = in.Workspace
+	}
+	plan := &Plan{UID: in.UID, GID: in.GID, Dir: dir, Argv: in.Argv}
+
+	if mode == policy.ModeFullAccess {
+		plan.FullAccess = true
+		plan.Env = in.Env
+		for _, l := range []string{"namespaces", "filesystem", "landlock", "seccomp"} {
+			rep.Add(l, report.Off, "mode full-access: no boundary")
+		}
+		rep.Add("environment", report.Applied, "filtered by the policy")
+		plan.Rlimits = rlimits(p)
+		return plan, rep, nil
+	}
+
+	b := &builder{in: in, fs: in.FS}
+	roots, err := b.writableRoots()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !inAny(dir, append(roots, "/")) {
+		return nil, nil, fmt.Errorf("working directory %s is outside the sandbox", dir)
+	}
+	protected, placeholders, err := b.protected(roots)
+	if err != nil {
+		return nil, nil, err
+	}
+	denied, err := b.denied(roots)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan.Placeholders = placeholders
+
+	tmp := "/tmp"
+	if in.Degraded == policy.DegradedLandlock {
+		if in.TmpDir == "" {
+			return nil, nil, fmt.Errorf("the landlock mode needs a private temp dir on the host")
+		}
+		tmp = in.TmpDir
+	}
+	plan.Env = toolEnv(in.Env, tmp, in.CacheDir, dir)
+	plan.Rlimits = rlimits(p)
+	plan.Seccomp = Seccomp{Enabled: true}
+
+	if in.Degraded == policy.DegradedLandlock {
+		var outside []string
+		for _, d := range denied {
+			if !inAny(d, roots) {
+				outside = append(outside, d)
+			}
+		}
+		readable, listable := complement(in.FS, outside)
+		plan.Landlock = Landlock{
+			Enabled:  true,
+			ReadExec: readable,
+			List:     listable,
+			Write:    append(append([]string{}, roots...), tmp),
+			Devices:  devices,
+			DenyTCP:  true,
+			Scoped:   true,
+		}
+		plan.Seccomp.DenyNetworkExceptTCP = true
+		plan.Seccomp.DenyUnixSockets = true
+		rep.Add("namespaces", report.Missing, "weaker mode %q: no user, mount, PID, network, IPC or UTS namespaces", in.Degraded)
+		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; %d protected paths inside writable roots NOT enforced; deny-read inside writable roots NOT enforced", len(protected))
+		rep.Add("landlock", report.Applied, "read everywhere except %d denied paths; write only in %d roots and %s; TCP refused", len(outside), len(roots), tmp)
+		rep.Add("network", report.Downgraded, "no network namespace: TCP refused by Landlock, other sockets and unix sockets by seccomp")
+		rep.Add("processes", report.Downgraded, "no PID namespace: processes outside are visible; signals and ptrace to them refused by Landlock scopes and seccomp")
+	} else {
+		plan.Namespaces = true
+		plan.Hostname = "cordon"
+		plan.Mounts = b.mounts(roots, protected, denied)
+		plan.Landlock = Landlock{
+			Enabled:  true,
+			ReadExec: []string{"/"},
+			Write:    append(append([]string{}, roots...), "/tmp", "/dev/shm"),
+			Devices:  devices,
+			Scoped:   true,
+			ProbeDir: "/dev",
+		}
+		rep.Add("namespaces", report.Applied, "user, mount, PID, network, IPC and UTS")
+		rep.Add("filesystem", report.Applied, "read-only root; %d writable roots; %d protected paths; %d denied paths masked", len(roots), len(protected), len(denied))
+		rep.Add("landlock", report.Applied, "second layer: writes only in the writable roots, /tmp and /dev/shm")
+		rep.Add("network", report.Applied, "empty network namespace: no network")
+		rep.Add("processes", report.Applied, "own PID namespace; everything is killed when the command ends")
+	}
+	rep.Add("seccomp", report.Applied, "baseline filter (ptrace, namespaces, mount, keyring, bpf, io_uring, TIOCSTI/TIOCLINUX, foreign ABIs)")
+	rep.Add("privileges", report.Applied, "no_new_privs; all capabilities dropped; new session")
+	rep.Add("environment", report.Applied, "filtered by the policy")
+	rep.Add("rlimits", report.Applied, "%s", rlimitText(plan.Rlimits))
+	return plan, rep, nil
+}
+
+// devices are the device files a command may write (and ioctl).
+var devices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts", "/dev/random", "/dev/urandom", "/dev/ptmx"}
+
+type builder struct {
+	in Input
+	fs FS
+}
+
+// writableRoots returns the canonical writable roots: the workspace, the
+// policy's extra roots and the private cache. Read-only mode has none.
+func (b *builder) writableRoots() ([]string, error) {
+	p := b.in.Policy
+	if p.Mode.Value == policy.ModeReadOnly {
+		return nil, nil
+	}
+	roots := []string{b.in.Workspace}
+	for _, it := range p.Filesystem.Writable {
+		real, err := b.fs.EvalSymlinks(it.Value)
+		if err != nil {
+			return nil, &InputError{Msg: fmt.Sprintf("writable root %s (from %s) does not exist", it.Value, it.From),
+				Fix: fmt.Sprintf("create it (mkdir -p %s) or remove it from the policy", it.Value)}
+		}
+		roots = append(roots, real)
+	}
+	if b.in.CacheDir != "" {
+		roots = append(roots, b.in.CacheDir)
+	}
+	return dedupe(roots), nil
+}
+
+// protected returns the protected paths inside the writable roots (existing
+// or placeholders) and the placeholders to create.
+func (b *builder) protected(roots []string) (paths, placeholders []string, err error) {
+	p := b.in.Policy
+	want := map[string]bool{}
+	add := func(path string) { want[filepath.Clean(path)] = true }
+	for _, it := range p.Filesystem.Protected {
+		if filepath.IsAbs(it.Value) {
+			add(it.Value)
+			continue
+		}
+		for _, r := range roots {
+			add(filepath.Join(r, it.Value))
+		}
+	}
+	for _, f := range b.in.PolicyFiles {
+		add(f)
+	}
+	// A .git file points to the real git directory (worktrees, submodules).
+	for _, r := range roots {
+		for _, g := range b.gitDirs(r) {
+			for _, name := range []string{"config", "hooks"} {
+				add(filepath.Join(g, name))
+			}
+		}
+	}
+	var list []string
+	for path := range want {
+		if inAny(path, roots) {
+			list = append(list, path)
+		}
+	}
+	sort.Strings(list)
+	seen := map[string]bool{}
+	for _, path := range list {
+		root := rootOf(path, roots)
+		if path == root {
+			return nil, nil, &InputError{Msg: fmt.Sprintf("%s is both a writable root and a protected path", path),
+				Fix: "remove one of the two from the policy"}
+		}
+		// If a parent is missing, protect the highest missing ancestor: a
+		// name that does not exist cannot hold a mount.
+		target, exists, err := b.firstMissing(root, path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if seen[target] {
+			continue
+		}
+		seen[target] = true
+		if !exists {
+			placeholders = append(placeholders, target)
+		}
+		paths = append(paths, target)
+	}
+	// A protected path below another protected path is covered by it.
+	paths = outermost(paths)
+	placeholders = keepIn(placeholders, paths)
+	return paths, placeholders, nil
+}
+
+// firstMissing walks from root towards path and returns the first component
+// that does not exist (or path itself when everything exists). It refuses
+// symbolic links on the way, since a link cannot be kept from being replaced.
+func (b *builder) firstMissing(root, path string) (string, bool, error) {
+	rel, _ := filepath.Rel(root, path)
+	cur := root
+	for _, part := range strings.Split(rel, "/") {
+		cur = filepath.Join(cur, part)
+		fi, err := b.fs.Lstat(cur)
+		if err != nil {
+			if isNotExist(err) {
+				return cur, false, nil
+			}
+			return "", false, fmt.Errorf("protected path %s: %w", cur, err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return "", false, &InputError{
+				Msg: fmt.Sprintf("protected path %s is a symbolic link, which the sandbox could replace", cur),
+				Fix: "replace the link with the real directory or file, or unprotect the path in your own policy file"}
+		}
+	}
+	return path, true, nil
+}
+
+// gitDirs returns the git directories a root's .git file points to, with the
+// common directory of a worktree.
+func (b *builder) gitDirs(root string) []string {
+	dotgit := filepath.Join(root, ".git")
+	fi, err := b.fs.Lstat(dotgit)
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	data, err := b.fs.ReadFile(dotgit)
+	if err != nil {
+		return nil
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	gd, ok := strings.CutPrefix(strings.TrimSpace(line), "gitdir:")
+	if !ok {
+		return nil
+	}
+	gd = strings.TrimSpace(gd)
+	if !filepath.IsAbs(gd) {
+		gd = filepath.Join(root, gd)
+	}
+	if real, err := b.fs.EvalSymlinks(gd); err == nil {
+		gd = real
+	}
+	dirs := []string{gd}
+	if c, err := b.fs.ReadFile(filepath.Join(gd, "commondir")); err == nil {
+		cd := strings.TrimSpace(string(c))
+		if !filepath.IsAbs(cd) {
+			cd = filepath.Join(gd, cd)
+		}
+		if real, err := b.fs.EvalSymlinks(cd); err == nil {
+			dirs = append(dirs, real)
+		}
+	}
+	return dirs
+}
+
+// mounts lays out the filesystem view.
+func (b *builder) mounts(roots, protected, denied []string) []Mount {
+	ms := []Mount{
+		{Kind: Proc, Target: "/proc", Why: "fresh /proc for the PID namespace"},
+		{Kind: Dev, Target: "/dev", Why: "minimal /dev"},
+		{Kind: Tmpfs, Target: "/tmp", Why: "private /tmp"},
+	}
+	hidden := []string{"/run", "/var/run"}
+	hidden = append(hidden, b.in.HostServices...)
+	for _, h := range hidden {
+		fi, err := b.fs.Lstat(h)
+		if err != nil || fi.Mode()&fs.ModeSymlink != 0 {
+			continue // /var/run is usually a link into /run
+		}
+		if under(h, "/tmp") || under(h, "/dev") {
+			continue // already private
+		}
+		kind := HideDir
+		if !fi.IsDir() {
+			kind = MaskFile
+		}
+		ms = append(ms, Mount{Kind: kind, Target: h, Why: "host services (sockets) are not reachable"})
+	}
+	for _, r := range roots {
+		ms = append(ms, Mount{Kind: BindRW, Source: r, Target: r, Why: "writable root"})
+	}
+	pins := map[string]bool{}
+	for _, p := range protected {
+		root := rootOf(p, roots)
+		for a := filepath.Dir(p); a != root && inAny(a, roots); a = filepath.Dir(a) {
+			pins[a] = true
+		}
+	}
+	for _, a := range sortedByDepth(keys(pins)) {
+		ms = append(ms, Mount{Kind: Pin, Target: a, Why: "ancestor of a protected path: cannot be renamed"})
+	}
+	for _, p := range sortedByDepth(protected) {
+		ms = append(ms, Mount{Kind: BindRO, Source: p, Target: p, Why: "protected"})
+	}
+	for _, d := range sortedByDepth(denied) {
+		kind := MaskDir
+		if fi, err := b.fs.Stat(d); err == nil && !fi.IsDir() {
+			kind = MaskFile
+		}
+		ms = append(ms, Mount{Kind: kind, Target: d, Why: "denied: secret"})
+	}
+	return ms
+}
+
+func toolEnv(env []string, tmp, cache, dir string) []string {
+	set := map[string]string{}
+	var order []string
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, dup := set[k]; !dup {
+			order = append(order, k)
+		}
+		set[k] = v
+	}
+	put := func(k, v string) {
+		if _, ok := set[k]; !ok {
+			order = append(order, k)
+		}
+		set[k] = v
+	}
+	put("TMPDIR", tmp)
+	put("PWD", dir)
+	put("CORDON_SANDBOX", "1")
+	if cache == "" {
+		// Read-only mode: tools still need somewhere to cache for the
+		// duration of one run.
+		cache = filepath.Join(tmp, ".cordon-cache")
+	}
+	for k, sub := range toolCaches {
+		put(k, filepath.Join(cache, sub))
+	}
+	out := make([]string, 0, len(order))
+	for _, k := range order {
+		out = append(out, k+"="+set[k])
+	}
+	sort.Strings(out)
+	return out
+}
+
+// toolCaches points build tools at the workspace's private cache, so that a
+// poisoned cache never reaches the host's tools.
+var toolCaches = map[string]string{
+	"XDG_CACHE_HOME":       "xdg",
+	"GOCACHE":              "go-build",
+	"npm_config_cache":     "npm",
+	"YARN_CACHE_FOLDER":    "yarn",
+	"npm_config_store_dir": "pnpm-store",
+	"PIP_CACHE_DIR":        "pip",
+	"UV_CACHE_DIR":         "uv",
+	"PYTHONPYCACHEPREFIX":  "pycache",
+}
+
+func rlimits(p *policy.Policy) []Rlimit {
+	out := []Rlimit{{Resource: rlimitCore, Name: "core", Value: 0}}
+	add := func(res int, name string, v uint64) {
+		if v > 0 {
+			out = append(out, Rlimit{Resource: res, Name: name, Value: v})
+		}
+	}
+	add(rlimitNproc, "max_processes", p.Limits.MaxProcesses.Value)
+	add(rlimitNofile, "open_files", p.Limits.OpenFiles.Value)
+	add(rlimitFsize, "file_size", p.Limits.FileSize.Value)
+	add(rlimitAS, "memory", p.Limits.Memory.Value)
+	return out
+}
+
+// Resource numbers are the same on every Linux architecture cordon builds for.
+const (
+	rlimitFsize  = 1
+	rlimitCore   = 4
+	rlimitNproc  = 6
+	rlimitNofile = 7
+	rlimitAS     = 9
+)
+
+func rlimitText(rs []Rlimit) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%s=%d", r.Name, r.Value))
+	}
+	return strings.Join(parts, " ")
+}
+
+// InputError is a problem with the inputs of a plan that the user can fix.
+type InputError struct {
+	Msg string
+	Fix string
+}
+
+func (e *InputError) Error() string { return e.Msg }
+
+// Hint says what to do about it.
+func (e *InputError) Hint() string { return e.Fix }

@@ -1,0 +1,281 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// Merge combines parsed layers, in order, into the effective policy, applying
+// the trust rules: a layer inside the workspace may only tighten unless the
+// user's own file trusts it. o.Workspace must be absolute and canonical.
+func Merge(layers []*Layer, o Options) (*Policy, error) {
+	p := &Policy{}
+	p.Env.Set = map[string]Item{}
+	var errs []error
+	trustWorkspace := false
+	for _, l := range layers {
+		trusted := true
+		switch l.Kind {
+		case LayerWorkspace:
+			trusted = trustWorkspace
+		case LayerExplicit:
+			if insideDir(l.Path, o.Workspace) {
+				trusted = trustWorkspace
+			}
+		}
+		if fs := l.file.Filesystem; fs != nil && fs.TrustWorkspacePolicy != nil {
+			if l.Kind != LayerUser && l.Kind != LayerBuiltin {
+				errs = append(errs, l.errorf("filesystem.trust_workspace_policy",
+					"trusting workspace policy files would widen the policy; only your own policy file (%s) may decide it", DefaultUserFile(o.Home)))
+			} else {
+				trustWorkspace = *fs.TrustWorkspacePolicy
+				p.Filesystem.TrustWorkspacePolicy = Value[bool]{*fs.TrustWorkspacePolicy, l.source("filesystem.trust_workspace_policy")}
+			}
+		}
+		p.Layers = append(p.Layers, LayerInfo{Kind: l.Kind, Path: l.Path, SHA256: l.SHA256, Trusted: trusted})
+		errs = append(errs, p.apply(l, trusted, o.Home)...)
+	}
+	errs = append(errs, p.applyFlags(o.Flags)...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := p.check(o); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (l *Layer) source(key string) Source {
+	return Source{Layer: l.Kind, File: l.Path, Line: l.line(key)}
+}
+
+// widening returns the error for an untrusted layer that tries to widen.
+func (l *Layer) widening(key, what string) error {
+	return l.errorf(key, "%s would widen the policy, and this file is inside the workspace", what).
+		withHint(fmt.Sprintf("a workspace policy can only tighten; to let it widen, set filesystem.trust_workspace_policy = true in your own file (%s), or move the setting there", "~/.config/cordon/policy.toml"))
+}
+
+func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
+	var errs []error
+	f := &l.file
+	items := func(key string, vals []string, expand bool) []Item {
+		out := make([]Item, 0, len(vals))
+		for _, v := range vals {
+			if expand {
+				v = expandPath(v, home)
+			}
+			out = append(out, Item{Value: v, From: l.source(key)})
+		}
+		return out
+	}
+	if f.Mode != nil {
+		m := Mode(*f.Mode)
+		if !trusted && m.strictness() < p.Mode.Value.strictness() {
+			errs = append(errs, l.widening("mode", fmt.Sprintf("mode %q (was %q)", m, p.Mode.Value)))
+		} else {
+			p.Mode = Value[Mode]{m, l.source("mode")}
+		}
+	}
+	if len(f.AllowDegraded) > 0 {
+		if !trusted {
+			errs = append(errs, l.widening("allow_degraded", "accepting a weaker mode"))
+		} else {
+			p.AllowDegraded = append(p.AllowDegraded, items("allow_degraded", f.AllowDegraded, false)...)
+		}
+	}
+	if fs := f.Filesystem; fs != nil {
+		if len(fs.Writable) > 0 {
+			if !trusted {
+				errs = append(errs, l.widening("filesystem.writable", "adding writable roots"))
+			} else {
+				p.Filesystem.Writable = append(p.Filesystem.Writable, items("filesystem.writable", fs.Writable, true)...)
+			}
+		}
+		p.Filesystem.DenyRead = append(p.Filesystem.DenyRead, items("filesystem.deny_read", fs.DenyRead, true)...)
+		if len(fs.AllowRead) > 0 {
+			if !trusted {
+				errs = append(errs, l.widening("filesystem.allow_read", "allowing reads of denied paths"))
+			} else {
+				p.Filesystem.AllowRead = append(p.Filesystem.AllowRead, items("filesystem.allow_read", fs.AllowRead, true)...)
+			}
+		}
+		p.Filesystem.Protected = append(p.Filesystem.Protected, items("filesystem.protected", fs.Protected, true)...)
+		if len(fs.Unprotect) > 0 {
+			if !trusted {
+				errs = append(errs, l.widening("filesystem.unprotect", "removing protected paths"))
+			} else {
+				for _, u := range items("filesystem.unprotect", fs.Unprotect, true) {
+					kept := p.Filesystem.Protected[:0]
+					found := false
+					for _, it := range p.Filesystem.Protected {
+						if it.Value == u.Value {
+							found = true
+							continue
+						}
+						kept = append(kept, it)
+					}
+					p.Filesystem.Protected = kept
+					if !found {
+						errs = append(errs, l.errorf("filesystem.unprotect", "%q is not a protected path", u.Value).
+							withHint("see the protected paths with: cordon policy show"))
+					}
+					p.Filesystem.Unprotect = append(p.Filesystem.Unprotect, u)
+				}
+			}
+		}
+	}
+	if env := f.Environment; env != nil {
+		if len(env.Pass) > 0 {
+			if !trusted {
+				errs = append(errs, l.widening("environment.pass", "passing more variables"))
+			} else {
+				p.Env.Pass = append(p.Env.Pass, items("environment.pass", env.Pass, false)...)
+			}
+		}
+		p.Env.Deny = append(p.Env.Deny, items("environment.deny", env.Deny, false)...)
+		if len(env.Set) > 0 {
+			if !trusted {
+				errs = append(errs, l.widening("environment.set", "setting variables"))
+			} else {
+				keys := make([]string, 0, len(env.Set))
+				for k := range env.Set {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					p.Env.Set[k] = Item{Value: env.Set[k], From: l.source("environment.set." + k)}
+				}
+			}
+		}
+	}
+	if lim := f.Limits; lim != nil {
+		if lim.Timeout != nil {
+			d, _ := parseDuration(lim.Timeout) // checked in ParseFile
+			if !trusted && !tighterLimit(uint64(d), uint64(p.Limits.Timeout.Value)) {
+				errs = append(errs, l.widening("limits.timeout", fmt.Sprintf("timeout %s (was %s)", limitText(uint64(d), true), limitText(uint64(p.Limits.Timeout.Value), true))))
+			} else {
+				p.Limits.Timeout = Value[time.Duration]{d, l.source("limits.timeout")}
+			}
+		}
+		for _, c := range []struct {
+			key  string
+			v    any
+			size bool
+			dst  *Value[uint64]
+		}{
+			{"limits.max_processes", lim.MaxProcesses, false, &p.Limits.MaxProcesses},
+			{"limits.open_files", lim.OpenFiles, false, &p.Limits.OpenFiles},
+			{"limits.file_size", lim.FileSize, true, &p.Limits.FileSize},
+			{"limits.memory", lim.Memory, true, &p.Limits.Memory},
+		} {
+			if c.v == nil {
+				continue
+			}
+			n, _ := parseCount(c.v, c.size) // checked in ParseFile
+			if !trusted && !tighterLimit(n, c.dst.Value) {
+				errs = append(errs, l.widening(c.key, fmt.Sprintf("%d (was %s)", n, limitText(c.dst.Value, false))))
+				continue
+			}
+			*c.dst = Value[uint64]{n, l.source(c.key)}
+		}
+	}
+	return errs
+}
+
+// tighterLimit reports whether limit n is at most cur, where 0 is unlimited.
+func tighterLimit(n, cur uint64) bool {
+	if n == 0 {
+		return cur == 0
+	}
+	return cur == 0 || n <= cur
+}
+
+func limitText(n uint64, duration bool) string {
+	if n == 0 {
+		return "unlimited"
+	}
+	if duration {
+		return time.Duration(n).String()
+	}
+	return fmt.Sprint(n)
+}
+
+func (p *Policy) applyFlags(f Flags) []error {
+	var errs []error
+	src := func(flag string) Source { return Source{Layer: LayerFlag, Key: flag} }
+	if f.Mode != "" {
+		m, err := ParseMode(string(f.Mode))
+		if err != nil {
+			errs = append(errs, &Error{Msg: "--mode: " + err.Error()})
+		} else {
+			p.Mode = Value[Mode]{m, src("--mode")}
+		}
+	}
+	if f.Timeout != nil {
+		if *f.Timeout < 0 {
+			errs = append(errs, &Error{Msg: "--timeout must not be negative"})
+		} else {
+			p.Limits.Timeout = Value[time.Duration]{*f.Timeout, src("--timeout")}
+		}
+	}
+	for _, d := range f.AllowDegraded {
+		if _, ok := KnownDegraded[Degraded(d)]; !ok {
+			errs = append(errs, &Error{Msg: fmt.Sprintf("--allow-degraded: unknown weaker mode %q", d),
+				Fix: "the weaker modes are: " + degradedNames()})
+			continue
+		}
+		p.AllowDegraded = append(p.AllowDegraded, Item{Value: d, From: src("--allow-degraded")})
+	}
+	return errs
+}
+
+// check validates the merged policy as a whole.
+func (p *Policy) check(o Options) error {
+	var errs []error
+	roots := []Item{{Value: o.Workspace, From: Source{Layer: LayerFlag, Key: "workspace"}}}
+	if p.Mode.Value == ModeWorkspaceWrite {
+		roots = append(roots, p.Filesystem.Writable...)
+	}
+	for _, r := range roots {
+		if !o.AllowBroadRoots && (r.Value == "/" || insideDir(o.Home, r.Value)) {
+			what := "writable root"
+			if r.From.Key == "workspace" {
+				what = "workspace"
+			}
+			errs = append(errs, &Error{
+				Msg: fmt.Sprintf("%s %s is too broad: it is / or your home directory or a parent of it (from %s)", what, r.Value, r.From),
+				Fix: "run cordon in a project directory (or pass --workspace DIR); if you really mean it, pass --allow-broad-roots"})
+		}
+		for _, d := range p.Filesystem.DenyRead {
+			if !filepath.IsAbs(d.Value) || hasGlob(d.Value) || p.readAllowed(d.Value) {
+				continue
+			}
+			if insideDir(r.Value, d.Value) {
+				errs = append(errs, &Error{
+					Msg: fmt.Sprintf("writable root %s (from %s) lies inside the denied path %s (from %s)", r.Value, r.From, d.Value, d.From),
+					Fix: "remove the writable root, or allow the path with filesystem.allow_read in your own policy file"})
+			}
+		}
+		for _, pr := range p.Filesystem.Protected {
+			if filepath.IsAbs(pr.Value) && insideDir(r.Value, pr.Value) {
+				errs = append(errs, &Error{
+					Msg: fmt.Sprintf("writable root %s (from %s) lies inside the protected path %s (from %s)", r.Value, r.From, pr.Value, pr.From),
+					Fix: "choose a writable root outside protected paths, or unprotect the path in your own policy file"})
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readAllowed reports whether an absolute path is an allow_read exception.
+func (p *Policy) readAllowed(path string) bool {
+	for _, a := range p.Filesystem.AllowRead {
+		if a.Value == path {
+			return true
+		}
+	}
+	return false
+}

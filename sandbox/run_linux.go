@@ -1,0 +1,425 @@
+package sandbox
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cordon-sandbox/cordon/internal/apply/linuxinit"
+	"github.com/cordon-sandbox/cordon/internal/plan/linuxplan"
+	"github.com/cordon-sandbox/cordon/internal/report"
+	"github.com/cordon-sandbox/cordon/policy"
+)
+
+// selfExe is the binary re-executed as the sandbox's init; tests may point
+// it at a test binary that calls Init.
+var selfExe = "/proc/self/exe"
+
+var markInheritedOnce sync.Once
+
+// markInherited makes every descriptor this process inherited close on exec,
+// so that nothing the caller leaked into cordon reaches the sandbox.
+func markInherited() {
+	markInheritedOnce.Do(func() {
+		unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) //nolint:errcheck // the init does it again and fails closed
+	})
+}
+
+// prepared is a plan with what it needs on the host.
+type prepared struct {
+	plan    *linuxplan.Plan
+	report  *report.Report
+	timeout time.Duration
+	uid     int
+	gid     int
+	cleanup []func()
+}
+
+func (p *prepared) release() {
+	for i := len(p.cleanup) - 1; i >= 0; i-- {
+		p.cleanup[i]()
+	}
+	p.cleanup = nil
+}
+
+func explain(req Request) (*Plan, error) {
+	degraded := policy.Degraded("")
+	if problem := userNSProblem(); problem != "" && req.Policy.Accepts(policy.DegradedLandlock) {
+		degraded = policy.DegradedLandlock
+	}
+	in, err := planInput(req, degraded, "")
+	if err != nil {
+		return nil, err
+	}
+	plan, rep, err := linuxplan.Make(in)
+	if err != nil {
+		return nil, err
+	}
+	addLandlockGaps(rep, plan)
+	return &Plan{Report: rep, Details: plan}, nil
+}
+
+func run(ctx context.Context, req Request) (*Result, error) {
+	markInherited()
+	mode := req.Policy.Mode.Value
+	degraded := policy.Degraded("")
+	if mode != policy.ModeFullAccess {
+		if problem := userNSProblem(); problem != "" {
+			if !req.Policy.Accepts(policy.DegradedLandlock) {
+				return nil, &LayerError{Layer: "namespaces", Err: errors.New(problem), Fix: userNSFix}
+			}
+			degraded = policy.DegradedLandlock
+		}
+	}
+	prep, err := prepare(req, degraded)
+	if err != nil {
+		return nil, err
+	}
+	defer prep.release()
+	res, err := prep.start(ctx, req)
+	if err != nil {
+		var startErr *cloneError
+		if errors.As(err, &startErr) && degraded == "" && req.Policy.Accepts(policy.DegradedLandlock) {
+			// The kernel refused the namespaces after all; the user
+			// accepted the weaker mode by name, and the report says so.
+			prep.release()
+			prep, err = prepare(req, policy.DegradedLandlock)
+			if err != nil {
+				return nil, err
+			}
+			defer prep.release()
+			return prep.start(ctx, req)
+		}
+		if startErr != nil {
+			return nil, &LayerError{Layer: "namespaces", Err: startErr.err, Fix: userNSFix}
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// cloneError is a failure to create the sandbox's namespaces.
+type cloneError struct{ err error }
+
+func (e *cloneError) Error() string { return e.err.Error() }
+
+const userNSFix = "enable unprivileged user namespaces (see `cordon doctor`), or accept the weaker Landlock-only mode by name with --allow-degraded=landlock"
+
+// prepare makes the plan and what it needs on the host: the private cache,
+// the placeholders for absent protected paths, the private temp dir of the
+// weaker mode.
+func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
+	prep := &prepared{uid: os.Getuid(), gid: os.Getgid()}
+	ok := false
+	defer func() {
+		if !ok {
+			prep.release()
+		}
+	}()
+	tmp := ""
+	if degraded == policy.DegradedLandlock {
+		dir, err := os.MkdirTemp("", "cordon-run-")
+		if err != nil {
+			return nil, fmt.Errorf("create the private temp dir: %w", err)
+		}
+		prep.cleanup = append(prep.cleanup, func() { os.RemoveAll(dir) })
+		for _, sub := range []string{"tmp", "probe"} {
+			if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+				return nil, err
+			}
+		}
+		tmp = filepath.Join(dir, "tmp")
+	}
+	lock, err := lockWorkspace(req.Home, req.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	prep.cleanup = append(prep.cleanup, lock.release)
+
+	in, err := planInput(req, degraded, tmp)
+	if err != nil {
+		return nil, err
+	}
+	plan, rep, err := linuxplan.Make(in)
+	if err != nil {
+		return nil, err
+	}
+	if degraded == policy.DegradedLandlock {
+		plan.Landlock.ProbeDir = filepath.Join(filepath.Dir(tmp), "probe")
+	}
+	addLandlockGaps(rep, plan)
+	if err := lock.createPlaceholders(plan.Placeholders); err != nil {
+		return nil, err
+	}
+	prep.plan, prep.report = plan, rep
+	prep.timeout = req.Policy.Limits.Timeout.Value
+	ok = true
+	return prep, nil
+}
+
+func planInput(req Request, degraded policy.Degraded, tmp string) (linuxplan.Input, error) {
+	env, _ := req.Policy.FilterEnv(req.Environ)
+	in := linuxplan.Input{
+		Policy:      req.Policy,
+		Workspace:   req.Workspace,
+		Dir:         req.Dir,
+		Home:        req.Home,
+		UID:         os.Getuid(),
+		GID:         os.Getgid(),
+		PolicyFiles: req.PolicyFiles,
+		Degraded:    degraded,
+		TmpDir:      tmp,
+		Argv:        req.Argv,
+		Env:         env,
+	}
+	if sock := os.Getenv("SSH_AUTH_SOCK"); filepath.IsAbs(sock) {
+		in.HostServices = append(in.HostServices, sock)
+	}
+	if req.Policy.Mode.Value == policy.ModeWorkspaceWrite {
+		dir, err := cacheDir(req.Home, req.Workspace)
+		if err != nil {
+			return in, err
+		}
+		in.CacheDir = dir
+	}
+	return in, nil
+}
+
+func addLandlockGaps(rep *report.Report, plan *linuxplan.Plan) {
+	if !plan.Landlock.Enabled {
+		return
+	}
+	abi, err := linuxinit.LandlockABI()
+	if err != nil {
+		return // the init fails closed and says why
+	}
+	for i, l := range rep.Layers {
+		if l.Name != "landlock" {
+			continue
+		}
+		if gaps := linuxinit.LandlockGaps(abi, plan.Landlock); len(gaps) > 0 {
+			rep.Layers[i].Status = report.Downgraded
+			rep.Layers[i].Detail += fmt.Sprintf(" (ABI %d: %v)", abi, gaps)
+		} else {
+			rep.Layers[i].Detail += fmt.Sprintf(" (ABI %d)", abi)
+		}
+	}
+}
+
+// start launches the init, hands it the plan, and supervises the command.
+func (prep *prepared) start(ctx context.Context, req Request) (*Result, error) {
+	parentEnd, childEnd, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	defer parentEnd.Close()
+
+	cmd := &exec.Cmd{
+		Path:       selfExe,
+		Args:       []string{"cordon", linuxinit.InitArg},
+		Env:        []string{},
+		Stdin:      req.Stdin,
+		Stdout:     req.Stdout,
+		Stderr:     req.Stderr,
+		ExtraFiles: []*os.File{childEnd},
+	}
+	if prep.plan.Namespaces {
+		attr := &syscall.SysProcAttr{
+			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID |
+				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
+			UidMappings:                []syscall.SysProcIDMap{{ContainerID: prep.uid, HostID: prep.uid, Size: 1}},
+			GidMappings:                []syscall.SysProcIDMap{{ContainerID: prep.gid, HostID: prep.gid, Size: 1}},
+			GidMappingsEnableSetgroups: false,
+		}
+		if prep.uid != 0 {
+			// The init runs as the user inside its namespace and needs these
+			// two to build the view and then drop everything.
+			attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP}
+		}
+		cmd.SysProcAttr = attr
+	}
+
+	type outcome struct {
+		res *Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		// The init's parent-death signal follows this thread: keep it alive
+		// and locked until the init is gone.
+		runtime.LockOSThread()
+		res, err := prep.supervise(ctx, cmd, parentEnd, childEnd)
+		done <- outcome{res, err}
+	}()
+	o := <-done
+	return o.res, o.err
+}
+
+func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEnd *os.File) (*Result, error) {
+	started := time.Now()
+	err := cmd.Start()
+	childEnd.Close()
+	if err != nil {
+		if prep.plan.Namespaces {
+			return nil, &cloneError{fmt.Errorf("create the sandbox's namespaces: %w", err)}
+		}
+		return nil, fmt.Errorf("start the sandbox's init: %w", err)
+	}
+	initPID := cmd.Process.Pid
+	plan, err := json.Marshal(prep.plan)
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, err
+	}
+	if _, err := ctl.Write(append(plan, '\n')); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("send the plan to the sandbox's init: %w", err)
+	}
+
+	msgs := make(chan linuxinit.Message, 4)
+	go func() {
+		defer close(msgs)
+		sc := bufio.NewScanner(ctl)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			var m linuxinit.Message
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				msgs <- m
+			}
+		}
+	}()
+
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+
+	var timeout <-chan time.Time
+	if d := prep.timeout; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+
+	res := &Result{Report: prep.report, Started: started}
+	var setupErr error
+	killed := false
+	kill := func() {
+		if !killed {
+			killed = true
+			cmd.Process.Signal(unix.SIGKILL)
+		}
+	}
+	for {
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				msgs = nil
+				continue
+			}
+			switch m.Type {
+			case linuxinit.MsgStarted:
+				res.PID = m.PID
+			case linuxinit.MsgError:
+				setupErr = &LayerError{Layer: m.Layer, Err: errors.New(m.Error), Fix: m.Hint}
+			case linuxinit.MsgExecError:
+				setupErr = &ExecError{Code: m.Code, Msg: m.Error}
+			case linuxinit.MsgExit:
+				res.applyExit(m)
+			}
+		case s := <-sigs:
+			syscall.Kill(initPID, s.(syscall.Signal))
+		case <-timeout:
+			res.TimedOut = true
+			prep.stop(cmd, kill)
+			timeout = nil
+		case <-ctx.Done():
+			prep.stop(cmd, kill)
+			ctx = context.Background()
+		case werr := <-waited:
+			// Take in what the init said before it ended.
+			for msgs != nil {
+				m, ok := <-msgs
+				if !ok {
+					break
+				}
+				switch m.Type {
+				case linuxinit.MsgError:
+					setupErr = &LayerError{Layer: m.Layer, Err: errors.New(m.Error), Fix: m.Hint}
+				case linuxinit.MsgExecError:
+					setupErr = &ExecError{Code: m.Code, Msg: m.Error}
+				case linuxinit.MsgStarted:
+					res.PID = m.PID
+				case linuxinit.MsgExit:
+					res.applyExit(m)
+				}
+			}
+			res.Duration = time.Since(started)
+			if setupErr != nil {
+				return nil, setupErr
+			}
+			if res.TimedOut {
+				res.ExitCode = 124
+				return res, nil
+			}
+			if res.PID == 0 {
+				return nil, &LayerError{Layer: "init", Err: fmt.Errorf("the sandbox's init ended before starting the command: %v", werr),
+					Fix: "run `cordon doctor`; this is a bug if doctor reports no problem"}
+			}
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && res.ExitCode == 0 && res.Signal == 0 {
+				// The init itself was killed: report it as the command's end.
+				res.Signal = int(ws.Signal())
+				res.ExitCode = 128 + res.Signal
+			}
+			return res, nil
+		}
+	}
+}
+
+// stop ends the whole sandbox: with a PID namespace killing the init is
+// enough; without one the init kills its descendants on parentDeathSignal.
+func (prep *prepared) stop(cmd *exec.Cmd, kill func()) {
+	if !prep.plan.Namespaces {
+		cmd.Process.Signal(linuxinit.StopSignal)
+		time.AfterFunc(2*time.Second, kill)
+		return
+	}
+	kill()
+}
+
+func socketPair() (*os.File, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "control"), os.NewFile(uintptr(fds[1]), "control-init"), nil
+}
+
+func (res *Result) applyExit(m linuxinit.Message) {
+	res.ExitCode, res.Signal = m.Code, m.Signal
+	if m.Signal != 0 {
+		res.ExitCode = 128 + m.Signal
+	}
+	if m.Usage != nil {
+		res.Usage = Usage{
+			User:      time.Duration(m.Usage.UserMicros) * time.Microsecond,
+			System:    time.Duration(m.Usage.SystemMicros) * time.Microsecond,
+			MaxRSSKiB: m.Usage.MaxRSSKiB,
+		}
+	}
+}

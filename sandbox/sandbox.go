@@ -1,0 +1,161 @@
+// Package sandbox runs a command inside cordon's OS-enforced boundary and
+// supervises it: it turns the policy into a plan for this system, starts the
+// sandbox's init, passes stdin, stdout and stderr through unchanged, forwards
+// signals, enforces the timeout, and makes sure that nothing of the command is
+// left running when Run returns.
+//
+// # Promises
+//
+//   - If a layer the policy asks for cannot be applied, the command does not
+//     run: Run returns a *LayerError naming the layer and what to do.
+//   - A weaker boundary is used only when the policy or the caller accepted
+//     it by name (policy.Degraded), and the Result's Report says so.
+//   - When Run returns, every process the command started has ended.
+//
+// # Library use
+//
+// The sandbox's init is the calling binary itself, re-executed. A program
+// that uses this package must call Init first thing in main:
+//
+//	func main() {
+//		sandbox.Init()
+//		...
+//	}
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cordon-sandbox/cordon/internal/report"
+	"github.com/cordon-sandbox/cordon/policy"
+)
+
+// Request describes one command to run.
+type Request struct {
+	// Policy is the effective policy (see policy.Load).
+	Policy *policy.Policy
+	// Workspace is the workspace directory, absolute and canonical.
+	Workspace string
+	// Dir is the working directory inside the sandbox; empty means the
+	// workspace.
+	Dir string
+	// Argv is the command and its arguments.
+	Argv []string
+	// Environ is the caller's environment; the policy filters it.
+	Environ []string
+	// Home is the user's home directory.
+	Home string
+	// PolicyFiles are the policy files in use; the sandbox may not write them.
+	PolicyFiles []string
+	// Stdin, Stdout and Stderr are passed to the command as they are.
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Result is how the command ended.
+type Result struct {
+	// ExitCode is the command's exit status, or 128+N when signal N killed
+	// it.
+	ExitCode int
+	// Signal is the signal that killed the command, or 0.
+	Signal int
+	// TimedOut is set when the policy's timeout ended the command.
+	TimedOut bool
+	// PID is the command's process id inside the sandbox.
+	PID      int
+	Started  time.Time
+	Duration time.Duration
+	Usage    Usage
+	// Report is what the boundary was made of.
+	Report *report.Report
+}
+
+// Usage is what the command's processes used.
+type Usage struct {
+	User      time.Duration
+	System    time.Duration
+	MaxRSSKiB int64
+}
+
+// Plan is what Explain returns: the enforcement report and the plan's
+// details for this system, without running anything.
+type Plan struct {
+	Report *report.Report `json:"report"`
+	// Details is the system-specific plan (for Linux a linuxplan.Plan).
+	Details any `json:"plan"`
+}
+
+// LayerError says that a layer of the boundary could not be applied, so the
+// command did not run.
+type LayerError struct {
+	Layer string
+	Err   error
+	Fix   string
+}
+
+func (e *LayerError) Error() string {
+	return fmt.Sprintf("sandbox layer %q could not be applied: %v", e.Layer, e.Err)
+}
+
+func (e *LayerError) Unwrap() error { return e.Err }
+
+// Hint says what to do.
+func (e *LayerError) Hint() string { return e.Fix }
+
+// ExecError says that the command could not be started inside the sandbox.
+type ExecError struct {
+	// Code is 127 when the command was not found, 126 when it could not be
+	// executed.
+	Code int
+	Msg  string
+}
+
+func (e *ExecError) Error() string { return e.Msg }
+
+// ExitCode follows the shell's convention.
+func (e *ExecError) ExitCode() int { return e.Code }
+
+// ErrUnsupported is returned on systems where cordon cannot enforce a
+// boundary yet.
+var ErrUnsupported = errors.New("cordon cannot enforce a sandbox on this operating system yet")
+
+// Run runs the command and waits for it and everything it started. The
+// context's cancellation kills the command.
+func Run(ctx context.Context, req Request) (*Result, error) {
+	if err := req.check(); err != nil {
+		return nil, err
+	}
+	return run(ctx, req)
+}
+
+// Explain returns the plan for the request without running it.
+func Explain(req Request) (*Plan, error) {
+	if err := req.check(); err != nil {
+		return nil, err
+	}
+	return explain(req)
+}
+
+func (req *Request) check() error {
+	switch {
+	case req.Policy == nil:
+		return errors.New("sandbox: no policy")
+	case len(req.Argv) == 0:
+		return errors.New("sandbox: no command")
+	case req.Workspace == "":
+		return errors.New("sandbox: no workspace")
+	}
+	if req.Stdin == nil {
+		req.Stdin = os.Stdin
+	}
+	if req.Stdout == nil {
+		req.Stdout = os.Stdout
+	}
+	if req.Stderr == nil {
+		req.Stderr = os.Stderr
+	}
+	return nil
+}
