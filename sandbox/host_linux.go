@@ -113,7 +113,9 @@ func (l *workspaceLock) createPlaceholders(paths []string) error {
 			return fmt.Errorf("create a placeholder for the protected path %s: %w", p, err)
 		}
 	}
-	return led.Sync()
+	// No fsync: the ledger only has to outlive cordon, not the machine; after
+	// a power loss the worst left behind is an empty directory.
+	return nil
 }
 
 // release removes the placeholders if no other run in this workspace is

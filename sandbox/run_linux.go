@@ -55,7 +55,7 @@ func (p *prepared) release() {
 }
 
 func explain(req Request) (*Plan, error) {
-	degraded := policy.Degraded("")
+	degraded := req.ForceDegraded
 	if problem := userNSProblem(); problem != "" && req.Policy.Accepts(policy.DegradedLandlock) {
 		degraded = policy.DegradedLandlock
 	}
@@ -72,10 +72,16 @@ func explain(req Request) (*Plan, error) {
 }
 
 func run(ctx context.Context, req Request) (*Result, error) {
+	return runWith(ctx, req, req.ForceDegraded)
+}
+
+// runWith runs the request; force chooses a weaker mode outright (for
+// `cordon doctor`), otherwise it is used only when needed and accepted.
+func runWith(ctx context.Context, req Request, force policy.Degraded) (*Result, error) {
 	markInherited()
 	mode := req.Policy.Mode.Value
-	degraded := policy.Degraded("")
-	if mode != policy.ModeFullAccess {
+	degraded := force
+	if mode != policy.ModeFullAccess && degraded == "" {
 		if problem := userNSProblem(); problem != "" {
 			if !req.Policy.Accepts(policy.DegradedLandlock) {
 				return nil, &LayerError{Layer: "namespaces", Err: errors.New(problem), Fix: userNSFix}
@@ -335,12 +341,17 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 			switch m.Type {
 			case linuxinit.MsgStarted:
 				res.PID = m.PID
+				res.Phases = append(res.Phases, Phase{"init started", time.Since(started)})
+				for _, ph := range m.Phases {
+					res.Phases = append(res.Phases, Phase{"init: " + ph.Name, time.Duration(ph.Micros) * time.Microsecond})
+				}
 			case linuxinit.MsgError:
 				setupErr = &LayerError{Layer: m.Layer, Err: errors.New(m.Error), Fix: m.Hint}
 			case linuxinit.MsgExecError:
 				setupErr = &ExecError{Code: m.Code, Msg: m.Error}
 			case linuxinit.MsgExit:
 				res.applyExit(m)
+				res.Phases = append(res.Phases, Phase{"command exited", time.Since(started)})
 			}
 		case s := <-sigs:
 			syscall.Kill(initPID, s.(syscall.Signal))
@@ -352,6 +363,7 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 			prep.stop(cmd, kill)
 			ctx = context.Background()
 		case werr := <-waited:
+			res.Phases = append(res.Phases, Phase{"sandbox torn down", time.Since(started)})
 			// Take in what the init said before it ended.
 			for msgs != nil {
 				m, ok := <-msgs

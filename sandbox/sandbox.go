@@ -53,6 +53,10 @@ type Request struct {
 	PolicyFiles []string
 	// Stdin, Stdout and Stderr are passed to the command as they are.
 	Stdin, Stdout, Stderr *os.File
+	// ForceDegraded uses this weaker mode even where the full boundary
+	// would work (for tests and for hosts where the full mode misbehaves).
+	// The policy must accept it by name.
+	ForceDegraded policy.Degraded
 }
 
 // Result is how the command ended.
@@ -71,6 +75,15 @@ type Result struct {
 	Usage    Usage
 	// Report is what the boundary was made of.
 	Report *report.Report
+	// Phases times the setup, for --verbose: the supervisor's own steps
+	// since Started, and the init's since it started.
+	Phases []Phase
+}
+
+// Phase is one timed step of the setup.
+type Phase struct {
+	Name string
+	At   time.Duration
 }
 
 // Usage is what the command's processes used.
@@ -147,6 +160,9 @@ func (req *Request) check() error {
 		return errors.New("sandbox: no command")
 	case req.Workspace == "":
 		return errors.New("sandbox: no workspace")
+	case req.ForceDegraded != "" && !req.Policy.Accepts(req.ForceDegraded):
+		return &LayerError{Layer: "policy", Err: fmt.Errorf("the weaker mode %q was forced but not accepted", req.ForceDegraded),
+			Fix: fmt.Sprintf("accept it by name with --allow-degraded=%s", req.ForceDegraded)}
 	}
 	if req.Stdin == nil {
 		req.Stdin = os.Stdin

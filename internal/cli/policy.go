@@ -1,16 +1,180 @@
 package cli
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cordon-sandbox/cordon/policy"
 )
 
 func newPolicyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Show or check policies",
+		Long: `A policy is the merge of the built-in default, your own file
+(~/.config/cordon/policy.toml), the workspace's .cordon/policy.toml (which may
+only tighten) and --policy FILE. The format is in docs/policy.md.`,
+	}
+	cmd.AddCommand(newPolicyShowCmd(), newPolicyValidateCmd(), newPolicyDefaultCmd())
+	return cmd
+}
+
+func newPolicyShowCmd() *cobra.Command {
+	var pf policyFlags
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "show",
+		Short: "Print the effective policy and where each value came from",
+		Example: `  cordon policy show
+  cordon policy show --json
+  cordon policy show --workspace ~/src/project --policy ci.toml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := pf.load(cmd)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if jsonOut {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Workspace string         `json:"workspace"`
+					Policy    *policy.Policy `json:"policy"`
+				}{l.workspace, l.policy})
+			}
+			printPolicy(out, l)
+			return nil
+		},
+	}
+	pf.register(cmd, true)
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print as JSON")
+	return cmd
+}
+
+func printPolicy(w io.Writer, l *loaded) {
+	p := l.policy
+	fmt.Fprintf(w, "# workspace: %s\n# layers:\n", l.workspace)
+	for _, layer := range p.Layers {
+		trust := "trusted"
+		if !layer.Trusted {
+			trust = "untrusted: may only tighten"
+		}
+		name := layer.Path
+		if name == "" {
+			name = "(built in)"
+		}
+		fmt.Fprintf(w, "#   %-9s %s (%s)\n", layer.Kind, name, trust)
+	}
+	scalar := func(key string, val any, from policy.Source) {
+		fmt.Fprintf(w, "%-24s = %-28v # %s\n", key, val, from)
+	}
+	list := func(key string, items []policy.Item) {
+		fmt.Fprintf(w, "%s = [\n", key)
+		for _, it := range items {
+			fmt.Fprintf(w, "  %-41s # %s\n", fmt.Sprintf("%q,", it.Value), it.From)
+		}
+		fmt.Fprintln(w, "]")
+	}
+	scalar("mode", fmt.Sprintf("%q", p.Mode.Value), p.Mode.From)
+	list("allow_degraded", p.AllowDegraded)
+	fmt.Fprintln(w, "\n[filesystem]")
+	list("writable", p.Filesystem.Writable)
+	list("deny_read", p.Filesystem.DenyRead)
+	list("allow_read", p.Filesystem.AllowRead)
+	list("protected", p.Filesystem.Protected)
+	list("unprotect", p.Filesystem.Unprotect)
+	scalar("trust_workspace_policy", p.Filesystem.TrustWorkspacePolicy.Value, p.Filesystem.TrustWorkspacePolicy.From)
+	fmt.Fprintln(w, "\n[environment]")
+	list("pass", p.Env.Pass)
+	list("deny", p.Env.Deny)
+	fmt.Fprintln(w, "set = {")
+	keys := make([]string, 0, len(p.Env.Set))
+	for k := range p.Env.Set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %s = %q # %s\n", k, p.Env.Set[k].Value, p.Env.Set[k].From)
+	}
+	fmt.Fprintln(w, "}")
+	fmt.Fprintln(w, "\n[limits]")
+	scalar("timeout", fmt.Sprintf("%q", p.Limits.Timeout.Value), p.Limits.Timeout.From)
+	scalar("max_processes", p.Limits.MaxProcesses.Value, p.Limits.MaxProcesses.From)
+	scalar("open_files", p.Limits.OpenFiles.Value, p.Limits.OpenFiles.From)
+	scalar("file_size", p.Limits.FileSize.Value, p.Limits.FileSize.From)
+	scalar("memory", p.Limits.Memory.Value, p.Limits.Memory.From)
+	fmt.Fprintln(w, "\n# environment the command would get from yours:")
+	env, decisions := p.FilterEnv(os.Environ())
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(w, "#   pass %s\n", name)
+	}
+	for _, d := range decisions {
+		if !d.Passed && d.From.Layer != "" {
+			fmt.Fprintf(w, "#   drop %s (matches %q from %s)\n", d.Name, d.Rule, d.From)
+		}
+	}
+}
+
+func newPolicyValidateCmd() *cobra.Command {
 	return &cobra.Command{
-		Use: "policy",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("policy: under construction")
+		Use:   "validate FILE...",
+		Short: "Check policy files: syntax, keys, values and conflicts",
+		Long: `validate checks each file on its own, merged over the built-in default as
+your own policy file would be. Every problem is reported with its file, line
+and key. Exit status 0 when all files are valid.`,
+		Example: `  cordon policy validate ~/.config/cordon/policy.toml
+  cordon policy validate .cordon/policy.toml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			home, _ := os.UserHomeDir()
+			cwd, _ := os.Getwd()
+			var failed []error
+			for _, f := range args {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					failed = append(failed, err)
+					continue
+				}
+				abs, _ := filepath.Abs(f)
+				l, err := policy.ParseFile(policy.LayerUser, abs, data)
+				if err == nil {
+					builtin, _ := policy.ParseFile(policy.LayerBuiltin, "builtin", []byte(policy.BuiltinText()))
+					_, err = policy.Merge([]*policy.Layer{builtin, l}, policy.Options{Workspace: cwd, Home: home, AllowBroadRoots: true})
+				}
+				if err != nil {
+					failed = append(failed, err)
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", f)
+			}
+			if len(failed) > 0 {
+				for _, err := range failed {
+					printError(cmd.ErrOrStderr(), err)
+				}
+				return &exitError{code: 1, silent: true}
+			}
+			return nil
+		},
+	}
+}
+
+func newPolicyDefaultCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "default",
+		Short: "Print the built-in default policy (a starting point for your own file)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := io.WriteString(cmd.OutOrStdout(), policy.BuiltinText())
+			return err
 		},
 	}
 }

@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/cordon-sandbox/cordon/sandbox"
 	"github.com/spf13/cobra"
+
+	"github.com/cordon-sandbox/cordon/policy"
+	"github.com/cordon-sandbox/cordon/sandbox"
 )
 
 func newRunCmd() *cobra.Command {
 	var pf policyFlags
-	var explain, jsonOut, verbose bool
+	var explain, jsonOut, verbose, forceDegraded bool
 	cmd := &cobra.Command{
 		Use:   "run [flags] -- CMD [ARGS...]",
 		Short: "Run a command inside the sandbox",
@@ -53,6 +55,12 @@ error, 126 cannot execute, 127 not found.`,
 				Home:        l.home,
 				PolicyFiles: l.files,
 			}
+			if forceDegraded {
+				if len(pf.allowDegraded) != 1 {
+					return &usageError{msg: "--force-degraded needs exactly one weaker mode named with --allow-degraded"}
+				}
+				req.ForceDegraded = policy.Degraded(pf.allowDegraded[0])
+			}
 			if explain {
 				plan, err := sandbox.Explain(req)
 				if err != nil {
@@ -76,6 +84,9 @@ error, 126 cannot execute, 127 not found.`,
 			}
 			if verbose {
 				fmt.Fprint(errw, res.Report.String())
+				for _, ph := range res.Phases {
+					fmt.Fprintf(errw, "  %-22s %8.2f ms\n", ph.Name, float64(ph.At.Microseconds())/1000)
+				}
 				fmt.Fprintf(errw, "cordon: exit %d after %s (user %s, system %s, max RSS %d KiB)\n",
 					res.ExitCode, res.Duration.Round(1e6), res.Usage.User, res.Usage.System, res.Usage.MaxRSSKiB)
 			}
@@ -90,6 +101,8 @@ error, 126 cannot execute, 127 not found.`,
 	cmd.Flags().BoolVar(&explain, "explain", false, "print the enforcement plan and exit without running anything")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "with --explain: print the plan as JSON")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print the enforcement report and the command's resource use on stderr")
+	cmd.Flags().BoolVar(&forceDegraded, "force-degraded", false, "use the weaker mode named by --allow-degraded even where the full sandbox works (for testing)")
+	cmd.Flags().MarkHidden("force-degraded")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -30,14 +31,20 @@ func Main() {
 	// properties of this thread; the command is forked from it.
 	runtime.LockOSThread()
 	ctl := os.NewFile(ControlFD, "control")
-	in := &initProc{ctl: ctl, enc: json.NewEncoder(ctl)}
+	in := &initProc{ctl: ctl, enc: json.NewEncoder(ctl), begin: time.Now()}
 	os.Exit(in.run())
 }
 
 type initProc struct {
-	ctl  *os.File
-	enc  *json.Encoder
-	plan linuxplan.Plan
+	ctl    *os.File
+	enc    *json.Encoder
+	plan   linuxplan.Plan
+	begin  time.Time
+	phases []Phase
+}
+
+func (in *initProc) phase(name string) {
+	in.phases = append(in.phases, Phase{Name: name, Micros: time.Since(in.begin).Microseconds()})
 }
 
 func (in *initProc) send(m Message) {
@@ -68,6 +75,7 @@ func (in *initProc) run() int {
 		return in.fail("plan", fmt.Errorf("decode the plan: %w", err), "")
 	}
 	p := &in.plan
+	in.phase("plan")
 	if !p.Namespaces {
 		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(StopSignal), 0, 0, 0); err != nil {
 			return in.fail("lifetime", fmt.Errorf("set the parent-death signal: %w", err), "")
@@ -86,6 +94,7 @@ func (in *initProc) run() int {
 		if err := setupFilesystem(p); err != nil {
 			return in.fail("filesystem", err, mountHint(err))
 		}
+		in.phase("filesystem")
 		if err := unix.Sethostname([]byte(p.Hostname)); err != nil {
 			return in.fail("namespaces", fmt.Errorf("sethostname: %w", err), "")
 		}
@@ -98,6 +107,7 @@ func (in *initProc) run() int {
 			return in.fail("privileges", err, "")
 		}
 	}
+	in.phase("privileges")
 	if p.Landlock.Enabled {
 		if err := applyLandlock(p.Landlock, p.Namespaces); err != nil {
 			return in.fail("landlock", err, "see `cordon doctor`; Landlock needs Linux 5.13+ with landlock in the lsm= list")
@@ -108,6 +118,7 @@ func (in *initProc) run() int {
 			}
 		}
 	}
+	in.phase("landlock")
 	for _, rl := range p.Rlimits {
 		lim := unix.Rlimit{Cur: rl.Value, Max: rl.Value}
 		if err := unix.Setrlimit(rl.Resource, &lim); err != nil {
@@ -131,6 +142,7 @@ func (in *initProc) run() int {
 			return in.fail("seccomp", err, "see `cordon doctor`")
 		}
 	}
+	in.phase("seccomp")
 	return in.start()
 }
 
@@ -162,7 +174,8 @@ func (in *initProc) start() int {
 		in.send(Message{Type: MsgExecError, Code: code, Error: fmt.Sprintf("%s: %v", p.Argv[0], err)})
 		return code
 	}
-	in.send(Message{Type: MsgStarted, PID: pid})
+	in.phase("exec")
+	in.send(Message{Type: MsgStarted, PID: pid, Phases: in.phases})
 
 	go func() {
 		for s := range sigs {

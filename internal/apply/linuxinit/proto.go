@@ -47,6 +47,9 @@ type Message struct {
 	Hint  string `json:"hint,omitempty"`
 	// started
 	PID int `json:"pid,omitempty"`
+	// Phases is how long each setup step took, in microseconds since the
+	// init started, for --verbose.
+	Phases []Phase `json:"phases,omitempty"`
 	// exec_error and exit
 	Code int `json:"code,omitempty"`
 	// exit
@@ -59,4 +62,10 @@ type Usage struct {
 	UserMicros   int64 `json:"user_us"`
 	SystemMicros int64 `json:"system_us"`
 	MaxRSSKiB    int64 `json:"max_rss_kib"`
+}
+
+// Phase is one timed setup step of the init.
+type Phase struct {
+	Name   string `json:"name"`
+	Micros int64  `json:"us"`
 }

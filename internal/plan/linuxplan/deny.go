@@ -2,6 +2,7 @@ package linuxplan
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -76,16 +77,24 @@ func (b *builder) denied(roots []string) ([]string, error) {
 			found[real] = true
 		}
 	}
-	if len(rel) > 0 {
-		for _, r := range roots {
-			b.walk(r, "", 1, func(relPath, full string) {
-				for _, pat := range rel {
-					if matchRel(pat, relPath) && !allowed(full, relPath) {
-						found[full] = true
-					}
-				}
-			})
+	for _, r := range roots {
+		if r == b.in.CacheDir {
+			continue // cordon's own cache holds no project files
 		}
+		b.walk(r, "", 1, func(relPath, full string, e fs.DirEntry) {
+			for _, pat := range rel {
+				if matchRel(pat, relPath) && !allowed(full, relPath) {
+					found[full] = true
+				}
+			}
+			if e.Type().IsRegular() {
+				// A file with another name may have that name outside the
+				// roots; a write through this one would change it there.
+				if fi, err := b.fs.Lstat(full); err == nil && linkCount(fi) > 1 {
+					b.hardLinks = append(b.hardLinks, full)
+				}
+			}
+		})
 	}
 	out := keys(found)
 	for _, d := range out {
@@ -102,7 +111,7 @@ func (b *builder) denied(roots []string) ([]string, error) {
 
 // walk calls fn for every entry below dir up to MaxPatternDepth, without
 // following symbolic links to directories.
-func (b *builder) walk(dir, rel string, depth int, fn func(rel, full string)) {
+func (b *builder) walk(dir, rel string, depth int, fn func(rel, full string, e fs.DirEntry)) {
 	if depth > MaxPatternDepth {
 		return
 	}
@@ -115,7 +124,7 @@ func (b *builder) walk(dir, rel string, depth int, fn func(rel, full string)) {
 		if rel != "" {
 			r = rel + "/" + e.Name()
 		}
-		fn(r, filepath.Join(dir, r))
+		fn(r, filepath.Join(dir, r), e)
 		if e.IsDir() && !skipDirs[e.Name()] {
 			b.walk(dir, r, depth+1, fn)
 		}

@@ -204,11 +204,16 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	if !inAny(dir, append(roots, "/")) {
 		return nil, nil, fmt.Errorf("working directory %s is outside the sandbox", dir)
 	}
-	protected, placeholders, err := b.protected(roots)
+	denied, err := b.denied(roots)
 	if err != nil {
 		return nil, nil, err
 	}
-	denied, err := b.denied(roots)
+	if len(b.hardLinks) > MaxHardLinks {
+		return nil, nil, &InputError{
+			Msg: fmt.Sprintf("the writable roots hold %d files with more than one name (hard links), more than the %d cordon can keep read-only one by one; the first is %s", len(b.hardLinks), MaxHardLinks, b.hardLinks[0]),
+			Fix: "a write through a hard link changes the file everywhere it is linked, outside the workspace too; replace them with copies (cp --remove-destination) or keep them in a directory cordon does not search (node_modules, vendor, .git)"}
+	}
+	protected, placeholders, err := b.protected(roots)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -280,7 +285,14 @@ var devices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/
 type builder struct {
 	in Input
 	fs FS
+	// hardLinks are regular files inside the roots with more than one name,
+	// found by the walk in denied.
+	hardLinks []string
 }
+
+// MaxHardLinks bounds how many hard-linked files a run protects one by one;
+// a workspace with more is refused rather than left open.
+const MaxHardLinks = 256
 
 // writableRoots returns the canonical writable roots: the workspace, the
 // policy's extra roots and the private cache. Read-only mode has none.
@@ -316,10 +328,16 @@ func (b *builder) protected(roots []string) (paths, placeholders []string, err e
 			continue
 		}
 		for _, r := range roots {
+			if r == b.in.CacheDir {
+				continue // cordon's own cache holds no project files
+			}
 			add(filepath.Join(r, it.Value))
 		}
 	}
 	for _, f := range b.in.PolicyFiles {
+		add(f)
+	}
+	for _, f := range b.hardLinks {
 		add(f)
 	}
 	// A .git file points to the real git directory (worktrees, submodules).

@@ -1,0 +1,265 @@
+package windows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/winplan"
+)
+
+// Sandbox is a prepared sandbox: ACLs reconciled, token built. Run commands
+// in it, then Close it.
+type Sandbox struct {
+	plan  *winplan.Plan
+	token windows.Token
+	facts []winplan.Fact
+	stats winplan.ReconcileStats
+
+	// withoutJob is set only by tests, to show what the job prevents.
+	withoutJob bool
+}
+
+// Prepare decides the plan for in, scans for Everyone-writable directories,
+// brings the ACLs in line (writing only what is missing, each change in the
+// ledger first) and builds the restricted token. The state directory stays
+// locked meanwhile, so concurrent cordon processes do not interleave their
+// DACL changes.
+func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
+	if underWine() && !acceptWine {
+		return nil, errWine
+	}
+	caller, err := openCallerToken()
+	if err != nil {
+		return nil, err
+	}
+	defer caller.Close()
+	logon, user, err := callerSIDs(caller)
+	if err != nil {
+		return nil, err
+	}
+
+	fs := fileSystem()
+	state, err := winplan.OpenState(ctx, in.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	defer state.Close()
+	plan, err := winplan.Build(in, fs, state, logon)
+	if err != nil {
+		return nil, err
+	}
+	var skip []string
+	for _, r := range plan.Roots {
+		skip = append(skip, r.Path)
+	}
+	scan := winplan.Scan(fs, winplan.ScanPlaces(scanEnv(plan.Workspace)), skip, winplan.DefaultScanLimits, time.Now)
+	if in.DenyWorldWritable {
+		plan.AddWorldWritableDenies(scan.Writable)
+	}
+	stats, err := winplan.Reconcile(fs, fs, state, &plan.ACL, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the sandbox's ACLs: %w", err)
+	}
+	if err := state.Close(); err != nil {
+		return nil, fmt.Errorf("unlocking cordon's state directory: %w", err)
+	}
+
+	spec, err := winplan.NewTokenSpec(plan.CapabilitySIDs(), logon, user)
+	if err != nil {
+		return nil, err
+	}
+	token, err := restrictedToken(caller, spec)
+	if err != nil {
+		return nil, fmt.Errorf("building the sandbox token: %w", err)
+	}
+	return &Sandbox{
+		plan:  plan,
+		token: token,
+		facts: plan.Facts(&scan, in.DenyWorldWritable),
+		stats: stats,
+	}, nil
+}
+
+// scanEnv takes the scan's places from cordon's own environment.
+func scanEnv(workspace string) winplan.ScanEnv {
+	return winplan.ScanEnv{
+		Workspace:   workspace,
+		Temp:        os.Getenv("TEMP"),
+		Tmp:         os.Getenv("TMP"),
+		UserProfile: os.Getenv("USERPROFILE"),
+		Public:      os.Getenv("PUBLIC"),
+		Path:        strings.Split(os.Getenv("PATH"), ";"),
+		SystemDrive: os.Getenv("SystemDrive"),
+		SystemRoot:  os.Getenv("SystemRoot"),
+	}
+}
+
+// Facts is what this sandbox enforces, for the enforcement report.
+func (s *Sandbox) Facts() []winplan.Fact {
+	facts := append([]winplan.Fact(nil), s.facts...)
+	return append(facts, winplan.Fact{
+		Layer:  "ACL changes",
+		Status: winplan.Enforced,
+		Detail: fmt.Sprintf("%d ACEs added and %d placeholders created this run; %d ACEs already in place", s.stats.ACEsAdded, len(s.stats.Created), s.stats.ACEsPresent),
+	})
+}
+
+// Run runs cmd in the sandbox and waits for it. The command and everything
+// it starts run in a fresh job object; the job is killed when the command's
+// first process exits, when the timeout passes (Result.TimedOut, exit code
+// ExitTimeout) and when ctx ends (ctx's error). A command that cannot be
+// found gives an error wrapping winplan.ErrNotFound.
+func (s *Sandbox) Run(ctx context.Context, cmd Command) (Result, error) {
+	if s.token == 0 {
+		return Result{}, errors.New("the sandbox is closed")
+	}
+	if len(cmd.Args) == 0 {
+		return Result{}, errors.New("no command given")
+	}
+	dir := cmd.Dir
+	if dir == "" {
+		dir = s.plan.Workspace
+	}
+	dir, err := winplan.CleanPath(dir)
+	if err != nil {
+		return Result{}, fmt.Errorf("working directory: %w", err)
+	}
+	fs := winFS{}
+	app, err := winplan.LookPath(cmd.Args[0], s.plan.Env, dir, func(p string) bool {
+		info, err := fs.Lstat(p)
+		return err == nil && info.Exists && !info.Dir
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	env, err := winplan.EnvBlock(s.plan.Env)
+	if err != nil {
+		return Result{}, err
+	}
+	job, err := newJob(s.plan.Job)
+	if err != nil {
+		return Result{}, fmt.Errorf("creating the command's job object: %w", err)
+	}
+	// Closing the only handle kills whatever is still in the job, also when
+	// this function returns early.
+	defer windows.CloseHandle(job)
+	p, err := start(s.token, job, app, winplan.CommandLine(cmd.Args), env, dir,
+		[3]*os.File{cmd.Stdin, cmd.Stdout, cmd.Stderr}, s.withoutJob)
+	if err != nil {
+		return Result{}, err
+	}
+	return p.wait(ctx, s.plan.Timeout)
+}
+
+// Close releases the token.
+func (s *Sandbox) Close() error {
+	if s.token == 0 {
+		return nil
+	}
+	err := s.token.Close()
+	s.token = 0
+	return err
+}
+
+// Cleanup revokes every ACE cordon added on this machine and removes the
+// placeholders that are still empty, as recorded in the ledger in stateDir,
+// then forgets the capability SIDs if nothing remains. Run it when no cordon
+// command is running: their writes would start failing.
+func Cleanup(ctx context.Context, stateDir string) (winplan.CleanupResult, error) {
+	state, err := winplan.OpenState(ctx, stateDir)
+	if err != nil {
+		return winplan.CleanupResult{}, err
+	}
+	defer state.Close()
+	ledger, err := state.Ledger()
+	if err != nil {
+		return winplan.CleanupResult{}, err
+	}
+	fs := fileSystem()
+	res, err := winplan.Cleanup(fs, fs, ledger)
+	if rerr := state.Reset(res.Remaining); rerr != nil {
+		return res, errors.Join(err, fmt.Errorf("updating the ledger: %w", rerr))
+	}
+	return res, err
+}
+
+// Doctor reports what unelevated mode enforces on this machine: the mode's
+// facts, whether a restricted token and a job object can be made here, and
+// the Everyone-writable directories around workspace (may be empty).
+func Doctor(ctx context.Context, workspace string) ([]winplan.Fact, error) {
+	scan := winplan.Scan(winFS{}, winplan.ScanPlaces(scanEnv(workspace)), nil, winplan.DefaultScanLimits, time.Now)
+	facts := winplan.ModeFacts(&scan)
+	if underWine() {
+		facts = append(facts, winplan.Fact{Layer: "host", Status: winplan.NotEnforced, Detail: errWine.Error()})
+	}
+	facts = append(facts, probeToken(), probeJob())
+	return facts, ctx.Err()
+}
+
+// probeToken builds and discards a restricted token with a throwaway
+// capability SID.
+func probeToken() winplan.Fact {
+	f := winplan.Fact{Layer: "restricted token", Status: winplan.Enforced}
+	err := func() error {
+		caller, err := openCallerToken()
+		if err != nil {
+			return err
+		}
+		defer caller.Close()
+		logon, user, err := callerSIDs(caller)
+		if err != nil {
+			return err
+		}
+		sid, err := winplan.NewCapabilitySID()
+		if err != nil {
+			return err
+		}
+		spec, err := winplan.NewTokenSpec([]winplan.SID{sid}, logon, user)
+		if err != nil {
+			return err
+		}
+		t, err := restrictedToken(caller, spec)
+		if err != nil {
+			return err
+		}
+		return t.Close()
+	}()
+	if err != nil {
+		f.Status, f.Detail = winplan.NotEnforced, "cannot be built here: "+err.Error()
+	} else {
+		f.Detail = "CreateRestrictedToken works for this user"
+	}
+	return f
+}
+
+func probeJob() winplan.Fact {
+	f := winplan.Fact{Layer: "job object", Status: winplan.Enforced, Detail: "kill-on-close jobs can be created"}
+	spec, err := winplan.NewJobSpec(0, 0)
+	if err == nil {
+		var job windows.Handle
+		if job, err = newJob(spec); err == nil {
+			windows.CloseHandle(job)
+		}
+	}
+	if err != nil {
+		f.Status, f.Detail = winplan.NotEnforced, "cannot be created here: "+err.Error()
+	}
+	return f
+}
+
+// DefaultStateDir is where cordon keeps its Windows state:
+// %LOCALAPPDATA%\cordon\windows-sandbox, outside any workspace.
+func DefaultStateDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding %%LOCALAPPDATA%%: %w", err)
+	}
+	return filepath.Join(base, "cordon", "windows-sandbox"), nil
+}

@@ -1,0 +1,191 @@
+package windows
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/winplan"
+)
+
+// CreateRestrictedToken is not in x/sys/windows; bind it lazily, from
+// System32 only.
+var procCreateRestrictedToken = windows.NewLazySystemDLL("advapi32.dll").NewProc("CreateRestrictedToken")
+
+// openCallerToken opens cordon's own primary token with the rights needed to
+// derive the command's token from it.
+func openCallerToken() (windows.Token, error) {
+	var t windows.Token
+	err := windows.OpenProcessToken(windows.CurrentProcess(),
+		windows.TOKEN_DUPLICATE|windows.TOKEN_QUERY|windows.TOKEN_ASSIGN_PRIMARY|
+			windows.TOKEN_ADJUST_DEFAULT|windows.TOKEN_ADJUST_SESSIONID|windows.TOKEN_ADJUST_PRIVILEGES, &t)
+	if err != nil {
+		return 0, fmt.Errorf("opening cordon's own token: %w", err)
+	}
+	return t, nil
+}
+
+// callerSIDs returns the logon session SID and the user SID of t. The logon
+// SID is the group marked SE_GROUP_LOGON_ID, looked for in the linked token
+// too when UAC split the token.
+func callerSIDs(t windows.Token) (logon, user winplan.SID, err error) {
+	u, err := t.GetTokenUser()
+	if err != nil {
+		return "", "", fmt.Errorf("reading the user of cordon's token: %w", err)
+	}
+	user = winplan.SID(u.User.Sid.String())
+	if logon, err = logonSIDOf(t); err == nil {
+		return logon, user, nil
+	}
+	linked, lerr := t.GetLinkedToken()
+	if lerr == nil {
+		defer linked.Close()
+		if logon, lerr = logonSIDOf(linked); lerr == nil {
+			return logon, user, nil
+		}
+	}
+	return "", "", fmt.Errorf("cordon's token has no logon session SID (nor has its linked token), "+
+		"which the sandbox needs as a restricting SID; run cordon from an interactive logon: %w", err)
+}
+
+func logonSIDOf(t windows.Token) (winplan.SID, error) {
+	groups, err := t.GetTokenGroups()
+	if err != nil {
+		return "", err
+	}
+	for _, g := range groups.AllGroups() {
+		if g.Attributes&windows.SE_GROUP_LOGON_ID == windows.SE_GROUP_LOGON_ID {
+			return winplan.SID(g.Sid.String()), nil
+		}
+	}
+	return "", errors.New("no group with SE_GROUP_LOGON_ID")
+}
+
+// tokenDefaultDACL is TOKEN_DEFAULT_DACL, absent from x/sys/windows.
+type tokenDefaultDACL struct {
+	DefaultDacl *windows.ACL
+}
+
+// restrictedToken derives the command's token from base as spec says, and
+// checks that the result is restricted.
+func restrictedToken(base windows.Token, spec winplan.TokenSpec) (windows.Token, error) {
+	if len(spec.RestrictingSIDs) == 0 {
+		return 0, errors.New("no restricting SIDs: the token would not be restricted")
+	}
+	restrict := make([]windows.SIDAndAttributes, len(spec.RestrictingSIDs))
+	for i, s := range spec.RestrictingSIDs {
+		sid, err := windows.StringToSid(string(s))
+		if err != nil {
+			return 0, fmt.Errorf("restricting SID %s: %w", s, err)
+		}
+		restrict[i] = windows.SIDAndAttributes{Sid: sid}
+	}
+	var t windows.Token
+	r1, _, e1 := procCreateRestrictedToken.Call(
+		uintptr(base), uintptr(spec.Flags),
+		0, 0, // no SIDs to disable
+		0, 0, // no privileges to delete beyond DISABLE_MAX_PRIVILEGE
+		uintptr(len(restrict)), uintptr(unsafe.Pointer(&restrict[0])),
+		uintptr(unsafe.Pointer(&t)))
+	runtime.KeepAlive(restrict)
+	if r1 == 0 {
+		return 0, fmt.Errorf("CreateRestrictedToken: %w", e1)
+	}
+	if err := setDefaultDACL(t, spec.DefaultDACL); err != nil {
+		t.Close()
+		return 0, err
+	}
+	for _, name := range spec.EnablePrivileges {
+		// Best effort: a missing SeChangeNotifyPrivilege breaks programs
+		// (every directory on the way must then be traversable), it does
+		// not weaken the sandbox.
+		_ = enablePrivilege(t, name)
+	}
+	// Read the restricting SIDs back rather than trust the call: a token
+	// missing one of them is not the sandbox the plan describes.
+	got, err := restrictingSIDs(t)
+	if errors.Is(err, windows.ERROR_INVALID_FUNCTION) && acceptWine && underWine() {
+		// Wine cannot report them (and would not enforce them anyway).
+		return t, nil
+	}
+	if err == nil && !slices.Equal(got, spec.RestrictingSIDs) {
+		err = fmt.Errorf("it carries %v, the plan asked for %v", got, spec.RestrictingSIDs)
+	}
+	if err != nil {
+		t.Close()
+		return 0, fmt.Errorf("the token CreateRestrictedToken returned is not restricted as planned (%v); "+
+			"refusing to run the command with it", err)
+	}
+	return t, nil
+}
+
+// aclOf builds an ACL from allow ACEs.
+func aclOf(aces []winplan.ACE) (*windows.ACL, error) {
+	entries := make([]windows.EXPLICIT_ACCESS, len(aces))
+	for i, a := range aces {
+		if a.Type != winplan.Allow {
+			return nil, fmt.Errorf("default DACL entry %s is not an allow ACE", a)
+		}
+		t, err := trustee(a.SID)
+		if err != nil {
+			return nil, err
+		}
+		entries[i] = windows.EXPLICIT_ACCESS{
+			AccessPermissions: windows.ACCESS_MASK(a.Mask),
+			AccessMode:        windows.GRANT_ACCESS,
+			Inheritance:       uint32(a.Flags),
+			Trustee:           t,
+		}
+	}
+	return windows.ACLFromEntries(entries, nil)
+}
+
+func setDefaultDACL(t windows.Token, aces []winplan.ACE) error {
+	acl, err := aclOf(aces)
+	if err != nil {
+		return fmt.Errorf("building the token's default DACL: %w", err)
+	}
+	info := tokenDefaultDACL{DefaultDacl: acl}
+	if err := windows.SetTokenInformation(t, windows.TokenDefaultDacl, (*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info))); err != nil {
+		return fmt.Errorf("setting the token's default DACL: %w", err)
+	}
+	runtime.KeepAlive(acl)
+	return nil
+}
+
+func enablePrivilege(t windows.Token, name string) error {
+	n, err := windows.UTF16PtrFromString(name)
+	if err != nil {
+		return err
+	}
+	var luid windows.LUID
+	if err := windows.LookupPrivilegeValue(nil, n, &luid); err != nil {
+		return err
+	}
+	tp := windows.Tokenprivileges{PrivilegeCount: 1}
+	tp.Privileges[0] = windows.LUIDAndAttributes{Luid: luid, Attributes: windows.SE_PRIVILEGE_ENABLED}
+	return windows.AdjustTokenPrivileges(t, false, &tp, 0, nil, nil)
+}
+
+// restrictingSIDs reads back the restricting SIDs of t.
+func restrictingSIDs(t windows.Token) ([]winplan.SID, error) {
+	var n uint32
+	err := windows.GetTokenInformation(t, windows.TokenRestrictedSids, nil, 0, &n)
+	if n == 0 {
+		return nil, fmt.Errorf("GetTokenInformation(TokenRestrictedSids): %w", err)
+	}
+	buf := make([]byte, n)
+	if err := windows.GetTokenInformation(t, windows.TokenRestrictedSids, &buf[0], n, &n); err != nil {
+		return nil, fmt.Errorf("GetTokenInformation(TokenRestrictedSids): %w", err)
+	}
+	groups := (*windows.Tokengroups)(unsafe.Pointer(&buf[0]))
+	var out []winplan.SID
+	for _, g := range groups.AllGroups() {
+		out = append(out, winplan.SID(g.Sid.String()))
+	}
+	return out, nil
+}

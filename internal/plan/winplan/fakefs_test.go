@@ -1,0 +1,331 @@
+package winplan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// fakeFS is an in-memory Windows file system with DACLs, enough to judge
+// planning, reconciling, cleanup and the scan from outside: it computes
+// inherited ACEs on read the way Windows propagates them, merges added ACEs
+// the way SetEntriesInAcl does, and counts every change.
+type fakeFS struct {
+	nodes  map[string]*fakeNode // by PathKey
+	kernel map[string]*fakeNode
+
+	creates, aceWrites, revokes int
+	// dropWrites makes AddACE succeed without changing anything, as a file
+	// system without ACLs would.
+	dropWrites bool
+}
+
+type fakeNode struct {
+	path    string
+	dir     bool
+	reparse string // link target, for links and junctions
+	size    int64
+	aces    []ACE // explicit only
+	null    bool
+}
+
+func newFakeFS() *fakeFS {
+	f := &fakeFS{nodes: map[string]*fakeNode{}, kernel: map[string]*fakeNode{}}
+	f.kernel[mustKey(NullDevice.Path)] = &fakeNode{path: NullDevice.Path}
+	return f
+}
+
+func clean(t testing.TB, p string) string {
+	t.Helper()
+	c, err := CleanPath(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// mkdir creates dir and its missing parents.
+func (f *fakeFS) mkdir(t testing.TB, p string, aces ...ACE) *fakeNode {
+	t.Helper()
+	p = clean(t, p)
+	if parent := parentOf(p); parent != "" {
+		if _, ok := f.nodes[mustKey(parent)]; !ok {
+			f.mkdir(t, parent)
+		}
+	}
+	n := &fakeNode{path: p, dir: true, aces: aces}
+	f.nodes[mustKey(p)] = n
+	return n
+}
+
+func (f *fakeFS) file(t testing.TB, p string, size int64, aces ...ACE) *fakeNode {
+	t.Helper()
+	p = clean(t, p)
+	f.mkdir(t, parentOf(p))
+	n := &fakeNode{path: p, size: size, aces: aces}
+	f.nodes[mustKey(p)] = n
+	return n
+}
+
+func (f *fakeFS) link(t testing.TB, p, target string) {
+	t.Helper()
+	p = clean(t, p)
+	f.mkdir(t, parentOf(p))
+	f.nodes[mustKey(p)] = &fakeNode{path: p, dir: true, reparse: clean(t, target)}
+}
+
+// resolve follows links in every component of p.
+func (f *fakeFS) resolve(p string, followLast bool) (string, error) {
+	volume, rest, err := splitVolume(p)
+	if err != nil {
+		return "", err
+	}
+	cur := volume + `\`
+	parts := strings.Split(rest, `\`)
+	for i, c := range parts {
+		if c == "" {
+			continue
+		}
+		cur = joinPath(cur, c)
+		for hops := 0; ; hops++ {
+			n, ok := f.nodes[mustKey(cur)]
+			if !ok || n.reparse == "" || (i == len(parts)-1 && !followLast) {
+				break
+			}
+			if hops > 10 {
+				return "", fmt.Errorf("link loop at %s", cur)
+			}
+			cur = n.reparse
+		}
+	}
+	return cur, nil
+}
+
+func (f *fakeFS) Lstat(p string) (FileInfo, error) {
+	r, err := f.resolve(p, false)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	n, ok := f.nodes[mustKey(r)]
+	if !ok {
+		return FileInfo{}, nil
+	}
+	return FileInfo{Exists: true, Dir: n.dir, Reparse: n.reparse != "", Size: n.size}, nil
+}
+
+func (f *fakeFS) Resolve(p string) (string, error) {
+	r, err := f.resolve(p, true)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := f.nodes[mustKey(r)]; !ok {
+		return "", fmt.Errorf("%s: not found", p)
+	}
+	return r, nil
+}
+
+func (f *fakeFS) node(obj Object) (*fakeNode, error) {
+	if obj.Kernel {
+		if n, ok := f.kernel[mustKey(obj.Path)]; ok {
+			return n, nil
+		}
+		return nil, fmt.Errorf("no kernel object %s", obj.Path)
+	}
+	r, err := f.resolve(obj.Path, true)
+	if err != nil {
+		return nil, err
+	}
+	n, ok := f.nodes[mustKey(r)]
+	if !ok {
+		return nil, fmt.Errorf("%s: not found", obj.Path)
+	}
+	return n, nil
+}
+
+// ReadDACL returns the explicit ACEs, then the inheritable ACEs of each
+// ancestor, nearest first, marked inherited.
+func (f *fakeFS) ReadDACL(obj Object) (DACL, error) {
+	n, err := f.node(obj)
+	if err != nil {
+		return DACL{}, err
+	}
+	if n.null {
+		return DACL{Null: true}, nil
+	}
+	d := DACL{ACEs: append([]ACE(nil), n.aces...)}
+	if obj.Kernel {
+		return d, nil
+	}
+	for a, depth := parentOf(n.path), 1; a != ""; a, depth = parentOf(a), depth+1 {
+		an, ok := f.nodes[mustKey(a)]
+		if !ok {
+			continue
+		}
+		for _, ace := range an.aces {
+			want := ObjectInherit
+			if n.dir {
+				want = ContainerInherit
+			}
+			if ace.Flags&want == 0 || (ace.Flags&NoPropagate != 0 && depth > 1) {
+				continue
+			}
+			ace.Flags = ace.Flags&^(InheritOnly|NoPropagate) | Inherited
+			d.ACEs = append(d.ACEs, ace)
+		}
+	}
+	return d, nil
+}
+
+func (f *fakeFS) ReadDir(p string, max int) ([]DirEntry, error) {
+	r, err := f.resolve(p, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []DirEntry
+	for _, n := range f.nodes {
+		if parentOf(n.path) != "" && mustKey(parentOf(n.path)) == mustKey(r) {
+			out = append(out, DirEntry{Name: baseName(n.path), Dir: n.dir, Reparse: n.reparse != ""})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, nil
+}
+
+func (f *fakeFS) Create(p string, dir bool) error {
+	if info, _ := f.Lstat(p); info.Exists {
+		return fmt.Errorf("%s exists", p)
+	}
+	parent := parentOf(p)
+	if info, _ := f.Lstat(parent); !info.Exists {
+		return fmt.Errorf("parent of %s does not exist", p)
+	}
+	f.creates++
+	f.nodes[mustKey(p)] = &fakeNode{path: p, dir: dir}
+	return nil
+}
+
+// AddACE merges like SetEntriesInAcl: an explicit ACE of the same type, SID
+// and flags gets the rights added; otherwise denies go after the explicit
+// denies and allows after the explicit allows.
+func (f *fakeFS) AddACE(obj Object, ace ACE) error {
+	n, err := f.node(obj)
+	if err != nil {
+		return err
+	}
+	f.aceWrites++
+	if f.dropWrites {
+		return nil
+	}
+	for i, a := range n.aces {
+		if a.Type == ace.Type && a.SID == ace.SID && a.Flags == ace.Flags {
+			n.aces[i].Mask |= ace.Mask
+			return nil
+		}
+	}
+	if ace.Type == Allow {
+		n.aces = append(n.aces, ace)
+		return nil
+	}
+	i := 0
+	for i < len(n.aces) && n.aces[i].Type == Deny {
+		i++
+	}
+	n.aces = append(n.aces[:i], append([]ACE{ace}, n.aces[i:]...)...)
+	return nil
+}
+
+func (f *fakeFS) RevokeSID(obj Object, sid SID) error {
+	n, err := f.node(obj)
+	if err != nil {
+		return err
+	}
+	f.revokes++
+	var kept []ACE
+	for _, a := range n.aces {
+		if a.SID != sid {
+			kept = append(kept, a)
+		}
+	}
+	n.aces = kept
+	return nil
+}
+
+func (f *fakeFS) RemoveIfEmpty(p string, dir bool) (bool, error) {
+	n, ok := f.nodes[strings.ToLower(p)]
+	if !ok {
+		return false, nil
+	}
+	if dir {
+		entries, _ := f.ReadDir(p, 1)
+		if len(entries) > 0 {
+			return false, nil
+		}
+	} else if n.size > 0 {
+		return false, nil
+	}
+	delete(f.nodes, mustKey(n.path))
+	return true, nil
+}
+
+// explicitFor lists every explicit ACE naming one of sids, anywhere.
+func (f *fakeFS) explicitFor(sids ...SID) []string {
+	var out []string
+	for _, n := range f.nodes {
+		for _, a := range n.aces {
+			if containsSID(sids, a.SID) {
+				out = append(out, n.path+": "+a.String())
+			}
+		}
+	}
+	for _, n := range f.kernel {
+		for _, a := range n.aces {
+			if containsSID(sids, a.SID) {
+				out = append(out, n.path+": "+a.String())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// memJournal is a Journal in memory.
+type memJournal struct {
+	aces         []LedgerACE
+	placeholders []Placeholder
+}
+
+func (m *memJournal) RecordACE(e LedgerACE) error { m.aces = append(m.aces, e); return nil }
+func (m *memJournal) RecordPlaceholder(p Placeholder) error {
+	m.placeholders = append(m.placeholders, p)
+	return nil
+}
+
+func (m *memJournal) ledger() Ledger {
+	return Ledger{Version: formatVersion, ACEs: m.aces, Placeholders: m.placeholders}
+}
+
+// fixedSIDs hands out SIDs from a counter, so tests are deterministic.
+type fixedSIDs struct {
+	next  int
+	byKey map[string]SID
+}
+
+func (s *fixedSIDs) SIDsFor(roots []string) (map[string]SID, error) {
+	if s.byKey == nil {
+		s.byKey = map[string]SID{}
+	}
+	out := map[string]SID{}
+	for _, r := range roots {
+		k := mustKey(r)
+		if _, ok := s.byKey[k]; !ok {
+			s.next++
+			s.byKey[k] = SID(fmt.Sprintf("S-1-5-21-1-2-3-%d", s.next))
+		}
+		out[k] = s.byKey[k]
+	}
+	return out, nil
+}

@@ -1,0 +1,59 @@
+package winplan
+
+// Object names what an ACE is set on: a file or directory, or a kernel object
+// such as the null device.
+type Object struct {
+	Path   string
+	Kernel bool
+}
+
+// NullDevice is \\.\NUL, whose DACL the sandbox needs to pass for shell
+// redirections to NUL. Its DACL lives in memory and is reset at reboot.
+var NullDevice = Object{Path: `\\.\NUL`, Kernel: true}
+
+// FileInfo describes one path without following a reparse point at its end.
+type FileInfo struct {
+	Exists bool
+	Dir    bool
+	// Reparse is set for symbolic links, junctions and other reparse points.
+	Reparse bool
+	Size    int64
+}
+
+// DirEntry is one entry of a directory listing.
+type DirEntry struct {
+	Name    string
+	Dir     bool
+	Reparse bool
+}
+
+// FS is what planning, reconciling and scanning read from the system.
+// internal/apply/windows implements it over Win32; tests use a fake.
+type FS interface {
+	// Lstat describes path; a path that does not exist gives Exists=false
+	// and no error.
+	Lstat(path string) (FileInfo, error)
+	// Resolve returns the final path of an existing path, every link and
+	// junction on the way followed.
+	Resolve(path string) (string, error)
+	// ReadDACL returns obj's DACL, explicit and inherited ACEs in order.
+	ReadDACL(obj Object) (DACL, error)
+	// ReadDir lists at most max entries of the directory path.
+	ReadDir(path string, max int) ([]DirEntry, error)
+}
+
+// Writer is what reconciling and cleaning up change on the system.
+type Writer interface {
+	// Create makes an empty directory or file at path, whose parent exists;
+	// it fails if path exists.
+	Create(path string, dir bool) error
+	// AddACE merges ace into obj's DACL, keeping it in canonical order
+	// (explicit deny before explicit allow before inherited ACEs), and lets
+	// inheritable ACEs propagate below a directory.
+	AddACE(obj Object, ace ACE) error
+	// RevokeSID removes every explicit ACE for sid from obj's DACL.
+	RevokeSID(obj Object, sid SID) error
+	// RemoveIfEmpty removes path if it is an empty directory (dir) or an
+	// empty file, and reports whether it did.
+	RemoveIfEmpty(path string, dir bool) (bool, error)
+}

@@ -1,0 +1,362 @@
+package winplan
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Root is a writable root after resolution, with its capability SID.
+type Root struct {
+	// Path is the root's final path: links and junctions resolved, so that a
+	// link cannot make cordon stamp a directory the policy did not name.
+	Path string
+	SID  SID
+}
+
+// Placeholder is an empty file or directory created before the command runs,
+// so that a protected path that did not exist cannot be created by it.
+type Placeholder struct {
+	Path string `json:"path"`
+	Dir  bool   `json:"dir"`
+}
+
+// Grant is one ACE cordon wants on one object.
+type Grant struct {
+	Object Object
+	ACE    ACE
+	// Reason says why, for the ledger and the enforcement report.
+	Reason string
+	// AnyOf, when set, makes the grant already satisfied if these SIDs
+	// together get ACE.Mask from the object's DACL, whichever ACE gives it.
+	// Without it, only an equivalent explicit ACE satisfies the grant.
+	AnyOf []SID
+}
+
+// Why ACEs are added; the ledger and the report carry these words.
+const (
+	ReasonWritableRoot    = "writable root"
+	ReasonProtected       = "protected path"
+	ReasonProtectAncestor = "directory above a protected path"
+	ReasonNullDevice      = "null device"
+	ReasonWorldWritable   = "Everyone-writable directory"
+)
+
+// ACLPlan is every change the command needs on the file system, in the order
+// it must be made: placeholders (parents first), then deny ACEs, then allow
+// ACEs.
+type ACLPlan struct {
+	Create []Placeholder
+	Grants []Grant
+}
+
+// SIDSource hands out the capability SID of each writable root, keyed by
+// [PathKey]. [State] is the real one.
+type SIDSource interface {
+	SIDsFor(roots []string) (map[string]SID, error)
+}
+
+// Plan is everything the backend will do for one command, decided before any
+// change is made.
+type Plan struct {
+	Workspace string
+	Roots     []Root
+	ACL       ACLPlan
+	Job       JobSpec
+	// Env is the command's environment, the proxy variables added.
+	Env     []string
+	Timeout time.Duration
+	// Unprotected lists protected paths that lie outside every writable root
+	// and so need no ACE, for the report.
+	Unprotected []string
+	// LogonSID is the logon session's SID, a restricting SID of the token.
+	LogonSID SID
+
+	input cleanedInput
+}
+
+// CapabilitySIDs returns the active roots' capability SIDs, the first
+// restricting SIDs of the command's token.
+func (p *Plan) CapabilitySIDs() []SID {
+	sids := make([]SID, len(p.Roots))
+	for i, r := range p.Roots {
+		sids[i] = r.SID
+	}
+	return sids
+}
+
+// Build decides the plan for in: it refuses what this mode cannot enforce
+// and roots it must not stamp, resolves the roots through fs, takes their
+// capability SIDs from sids, and computes the wanted ACEs. logon is the SID
+// of the caller's logon session, which the token keeps and the null device
+// is granted to. Build changes nothing.
+func Build(in Input, fs FS, sids SIDSource, logon SID) (*Plan, error) {
+	if err := in.checkModeLimits(); err != nil {
+		return nil, err
+	}
+	if !IsLogonSID(logon) {
+		return nil, fmt.Errorf("%q is not a logon session SID (S-1-5-5-X-Y)", logon)
+	}
+	c, err := in.clean()
+	if err != nil {
+		return nil, err
+	}
+	roots, err := resolveRoots(fs, c)
+	if err != nil {
+		return nil, err
+	}
+	bySID, err := sids.SIDsFor(roots)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Workspace: c.workspace, Timeout: in.Timeout, LogonSID: logon, input: c}
+	for _, r := range roots {
+		sid, ok := bySID[mustKey(r)]
+		if !ok || !IsCapabilitySID(sid) {
+			return nil, fmt.Errorf("no valid capability SID for writable root %s (got %q)", r, sid)
+		}
+		p.Roots = append(p.Roots, Root{Path: r, SID: sid})
+	}
+	if err := p.planACL(fs); err != nil {
+		return nil, err
+	}
+	if p.Job, err = NewJobSpec(in.MaxProcesses, in.MemoryBytes); err != nil {
+		return nil, err
+	}
+	if p.Env, err = withProxy(in.Env, in.ProxyURL); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// resolveRoots returns the final paths of the writable roots, refusing the
+// ones that must not be stamped, deduplicated.
+func resolveRoots(fs FS, c cleanedInput) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range c.roots {
+		if err := checkRoot(r, c); err != nil {
+			return nil, err
+		}
+		info, err := fs.Lstat(r)
+		if err != nil {
+			return nil, fmt.Errorf("writable root %s: %w", r, err)
+		}
+		if !info.Exists {
+			return nil, fmt.Errorf("writable root %s does not exist; create it or remove it from the policy", r)
+		}
+		final, err := fs.Resolve(r)
+		if err != nil {
+			return nil, fmt.Errorf("resolving writable root %s: %w", r, err)
+		}
+		if final, err = CleanPath(final); err != nil {
+			return nil, fmt.Errorf("resolving writable root %s: %w", r, err)
+		}
+		// Check again: a junction can point anywhere, C:\ included.
+		if err := checkRoot(final, c); err != nil {
+			return nil, fmt.Errorf("%w (it is a link to %s)", err, final)
+		}
+		if info, err := fs.Lstat(final); err != nil || !info.Dir {
+			return nil, fmt.Errorf("writable root %s is not a directory", final)
+		}
+		if !seen[mustKey(final)] {
+			seen[mustKey(final)] = true
+			out = append(out, final)
+		}
+	}
+	return out, nil
+}
+
+// planACL fills p.ACL: placeholders and deny ACEs for protected paths inside
+// writable roots, deny-DELETE on the directories between, allow ACEs on the
+// roots, and the null device.
+func (p *Plan) planACL(fs FS) error {
+	var denies, allows []Grant
+	created := map[string]bool{}
+	for _, pp := range p.input.protected {
+		final, dir, missing, err := p.resolveProtected(fs, pp)
+		if err != nil {
+			return err
+		}
+		var holders []Root
+		for _, r := range p.Roots {
+			if mustKey(r.Path) == mustKey(final) {
+				return refusef("%s is both a writable root and a protected path; drop one of the two from the policy", final)
+			}
+			if within(final, r.Path) {
+				holders = append(holders, r)
+			}
+		}
+		if len(holders) == 0 {
+			p.Unprotected = append(p.Unprotected, final)
+			continue
+		}
+		for _, m := range missing {
+			if !created[mustKey(m.Path)] {
+				created[mustKey(m.Path)] = true
+				p.ACL.Create = append(p.ACL.Create, m)
+			}
+		}
+		flags := uint8(0)
+		if dir {
+			flags = InheritAll
+		}
+		for _, r := range holders {
+			denies = append(denies, Grant{
+				Object: Object{Path: final},
+				ACE:    ACE{Type: Deny, Flags: flags, Mask: DenyWriteMask, SID: r.SID},
+				Reason: ReasonProtected,
+			})
+			for _, a := range ancestorsBetween(r.Path, final) {
+				denies = append(denies, Grant{
+					Object: Object{Path: a},
+					ACE:    ACE{Type: Deny, Mask: DenyDeleteMask, SID: r.SID},
+					Reason: ReasonProtectAncestor,
+				})
+			}
+		}
+	}
+	for _, r := range p.Roots {
+		allows = append(allows, Grant{
+			Object: Object{Path: r.Path},
+			ACE:    ACE{Type: Allow, Flags: InheritAll, Mask: RootAllowMask, SID: r.SID},
+			Reason: ReasonWritableRoot,
+		})
+	}
+	p.ACL.Grants = dedupeGrants(append(denies, allows...))
+	p.ACL.Grants = append(p.ACL.Grants, Grant{
+		Object: NullDevice,
+		ACE:    ACE{Type: Allow, Mask: NullDeviceMask, SID: p.LogonSID},
+		Reason: ReasonNullDevice,
+		AnyOf:  append(p.CapabilitySIDs(), p.LogonSID, Everyone),
+	})
+	return nil
+}
+
+// resolveProtected finds where the protected path pp really is: the deepest
+// existing ancestor resolved, the rest appended. It refuses a protected path
+// reached through a link inside a writable root, since the command could
+// swap the link. It returns the final path, whether it is (or will be) a
+// directory, and the placeholders to create, parents first.
+func (p *Plan) resolveProtected(fs FS, pp ProtectedPath) (final string, dir bool, missing []Placeholder, err error) {
+	// Links on the way, looked at as the policy spells the path.
+	for _, r := range append(slices.Clone(p.input.roots), p.rootPaths()...) {
+		if !strictlyWithin(pp.Path, r) {
+			continue
+		}
+		for _, a := range append(ancestorsBetween(r, pp.Path), pp.Path) {
+			info, err := fs.Lstat(a)
+			if err != nil {
+				return "", false, nil, fmt.Errorf("protected path %s: %w", pp.Path, err)
+			}
+			if info.Reparse {
+				return "", false, nil, refusef("protected path %s is reached through the link or junction %s inside "+
+					"writable root %s, which the command could replace; make %s a real directory (or file) or "+
+					"remove it from the protected paths", pp.Path, a, r, a)
+			}
+			if !info.Exists {
+				break
+			}
+		}
+	}
+	// The deepest existing ancestor, and what is missing below it.
+	existing := pp.Path
+	var tail []string
+	for {
+		info, err := fs.Lstat(existing)
+		if err != nil {
+			return "", false, nil, fmt.Errorf("protected path %s: %w", pp.Path, err)
+		}
+		if info.Exists {
+			if existing == pp.Path {
+				dir = info.Dir
+			}
+			break
+		}
+		tail = append(tail, baseName(existing))
+		if existing = parentOf(existing); existing == "" {
+			return "", false, nil, fmt.Errorf("protected path %s: its volume does not exist", pp.Path)
+		}
+	}
+	base, err := fs.Resolve(existing)
+	if err != nil {
+		return "", false, nil, fmt.Errorf("resolving protected path %s: %w", pp.Path, err)
+	}
+	if final, err = CleanPath(base); err != nil {
+		return "", false, nil, fmt.Errorf("resolving protected path %s: %w", pp.Path, err)
+	}
+	for i := len(tail) - 1; i >= 0; i-- {
+		final = joinPath(final, tail[i])
+		isDir := i > 0 || pp.Dir
+		missing = append(missing, Placeholder{Path: final, Dir: isDir})
+	}
+	if len(tail) > 0 {
+		dir = pp.Dir
+	}
+	return final, dir, missing, nil
+}
+
+func (p *Plan) rootPaths() []string {
+	out := make([]string, len(p.Roots))
+	for i, r := range p.Roots {
+		out[i] = r.Path
+	}
+	return out
+}
+
+// dedupeGrants drops grants another grant on the same object already covers
+// (a deny-write ACE covers a deny-DELETE ACE for the same SID), keeping the
+// first of equal ones.
+func dedupeGrants(gs []Grant) []Grant {
+	var out []Grant
+	for i, g := range gs {
+		covered := false
+		for j, h := range gs {
+			if i == j || mustKey(g.Object.Path) != mustKey(h.Object.Path) || g.Object.Kernel != h.Object.Kernel {
+				continue
+			}
+			if (DACL{ACEs: []ACE{h.ACE}}).hasExplicit(g.ACE) && (h.ACE != g.ACE || j < i) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// AddWorldWritableDenies appends deny-write ACEs for every capability SID on
+// the Everyone-writable directories found by a scan, so the command cannot
+// use them. A directory that is a volume root or holds a writable root or the
+// state directory gets the ACE on itself only: inherited below, it would
+// reach the roots and re-stamp a whole drive.
+func (p *Plan) AddWorldWritableDenies(found []string) {
+	for _, f := range found {
+		if p.insideRoot(f) {
+			continue
+		}
+		flags := InheritAll
+		if IsVolumeRoot(f) || within(p.input.stateDir, f) || slices.ContainsFunc(p.Roots, func(r Root) bool { return within(r.Path, f) }) {
+			flags = 0
+		}
+		for _, r := range p.Roots {
+			deny := Grant{
+				Object: Object{Path: f},
+				ACE:    ACE{Type: Deny, Flags: flags, Mask: DenyWriteMask, SID: r.SID},
+				Reason: ReasonWorldWritable,
+			}
+			// With the other denies, before the allow ACEs.
+			i := slices.IndexFunc(p.ACL.Grants, func(g Grant) bool { return g.ACE.Type == Allow })
+			if i < 0 {
+				i = len(p.ACL.Grants)
+			}
+			p.ACL.Grants = slices.Insert(p.ACL.Grants, i, deny)
+		}
+	}
+}
+
+func (p *Plan) insideRoot(path string) bool {
+	return slices.ContainsFunc(p.Roots, func(r Root) bool { return within(path, r.Path) })
+}

@@ -1,0 +1,321 @@
+package winplan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const (
+	testLogon   SID = "S-1-5-5-0-123456"
+	testUser    SID = "S-1-5-21-111-222-333-1001"
+	testProfile     = `C:\Users\me`
+	testState       = `C:\Users\me\AppData\Local\cordon\state`
+	testWS          = `C:\src\app`
+)
+
+// project builds a workspace with a git repository in the fake.
+func project(t *testing.T) *fakeFS {
+	f := newFakeFS()
+	f.mkdir(t, testProfile)
+	f.mkdir(t, testState)
+	f.mkdir(t, testWS+`\.git\hooks`)
+	f.file(t, testWS+`\.git\config`, 120)
+	f.file(t, testWS+`\main.go`, 10)
+	return f
+}
+
+func baseInput() Input {
+	return Input{
+		Workspace:  testWS,
+		StateDir:   testState,
+		ProfileDir: testProfile,
+		ProtectedPaths: []ProtectedPath{
+			{Path: testWS + `\.git\hooks`, Dir: true},
+			{Path: testWS + `\.git\config`},
+			{Path: testWS + `\.vscode`, Dir: true},
+			{Path: testWS + `\.mcp.json`},
+		},
+		Env: []string{`PATH=C:\Windows\System32`, `SystemRoot=C:\Windows`},
+	}
+}
+
+func build(t *testing.T, f *fakeFS, in Input, sids SIDSource) *Plan {
+	t.Helper()
+	p, err := Build(in, f, sids, testLogon)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	return p
+}
+
+// grantOn finds the grants for one path and SID.
+func grantsOn(p *Plan, path string) []Grant {
+	var out []Grant
+	for _, g := range p.ACL.Grants {
+		if strings.EqualFold(g.Object.Path, path) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func TestBuildWorkspace(t *testing.T) {
+	f := project(t)
+	p := build(t, f, baseInput(), &fixedSIDs{})
+
+	if len(p.Roots) != 1 || p.Roots[0].Path != testWS || !IsCapabilitySID(p.Roots[0].SID) {
+		t.Fatalf("roots = %+v", p.Roots)
+	}
+	sid := p.Roots[0].SID
+
+	root := grantsOn(p, testWS)
+	if len(root) != 1 || root[0].ACE != (ACE{Type: Allow, Flags: InheritAll, Mask: RootAllowMask, SID: sid}) {
+		t.Fatalf("root grants = %+v", root)
+	}
+	if RootAllowMask&FileDeleteChild != 0 || RootAllowMask&Delete == 0 || RootAllowMask&(WriteDAC|WriteOwner) != 0 {
+		t.Errorf("RootAllowMask %#x: want DELETE, no FILE_DELETE_CHILD, no WRITE_DAC/WRITE_OWNER", RootAllowMask)
+	}
+
+	hooks := grantsOn(p, testWS+`\.git\hooks`)
+	if len(hooks) != 1 || hooks[0].ACE != (ACE{Type: Deny, Flags: InheritAll, Mask: DenyWriteMask, SID: sid}) {
+		t.Fatalf(".git\\hooks grants = %+v", hooks)
+	}
+	if DenyWriteMask&Delete == 0 || DenyWriteMask&FileDeleteChild == 0 || DenyWriteMask&(ReadControl|Synchronize) != 0 {
+		t.Errorf("DenyWriteMask %#x: want DELETE and FILE_DELETE_CHILD, not READ_CONTROL or SYNCHRONIZE", DenyWriteMask)
+	}
+	config := grantsOn(p, testWS+`\.git\config`)
+	if len(config) != 1 || config[0].ACE != (ACE{Type: Deny, Flags: 0, Mask: DenyWriteMask, SID: sid}) {
+		t.Fatalf(".git\\config grants = %+v (a file gets no inheritance flags)", config)
+	}
+	// .git lies between the root and two protected paths: renaming it away
+	// must be denied, once.
+	gitdir := grantsOn(p, testWS+`\.git`)
+	if len(gitdir) != 1 || gitdir[0].ACE != (ACE{Type: Deny, Mask: Delete, SID: sid}) {
+		t.Fatalf(".git grants = %+v", gitdir)
+	}
+
+	wantCreate := []Placeholder{{Path: testWS + `\.vscode`, Dir: true}, {Path: testWS + `\.mcp.json`, Dir: false}}
+	if len(p.ACL.Create) != 2 || p.ACL.Create[0] != wantCreate[0] || p.ACL.Create[1] != wantCreate[1] {
+		t.Fatalf("placeholders = %+v, want %+v", p.ACL.Create, wantCreate)
+	}
+
+	// Denies come before allows, and the null device is last.
+	seenAllow := false
+	for _, g := range p.ACL.Grants {
+		if g.ACE.Type == Allow {
+			seenAllow = true
+		} else if seenAllow {
+			t.Fatalf("deny grant %+v after an allow grant", g)
+		}
+	}
+	last := p.ACL.Grants[len(p.ACL.Grants)-1]
+	if last.Object != NullDevice || last.ACE.SID != testLogon || !containsSID(last.AnyOf, Everyone) {
+		t.Fatalf("last grant = %+v, want the null device for the logon SID", last)
+	}
+}
+
+func TestBuildMissingParentsArePlaceholders(t *testing.T) {
+	f := newFakeFS()
+	f.mkdir(t, testProfile)
+	f.mkdir(t, testWS)
+	in := baseInput()
+	in.ProtectedPaths = []ProtectedPath{{Path: testWS + `\.git\hooks`, Dir: true}, {Path: testWS + `\.git\config`}}
+	p := build(t, f, in, &fixedSIDs{})
+	want := []Placeholder{
+		{Path: testWS + `\.git`, Dir: true},
+		{Path: testWS + `\.git\hooks`, Dir: true},
+		{Path: testWS + `\.git\config`, Dir: false},
+	}
+	if len(p.ACL.Create) != len(want) {
+		t.Fatalf("placeholders = %+v, want %+v", p.ACL.Create, want)
+	}
+	for i := range want {
+		if p.ACL.Create[i] != want[i] {
+			t.Fatalf("placeholders = %+v, want %+v", p.ACL.Create, want)
+		}
+	}
+}
+
+func TestBuildNestedRoots(t *testing.T) {
+	f := project(t)
+	f.mkdir(t, testWS+`\sub\.git`)
+	in := baseInput()
+	in.WritableRoots = []string{testWS + `\sub`}
+	in.ProtectedPaths = []ProtectedPath{{Path: testWS + `\sub\.git`, Dir: true}}
+	p := build(t, f, in, &fixedSIDs{})
+	if len(p.Roots) != 2 {
+		t.Fatalf("roots = %+v", p.Roots)
+	}
+	outer, inner := p.Roots[0].SID, p.Roots[1].SID
+	var deniedFor []SID
+	for _, g := range grantsOn(p, testWS+`\sub\.git`) {
+		if g.ACE.Type == Deny && g.ACE.Mask == DenyWriteMask {
+			deniedFor = append(deniedFor, g.ACE.SID)
+		}
+	}
+	if len(deniedFor) != 2 || !containsSID(deniedFor, outer) || !containsSID(deniedFor, inner) {
+		t.Fatalf("deny-write on sub\\.git for %v, want both %s and %s", deniedFor, outer, inner)
+	}
+	// The outer root's SID could rename the inner root away.
+	var subDenies []ACE
+	for _, g := range grantsOn(p, testWS+`\sub`) {
+		if g.ACE.Type == Deny {
+			subDenies = append(subDenies, g.ACE)
+		}
+	}
+	if len(subDenies) != 1 || subDenies[0] != (ACE{Type: Deny, Mask: Delete, SID: outer}) {
+		t.Fatalf("denies on sub = %+v, want DELETE for the outer SID", subDenies)
+	}
+}
+
+func TestBuildLinkedWorkspaceIsResolved(t *testing.T) {
+	f := project(t)
+	f.mkdir(t, `D:\real\app\.git`)
+	f.link(t, `C:\src\linked`, `D:\real\app`)
+	in := baseInput()
+	in.Workspace = `C:\src\linked`
+	in.ProtectedPaths = []ProtectedPath{{Path: `C:\src\linked\.git`, Dir: true}}
+	p := build(t, f, in, &fixedSIDs{})
+	if p.Roots[0].Path != `D:\real\app` {
+		t.Fatalf("root = %s, want the link's target", p.Roots[0].Path)
+	}
+	if g := grantsOn(p, `D:\real\app\.git`); len(g) != 1 || g[0].ACE.Type != Deny {
+		t.Fatalf("protected path not planned at its resolved place: %+v", p.ACL.Grants)
+	}
+}
+
+func TestBuildRefuses(t *testing.T) {
+	cases := []struct {
+		name   string
+		modify func(*Input, *fakeFS)
+		want   string
+	}{
+		{"drive root", func(in *Input, f *fakeFS) { in.WritableRoots = []string{`D:\`} }, "drive or share root"},
+		{"share root", func(in *Input, f *fakeFS) { in.WritableRoots = []string{`\\srv\share`} }, "drive or share root"},
+		{"profile", func(in *Input, f *fakeFS) { in.WritableRoots = []string{testProfile} }, "profile directory"},
+		{"profile, other case", func(in *Input, f *fakeFS) { in.WritableRoots = []string{`c:\users\ME\`} }, "profile directory"},
+		{"above profile", func(in *Input, f *fakeFS) { in.WritableRoots = []string{`C:\Users`} }, "profile directory"},
+		{"AppData", func(in *Input, f *fakeFS) {
+			f.mkdir(t, testProfile+`\AppData\Local`)
+			in.WritableRoots = []string{testProfile + `\AppData\Local`}
+		}, "UsrClass.dat"},
+		{"hive file", func(in *Input, f *fakeFS) {
+			f.mkdir(t, `C:\hives\NTUSER.DAT`)
+			in.WritableRoots = []string{`C:\hives\NTUSER.DAT`}
+		}, "registry hive"},
+		{"state dir inside a root", func(in *Input, f *fakeFS) {
+			f.mkdir(t, `C:\data\cordon`)
+			in.WritableRoots = []string{`C:\data`}
+			in.StateDir = `C:\data\cordon`
+		}, "state directory"},
+		{"state dir inside the workspace, read-only", func(in *Input, f *fakeFS) {
+			in.ReadOnly = true
+			in.StateDir = testWS + `\.cordon`
+		}, "inside the workspace"},
+		{"junction to a drive root", func(in *Input, f *fakeFS) {
+			f.link(t, `C:\src\evil`, `C:\`)
+			in.WritableRoots = []string{`C:\src\evil`}
+		}, "link to C:\\"},
+		{"junction to the profile", func(in *Input, f *fakeFS) {
+			f.link(t, `C:\src\evil`, testProfile)
+			in.WritableRoots = []string{`C:\src\evil`}
+		}, "profile directory"},
+		{"protected path through a junction", func(in *Input, f *fakeFS) {
+			f.mkdir(t, `E:\gitdirs\app`)
+			delete(f.nodes, mustKey(testWS+`\.git\hooks`))
+			delete(f.nodes, mustKey(testWS+`\.git\config`))
+			f.link(t, testWS+`\.git`, `E:\gitdirs\app`)
+		}, "link or junction"},
+		{"protected path is a root", func(in *Input, f *fakeFS) {
+			in.WritableRoots = []string{testWS + `\.git\hooks`}
+		}, "both a writable root and a protected path"},
+		{"network isolation", func(in *Input, f *fakeFS) { in.RequireNetworkIsolation = true }, "elevated Windows mode"},
+		{"deny-read", func(in *Input, f *fakeFS) { in.DenyRead = []string{testProfile + `\.ssh`} }, "cannot stop reads"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := project(t)
+			in := baseInput()
+			c.modify(&in, f)
+			_, err := Build(in, f, &fixedSIDs{}, testLogon)
+			if err == nil || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Build error = %v, want ErrRefused mentioning %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestBuildAcceptedDenyReadRuns(t *testing.T) {
+	f := project(t)
+	in := baseInput()
+	in.DenyRead = []string{testProfile + `\.ssh`}
+	in.AcceptUnenforcedDenyRead = true
+	p := build(t, f, in, &fixedSIDs{})
+	for _, fact := range p.Facts(nil, false) {
+		if fact.Layer == "filesystem reads" && fact.Status != NotEnforced {
+			t.Fatalf("reads reported as %s", fact.Status)
+		}
+	}
+}
+
+func TestBuildMissingRoot(t *testing.T) {
+	f := project(t)
+	in := baseInput()
+	in.WritableRoots = []string{`C:\nope`}
+	if _, err := Build(in, f, &fixedSIDs{}, testLogon); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestBuildReadOnly(t *testing.T) {
+	f := project(t)
+	in := baseInput()
+	in.ReadOnly = true
+	p := build(t, f, in, &fixedSIDs{})
+	if len(p.Roots) != 0 || len(p.ACL.Create) != 0 {
+		t.Fatalf("read-only plan has roots %v or placeholders %v", p.Roots, p.ACL.Create)
+	}
+	if len(p.ACL.Grants) != 1 || p.ACL.Grants[0].Object != NullDevice {
+		t.Fatalf("read-only grants = %+v, want only the null device", p.ACL.Grants)
+	}
+	if len(p.Unprotected) != len(in.ProtectedPaths) {
+		t.Fatalf("unprotected = %v", p.Unprotected)
+	}
+}
+
+func TestBuildProtectedDirCoversItsAncestorDeny(t *testing.T) {
+	f := project(t)
+	in := baseInput()
+	in.ProtectedPaths = []ProtectedPath{{Path: testWS + `\.git`, Dir: true}, {Path: testWS + `\.git\hooks`, Dir: true}}
+	p := build(t, f, in, &fixedSIDs{})
+	g := grantsOn(p, testWS+`\.git`)
+	if len(g) != 1 || g[0].ACE.Mask != DenyWriteMask {
+		t.Fatalf(".git grants = %+v, want one deny-write (which includes DELETE)", g)
+	}
+}
+
+func TestAddWorldWritableDenies(t *testing.T) {
+	f := project(t)
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	sid := p.Roots[0].SID
+	p.AddWorldWritableDenies([]string{`C:\tools\shared`, `C:\`, `C:\src`, testWS + `\tmp`})
+	check := func(path string, flags uint8) {
+		t.Helper()
+		g := grantsOn(p, path)
+		if len(g) != 1 || g[0].ACE != (ACE{Type: Deny, Flags: flags, Mask: DenyWriteMask, SID: sid}) {
+			t.Fatalf("grants on %s = %+v, want deny-write with flags %#x", path, g, flags)
+		}
+	}
+	check(`C:\tools\shared`, InheritAll)
+	check(`C:\`, 0)    // a volume root: itself only
+	check(`C:\src`, 0) // holds the workspace: itself only
+	if g := grantsOn(p, testWS+`\tmp`); len(g) != 0 {
+		t.Fatalf("a directory inside a root got %+v", g)
+	}
+	for i, g := range p.ACL.Grants {
+		if g.Reason == ReasonWorldWritable && i > 0 && p.ACL.Grants[i-1].ACE.Type == Allow {
+			t.Fatalf("world-writable deny placed after an allow")
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package winplan
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// LedgerACE records one ACE cordon added, so that cleanup can revoke it.
+type LedgerACE struct {
+	Path   string    `json:"path"`
+	Kernel bool      `json:"kernel,omitempty"`
+	Type   string    `json:"type"` // "allow" or "deny"
+	SID    SID       `json:"sid"`
+	Mask   uint32    `json:"mask"`
+	Flags  uint8     `json:"flags"`
+	Reason string    `json:"reason"`
+	Added  time.Time `json:"added"`
+}
+
+// Journal persists what Reconcile is about to change, before it changes it,
+// so that a crash between the two leaves a ledger entry too many (harmless
+// to revoke), never an ACE the ledger does not know. [State] is the real one.
+type Journal interface {
+	RecordACE(LedgerACE) error
+	RecordPlaceholder(Placeholder) error
+}
+
+// ReconcileStats says what a reconcile changed.
+type ReconcileStats struct {
+	Created     []string // placeholders created
+	ACEsAdded   int      // ACEs written
+	ACEsPresent int      // wanted ACEs found already in place
+}
+
+// Reconcile makes the system match plan: it creates the missing placeholders
+// and adds each wanted ACE that the object's current DACL lacks, journaling
+// each change first. An ACE already present (explicit, same SID and type, at
+// least the same rights and reach) is not written again, so a second run on
+// a stamped tree writes nothing. After writing an ACE it reads the DACL back
+// and fails if the ACE is not there: a change that did not take is an error,
+// not a weaker sandbox.
+func Reconcile(fs FS, w Writer, j Journal, plan *ACLPlan, now func() time.Time) (ReconcileStats, error) {
+	var st ReconcileStats
+	for _, ph := range plan.Create {
+		info, err := fs.Lstat(ph.Path)
+		if err != nil {
+			return st, fmt.Errorf("checking placeholder %s: %w", ph.Path, err)
+		}
+		if info.Exists {
+			continue
+		}
+		if err := j.RecordPlaceholder(ph); err != nil {
+			return st, err
+		}
+		if err := w.Create(ph.Path, ph.Dir); err != nil {
+			return st, fmt.Errorf("creating placeholder for protected path %s: %w", ph.Path, err)
+		}
+		st.Created = append(st.Created, ph.Path)
+	}
+	for _, g := range plan.Grants {
+		dacl, err := fs.ReadDACL(g.Object)
+		if err != nil {
+			return st, fmt.Errorf("reading the DACL of %s: %w", g.Object.Path, err)
+		}
+		if satisfied(dacl, g) {
+			st.ACEsPresent++
+			continue
+		}
+		if dacl.Null {
+			return st, fmt.Errorf("%s has a NULL DACL (everyone may do anything); adding an ACE would replace it "+
+				"and lock other users out, so cordon will not touch it: give it a real DACL (icacls %s /reset) first",
+				g.Object.Path, g.Object.Path)
+		}
+		if err := j.RecordACE(ledgerEntry(g, now())); err != nil {
+			return st, err
+		}
+		if err := w.AddACE(g.Object, g.ACE); err != nil {
+			return st, fmt.Errorf("adding %s ACE for %s on %s (%s): %w", g.ACE.Type, g.ACE.SID, g.Object.Path, g.Reason, err)
+		}
+		after, err := fs.ReadDACL(g.Object)
+		if err != nil {
+			return st, fmt.Errorf("reading back the DACL of %s: %w", g.Object.Path, err)
+		}
+		if !satisfied(after, g) {
+			return st, fmt.Errorf("the %s ACE for %s on %s (%s) is not in its DACL after writing it; "+
+				"the file system may not support ACLs (FAT, some network shares)", g.ACE.Type, g.ACE.SID, g.Object.Path, g.Reason)
+		}
+		st.ACEsAdded++
+	}
+	return st, nil
+}
+
+func satisfied(d DACL, g Grant) bool {
+	if len(g.AnyOf) > 0 && d.effective(g.AnyOf...)&g.ACE.Mask == g.ACE.Mask {
+		return true
+	}
+	return d.hasExplicit(g.ACE)
+}
+
+func ledgerEntry(g Grant, at time.Time) LedgerACE {
+	return LedgerACE{
+		Path:   g.Object.Path,
+		Kernel: g.Object.Kernel,
+		Type:   g.ACE.Type.String(),
+		SID:    g.ACE.SID,
+		Mask:   g.ACE.Mask,
+		Flags:  g.ACE.Flags,
+		Reason: g.Reason,
+		Added:  at.UTC(),
+	}
+}
+
+// CleanupResult says what Cleanup undid and what it left.
+type CleanupResult struct {
+	// Revoked counts the (object, SID) pairs whose ACEs were removed.
+	Revoked int
+	// Gone counts ledger entries whose object no longer exists.
+	Gone int
+	// Removed lists placeholders deleted; Kept those left because something
+	// was put in them since.
+	Removed, Kept []string
+	// Remaining is what could not be undone; it stays in the ledger.
+	Remaining Ledger
+}
+
+// Cleanup revokes every ACE in the ledger (all explicit ACEs for the SID on
+// the object, which for cordon's own capability SIDs are exactly the ones it
+// added) and removes the placeholders that are still empty, newest first. It
+// goes on past failures and returns them joined, with what remains.
+func Cleanup(fs FS, w Writer, l Ledger) (CleanupResult, error) {
+	var res CleanupResult
+	var errs []error
+	done := map[string]bool{}
+	for _, e := range l.ACEs {
+		obj := Object{Path: e.Path, Kernel: e.Kernel}
+		key := fmt.Sprintf("%t|%s|%s", e.Kernel, mustKeyLoose(e.Path), e.SID)
+		if done[key] {
+			continue
+		}
+		if !e.Kernel {
+			info, err := fs.Lstat(e.Path)
+			if err == nil && !info.Exists {
+				done[key] = true
+				res.Gone++
+				continue
+			}
+		}
+		if err := w.RevokeSID(obj, e.SID); err != nil {
+			errs = append(errs, fmt.Errorf("revoking the ACEs for %s on %s: %w", e.SID, e.Path, err))
+			res.Remaining.ACEs = append(res.Remaining.ACEs, e)
+			continue
+		}
+		done[key] = true
+		res.Revoked++
+	}
+	for i := len(l.Placeholders) - 1; i >= 0; i-- {
+		ph := l.Placeholders[i]
+		removed, err := w.RemoveIfEmpty(ph.Path, ph.Dir)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("removing placeholder %s: %w", ph.Path, err))
+			res.Remaining.Placeholders = append([]Placeholder{ph}, res.Remaining.Placeholders...)
+		case removed:
+			res.Removed = append(res.Removed, ph.Path)
+		default:
+			res.Kept = append(res.Kept, ph.Path)
+		}
+	}
+	return res, errors.Join(errs...)
+}
+
+// mustKeyLoose folds a ledger path for comparison, whether or not it parses.
+func mustKeyLoose(p string) string {
+	if k, err := PathKey(p); err == nil {
+		return k
+	}
+	return p
+}

@@ -1,0 +1,219 @@
+package winplan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func fixedNow() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) }
+
+func reconcile(t *testing.T, f *fakeFS, j *memJournal, p *Plan) ReconcileStats {
+	t.Helper()
+	st, err := Reconcile(f, f, j, &p.ACL, fixedNow)
+	if err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	return st
+}
+
+// TestReconcileIdempotent: the first run on a fresh tree writes every ACE
+// and placeholder; a second run, planned afresh against the stamped tree,
+// writes nothing at all.
+func TestReconcileIdempotent(t *testing.T) {
+	f := project(t)
+	sids := &fixedSIDs{}
+	j := &memJournal{}
+
+	p1 := build(t, f, baseInput(), sids)
+	st1 := reconcile(t, f, j, p1)
+	if f.aceWrites != len(p1.ACL.Grants) || st1.ACEsAdded != len(p1.ACL.Grants) {
+		t.Fatalf("first run wrote %d ACEs (stats %d), want all %d", f.aceWrites, st1.ACEsAdded, len(p1.ACL.Grants))
+	}
+	if f.creates != 2 || len(st1.Created) != 2 {
+		t.Fatalf("first run created %d placeholders, want 2", f.creates)
+	}
+	if len(j.aces) != st1.ACEsAdded || len(j.placeholders) != 2 {
+		t.Fatalf("ledger has %d ACEs and %d placeholders, want %d and 2", len(j.aces), len(j.placeholders), st1.ACEsAdded)
+	}
+
+	writes, creates := f.aceWrites, f.creates
+	p2 := build(t, f, baseInput(), sids)
+	st2 := reconcile(t, f, j, p2)
+	if f.aceWrites != writes || f.creates != creates || st2.ACEsAdded != 0 || len(st2.Created) != 0 {
+		t.Fatalf("second run wrote %d ACEs and created %d placeholders, want none", f.aceWrites-writes, f.creates-creates)
+	}
+	if st2.ACEsPresent != len(p2.ACL.Grants) {
+		t.Fatalf("second run found %d of %d ACEs present", st2.ACEsPresent, len(p2.ACL.Grants))
+	}
+	if len(j.aces) != st1.ACEsAdded {
+		t.Fatalf("second run added ledger entries")
+	}
+}
+
+// TestReconcileNeedsExplicitACE: an ACE that a protected path only inherits
+// (here from a deny on its parent) does not count; the path gets its own.
+func TestReconcileNeedsExplicitACE(t *testing.T) {
+	f := project(t)
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	sid := p.Roots[0].SID
+	f.nodes[mustKey(testWS+`\.git`)].aces = []ACE{{Type: Deny, Flags: InheritAll, Mask: DenyWriteMask, SID: sid}}
+	reconcile(t, f, &memJournal{}, p)
+	hooks := f.nodes[mustKey(testWS+`\.git\hooks`)]
+	if len(hooks.aces) != 1 || hooks.aces[0].SID != sid || hooks.aces[0].Type != Deny {
+		t.Fatalf(".git\\hooks explicit ACEs = %+v, want its own deny", hooks.aces)
+	}
+}
+
+// TestReconcileAcceptsEquivalentACE: an explicit ACE that already grants as
+// much (here GENERIC_ALL) is not rewritten.
+func TestReconcileAcceptsEquivalentACE(t *testing.T) {
+	f := project(t)
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	sid := p.Roots[0].SID
+	f.nodes[mustKey(testWS)].aces = []ACE{{Type: Allow, Flags: InheritAll, Mask: GenericAll, SID: sid}}
+	reconcile(t, f, &memJournal{}, p)
+	if got := f.nodes[mustKey(testWS)].aces; len(got) != 1 || got[0].Mask != GenericAll {
+		t.Fatalf("root ACEs = %+v, want the GENERIC_ALL ACE untouched", got)
+	}
+	// Not inheritable is not equivalent.
+	f2 := project(t)
+	p2 := build(t, f2, baseInput(), &fixedSIDs{})
+	f2.nodes[mustKey(testWS)].aces = []ACE{{Type: Allow, Mask: GenericAll, SID: p2.Roots[0].SID}}
+	before := f2.aceWrites
+	reconcile(t, f2, &memJournal{}, p2)
+	if f2.aceWrites == before {
+		t.Fatal("a non-inheritable ACE was taken for the inheritable root grant")
+	}
+}
+
+func TestReconcileNullDevice(t *testing.T) {
+	// Everyone already may read and write NUL: nothing to add.
+	f := project(t)
+	nul := f.kernel[mustKey(NullDevice.Path)]
+	nul.aces = []ACE{{Type: Allow, Mask: GenericRead | GenericWrite, SID: Everyone}}
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	reconcile(t, f, &memJournal{}, p)
+	if len(nul.aces) != 1 {
+		t.Fatalf("NUL ACEs = %+v, want Everyone's alone", nul.aces)
+	}
+	// Only administrators may: the logon SID gets an ACE.
+	nul.aces = []ACE{{Type: Allow, Mask: GenericAll, SID: "S-1-5-32-544"}}
+	reconcile(t, f, &memJournal{}, p)
+	if len(nul.aces) != 2 || nul.aces[1].SID != testLogon || nul.aces[1].Mask != NullDeviceMask {
+		t.Fatalf("NUL ACEs = %+v, want one for the logon SID", nul.aces)
+	}
+}
+
+func TestReconcileFailsWhenACEDoesNotStick(t *testing.T) {
+	f := project(t)
+	f.dropWrites = true
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	_, err := Reconcile(f, f, &memJournal{}, &p.ACL, fixedNow)
+	if err == nil || !strings.Contains(err.Error(), "not in its DACL after writing") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestReconcileRefusesNullDACL(t *testing.T) {
+	f := project(t)
+	f.nodes[mustKey(testWS)].null = true
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	_, err := Reconcile(f, f, &memJournal{}, &p.ACL, fixedNow)
+	if err == nil || !strings.Contains(err.Error(), "NULL DACL") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// failingWriter fails every AddACE, to show the ledger is written first.
+type failingWriter struct{ *fakeFS }
+
+func (failingWriter) AddACE(Object, ACE) error { return errors.New("access denied") }
+
+func TestReconcileJournalsBeforeWriting(t *testing.T) {
+	f := project(t)
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	j := &memJournal{}
+	_, err := Reconcile(f, failingWriter{f}, j, &p.ACL, fixedNow)
+	if err == nil {
+		t.Fatal("Reconcile succeeded with a failing writer")
+	}
+	if len(j.aces) != 1 || j.aces[0].Added != fixedNow() {
+		t.Fatalf("ledger = %+v, want the attempted ACE recorded", j.aces)
+	}
+}
+
+func TestCleanupRevokesEverything(t *testing.T) {
+	f := project(t)
+	nul := f.kernel[mustKey(NullDevice.Path)]
+	nul.aces = []ACE{{Type: Allow, Mask: GenericAll, SID: "S-1-5-32-544"}}
+	in := baseInput()
+	in.WritableRoots = []string{`C:\other`}
+	f.mkdir(t, `C:\other`)
+	j := &memJournal{}
+	p := build(t, f, in, &fixedSIDs{})
+	p.AddWorldWritableDenies([]string{`C:\tools`})
+	f.mkdir(t, `C:\tools`)
+	reconcile(t, f, j, p)
+	all := append(p.CapabilitySIDs(), testLogon)
+	if len(f.explicitFor(all...)) == 0 {
+		t.Fatal("nothing was stamped")
+	}
+	// Something is put in one placeholder after it was created.
+	f.file(t, testWS+`\.vscode\settings.json`, 5)
+
+	res, err := Cleanup(f, f, j.ledger())
+	if err != nil {
+		t.Fatalf("Cleanup: %v", err)
+	}
+	if left := f.explicitFor(all...); len(left) != 0 {
+		t.Fatalf("ACEs left after cleanup:\n%s", strings.Join(left, "\n"))
+	}
+	if len(res.Remaining.ACEs) != 0 || len(res.Remaining.Placeholders) != 0 {
+		t.Fatalf("remaining = %+v", res.Remaining)
+	}
+	if len(res.Removed) != 1 || res.Removed[0] != testWS+`\.mcp.json` {
+		t.Fatalf("removed = %v, want the empty .mcp.json placeholder", res.Removed)
+	}
+	if len(res.Kept) != 1 || res.Kept[0] != testWS+`\.vscode` {
+		t.Fatalf("kept = %v, want .vscode, which is no longer empty", res.Kept)
+	}
+	if info, _ := f.Lstat(testWS + `\.vscode\settings.json`); !info.Exists {
+		t.Fatal("cleanup deleted a user's file")
+	}
+}
+
+func TestCleanupSkipsVanishedPathsAndReportsFailures(t *testing.T) {
+	f := project(t)
+	j := &memJournal{}
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	reconcile(t, f, j, p)
+	delete(f.nodes, mustKey(testWS+`\.git\hooks`))
+	l := j.ledger()
+	l.ACEs = append(l.ACEs, LedgerACE{Path: `C:\gone\x`, Type: "deny", SID: p.Roots[0].SID})
+	f.mkdir(t, `C:\locked`)
+	l.ACEs = append(l.ACEs, LedgerACE{Path: `C:\locked`, Type: "allow", SID: p.Roots[0].SID})
+	res, err := Cleanup(f, revokeFails{f, `C:\locked`}, l)
+	if err == nil || !strings.Contains(err.Error(), `C:\locked`) {
+		t.Fatalf("err = %v, want the failure on C:\\locked", err)
+	}
+	if res.Gone != 2 {
+		t.Fatalf("gone = %d, want 2 (.git\\hooks and C:\\gone\\x)", res.Gone)
+	}
+	if len(res.Remaining.ACEs) != 1 || res.Remaining.ACEs[0].Path != `C:\locked` {
+		t.Fatalf("remaining = %+v", res.Remaining.ACEs)
+	}
+}
+
+type revokeFails struct {
+	*fakeFS
+	path string
+}
+
+func (r revokeFails) RevokeSID(obj Object, sid SID) error {
+	if obj.Path == r.path {
+		return errors.New("access denied")
+	}
+	return r.fakeFS.RevokeSID(obj, sid)
+}

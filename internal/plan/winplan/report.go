@@ -1,0 +1,132 @@
+package winplan
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Status says how far a layer holds.
+type Status string
+
+const (
+	// Enforced: the OS refuses what the layer forbids (on Windows: by
+	// design, not yet verified on a real Windows host; see Fact.Verified).
+	Enforced Status = "enforced"
+	// Advisory: programs are steered, not stopped.
+	Advisory Status = "advisory"
+	// NotEnforced: this mode does nothing for the layer.
+	NotEnforced Status = "not enforced"
+)
+
+// Fact is one line of what the Windows backend enforces, for `cordon doctor`
+// and the enforcement report.
+type Fact struct {
+	Layer  string
+	Status Status
+	Detail string
+	// Verified is false for every Windows fact: the backend has run only
+	// under Wine, which implements the calls but enforces no token, ACL or
+	// job restriction.
+	Verified bool
+}
+
+func (f Fact) String() string {
+	s := fmt.Sprintf("%s: %s", f.Layer, f.Status)
+	if !f.Verified && f.Status == Enforced {
+		s += " (not verified on a real Windows host)"
+	}
+	if f.Detail != "" {
+		s += " - " + f.Detail
+	}
+	return s
+}
+
+// Unverified is the caveat every Windows report carries.
+const Unverified = "Windows enforcement is not yet verified on a real Windows host: the backend has been " +
+	"exercised only under Wine, which runs the system calls but enforces no token, ACL or job restriction"
+
+// ModeFacts are what unelevated mode enforces on any machine, before a
+// policy is known (for `cordon doctor`). scan may be nil when no scan ran.
+func ModeFacts(scan *ScanResult) []Fact {
+	facts := []Fact{
+		{Layer: "verification", Status: NotEnforced, Detail: Unverified},
+		{Layer: "filesystem writes", Status: Enforced, Detail: "write-restricted token; writes only where a capability SID, the logon SID or Everyone is granted"},
+		{Layer: "protected paths", Status: Enforced, Detail: "deny-write ACEs for the capability SIDs; missing paths are created empty first"},
+		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
+		{Layer: "network", Status: Advisory, Detail: "proxy variables point at cordon's proxy; programs that ignore them reach the network; enforced isolation needs the elevated mode"},
+		{Layer: "process tree", Status: Enforced, Detail: "job object, assigned before the first instruction, killed on timeout, on exit and when cordon dies"},
+		{Layer: "UI and clipboard", Status: Enforced, Detail: "job UI restrictions: no outside window handles, clipboard, desktop switch or system settings"},
+		{Layer: "environment", Status: Enforced, Detail: "explicit environment block; nothing inherited"},
+	}
+	facts = append(facts, scanFact(scan))
+	return facts
+}
+
+func scanFact(scan *ScanResult) Fact {
+	f := Fact{Layer: "Everyone-writable directories"}
+	switch {
+	case scan == nil:
+		f.Status, f.Detail = NotEnforced, "not scanned; Everyone is a restricting SID, so any directory granting Everyone write stays writable from the sandbox"
+	case len(scan.Writable) == 0:
+		f.Status, f.Detail = Enforced, "none found; "+scan.Summary()
+	default:
+		f.Status, f.Detail = NotEnforced, scan.Summary()+": "+strings.Join(scan.Writable, ", ")
+	}
+	return f
+}
+
+// Facts are what this plan enforces, for the enforcement report. scan is the
+// scan that ran before it (nil if none) and denied whether deny ACEs were
+// added for what it found.
+func (p *Plan) Facts(scan *ScanResult, denied bool) []Fact {
+	var roots []string
+	for _, r := range p.Roots {
+		roots = append(roots, r.Path+" ("+string(r.SID)+")")
+	}
+	writes := "writable: " + strings.Join(roots, ", ")
+	if len(roots) == 0 {
+		writes = "read-only: no writable root"
+	}
+	var protected []string
+	for _, g := range p.ACL.Grants {
+		if g.Reason == ReasonProtected {
+			protected = append(protected, g.Object.Path)
+		}
+	}
+	facts := []Fact{
+		{Layer: "verification", Status: NotEnforced, Detail: Unverified},
+		{Layer: "filesystem writes", Status: Enforced, Detail: writes},
+		{Layer: "protected paths", Status: Enforced, Detail: fmt.Sprintf("%d with deny-write ACEs; %d outside every writable root", len(dedupeStrings(protected)), len(p.Unprotected))},
+		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
+		{Layer: "network", Status: Advisory, Detail: "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point at cordon's proxy; enforced isolation needs the elevated mode"},
+		{Layer: "process tree", Status: Enforced, Detail: p.Job.describe()},
+	}
+	f := scanFact(scan)
+	if scan != nil && len(scan.Writable) > 0 && denied && len(p.Roots) > 0 {
+		f.Status, f.Detail = Enforced, "deny-write ACEs added on "+f.Detail
+	}
+	return append(facts, f)
+}
+
+func (j JobSpec) describe() string {
+	s := "job object, kill on close"
+	if j.LimitFlags&JobLimitActiveProcess != 0 {
+		s += fmt.Sprintf(", at most %d processes", j.ActiveProcessLimit)
+	}
+	if j.LimitFlags&JobLimitJobMemory != 0 {
+		s += fmt.Sprintf(", at most %d bytes of memory", j.JobMemoryLimit)
+	}
+	return s
+}
+
+func dedupeStrings(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[mustKeyLoose(s)] {
+			seen[mustKeyLoose(s)] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

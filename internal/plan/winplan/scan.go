@@ -1,0 +1,160 @@
+package winplan
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ScanLimits bound the Everyone-writable scan, which runs before commands
+// and in doctor and must not hold them up.
+type ScanLimits struct {
+	Budget    time.Duration // wall time
+	MaxChecks int           // DACLs read
+	MaxPerDir int           // entries listed per directory
+}
+
+// DefaultScanLimits are those of codex-windows.md §4.5.
+var DefaultScanLimits = ScanLimits{Budget: 2 * time.Second, MaxChecks: 50000, MaxPerDir: 1000}
+
+// ScanEnv is where the scan looks, taken from the caller's environment.
+type ScanEnv struct {
+	Workspace   string
+	Temp, Tmp   string
+	UserProfile string
+	Public      string
+	Path        []string // the entries of PATH
+	SystemDrive string   // C:
+	SystemRoot  string   // C:\Windows
+}
+
+// ScanPlaces lists the directories whose Everyone-writable status matters
+// most (codex-windows.md §4.5): the workspace, TEMP and TMP, the profile,
+// PUBLIC, every PATH entry, the system drive's root and the Windows
+// directory. Each is checked with its direct subdirectories, except the
+// ones in skipChildren.
+func ScanPlaces(env ScanEnv) []string {
+	var places []string
+	add := func(p string) {
+		if c, err := CleanPath(p); p != "" && err == nil {
+			places = append(places, c)
+		}
+	}
+	add(env.Workspace)
+	add(env.Temp)
+	add(env.Tmp)
+	add(env.UserProfile)
+	add(env.Public)
+	for _, p := range env.Path {
+		add(strings.Trim(p, `"`))
+	}
+	if env.SystemDrive != "" {
+		add(strings.TrimSuffix(env.SystemDrive, `\`) + `\`)
+	}
+	add(env.SystemRoot)
+	return places
+}
+
+// skipChildren names subdirectories the scan does not enter: large, and
+// never Everyone-writable on a sound system.
+var skipChildren = []string{`windows\installer`, `windows\registration`, `programdata`}
+
+func skipped(p string) bool {
+	k := mustKey(p)
+	for _, s := range skipChildren {
+		if strings.HasSuffix(k, `\`+s) {
+			return true
+		}
+	}
+	return false
+}
+
+// ScanResult is what a scan found.
+type ScanResult struct {
+	// Writable lists directories whose DACL gives Everyone a write right
+	// (FILE_WRITE_DATA, FILE_APPEND_DATA, FILE_WRITE_EA or
+	// FILE_WRITE_ATTRIBUTES), outside every writable root.
+	Writable []string
+	Checked  int
+	// Unreadable counts directories whose DACL could not be read.
+	Unreadable int
+	// Incomplete says why the scan stopped early, or is empty.
+	Incomplete string
+}
+
+// Summary is a one-line account of the result.
+func (r ScanResult) Summary() string {
+	s := fmt.Sprintf("%d Everyone-writable director(ies) found in %d checked", len(r.Writable), r.Checked)
+	if r.Incomplete != "" {
+		s += "; scan incomplete: " + r.Incomplete
+	}
+	return s
+}
+
+// Scan checks places and their direct subdirectories for DACLs that let
+// Everyone write, skipping reparse points and anything inside skipWithin
+// (the writable roots, writable anyway). It stops at the limits and says so.
+// now is the clock (time.Now outside tests).
+func Scan(fs FS, places, skipWithin []string, limits ScanLimits, now func() time.Time) ScanResult {
+	var res ScanResult
+	start := now()
+	seen := map[string]bool{}
+	stop := func() bool {
+		switch {
+		case res.Incomplete != "":
+			return true
+		case res.Checked >= limits.MaxChecks:
+			res.Incomplete = fmt.Sprintf("check limit of %d reached", limits.MaxChecks)
+		case now().Sub(start) >= limits.Budget:
+			res.Incomplete = fmt.Sprintf("time budget of %s spent", limits.Budget)
+		default:
+			return false
+		}
+		return true
+	}
+	check := func(p string) {
+		k := mustKey(p)
+		if seen[k] || skipped(p) {
+			return
+		}
+		seen[k] = true
+		for _, r := range skipWithin {
+			if c, err := CleanPath(r); err == nil && within(p, c) {
+				return
+			}
+		}
+		res.Checked++
+		dacl, err := fs.ReadDACL(Object{Path: p})
+		if err != nil {
+			res.Unreadable++
+			return
+		}
+		if dacl.effective(Everyone)&writeRights != 0 {
+			res.Writable = append(res.Writable, p)
+		}
+	}
+	for _, place := range places {
+		if stop() {
+			break
+		}
+		info, err := fs.Lstat(place)
+		if err != nil || !info.Exists || !info.Dir || info.Reparse {
+			continue
+		}
+		check(place)
+		entries, err := fs.ReadDir(place, limits.MaxPerDir)
+		if err != nil {
+			res.Unreadable++
+			continue
+		}
+		for _, e := range entries {
+			if stop() {
+				break
+			}
+			if e.Dir && !e.Reparse {
+				check(joinPath(place, e.Name))
+			}
+		}
+	}
+	return res
+}

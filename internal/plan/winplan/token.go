@@ -1,0 +1,59 @@
+package winplan
+
+import "fmt"
+
+// Flags of CreateRestrictedToken (winnt.h); x/sys/windows does not define them.
+const (
+	DisableMaxPrivilege uint32 = 0x1
+	LuaToken            uint32 = 0x4
+	WriteRestricted     uint32 = 0x8
+)
+
+// TokenSpec is the restricted token a command runs with.
+type TokenSpec struct {
+	// Flags for CreateRestrictedToken: DISABLE_MAX_PRIVILEGE drops every
+	// privilege but SeChangeNotifyPrivilege, LUA_TOKEN makes the token a
+	// filtered (non-admin) one, WRITE_RESTRICTED applies the restricting
+	// SIDs to write access only.
+	Flags uint32
+	// RestrictingSIDs: the active roots' capability SIDs, then the logon SID,
+	// then Everyone. Never the user's own SID: with it, any file the user
+	// may write would pass the restricted check.
+	RestrictingSIDs []SID
+	// DefaultDACL protects the objects the command creates (processes,
+	// threads, pipes, events): only its logon session and SYSTEM get in.
+	DefaultDACL []ACE
+	// EnablePrivileges are turned on in the new token.
+	EnablePrivileges []string
+}
+
+// NewTokenSpec builds the token specification for the active roots' SIDs,
+// the caller's logon SID and user SID (the latter only to make sure it is
+// never a restricting SID).
+func NewTokenSpec(caps []SID, logon, user SID) (TokenSpec, error) {
+	if !IsLogonSID(logon) {
+		return TokenSpec{}, fmt.Errorf("%q is not a logon session SID (S-1-5-5-X-Y)", logon)
+	}
+	if user == "" {
+		return TokenSpec{}, fmt.Errorf("the caller's user SID is unknown")
+	}
+	spec := TokenSpec{
+		Flags: DisableMaxPrivilege | LuaToken | WriteRestricted,
+		DefaultDACL: []ACE{
+			{Type: Allow, Mask: GenericAll, SID: logon},
+			{Type: Allow, Mask: GenericAll, SID: LocalSystem},
+		},
+		EnablePrivileges: []string{"SeChangeNotifyPrivilege"},
+	}
+	for _, c := range caps {
+		if !IsCapabilitySID(c) {
+			return TokenSpec{}, fmt.Errorf("%q is not a capability SID", c)
+		}
+		spec.RestrictingSIDs = append(spec.RestrictingSIDs, c)
+	}
+	spec.RestrictingSIDs = append(spec.RestrictingSIDs, logon, Everyone)
+	if containsSID(spec.RestrictingSIDs, user) {
+		return TokenSpec{}, fmt.Errorf("the user's own SID %s would be a restricting SID, which would let the command write wherever the user can", user)
+	}
+	return spec, nil
+}

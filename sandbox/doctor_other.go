@@ -1,0 +1,14 @@
+//go:build !linux
+
+package sandbox
+
+import "runtime"
+
+// Doctor examines this machine. Only Linux is supported so far.
+func Doctor(home string) *Diagnosis {
+	return &Diagnosis{
+		System: runtime.GOOS + " " + runtime.GOARCH,
+		Facts: []Fact{{Name: "platform", Detail: ErrUnsupported.Error(),
+			Fix: "run cordon on Linux; Windows and macOS backends are being built"}},
+	}
+}

@@ -1,0 +1,694 @@
+// Package escape holds cordon's escape tests: each probe tries to break one
+// promise of the sandbox, and the test judges the outcome from the host side
+// (the file outside, the listener, the process table). Every probe also runs
+// once without cordon, to show that it would detect the escape. The probes
+// run as root and as an unprivileged user (uid 65534).
+package escape
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+var (
+	binDir    string
+	cordonBin string
+	probeBin  string
+)
+
+func TestMain(m *testing.M) {
+	if os.Getuid() != 0 {
+		fmt.Fprintln(os.Stderr, "escape tests: skipped, they need root (to test as root and as uid 65534)")
+		os.Exit(0)
+	}
+	dir, err := os.MkdirTemp("", "cordon-escape-bin-")
+	if err != nil {
+		panic(err)
+	}
+	os.Chmod(dir, 0o755)
+	binDir = dir
+	cordonBin = filepath.Join(dir, "cordon")
+	probeBin = filepath.Join(dir, "probe")
+	for out, pkg := range map[string]string{cordonBin: "../../cmd/cordon", probeBin: "./probe"} {
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env is one fresh host layout: a home with secrets, a workspace in it, and
+// a directory outside the workspace.
+type env struct {
+	t       *testing.T
+	uid     int
+	root    string
+	home    string
+	ws      string
+	outside string
+	extra   []string // extra cordon flags
+	token   string
+}
+
+const nobody = 65534
+
+func newEnv(t *testing.T, uid int) *env {
+	t.Helper()
+	root, err := os.MkdirTemp("", "cordon-escape-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	root, _ = filepath.EvalSymlinks(root)
+	e := &env{t: t, uid: uid, root: root, home: filepath.Join(root, "home"), token: randomToken()}
+	e.ws = filepath.Join(e.home, "src", "project")
+	e.outside = filepath.Join(e.home, "outside")
+	for _, d := range []string{e.ws, e.outside, filepath.Join(e.home, ".ssh")} {
+		e.mkdir(d)
+	}
+	e.writeFile(filepath.Join(e.home, ".ssh", "id_canary"), "CANARY-SSH-"+e.token)
+	e.chownAll()
+	return e
+}
+
+func randomToken() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (e *env) mkdir(p string) {
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) writeFile(p, content string) {
+	e.mkdir(filepath.Dir(p))
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) chownAll() {
+	os.Chmod(e.root, 0o755)
+	filepath.Walk(e.root, func(p string, _ os.FileInfo, err error) error {
+		if err == nil {
+			os.Lchown(p, e.uid, e.uid)
+		}
+		return nil
+	})
+}
+
+func (e *env) read(p string) (string, bool) {
+	b, err := os.ReadFile(p)
+	return string(b), err == nil
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// result of one run.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (e *env) command(sandboxed bool, extraEnv []string, argv ...string) *exec.Cmd {
+	var cmd *exec.Cmd
+	if sandboxed {
+		args := append([]string{"run"}, e.extra...)
+		args = append(append(args, "--"), argv...)
+		cmd = exec.Command(cordonBin, args...)
+	} else {
+		cmd = exec.Command(argv[0], argv[1:]...)
+	}
+	cmd.Dir = e.ws
+	cmd.Env = append([]string{"HOME=" + e.home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}, extraEnv...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if e.uid != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(e.uid), Gid: uint32(e.uid)}
+	}
+	return cmd
+}
+
+func (e *env) run(sandboxed bool, extraEnv []string, argv ...string) result {
+	e.t.Helper()
+	cmd := e.command(sandboxed, extraEnv, argv...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("run %v: %v", argv, err)
+	}
+	r := result{out.String(), errb.String(), code}
+	if sandboxed && r.code == 125 {
+		e.t.Fatalf("cordon could not set up the sandbox (exit 125): %s", r.stderr)
+	}
+	return r
+}
+
+// probe describes one escape attempt.
+type probe struct {
+	name string
+	// setup prepares the host; it may return extra environment for the run.
+	setup func(e *env) []string
+	argv  func(e *env) []string
+	// escaped judges from the host side whether the attempt succeeded.
+	escaped func(e *env, r result) bool
+	cleanup func(e *env)
+	// degraded: the probe also applies to the weaker Landlock-only mode.
+	degraded bool
+}
+
+func sh(script string) func(e *env) []string {
+	return func(e *env) []string {
+		s := strings.NewReplacer("$PROBE", probeBin, "$WS", "'"+e.ws+"'", "$OUT", "'"+e.outside+"'",
+			"$HOMEDIR", "'"+e.home+"'", "$TOKEN", e.token).Replace(script)
+		return []string{"/bin/sh", "-c", s}
+	}
+}
+
+func probes() []probe {
+	return []probe{
+		{
+			name: "write outside the workspace", degraded: true,
+			argv:    sh(`$PROBE write $OUT/pwned x`),
+			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.outside, "pwned")) },
+		},
+		{
+			name: "write through a symlink", degraded: true,
+			setup: func(e *env) []string {
+				os.Symlink(e.outside, filepath.Join(e.ws, "link"))
+				return nil
+			},
+			argv:    sh(`$PROBE write $WS/link/pwned x`),
+			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.outside, "pwned")) },
+		},
+		{
+			name: "write through a dangling symlink", degraded: true,
+			setup: func(e *env) []string {
+				os.Symlink(filepath.Join(e.outside, "created"), filepath.Join(e.ws, "dangle"))
+				return nil
+			},
+			argv:    sh(`$PROBE write $WS/dangle x`),
+			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.outside, "created")) },
+		},
+		{
+			name: "write through a pre-existing hard link",
+			setup: func(e *env) []string {
+				target := filepath.Join(e.outside, "target")
+				e.writeFile(target, "original")
+				os.Chown(target, e.uid, e.uid)
+				os.Link(target, filepath.Join(e.ws, "hardlink"))
+				return nil
+			},
+			argv: sh(`$PROBE write $WS/hardlink pwned`),
+			escaped: func(e *env, _ result) bool {
+				s, _ := e.read(filepath.Join(e.outside, "target"))
+				return s != "original"
+			},
+		},
+		{
+			name: "write through /proc/self/root", degraded: true,
+			argv:    sh(`$PROBE write /proc/self/root$OUT/pwned x`),
+			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.outside, "pwned")) },
+		},
+		{
+			name: "write .git/config and .git/hooks",
+			setup: func(e *env) []string {
+				e.writeFile(filepath.Join(e.ws, ".git", "config"), "[core]\n")
+				e.mkdir(filepath.Join(e.ws, ".git", "hooks"))
+				e.chownAll()
+				return nil
+			},
+			argv: sh(`$PROBE append $WS/.git/config '[core] fsmonitor = evil'; $PROBE write $WS/.git/hooks/pre-commit evil`),
+			escaped: func(e *env, _ result) bool {
+				s, _ := e.read(filepath.Join(e.ws, ".git", "config"))
+				return s != "[core]\n" || exists(filepath.Join(e.ws, ".git", "hooks", "pre-commit"))
+			},
+		},
+		{
+			name: "rename a parent of a protected path",
+			setup: func(e *env) []string {
+				e.writeFile(filepath.Join(e.ws, ".git", "config"), "[core]\n")
+				e.mkdir(filepath.Join(e.ws, ".git", "hooks"))
+				e.chownAll()
+				return nil
+			},
+			argv: sh(`$PROBE rename $WS/.git $WS/.git-moved; $PROBE mkdirp $WS/.git/hooks && $PROBE write $WS/.git/hooks/pre-commit evil`),
+			escaped: func(e *env, _ result) bool {
+				return exists(filepath.Join(e.ws, ".git-moved")) || exists(filepath.Join(e.ws, ".git", "hooks", "pre-commit"))
+			},
+		},
+		{
+			name:  "create protected paths that do not exist yet",
+			argv:  sh(`$PROBE mkdirp $WS/.vscode; $PROBE write $WS/.vscode/tasks.json evil; $PROBE write $WS/.mcp.json evil; $PROBE mkdirp $WS/.git/hooks; $PROBE write $WS/.git/config evil`),
+			escaped: func(e *env, _ result) bool {
+				return exists(filepath.Join(e.ws, ".vscode")) || exists(filepath.Join(e.ws, ".mcp.json")) || exists(filepath.Join(e.ws, ".git"))
+			},
+		},
+		{
+			name: "read a denied secret", degraded: true,
+			argv: sh(`$PROBE read $HOMEDIR/.ssh/id_canary`),
+			escaped: func(e *env, r result) bool {
+				return strings.Contains(r.stdout+r.stderr, "CANARY-SSH-"+e.token)
+			},
+		},
+		{
+			name: "read a .env file in the workspace",
+			setup: func(e *env) []string {
+				e.writeFile(filepath.Join(e.ws, ".env"), "API_KEY=CANARY-ENV-"+e.token)
+				e.chownAll()
+				return nil
+			},
+			argv: sh(`$PROBE read $WS/.env`),
+			escaped: func(e *env, r result) bool {
+				return strings.Contains(r.stdout+r.stderr, "CANARY-ENV-"+e.token)
+			},
+		},
+		{
+			name: "credential in the caller's environment", degraded: true,
+			setup: func(e *env) []string {
+				return []string{"GITHUB_TOKEN=CANARY-ENV-" + e.token, "AWS_SECRET_ACCESS_KEY=CANARY-AWS-" + e.token}
+			},
+			argv: sh(`$PROBE env`),
+			escaped: func(e *env, r result) bool {
+				return strings.Contains(r.stdout, "CANARY-ENV-"+e.token) || strings.Contains(r.stdout, "CANARY-AWS-"+e.token)
+			},
+		},
+		{
+			name:     "create a user namespace",
+			argv:     sh(`$PROBE userns $WS/userns-created`),
+			escaped:  func(e *env, _ result) bool { return exists(filepath.Join(e.ws, "userns-created")) },
+			degraded: true,
+		},
+	}
+}
+
+// runProbe runs p without the sandbox (it must escape) and with it (it must
+// not).
+func runProbe(t *testing.T, uid int, p probe, extra []string) {
+	for _, sandboxed := range []bool{false, true} {
+		e := newEnv(t, uid)
+		e.extra = extra
+		var extraEnv []string
+		if p.setup != nil {
+			extraEnv = p.setup(e)
+		}
+		r := e.run(sandboxed, extraEnv, p.argv(e)...)
+		escaped := p.escaped(e, r)
+		if !sandboxed && !escaped {
+			t.Fatalf("baseline without cordon did not escape, so the probe proves nothing (exit %d, stderr %q)", r.code, r.stderr)
+		}
+		if sandboxed && escaped {
+			t.Errorf("ESCAPED under cordon (exit %d)\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func users() []struct {
+	name string
+	uid  int
+} {
+	return []struct {
+		name string
+		uid  int
+	}{{"root", 0}, {"nobody", nobody}}
+}
+
+func TestEscapes(t *testing.T) {
+	for _, u := range users() {
+		for _, p := range probes() {
+			t.Run(u.name+"/"+p.name, func(t *testing.T) { runProbe(t, u.uid, p, nil) })
+		}
+	}
+}
+
+func TestEscapesLandlockMode(t *testing.T) {
+	for _, u := range users() {
+		for _, p := range probes() {
+			if !p.degraded {
+				continue
+			}
+			t.Run(u.name+"/"+p.name, func(t *testing.T) {
+				runProbe(t, u.uid, p, []string{"--allow-degraded=landlock", "--force-degraded"})
+			})
+		}
+	}
+}
+
+// sleeper starts a process outside the sandbox, owned by uid.
+func sleeper(t *testing.T, uid int) *exec.Cmd {
+	cmd := exec.Command("sleep", "1000")
+	if uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+func procState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "gone"
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return "?"
+	}
+	return s[i+2 : i+3]
+}
+
+func TestSignalsAndPtraceOutside(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
+		for _, u := range users() {
+			t.Run(mode.name+"/"+u.name+"/kill", func(t *testing.T) {
+				for _, sandboxed := range []bool{false, true} {
+					e := newEnv(t, u.uid)
+					e.extra = mode.extra
+					s := sleeper(t, u.uid)
+					e.run(sandboxed, nil, probeBin, "kill", strconv.Itoa(s.Process.Pid))
+					time.Sleep(50 * time.Millisecond)
+					alive := procState(s.Process.Pid) == "S"
+					if !sandboxed && alive {
+						t.Fatal("baseline could not kill the process outside")
+					}
+					if sandboxed && !alive {
+						t.Errorf("ESCAPED: the sandbox killed a process outside (state %s)", procState(s.Process.Pid))
+					}
+				}
+			})
+			t.Run(mode.name+"/"+u.name+"/ptrace", func(t *testing.T) {
+				for _, sandboxed := range []bool{false, true} {
+					e := newEnv(t, u.uid)
+					e.extra = mode.extra
+					s := sleeper(t, u.uid)
+					e.run(sandboxed, nil, probeBin, "stop-by-ptrace", strconv.Itoa(s.Process.Pid))
+					time.Sleep(50 * time.Millisecond)
+					stopped := procState(s.Process.Pid) == "T"
+					if !sandboxed && !stopped {
+						t.Fatalf("baseline could not ptrace the process outside (state %s)", procState(s.Process.Pid))
+					}
+					if sandboxed && stopped {
+						t.Errorf("ESCAPED: the sandbox stopped a process outside with ptrace")
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestTIOCSTI(t *testing.T) {
+	for _, u := range users() {
+		t.Run(u.name, func(t *testing.T) {
+			for _, sandboxed := range []bool{false, true} {
+				e := newEnv(t, u.uid)
+				master, slave, err := openPTY()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer master.Close()
+				defer slave.Close()
+				os.Chown(slave.Name(), u.uid, u.uid)
+				cmd := e.command(sandboxed, nil, probeBin, "tiocsti", "INJECTED")
+				cmd.Stdin = slave
+				if !sandboxed {
+					// Give the baseline what a terminal user has: the pty as
+					// its controlling terminal.
+					cmd.SysProcAttr.Setsid = true
+					cmd.SysProcAttr.Setctty = true
+					cmd.SysProcAttr.Ctty = 0
+				}
+				var errb bytes.Buffer
+				cmd.Stderr = &errb
+				cmd.Run()
+				if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 125 {
+					t.Fatalf("cordon setup failed: %s", errb.String())
+				}
+				n, _ := unix.IoctlGetInt(int(slave.Fd()), unix.TIOCINQ)
+				if !sandboxed && n == 0 {
+					t.Fatalf("baseline could not inject into the terminal: %s", errb.String())
+				}
+				if sandboxed && n != 0 {
+					t.Errorf("ESCAPED: %d bytes injected into the terminal's input", n)
+				}
+			}
+		})
+	}
+}
+
+func openPTY() (master, slave *os.File, err error) {
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	return m, s, nil
+}
+
+// listener counts the bytes that reach it.
+type listener struct {
+	l   net.Listener
+	pc  net.PacketConn
+	got atomic.Int64
+}
+
+func listen(t *testing.T, network, addr string) *listener {
+	t.Helper()
+	ln := &listener{}
+	switch network {
+	case "udp":
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			t.Skipf("cannot listen on %s %s here: %v", network, addr, err)
+		}
+		ln.pc = pc
+		go func() {
+			buf := make([]byte, 64)
+			for {
+				n, _, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				ln.got.Add(int64(n))
+			}
+		}()
+	default:
+		l, err := net.Listen(network, addr)
+		if err != nil {
+			t.Skipf("cannot listen on %s %s here: %v", network, addr, err)
+		}
+		if network == "unix" {
+			os.Chmod(addr, 0o777)
+		}
+		ln.l = l
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					buf := make([]byte, 64)
+					for {
+						n, err := c.Read(buf)
+						ln.got.Add(int64(n))
+						if err != nil {
+							c.Close()
+							return
+						}
+					}
+				}()
+			}
+		}()
+	}
+	t.Cleanup(func() {
+		if ln.l != nil {
+			ln.l.Close()
+		}
+		if ln.pc != nil {
+			ln.pc.Close()
+		}
+	})
+	return ln
+}
+
+func (ln *listener) addr() string {
+	if ln.pc != nil {
+		return ln.pc.LocalAddr().String()
+	}
+	return ln.l.Addr().String()
+}
+
+func TestNetwork(t *testing.T) {
+	sock := filepath.Join("/run", "cordon-escape-"+randomToken()+".sock")
+	cases := []struct {
+		name, network, addr, action string
+	}{
+		{"tcp4", "tcp", "127.0.0.1:0", "tcp"},
+		{"tcp6", "tcp", "[::1]:0", "tcp"},
+		{"udp4", "udp", "127.0.0.1:0", "udp"},
+		{"unix socket in /run", "unix", sock, "unix"},
+	}
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
+		for _, u := range users() {
+			for _, c := range cases {
+				t.Run(mode.name+"/"+u.name+"/"+c.name, func(t *testing.T) {
+					os.Remove(c.addr)
+					ln := listen(t, c.network, c.addr)
+					defer os.Remove(c.addr)
+					for _, sandboxed := range []bool{false, true} {
+						e := newEnv(t, u.uid)
+						e.extra = mode.extra
+						before := ln.got.Load()
+						e.run(sandboxed, nil, probeBin, c.action, ln.addr())
+						time.Sleep(100 * time.Millisecond)
+						got := ln.got.Load() - before
+						if !sandboxed && got == 0 {
+							t.Fatalf("baseline did not reach the listener")
+						}
+						if sandboxed && got != 0 {
+							t.Errorf("ESCAPED: the listener outside received %d bytes", got)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// alive reports whether a process whose command line holds token runs.
+func alive(token string) []int {
+	var pids []int
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil || !bytes.Contains(b, []byte(token)) {
+			continue
+		}
+		pid, _ := strconv.Atoi(strings.Split(d, "/")[2])
+		if procState(pid) != "Z" {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func waitFor(cond func() bool, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cond()
+}
+
+func killAll(pids []int) {
+	for _, p := range pids {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
+}
+
+func TestNothingLeftRunning(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
+		for _, u := range users() {
+			t.Run(mode.name+"/"+u.name+"/after exit", func(t *testing.T) {
+				for _, sandboxed := range []bool{false, true} {
+					e := newEnv(t, u.uid)
+					e.extra = mode.extra
+					token := "cordon-daemon-" + e.token
+					e.run(sandboxed, nil, probeBin, "daemon", token)
+					left := waitFor(func() bool { return len(alive(token)) > 0 }, 300*time.Millisecond)
+					pids := alive(token)
+					killAll(pids)
+					if !sandboxed && !left {
+						t.Fatal("baseline daemon did not survive its parent, so the probe proves nothing")
+					}
+					if sandboxed && len(pids) > 0 {
+						t.Errorf("ESCAPED: %d daemonised processes outlived cordon", len(pids))
+					}
+				}
+			})
+			t.Run(mode.name+"/"+u.name+"/after SIGKILL of cordon", func(t *testing.T) {
+				for _, sandboxed := range []bool{false, true} {
+					e := newEnv(t, u.uid)
+					e.extra = mode.extra
+					token := "cordon-daemon-" + e.token
+					script := fmt.Sprintf("%s daemon %s; exec sleep 1000", probeBin, token)
+					cmd := e.command(sandboxed, nil, "/bin/sh", "-c", script)
+					if err := cmd.Start(); err != nil {
+						t.Fatal(err)
+					}
+					if !waitFor(func() bool { return len(alive(token)) > 0 }, 10*time.Second) {
+						cmd.Process.Kill()
+						cmd.Wait()
+						t.Fatal("the daemon never started")
+					}
+					cmd.Process.Kill()
+					cmd.Wait()
+					gone := waitFor(func() bool { return len(alive(token)) == 0 }, 5*time.Second)
+					killAll(alive(token))
+					if !sandboxed && gone {
+						t.Fatal("baseline daemon died with its parent, so the probe proves nothing")
+					}
+					if sandboxed && !gone {
+						t.Errorf("ESCAPED: processes outlived a SIGKILLed cordon")
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,131 @@
+// Command probe performs one escape attempt for cordon's escape tests. It is
+// run inside the sandbox and, as a baseline, outside it; the tests judge the
+// outcome from the host side, never from what probe prints.
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fail(fmt.Errorf("usage: probe ACTION ARGS..."))
+	}
+	args := os.Args[2:]
+	var err error
+	switch os.Args[1] {
+	case "write":
+		err = os.WriteFile(args[0], []byte(args[1]), 0o644)
+	case "append":
+		var f *os.File
+		if f, err = os.OpenFile(args[0], os.O_WRONLY|os.O_APPEND, 0); err == nil {
+			_, err = f.WriteString(args[1])
+			f.Close()
+		}
+	case "read":
+		var b []byte
+		if b, err = os.ReadFile(args[0]); err == nil {
+			os.Stdout.Write(b)
+		}
+	case "mkdirp":
+		err = os.MkdirAll(args[0], 0o755)
+	case "rename":
+		err = os.Rename(args[0], args[1])
+	case "remove":
+		err = os.RemoveAll(args[0])
+	case "kill":
+		err = syscall.Kill(atoi(args[0]), syscall.SIGKILL)
+	case "stop-by-ptrace":
+		// Attach, then detach leaving the tracee stopped: the host sees
+		// the stop in /proc/PID/stat.
+		runtime.LockOSThread()
+		pid := atoi(args[0])
+		if err = unix.PtraceAttach(pid); err == nil {
+			var ws unix.WaitStatus
+			unix.Wait4(pid, &ws, unix.WALL, nil)
+			_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_DETACH, uintptr(pid), 0, uintptr(unix.SIGSTOP), 0, 0)
+			if e != 0 {
+				err = e
+			}
+		}
+	case "tiocsti":
+		for _, c := range []byte(args[0] + "\n") {
+			b := c
+			if _, _, e := unix.Syscall(unix.SYS_IOCTL, 0, unix.TIOCSTI, uintptr(unsafePointer(&b))); e != 0 {
+				err = e
+				break
+			}
+		}
+	case "userns":
+		// A Go program has threads, so unshare(CLONE_NEWUSER) would fail
+		// with EINVAL for that alone; clone a child into one instead.
+		cmd := exec.Command("/proc/self/exe", "env")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER}
+		if err = cmd.Run(); err == nil {
+			err = os.WriteFile(args[0], []byte("created a user namespace"), 0o644)
+		}
+	case "daemon":
+		// Double fork and a new session: the classic way to outlive the
+		// command that started it.
+		cmd := exec.Command("/proc/self/exe", "daemon-1", args[0])
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		err = cmd.Start()
+	case "daemon-1":
+		cmd := exec.Command("/proc/self/exe", "sleeper", args[0])
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err = cmd.Start(); err == nil {
+			os.Exit(0)
+		}
+	case "sleeper":
+		signalIgnoreAll()
+		time.Sleep(time.Hour)
+	case "tcp", "unix":
+		var c net.Conn
+		if c, err = net.DialTimeout(os.Args[1], args[0], 2*time.Second); err == nil {
+			_, err = c.Write([]byte("ESCAPED"))
+			c.Close()
+		}
+	case "udp":
+		var c net.Conn
+		if c, err = net.Dial("udp", args[0]); err == nil {
+			_, err = c.Write([]byte("ESCAPED"))
+			c.Close()
+		}
+	case "env":
+		for _, kv := range os.Environ() {
+			fmt.Println(kv)
+		}
+	default:
+		err = fmt.Errorf("unknown action %q", os.Args[1])
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "probe:", err)
+	os.Exit(1)
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		fail(err)
+	}
+	return n
+}
+
+func signalIgnoreAll() {
+	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+}
