@@ -39,7 +39,7 @@ func (e *FileError) withHint(h string) *FileError {
 
 // Error is a problem with the merged policy or the options it was loaded with.
 type Error struct {
-	Msg   string
+	Msg string
 	Fix string
 }
 

@@ -93,7 +93,7 @@ func decodeError(path string, err error) error {
 			line, _ := e.Position()
 			key := strings.Join(e.Key(), ".")
 			errs = append(errs, &FileError{File: path, Line: line, Key: key,
-				Msg:  "unknown key",
+				Msg: "unknown key",
 				Fix: "check the spelling against docs/policy.md; unknown keys are errors so that a typo never silently weakens a policy"})
 		}
 		return errors.Join(errs...)

@@ -157,7 +157,7 @@ timeout = "5m"
 	for _, w := range widen {
 		t.Run(w.key, func(t *testing.T) {
 			home, ws := testEnv(t, map[string]string{
-				"home/.config/cordon/policy.toml":  "version = 1\n[limits]\ntimeout = \"1h\"\n",
+				"home/.config/cordon/policy.toml":   "version = 1\n[limits]\ntimeout = \"1h\"\n",
 				"home/src/proj/.cordon/policy.toml": "version = 1\n" + w.body,
 			})
 			_, err := load(t, home, ws, nil)

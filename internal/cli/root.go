@@ -51,6 +51,10 @@ nothing left running. A policy file decides the boundary; see docs/policy.md.`,
 		newRunCmd(),
 		newDoctorCmd(),
 		newPolicyCmd(),
+		newAuditCmd(),
+		newProxyCmd(), newConnectCmd(),
+		newWindowsCmd(),
+		newCheckCmd(),
 	)
 	return root
 }

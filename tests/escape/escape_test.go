@@ -266,8 +266,8 @@ func probes() []probe {
 			},
 		},
 		{
-			name:  "create protected paths that do not exist yet",
-			argv:  sh(`$PROBE mkdirp $WS/.vscode; $PROBE write $WS/.vscode/tasks.json evil; $PROBE write $WS/.mcp.json evil; $PROBE mkdirp $WS/.git/hooks; $PROBE write $WS/.git/config evil`),
+			name: "create protected paths that do not exist yet",
+			argv: sh(`$PROBE mkdirp $WS/.vscode; $PROBE write $WS/.vscode/tasks.json evil; $PROBE write $WS/.mcp.json evil; $PROBE mkdirp $WS/.git/hooks; $PROBE write $WS/.git/config evil`),
 			escaped: func(e *env, _ result) bool {
 				return exists(filepath.Join(e.ws, ".vscode")) || exists(filepath.Join(e.ws, ".mcp.json")) || exists(filepath.Join(e.ws, ".git"))
 			},
