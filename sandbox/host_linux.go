@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/linuxplan"
 )
 
 // userNSProblem explains why unprivileged user namespaces are unavailable,
@@ -93,9 +95,9 @@ func lockWorkspace(home, workspace string) (*workspaceLock, error) {
 	return &workspaceLock{f: f, ledger: filepath.Join(dir, name+".placeholders")}, nil
 }
 
-// createPlaceholders makes the empty directories that absent protected
-// paths are mounted on, and records them for removal.
-func (l *workspaceLock) createPlaceholders(paths []string) error {
+// createPlaceholders makes the empty directories and files that absent
+// protected paths are mounted on, and records them for removal.
+func (l *workspaceLock) createPlaceholders(paths []linuxplan.Placeholder) error {
 	if len(paths) == 0 {
 		return nil
 	}
@@ -106,11 +108,20 @@ func (l *workspaceLock) createPlaceholders(paths []string) error {
 	defer led.Close()
 	for _, p := range paths {
 		// Record first: a crash between the two leaves a harmless entry.
-		if _, err := fmt.Fprintln(led, p); err != nil {
+		if _, err := fmt.Fprintln(led, p.Path); err != nil {
 			return err
 		}
-		if err := os.Mkdir(p, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("create a placeholder for the protected path %s: %w", p, err)
+		var err error
+		if p.Dir {
+			err = os.Mkdir(p.Path, 0o755)
+		} else {
+			var f *os.File
+			if f, err = os.OpenFile(p.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o444); err == nil {
+				f.Close()
+			}
+		}
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("create a placeholder for the protected path %s: %w", p.Path, err)
 		}
 	}
 	// No fsync: the ledger only has to outlive cordon, not the machine; after
@@ -133,11 +144,18 @@ func (l *workspaceLock) release() {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		p := sc.Text()
-		// Only an empty directory is ours to remove; anything the user put
-		// there since stays.
+		// Only an empty placeholder is ours to remove; anything the user
+		// put there or wrote into it since stays.
+		st, err := os.Lstat(p)
+		if err != nil {
+			continue
+		}
+		if st.Mode().IsRegular() && st.Size() > 0 {
+			continue
+		}
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			if st, serr := os.Stat(p); serr == nil && st.IsDir() {
-				continue
+			if st.IsDir() {
+				continue // not empty: the user's now
 			}
 			left = append(left, p)
 		}

@@ -17,8 +17,12 @@
 //
 // A protected path that does not exist yet must stay uncreatable. No mount
 // can be placed on a name that does not exist, so the supervisor creates an
-// empty placeholder directory on the host for the duration of the run (see
-// Plan.Placeholders) and the plan binds it read-only.
+// empty placeholder (a directory, or a file for names like .mcp.json) on the
+// host for the duration of the run (see Plan.Placeholders) and the plan binds
+// it read-only. An absent .git is special: inside an enclosing repository its
+// placeholder is a directory, which git skips on its way up to that
+// repository; elsewhere it is a file, which keeps tools such as the go command
+// from taking the workspace for a repository.
 //
 // # Landlock
 //
@@ -31,11 +35,13 @@
 package linuxplan
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
@@ -53,10 +59,10 @@ type Plan struct {
 	GID        int    `json:"gid"`
 
 	Mounts []Mount `json:"mounts,omitempty"`
-	// Placeholders are empty directories the supervisor creates on the host
-	// before the run and removes after it, so that absent protected paths
-	// have something to be mounted on.
-	Placeholders []string `json:"placeholders,omitempty"`
+	// Placeholders are empty directories or files the supervisor creates on
+	// the host before the run and removes after it, so that absent protected
+	// paths have something to be mounted on.
+	Placeholders []Placeholder `json:"placeholders,omitempty"`
 
 	Landlock Landlock `json:"landlock"`
 	Seccomp  Seccomp  `json:"seccomp"`
@@ -93,6 +99,12 @@ const (
 	// private devpts and /dev/shm.
 	Dev MountKind = "dev"
 )
+
+// Placeholder is an empty stand-in for an absent protected path.
+type Placeholder struct {
+	Path string `json:"path"`
+	Dir  bool   `json:"dir"`
+}
 
 // Mount is one step of the filesystem view.
 type Mount struct {
@@ -217,7 +229,9 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	plan.Placeholders = placeholders
+	for _, ph := range placeholders {
+		plan.Placeholders = append(plan.Placeholders, Placeholder{Path: ph, Dir: b.placeholderIsDir(ph)})
+	}
 
 	tmp := "/tmp"
 	if in.Degraded == policy.DegradedLandlock {
@@ -396,6 +410,11 @@ func (b *builder) firstMissing(root, path string) (string, bool, error) {
 			if isNotExist(err) {
 				return cur, false, nil
 			}
+			if errors.Is(err, syscall.ENOTDIR) {
+				// A file where a directory was expected (a .git file):
+				// protecting the file covers everything below the name.
+				return filepath.Dir(cur), true, nil
+			}
 			return "", false, fmt.Errorf("protected path %s: %w", cur, err)
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
@@ -405,6 +424,24 @@ func (b *builder) firstMissing(root, path string) (string, bool, error) {
 		}
 	}
 	return path, true, nil
+}
+
+// placeholderIsDir chooses the kind of a placeholder: a file for names that
+// look like files (.mcp.json, config), a directory otherwise; for .git, see
+// the package documentation.
+func (b *builder) placeholderIsDir(path string) bool {
+	base := filepath.Base(path)
+	if base == ".git" {
+		for dir := filepath.Dir(filepath.Dir(path)); ; dir = filepath.Dir(dir) {
+			if _, err := b.fs.Lstat(filepath.Join(dir, ".git")); err == nil {
+				return true
+			}
+			if dir == "/" {
+				return false
+			}
+		}
+	}
+	return base != "config" && !strings.Contains(base[1:], ".")
 }
 
 // gitDirs returns the git directories a root's .git file points to, with the
@@ -531,14 +568,13 @@ func toolEnv(env []string, tmp, cache, dir string) []string {
 // toolCaches points build tools at the workspace's private cache, so that a
 // poisoned cache never reaches the host's tools.
 var toolCaches = map[string]string{
-	"XDG_CACHE_HOME":       "xdg",
-	"GOCACHE":              "go-build",
-	"npm_config_cache":     "npm",
-	"YARN_CACHE_FOLDER":    "yarn",
-	"npm_config_store_dir": "pnpm-store",
-	"PIP_CACHE_DIR":        "pip",
-	"UV_CACHE_DIR":         "uv",
-	"PYTHONPYCACHEPREFIX":  "pycache",
+	"XDG_CACHE_HOME":      "xdg",
+	"GOCACHE":             "go-build",
+	"npm_config_cache":    "npm",
+	"YARN_CACHE_FOLDER":   "yarn",
+	"PIP_CACHE_DIR":       "pip",
+	"UV_CACHE_DIR":        "uv",
+	"PYTHONPYCACHEPREFIX": "pycache",
 }
 
 func rlimits(p *policy.Policy) []Rlimit {

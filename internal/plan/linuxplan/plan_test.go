@@ -1,0 +1,347 @@
+package linuxplan
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cordon-sandbox/cordon/policy"
+)
+
+// fixture is a home with a workspace, on the real filesystem.
+type fixture struct {
+	t    *testing.T
+	home string
+	ws   string
+}
+
+func newFixture(t *testing.T, files map[string]string) *fixture {
+	t.Helper()
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, home: filepath.Join(root, "home")}
+	f.ws = filepath.Join(f.home, "proj")
+	os.MkdirAll(f.ws, 0o755)
+	for name, content := range files {
+		p := filepath.Join(root, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if strings.HasSuffix(name, "/") {
+			continue
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func (f *fixture) plan(mod func(*policy.Options, *Input)) (*Plan, error) {
+	f.t.Helper()
+	o := policy.Options{Workspace: f.ws, Home: f.home, NoUserFile: true}
+	in := Input{Workspace: f.ws, Home: f.home, Argv: []string{"true"}, Env: []string{"PATH=/usr/bin"}}
+	if mod != nil {
+		mod(&o, &in)
+	}
+	p, err := policy.Load(o)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	in.Policy = p
+	plan, _, err := Make(in)
+	return plan, err
+}
+
+func mountsOf(p *Plan, kind MountKind) []string {
+	var out []string
+	for _, m := range p.Mounts {
+		if m.Kind == kind {
+			out = append(out, m.Target)
+		}
+	}
+	return out
+}
+
+func TestWorkspaceWriteLayout(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"home/proj/.git/config":    "[core]\n",
+		"home/proj/.git/hooks/":    "",
+		"home/proj/.env":           "SECRET=1",
+		"home/proj/.env.example":   "SECRET=",
+		"home/proj/app/.env.local": "SECRET=2",
+		"home/.ssh/id_ed25519":     "key",
+		"home/.aws/credentials":    "key",
+		"home/proj/src/main.go":    "package main",
+	})
+	cache := filepath.Join(f.home, ".cache", "cordon", "x")
+	os.MkdirAll(cache, 0o700)
+	plan, err := f.plan(func(_ *policy.Options, in *Input) { in.CacheDir = cache })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Namespaces || plan.FullAccess {
+		t.Fatalf("plan = %+v", plan)
+	}
+	if got := mountsOf(plan, BindRW); !slices.Equal(got, []string{f.ws, cache}) {
+		t.Errorf("writable binds = %v", got)
+	}
+	ro := mountsOf(plan, BindRO)
+	for _, want := range []string{".git/config", ".git/hooks", ".git/modules", ".vscode", ".mcp.json", ".cordon"} {
+		if !slices.Contains(ro, filepath.Join(f.ws, want)) {
+			t.Errorf("%s is not bound read-only; read-only binds: %v", want, ro)
+		}
+	}
+	// .git is pinned so it cannot be renamed away from under its children.
+	if pins := mountsOf(plan, Pin); !slices.Contains(pins, filepath.Join(f.ws, ".git")) {
+		t.Errorf("pins = %v, want .git", pins)
+	}
+	masked := append(mountsOf(plan, MaskFile), mountsOf(plan, MaskDir)...)
+	for _, want := range []string{filepath.Join(f.ws, ".env"), filepath.Join(f.ws, "app/.env.local"), filepath.Join(f.home, ".ssh"), filepath.Join(f.home, ".aws")} {
+		if !slices.Contains(masked, want) {
+			t.Errorf("%s is not masked; masked: %v", want, masked)
+		}
+	}
+	if slices.Contains(masked, filepath.Join(f.ws, ".env.example")) {
+		t.Errorf(".env.example is an allow_read exception but was masked")
+	}
+	// Order: writable roots, then pins, then protected, then masks.
+	last := map[MountKind]int{}
+	for i, m := range plan.Mounts {
+		last[m.Kind] = i
+	}
+	first := func(k MountKind) int {
+		for i, m := range plan.Mounts {
+			if m.Kind == k {
+				return i
+			}
+		}
+		return -1
+	}
+	if !(last[BindRW] < first(Pin) && last[Pin] < first(BindRO) && last[BindRO] < first(MaskFile)) {
+		t.Errorf("mount order is wrong: %+v", plan.Mounts)
+	}
+	// The cache is a writable root but holds no project: nothing protected
+	// there.
+	for _, p := range ro {
+		if strings.HasPrefix(p, cache) {
+			t.Errorf("protected path %s inside cordon's own cache", p)
+		}
+	}
+	for _, kv := range []string{"GOCACHE=" + cache + "/go-build", "XDG_CACHE_HOME=" + cache + "/xdg", "TMPDIR=/tmp", "CORDON_SANDBOX=1"} {
+		if !slices.Contains(plan.Env, kv) {
+			t.Errorf("env lacks %s: %v", kv, plan.Env)
+		}
+	}
+	if !plan.Landlock.Enabled || !slices.Equal(plan.Landlock.ReadExec, []string{"/"}) || !slices.Contains(plan.Landlock.Write, f.ws) {
+		t.Errorf("landlock = %+v", plan.Landlock)
+	}
+}
+
+func TestPlaceholders(t *testing.T) {
+	f := newFixture(t, nil)
+	plan, err := f.plan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, ph := range plan.Placeholders {
+		kinds[strings.TrimPrefix(ph.Path, f.ws+"/")] = ph.Dir
+	}
+	// No repository anywhere above: .git is a file, so that tools do not
+	// take the workspace for a repository; the .git/* entries fold into it.
+	want := map[string]bool{".git": false, ".vscode": true, ".claude": true, ".mcp.json": false, ".cordon": true}
+	for name, dir := range want {
+		got, ok := kinds[name]
+		if !ok {
+			t.Errorf("no placeholder for %s; placeholders: %v", name, plan.Placeholders)
+		} else if got != dir {
+			t.Errorf("placeholder %s: dir = %v, want %v", name, got, dir)
+		}
+	}
+	if _, ok := kinds[".git/hooks"]; ok {
+		t.Errorf(".git/hooks has its own placeholder although .git is absent")
+	}
+	// Inside an enclosing repository, the absent .git is a directory, which
+	// git steps over to reach the enclosing one.
+	os.MkdirAll(filepath.Join(f.home, ".git"), 0o755)
+	plan, err = f.plan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ph := range plan.Placeholders {
+		if filepath.Base(ph.Path) == ".git" && !ph.Dir {
+			t.Errorf("inside a repository .git should be a directory placeholder")
+		}
+	}
+}
+
+func TestGitFilePointsElsewhere(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"home/repo/.git/worktrees/wt/commondir": "../..\n",
+		"home/repo/.git/config":                 "[core]\n",
+		"home/repo/.git/hooks/":                 "",
+	})
+	os.WriteFile(filepath.Join(f.ws, ".git"), []byte("gitdir: "+filepath.Join(f.home, "repo/.git/worktrees/wt")+"\n"), 0o644)
+	extra := filepath.Join(f.home, "repo")
+	plan, err := f.plan(func(o *policy.Options, _ *Input) {
+		o.NoUserFile = false
+		o.UserFile = filepath.Join(f.home, "user.toml")
+		os.WriteFile(o.UserFile, []byte("version = 1\n[filesystem]\nwritable = [\""+extra+"\"]\n"), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := mountsOf(plan, BindRO)
+	for _, want := range []string{"repo/.git/config", "repo/.git/hooks", "repo/.git/worktrees/wt/config"} {
+		found := false
+		for _, p := range ro {
+			if p == filepath.Join(f.home, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s is not protected; read-only: %v", want, ro)
+		}
+	}
+	if !slices.Contains(ro, filepath.Join(f.ws, ".git")) {
+		t.Errorf("the .git file itself is not protected: %v", ro)
+	}
+}
+
+func TestHardLinksAreProtected(t *testing.T) {
+	f := newFixture(t, map[string]string{"home/outside/target": "x"})
+	if err := os.Link(filepath.Join(f.home, "outside/target"), filepath.Join(f.ws, "link")); err != nil {
+		t.Skip("no hard links here:", err)
+	}
+	plan, err := f.plan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(mountsOf(plan, BindRO), filepath.Join(f.ws, "link")) {
+		t.Errorf("hard link not bound read-only")
+	}
+}
+
+func TestSymlinkedProtectedPathRefused(t *testing.T) {
+	f := newFixture(t, map[string]string{"home/elsewhere/": ""})
+	os.Symlink(filepath.Join(f.home, "elsewhere"), filepath.Join(f.ws, ".vscode"))
+	_, err := f.plan(nil)
+	var ie *InputError
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") || !asInputError(err, &ie) || ie.Hint() == "" {
+		t.Fatalf("err = %v, want a refusal of the symlinked protected path with a hint", err)
+	}
+}
+
+func asInputError(err error, target **InputError) bool {
+	ie, ok := err.(*InputError)
+	if ok {
+		*target = ie
+	}
+	return ok
+}
+
+func TestReadOnlyModeHasNoWritableRoots(t *testing.T) {
+	f := newFixture(t, nil)
+	plan, err := f.plan(func(o *policy.Options, _ *Input) { o.Flags.Mode = policy.ModeReadOnly })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mountsOf(plan, BindRW); len(got) != 0 {
+		t.Errorf("read-only mode binds %v writable", got)
+	}
+	if len(plan.Placeholders) != 0 {
+		t.Errorf("read-only mode needs no placeholders: %v", plan.Placeholders)
+	}
+	if !slices.Equal(plan.Landlock.Write, []string{"/tmp", "/dev/shm"}) {
+		t.Errorf("landlock writes = %v", plan.Landlock.Write)
+	}
+}
+
+func TestFullAccessHasNoBoundary(t *testing.T) {
+	f := newFixture(t, nil)
+	plan, err := f.plan(func(o *policy.Options, _ *Input) { o.Flags.Mode = policy.ModeFullAccess })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.FullAccess || plan.Namespaces || plan.Landlock.Enabled || plan.Seccomp.Enabled || len(plan.Mounts) > 0 {
+		t.Errorf("full-access plan = %+v", plan)
+	}
+}
+
+func TestLandlockModeComplement(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"home/.ssh/id_rsa":           "key",
+		"home/.config/gh/hosts":      "token",
+		"home/.config/nvim/init.lua": "",
+	})
+	tmp := filepath.Join(f.home, "tmp")
+	os.MkdirAll(tmp, 0o700)
+	plan, err := f.plan(func(o *policy.Options, in *Input) {
+		o.Flags.AllowDegraded = []string{"landlock"}
+		in.Degraded = policy.DegradedLandlock
+		in.TmpDir = tmp
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Namespaces || len(plan.Mounts) != 0 || !plan.Landlock.DenyTCP || !plan.Seccomp.DenyNetworkExceptTCP || !plan.Seccomp.DenyUnixSockets {
+		t.Fatalf("landlock-mode plan = %+v", plan)
+	}
+	read := plan.Landlock.ReadExec
+	for _, denied := range []string{filepath.Join(f.home, ".ssh"), filepath.Join(f.home, ".config/gh")} {
+		for _, r := range read {
+			if r == "/" || strings.HasPrefix(denied, r+"/") || r == denied {
+				t.Errorf("read rule %s covers the denied %s", r, denied)
+			}
+		}
+	}
+	for _, want := range []string{filepath.Join(f.home, ".config/nvim"), filepath.Join(f.home, "proj"), "/usr"} {
+		if !slices.Contains(read, want) {
+			t.Errorf("read rules lack %s", want)
+		}
+	}
+	if !slices.Contains(plan.Landlock.List, f.home) {
+		t.Errorf("the home directory is not listable: %v", plan.Landlock.List)
+	}
+	if !slices.Contains(plan.Env, "TMPDIR="+tmp) {
+		t.Errorf("TMPDIR is not the private temp dir: %v", plan.Env)
+	}
+}
+
+func TestDeniedAncestorOfRootRefused(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := f.plan(func(o *policy.Options, _ *Input) {
+		o.NoUserFile = false
+		o.UserFile = filepath.Join(f.home, "user.toml")
+		os.WriteFile(o.UserFile, []byte("version = 1\n[filesystem]\ndeny_read = [\""+f.home+"/pr*\"]\n"), 0o644)
+	})
+	if err == nil || !strings.Contains(err.Error(), "holds the writable root") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestPatternDepthBound(t *testing.T) {
+	deep := "home/proj/" + strings.Repeat("d/", MaxPatternDepth) + ".env"
+	f := newFixture(t, map[string]string{
+		"home/proj/a/b/.env":            "x",
+		deep:                            "x",
+		"home/proj/node_modules/x/.env": "x",
+	})
+	plan, err := f.plan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := mountsOf(plan, MaskFile)
+	if !slices.Contains(masked, filepath.Join(f.ws, "a/b/.env")) {
+		t.Errorf("a/b/.env not masked: %v", masked)
+	}
+	if slices.Contains(masked, filepath.Join(f.home, strings.TrimPrefix(deep, "home/"))) {
+		t.Errorf("a match deeper than MaxPatternDepth was masked; the bound is documented, so the test must change with it")
+	}
+	if slices.Contains(masked, filepath.Join(f.ws, "node_modules/x/.env")) {
+		t.Errorf("node_modules is not searched, by design")
+	}
+}

@@ -1,0 +1,210 @@
+// Package toolchains checks that real build tools work under `cordon run`
+// with the built-in default policy, and that their caches land in the
+// workspace's private cache instead of the host's: a poisoned host cache
+// would run code later, outside the sandbox.
+package toolchains
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var cordonBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cordon-toolchains-bin-")
+	if err != nil {
+		panic(err)
+	}
+	os.Chmod(dir, 0o755)
+	cordonBin = filepath.Join(dir, "cordon")
+	cmd := exec.Command("go", "build", "-o", cordonBin, "../../cmd/cordon")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build cordon: %v\n%s", err, b)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// project is a fresh home with a workspace in it, so that "the host's
+// caches" are the ones of this home and can be inspected.
+type project struct {
+	t    *testing.T
+	home string
+	ws   string
+}
+
+func newProject(t *testing.T, files map[string]string) *project {
+	t.Helper()
+	root, err := os.MkdirTemp("", "cordon-toolchain-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	root, _ = filepath.EvalSymlinks(root)
+	p := &project{t: t, home: filepath.Join(root, "home")}
+	p.ws = filepath.Join(p.home, "src", "project")
+	for name, content := range files {
+		path := filepath.Join(p.ws, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(p.ws, 0o755)
+	return p
+}
+
+// userPolicy writes the user's own policy file in the project's home.
+func (p *project) userPolicy(content string) {
+	path := filepath.Join(p.home, ".config", "cordon", "policy.toml")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *project) cordon(argv ...string) string {
+	p.t.Helper()
+	cmd := exec.Command(cordonBin, append([]string{"run", "--"}, argv...)...)
+	cmd.Dir = p.ws
+	cmd.Env = []string{"HOME=" + p.home, "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("cordon run %v: %v\n%s", argv, err, out)
+	}
+	return string(out)
+}
+
+// privateCache is the workspace's cache directory cordon made.
+func (p *project) privateCache() string {
+	dirs, _ := filepath.Glob(filepath.Join(p.home, ".cache", "cordon", "workspaces", "project-*"))
+	if len(dirs) != 1 {
+		p.t.Fatalf("want one private cache dir, found %v", dirs)
+	}
+	return dirs[0]
+}
+
+func (p *project) mustNotExist(rel string, why string) {
+	p.t.Helper()
+	if _, err := os.Stat(filepath.Join(p.home, rel)); err == nil {
+		p.t.Errorf("%s exists on the host: %s", rel, why)
+	}
+}
+
+func (p *project) mustHaveEntries(dir, why string) {
+	p.t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		p.t.Errorf("%s is empty or missing (%v): %s", dir, err, why)
+	}
+}
+
+func need(t *testing.T, tools ...string) {
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed on this machine", tool)
+		}
+	}
+}
+
+func TestGo(t *testing.T) {
+	need(t, "go")
+	p := newProject(t, map[string]string{
+		"go.mod":           "module example.com/calc\n\ngo 1.26\n",
+		"calc.go":          "package calc\n\nfunc Add(a, b int) int { return a + b }\n",
+		"calc_test.go":     "package calc\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) != 5 {\n\t\tt.Fatal(\"Add\")\n\t}\n}\n",
+		"cmd/calc/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/calc\"\n)\n\nfunc main() { fmt.Println(calc.Add(1, 2)) }\n",
+	})
+	if out := p.cordon("go", "test", "./..."); !strings.Contains(out, "ok  \texample.com/calc") {
+		t.Fatalf("go test output: %s", out)
+	}
+	p.cordon("go", "build", "-o", "calc-bin", "./cmd/calc")
+	if _, err := os.Stat(filepath.Join(p.ws, "calc-bin")); err != nil {
+		t.Errorf("go build wrote no binary into the workspace: %v", err)
+	}
+	p.mustNotExist(".cache/go-build", "the host's Go build cache was written")
+	p.mustHaveEntries(filepath.Join(p.privateCache(), "go-build"), "the build cache should be in the private cache")
+}
+
+func TestPython(t *testing.T) {
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		t.Skip("no /usr/bin/python3 on this machine")
+	}
+	if err := exec.Command(py, "-c", "import pytest").Run(); err != nil {
+		t.Skip("pytest is not installed for /usr/bin/python3 (Debian: python3-pytest)")
+	}
+	p := newProject(t, map[string]string{
+		"calc/__init__.py":   "def add(a, b):\n    return a + b\n",
+		"tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+		"pyproject.toml":     "[tool.pytest.ini_options]\npythonpath = [\".\"]\n",
+	})
+	out := p.cordon(py, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+	if !strings.Contains(out, "1 passed") {
+		t.Fatalf("pytest output: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(p.ws, "calc", "__pycache__")); err == nil {
+		t.Errorf("byte code was written into the workspace, where the host's python would load it later")
+	}
+	p.mustHaveEntries(filepath.Join(p.privateCache(), "pycache"), "byte code should be in the private cache")
+}
+
+func TestNpm(t *testing.T) {
+	need(t, "npm", "node")
+	p := newProject(t, map[string]string{
+		"package.json": `{"name":"calc","version":"1.0.0","scripts":{"test":"node test.js"}}` + "\n",
+		"test.js":      "const assert = require('assert'); assert.strictEqual(2 + 3, 5); console.log('npm-test-ok');\n",
+	})
+	if out := p.cordon("npm", "test"); !strings.Contains(out, "npm-test-ok") {
+		t.Fatalf("npm test output: %s", out)
+	}
+	p.mustNotExist(".npm", "the host's npm cache was written")
+}
+
+func TestCargo(t *testing.T) {
+	need(t, "cargo")
+	p := newProject(t, map[string]string{
+		"Cargo.toml":  "[package]\nname = \"calc\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"src/main.rs": "fn add(a: i32, b: i32) -> i32 { a + b }\nfn main() { println!(\"{}\", add(1, 2)); }\n#[cfg(test)]\nmod tests { #[test] fn adds() { assert_eq!(super::add(2, 3), 5); } }\n",
+	})
+	// rustup finds its toolchains through these when they are not in the
+	// (fake) home; passing them is the user's explicit choice.
+	var pass []string
+	for _, k := range []string{"RUSTUP_HOME", "CARGO_HOME"} {
+		if os.Getenv(k) == "" {
+			home, _ := os.UserHomeDir()
+			os.Setenv(k, filepath.Join(home, "."+strings.ToLower(strings.TrimSuffix(k, "_HOME"))))
+			defer os.Unsetenv(k)
+		}
+		pass = append(pass, fmt.Sprintf("%q", k))
+	}
+	p.userPolicy("version = 1\n[environment]\npass = [" + strings.Join(pass, ", ") + "]\n")
+	cmd := exec.Command(cordonBin, "run", "--", "cargo", "test", "-q", "--offline")
+	cmd.Dir = p.ws
+	cmd.Env = []string{"HOME=" + p.home, "PATH=" + os.Getenv("PATH"), "RUSTUP_HOME=" + os.Getenv("RUSTUP_HOME"), "CARGO_HOME=" + os.Getenv("CARGO_HOME")}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "1 passed") {
+		t.Fatalf("cargo test: %v\n%s", err, out)
+	}
+}
+
+func TestMake(t *testing.T) {
+	need(t, "make", "cc")
+	p := newProject(t, map[string]string{
+		"Makefile": "calc: calc.c\n\tcc -o calc calc.c\n\ntest: calc\n\t./calc | grep -q 5 && echo make-test-ok\n",
+		"calc.c":   "#include <stdio.h>\nint main(void) { printf(\"%d\\n\", 2 + 3); return 0; }\n",
+	})
+	if out := p.cordon("make", "test"); !strings.Contains(out, "make-test-ok") {
+		t.Fatalf("make test output: %s", out)
+	}
+}
