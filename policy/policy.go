@@ -56,7 +56,7 @@ const (
 
 // KnownDegraded lists the weaker modes a user can accept, with what each loses.
 var KnownDegraded = map[Degraded]string{
-	DegradedLandlock: "no namespaces: Landlock, seccomp and rlimits only; deny-read and protected paths inside writable roots are not enforced, processes outside are visible",
+	DegradedLandlock: "no namespaces: Landlock, seccomp and rlimits only; protected paths, hard-linked files and deny-read patterns inside writable roots are not enforced; processes outside are visible",
 }
 
 // LayerKind says where a layer came from, and so how far it is trusted.

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package escape holds cordon's escape tests: each probe tries to break one
 // promise of the sandbox, and the test judges the outcome from the host side
 // (the file outside, the listener, the process table). Every probe also runs

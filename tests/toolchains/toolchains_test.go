@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package toolchains checks that real build tools work under `cordon run`
 // with the built-in default policy, and that their caches land in the
 // workspace's private cache instead of the host's: a poisoned host cache

@@ -264,7 +264,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		plan.Seccomp.DenyNetworkExceptTCP = true
 		plan.Seccomp.DenyUnixSockets = true
 		rep.Add("namespaces", report.Missing, "weaker mode %q: no user, mount, PID, network, IPC or UTS namespaces", in.Degraded)
-		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; %d protected paths inside writable roots NOT enforced; deny-read inside writable roots NOT enforced", len(protected))
+		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; NOT enforced: %d protected paths and hard-linked files inside writable roots, deny-read inside writable roots", len(protected))
 		rep.Add("landlock", report.Applied, "read everywhere except %d denied paths; write only in %d roots and %s; TCP refused", len(outside), len(roots), tmp)
 		rep.Add("network", report.Downgraded, "no network namespace: TCP refused by Landlock, other sockets and unix sockets by seccomp")
 		rep.Add("processes", report.Downgraded, "no PID namespace: processes outside are visible; signals and ptrace to them refused by Landlock scopes and seccomp")

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command probe performs one escape attempt for cordon's escape tests. It is
 // run inside the sandbox and, as a baseline, outside it; the tests judge the
 // outcome from the host side, never from what probe prints.
