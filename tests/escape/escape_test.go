@@ -26,6 +26,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// testBase holds the test's files. Not /tmp: the sandbox has a private
+// /tmp, so paths there would not even exist inside, and a probe would "fail
+// to escape" for the wrong reason.
+const testBase = "/var/tmp"
+
 var (
 	binDir    string
 	cordonBin string
@@ -37,7 +42,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "escape tests: skipped, they need root (to test as root and as uid 65534)")
 		os.Exit(0)
 	}
-	dir, err := os.MkdirTemp("", "cordon-escape-bin-")
+	dir, err := os.MkdirTemp(testBase, "cordon-escape-bin-")
 	if err != nil {
 		panic(err)
 	}
@@ -75,7 +80,7 @@ const nobody = 65534
 
 func newEnv(t *testing.T, uid int) *env {
 	t.Helper()
-	root, err := os.MkdirTemp("", "cordon-escape-")
+	root, err := os.MkdirTemp(testBase, "cordon-escape-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +175,9 @@ func (e *env) run(sandboxed bool, extraEnv []string, argv ...string) result {
 	r := result{out.String(), errb.String(), code}
 	if sandboxed && r.code == 125 {
 		e.t.Fatalf("cordon could not set up the sandbox (exit 125): %s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "probe: started") {
+		e.t.Fatalf("the probe never ran (sandboxed=%v, exit %d), so its outcome proves nothing: %s", sandboxed, r.code, r.stderr)
 	}
 	return r
 }
@@ -459,6 +467,9 @@ func TestTIOCSTI(t *testing.T) {
 				if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 125 {
 					t.Fatalf("cordon setup failed: %s", errb.String())
 				}
+				if !strings.Contains(errb.String(), "probe: started") {
+					t.Fatalf("the probe never ran: %s", errb.String())
+				}
 				n, _ := unix.IoctlGetInt(int(slave.Fd()), unix.TIOCINQ)
 				if !sandboxed && n == 0 {
 					t.Fatalf("baseline could not inject into the terminal: %s", errb.String())
@@ -607,7 +618,16 @@ func TestNetwork(t *testing.T) {
 	}
 }
 
-// alive reports whether a process whose command line holds token runs.
+// daemonToken writes the marker a daemon probe puts in its command line; it
+// is in a file so that no other command line holds it.
+func (e *env) daemonToken() string {
+	token := "cordon-daemon-" + e.token
+	e.writeFile(filepath.Join(e.ws, "marker"), token)
+	e.chownAll()
+	return token
+}
+
+// alive lists the processes whose command line holds token.
 func alive(token string) []int {
 	var pids []int
 	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
@@ -651,8 +671,8 @@ func TestNothingLeftRunning(t *testing.T) {
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
-					token := "cordon-daemon-" + e.token
-					e.run(sandboxed, nil, probeBin, "daemon", token)
+					token := e.daemonToken()
+					e.run(sandboxed, nil, probeBin, "daemon", filepath.Join(e.ws, "marker"))
 					left := waitFor(func() bool { return len(alive(token)) > 0 }, 300*time.Millisecond)
 					pids := alive(token)
 					killAll(pids)
@@ -668,8 +688,8 @@ func TestNothingLeftRunning(t *testing.T) {
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
-					token := "cordon-daemon-" + e.token
-					script := fmt.Sprintf("%s daemon %s; exec sleep 1000", probeBin, token)
+					token := e.daemonToken()
+					script := fmt.Sprintf("%s daemon %s; exec sleep 1000", probeBin, filepath.Join(e.ws, "marker"))
 					cmd := e.command(sandboxed, nil, "/bin/sh", "-c", script)
 					if err := cmd.Start(); err != nil {
 						t.Fatal(err)

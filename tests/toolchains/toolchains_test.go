@@ -15,10 +15,14 @@ import (
 	"testing"
 )
 
+// testBase holds the test's files; not /tmp, which is private inside the
+// sandbox.
+const testBase = "/var/tmp"
+
 var cordonBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "cordon-toolchains-bin-")
+	dir, err := os.MkdirTemp(testBase, "cordon-toolchains-bin-")
 	if err != nil {
 		panic(err)
 	}
@@ -45,7 +49,7 @@ type project struct {
 
 func newProject(t *testing.T, files map[string]string) *project {
 	t.Helper()
-	root, err := os.MkdirTemp("", "cordon-toolchain-")
+	root, err := os.MkdirTemp(testBase, "cordon-toolchain-")
 	if err != nil {
 		t.Fatal(err)
 	}

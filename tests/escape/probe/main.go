@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +25,10 @@ func main() {
 		fail(fmt.Errorf("usage: probe ACTION ARGS..."))
 	}
 	args := os.Args[2:]
+	// The tests require this line: a probe that never ran proves nothing.
+	if !strings.HasPrefix(os.Args[1], "daemon-") && os.Args[1] != "sleeper" {
+		fmt.Fprintln(os.Stderr, "probe: started", os.Args[1])
+	}
 	var err error
 	switch os.Args[1] {
 	case "write":
@@ -78,8 +83,14 @@ func main() {
 		}
 	case "daemon":
 		// Double fork and a new session: the classic way to outlive the
-		// command that started it.
-		cmd := exec.Command("/proc/self/exe", "daemon-1", args[0])
+		// command that started it. The marker the host looks for is read
+		// from a file, so that it appears in no command line but the
+		// sleeper's.
+		var marker []byte
+		if marker, err = os.ReadFile(args[0]); err != nil {
+			break
+		}
+		cmd := exec.Command("/proc/self/exe", "daemon-1", string(marker))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		err = cmd.Start()
 	case "daemon-1":
