@@ -11,6 +11,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 )
 
 // fileV1 is the TOML shape of a policy file, version 1. Pointers and nil
@@ -22,6 +24,9 @@ type fileV1 struct {
 	Filesystem    *fileFS     `toml:"filesystem"`
 	Environment   *fileEnv    `toml:"environment"`
 	Limits        *fileLimits `toml:"limits"`
+	// Commands is the command-rule section, in internal/cmdpolicy's format
+	// (docs/commands.md).
+	Commands *cmdpolicy.Config `toml:"commands"`
 }
 
 type fileFS struct {
@@ -274,6 +279,12 @@ func (l *Layer) checkValues() error {
 			if passSet[p] {
 				errs = append(errs, l.errorf("environment.deny", "%q is both passed and denied in the same file", p))
 			}
+		}
+	}
+	if f.Commands != nil {
+		if err := f.Commands.Validate(); err != nil {
+			errs = append(errs, l.errorf("commands", "%v", err).
+				withHint("see docs/commands.md for the rule format"))
 		}
 	}
 	if lim := f.Limits; lim != nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 )
 
 // Merge combines parsed layers, in order, into the effective policy, applying
@@ -151,6 +153,20 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 			}
 		}
 	}
+	if f.Commands != nil {
+		source := l.Path
+		if source == "" {
+			source = string(l.Kind)
+		}
+		if trusted {
+			p.Commands = mergeCommands(p.Commands, *f.Commands, source)
+		} else if merged, err := p.Commands.Tighten(*f.Commands, source); err != nil {
+			errs = append(errs, l.errorf("commands", "%v", err).
+				withHint("a workspace policy may only add ask or deny command rules and raise decisions"))
+		} else {
+			p.Commands = merged
+		}
+	}
 	if lim := f.Limits; lim != nil {
 		if lim.Timeout != nil {
 			d, _ := parseDuration(lim.Timeout) // checked in ParseFile
@@ -278,4 +294,31 @@ func (p *Policy) readAllowed(path string) bool {
 		}
 	}
 	return false
+}
+
+// mergeCommands merges a trusted layer's command rules: its default and
+// built-in overrides replace earlier ones, its rules and protected branches
+// are added.
+func mergeCommands(cur, layer cmdpolicy.Config, source string) cmdpolicy.Config {
+	out := cur
+	if layer.Default != 0 {
+		out.Default = layer.Default
+	}
+	out.ProtectedBranches = append(append([]string{}, cur.ProtectedBranches...), layer.ProtectedBranches...)
+	if len(layer.Builtin) > 0 {
+		b := make(map[string]cmdpolicy.Decision, len(cur.Builtin)+len(layer.Builtin))
+		for k, v := range cur.Builtin {
+			b[k] = v
+		}
+		for k, v := range layer.Builtin {
+			b[k] = v
+		}
+		out.Builtin = b
+	}
+	out.Rules = append([]cmdpolicy.Rule{}, cur.Rules...)
+	for _, r := range layer.Rules {
+		r.Source = source
+		out.Rules = append(out.Rules, r)
+	}
+	return out
 }

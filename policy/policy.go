@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"time"
+
+	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 )
 
 // Version is the policy file format version this package reads.
@@ -124,6 +126,9 @@ type Policy struct {
 	Filesystem Filesystem `json:"filesystem"`
 	Env        Env        `json:"environment"`
 	Limits     Limits     `json:"limits"`
+	// Commands are the command rules (allow, ask or deny a command line),
+	// merged over the layers; each rule's Source names its file.
+	Commands cmdpolicy.Config `json:"commands"`
 
 	// AllowDegraded lists the weaker modes the user accepted by name.
 	AllowDegraded []Item `json:"allow_degraded"`

@@ -42,9 +42,15 @@ type prepared struct {
 	plan    *linuxplan.Plan
 	report  *report.Report
 	timeout time.Duration
+	begin   time.Time
+	phases  []Phase
 	uid     int
 	gid     int
 	cleanup []func()
+}
+
+func (p *prepared) phase(name string) {
+	p.phases = append(p.phases, Phase{name, time.Since(p.begin)})
 }
 
 func (p *prepared) release() {
@@ -89,10 +95,13 @@ func runWith(ctx context.Context, req Request, force policy.Degraded) (*Result, 
 			degraded = policy.DegradedLandlock
 		}
 	}
+	begin := time.Now()
 	prep, err := prepare(req, degraded)
 	if err != nil {
 		return nil, err
 	}
+	prep.begin = begin
+	prep.phase("planned")
 	defer prep.release()
 	res, err := prep.start(ctx, req)
 	if err != nil {
@@ -277,6 +286,7 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 	started := time.Now()
 	err := cmd.Start()
 	childEnd.Close()
+	prep.phase("init cloned")
 	if err != nil {
 		if prep.plan.Namespaces {
 			return nil, &cloneError{fmt.Errorf("create the sandbox's namespaces: %w", err)}
@@ -323,6 +333,7 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 	go func() { waited <- cmd.Wait() }()
 
 	res := &Result{Report: prep.report, Started: started}
+	defer func() { res.Phases = append(prep.phases, res.Phases...) }()
 	var setupErr error
 	killed := false
 	kill := func() {
@@ -341,9 +352,9 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 			switch m.Type {
 			case linuxinit.MsgStarted:
 				res.PID = m.PID
-				res.Phases = append(res.Phases, Phase{"init started", time.Since(started)})
+				res.Phases = append(res.Phases, Phase{"init reported", time.Since(prep.begin)})
 				for _, ph := range m.Phases {
-					res.Phases = append(res.Phases, Phase{"init: " + ph.Name, time.Duration(ph.Micros) * time.Microsecond})
+					res.Phases = append(res.Phases, Phase{"  init: " + ph.Name, time.Duration(ph.Micros) * time.Microsecond})
 				}
 			case linuxinit.MsgError:
 				setupErr = &LayerError{Layer: m.Layer, Err: errors.New(m.Error), Fix: m.Hint}
@@ -351,7 +362,7 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 				setupErr = &ExecError{Code: m.Code, Msg: m.Error}
 			case linuxinit.MsgExit:
 				res.applyExit(m)
-				res.Phases = append(res.Phases, Phase{"command exited", time.Since(started)})
+				res.Phases = append(res.Phases, Phase{"command exited", time.Since(prep.begin)})
 			}
 		case s := <-sigs:
 			syscall.Kill(initPID, s.(syscall.Signal))
@@ -363,7 +374,7 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 			prep.stop(cmd, kill)
 			ctx = context.Background()
 		case werr := <-waited:
-			res.Phases = append(res.Phases, Phase{"sandbox torn down", time.Since(started)})
+			res.Phases = append(res.Phases, Phase{"sandbox torn down", time.Since(prep.begin)})
 			// Take in what the init said before it ended.
 			for msgs != nil {
 				m, ok := <-msgs

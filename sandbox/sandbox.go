@@ -76,7 +76,7 @@ type Result struct {
 	// Report is what the boundary was made of.
 	Report *report.Report
 	// Phases times the setup, for --verbose: the supervisor's own steps
-	// since Started, and the init's since it started.
+	// since Run was called, and the init's since it started.
 	Phases []Phase
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 	"github.com/cordon-sandbox/cordon/policy"
 )
 
@@ -111,6 +112,12 @@ func printPolicy(w io.Writer, l *loaded) {
 	scalar("open_files", p.Limits.OpenFiles.Value, p.Limits.OpenFiles.From)
 	scalar("file_size", p.Limits.FileSize.Value, p.Limits.FileSize.From)
 	scalar("memory", p.Limits.Memory.Value, p.Limits.Memory.From)
+	fmt.Fprintln(w, "\n[commands]  # every command rule, built-in ones included (docs/commands.md)")
+	if rules, err := cmdpolicy.New(p.Commands); err == nil {
+		for _, r := range rules.Rules() {
+			fmt.Fprintf(w, "#   %-5v %-38s %s  (%s)\n", r.Decision, r.Name, r.Match, r.Source)
+		}
+	}
 	fmt.Fprintln(w, "\n# environment the command would get from yours:")
 	env, decisions := p.FilterEnv(os.Environ())
 	for _, kv := range env {

@@ -53,6 +53,7 @@ nothing left running. A policy file decides the boundary; see docs/policy.md.`,
 		newPolicyCmd(),
 		newAuditCmd(),
 		newWindowsCmd(),
+		newCheckCmd(),
 	)
 	return root
 }

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Benchmarks cordon's proxy against direct connections on loopback, in one
+# run, and prints the medians and the proxy/direct ratios:
+#
+#   - throughput of a 1 GiB transfer (goal: at least 90% of direct),
+#   - latency of 1,000 sequential short connections,
+#   - 1,000 concurrent tunnels held open (any error fails the run).
+#
+# Usage: bench/proxy/run.sh [COUNT]   (default 5 repetitions; the median is
+# reported because loopback numbers on a shared machine are noisy).
+set -eu
+count=${1:-5}
+cd "$(dirname "$0")/../.."
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+echo "go test -run '^\$' -bench . -benchtime 1x -count $count ./internal/netproxy/" >&2
+go test -run '^$' -bench . -benchtime 1x -count "$count" ./internal/netproxy/ | tee "$out" >&2
+
+awk '
+/^Benchmark/ {
+	name = $1; sub(/-[0-9]+$/, "", name)
+	for (i = 3; i < NF; i++) {
+		if ($(i+1) == "MB/s" || $(i+1) == "µs/conn" || $(i+1) == "ns/op") {
+			key = name SUBSEP $(i+1)
+			n[key]++; v[key, n[key]] = $i
+		}
+	}
+}
+function median(key,   i, j, t, m, a) {
+	m = n[key]
+	for (i = 1; i <= m; i++) a[i] = v[key, i] + 0
+	for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+END {
+	d = median("BenchmarkThroughput/direct" SUBSEP "MB/s")
+	printf "\nThroughput, 1 GiB (median MB/s, share of direct):\n"
+	split("direct connect connect-unix socks5", routes, " ")
+	for (r = 1; r <= 4; r++) {
+		k = "BenchmarkThroughput/" routes[r] SUBSEP "MB/s"
+		if (n[k]) printf "  %-13s %8.0f MB/s  %5.1f%%\n", routes[r], median(k), 100 * median(k) / d
+	}
+	l = median("BenchmarkLatency/direct" SUBSEP "µs/conn")
+	printf "\nLatency, 1,000 sequential connections (median per connection):\n"
+	for (r = 1; r <= 4; r++) {
+		k = "BenchmarkLatency/" routes[r] SUBSEP "µs/conn"
+		if (n[k]) printf "  %-13s %8.1f µs   +%.1f µs over direct\n", routes[r], median(k), median(k) - l
+	}
+	printf "\n1,000 concurrent tunnels held open, time to open and check all (median):\n"
+	for (r = 2; r <= 4; r++) {
+		k = "BenchmarkConcurrent/" routes[r] SUBSEP "ns/op"
+		if (n[k]) printf "  %-13s %8.0f ms, no errors\n", routes[r], median(k) / 1e6
+	}
+}' "$out"

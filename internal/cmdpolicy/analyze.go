@@ -1,0 +1,521 @@
+package cmdpolicy
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Limits that keep the analysis of hostile input bounded. Reaching one makes
+// the rest of the input count as code cordon cannot see.
+const (
+	maxDepth       = 8       // nested shells: bash -c 'sh -c "..."'
+	maxScriptBytes = 1 << 20 // one command line
+	maxParsedBytes = 4 << 20 // all shell code parsed for one check, nested code included
+	maxParts       = 256
+)
+
+// analysis splits one command line into parts and judges each.
+type analysis struct {
+	p      *Policy
+	parts  []Part
+	parsed int // bytes of shell code parsed so far
+}
+
+// scope is what the analysis knows inside one shell: the functions the
+// script defines, and how deeply it is nested.
+type scope struct {
+	funcs map[string]bool
+	depth int
+}
+
+// partKind says whether the default decision applies to a part.
+type partKind uint8
+
+const (
+	kindProgram partKind = iota // a program: rules, else the default
+	kindWrapper                 // runs the command that follows: rules only
+	kindBuiltin                 // a shell built-in that runs no program: rules only
+	kindQuiet                   // listed only if a rule applies (redirections, assignments)
+)
+
+func (a *analysis) add(part Part) {
+	switch {
+	case len(a.parts) < maxParts-1:
+		a.parts = append(a.parts, part)
+	case len(a.parts) == maxParts-1:
+		a.parts = append(a.parts, a.p.judgeOpaque(part.Command, finding{rule: ruleUnparsable, opaque: true,
+			detail: fmt.Sprintf("the command line has more than %d parts; cordon stopped reading", maxParts)}))
+	}
+}
+
+func (a *analysis) full() bool { return len(a.parts) >= maxParts }
+
+// script analyzes shell code.
+func (a *analysis) script(src string, depth int) {
+	if a.full() {
+		return
+	}
+	switch {
+	case depth > maxDepth:
+		a.add(a.p.judgeOpaque(src, finding{rule: ruleUnparsable, opaque: true,
+			detail: fmt.Sprintf("shell code nested more than %d levels deep", maxDepth)}))
+		return
+	case len(src) > maxScriptBytes:
+		a.add(a.p.judgeOpaque(src, finding{rule: ruleUnparsable, opaque: true,
+			detail: fmt.Sprintf("the command line is longer than %d bytes", maxScriptBytes)}))
+		return
+	case a.parsed+len(src) > maxParsedBytes:
+		a.add(a.p.judgeOpaque(src, finding{rule: ruleUnparsable, opaque: true,
+			detail: fmt.Sprintf("the command line expands to more than %d bytes of shell code", maxParsedBytes)}))
+		return
+	}
+	a.parsed += len(src)
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	if err != nil {
+		a.add(a.p.judgeOpaque(src, finding{rule: ruleUnparsable, opaque: true, detail: err.Error()}))
+		return
+	}
+	a.file(f, depth)
+}
+
+func (a *analysis) file(f *syntax.File, depth int) {
+	sc := &scope{funcs: map[string]bool{}, depth: depth}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if fd, ok := n.(*syntax.FuncDecl); ok {
+			if fd.Name != nil {
+				sc.funcs[fd.Name.Value] = true
+			}
+			for _, l := range fd.Names {
+				sc.funcs[l.Value] = true
+			}
+		}
+		return true
+	})
+	a.hiddenSubscripts(f)
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if a.full() {
+			return false
+		}
+		switch n := n.(type) {
+		case *syntax.Stmt:
+			a.redirections(n)
+			if call, ok := n.Cmd.(*syntax.CallExpr); ok {
+				a.callExpr(call, n.Redirs, sc)
+			}
+		case *syntax.DeclClause:
+			a.declClause(n, sc)
+		}
+		return true // commands inside words ($(...), <(...)) are Stmts too
+	})
+}
+
+// subscriptCode finds text that runs a command if bash reads it as an array
+// subscript: "a[$(cmd)]" or "a[`cmd`]".
+var subscriptCode = regexp.MustCompile("\\[[^\\]]*(\\$\\(|`)")
+
+// hiddenSubscripts: bash evaluates array subscripts inside arithmetic and in
+// some built-ins (x='a[$(cmd)]'; (( x )), read, printf -v, unset, test -v,
+// ${!x}), running the command in the text. A literal that could be used so
+// is code cordon does not follow.
+func (a *analysis) hiddenSubscripts(f *syntax.File) {
+	syntax.Walk(f, func(n syntax.Node) bool {
+		var text string
+		switch n := n.(type) {
+		case *syntax.SglQuoted:
+			text = n.Value
+		case *syntax.Lit:
+			text = n.Value
+		default:
+			return true
+		}
+		if subscriptCode.MatchString(text) {
+			a.add(a.p.judgeOpaque(text, dynamicCode("the text "+quoteForDisplay(text)+
+				" runs a command if bash evaluates it as an array subscript (arithmetic, read, printf -v, unset, ${!var})")))
+		}
+		return true
+	})
+}
+
+// redirections judges "< FILE" as the pseudo-command "<": a file the shell
+// opens for the command to read (a credential file, say).
+func (a *analysis) redirections(st *syntax.Stmt) {
+	for _, r := range st.Redirs {
+		if r.Op != syntax.RdrIn && r.Op != syntax.RdrInOut {
+			continue
+		}
+		for _, w := range convertWord(r.Word) {
+			s := &subject{name: "<", argv: []word{exactWord("<"), w}}
+			a.emit(s, "< "+w.text, unwrapped{}, kindQuiet, nil, nil)
+		}
+	}
+}
+
+func (a *analysis) callExpr(call *syntax.CallExpr, redirs []*syntax.Redirect, sc *scope) {
+	var pre unwrapped
+	for _, as := range call.Assigns {
+		pre.add(assignment(as))
+	}
+	var words []word
+	for _, w := range call.Args {
+		words = append(words, convertWord(w)...)
+	}
+	text := printNode(call)
+	if len(words) == 0 { // assignments only: no program for rules to match
+		a.emit(nil, text, pre, kindQuiet, nil, sc)
+		return
+	}
+	a.command(&command{words: words, stdin: stdinText(redirs), text: text, inShell: true}, pre, sc)
+}
+
+// command is one simple command: its words, and what its standard input is
+// if the command line says it literally.
+type command struct {
+	words []word
+	stdin *string
+	text  string
+	// inShell: the shell runs it, so a built-in name (cd, echo, export) is the
+	// built-in. A command a wrapper or exec starts is a program.
+	inShell bool
+}
+
+// command judges a simple command and what it runs. pre holds what the
+// assignments in front of it do.
+func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
+	if a.full() {
+		return
+	}
+	prog := c.words[0]
+	u := pre
+	if !prog.exact() {
+		u.findings = append(u.findings, finding{rule: ruleDynamicCommand,
+			detail: "the program " + prog.text + " is only known at run time"})
+		a.emit(&subject{argv: c.words, stdin: c.stdin}, c.text, u, kindProgram, c.stdin, sc)
+		return
+	}
+	name := programName(prog.value)
+	if looksAlike(name) {
+		u.findings = append(u.findings, finding{rule: ruleLookAlike, detail: fmt.Sprintf("program name %q", name)})
+	}
+	bare := !strings.ContainsRune(prog.value, '/')
+	builtin := bare && c.inShell
+	if sc != nil && sc.funcs[name] && bare {
+		u.findings = append(u.findings, finding{rule: ruleShellFunction, detail: "calls " + name})
+	}
+	s := &subject{name: name, argv: c.words, stdin: c.stdin}
+	args := c.words[1:]
+	kind := kindWrapper
+	stdin := c.stdin
+	switch {
+	case bare && shellBuiltins[name] != nil:
+		// Also when not run by a shell: exec'ing "eval" fails, so judging it
+		// as eval is only stricter.
+		u.add(shellBuiltins[name](args))
+		kind = kindBuiltin
+	case builtin && stateBuiltins[name]:
+		kind = kindBuiltin
+	case name == "env":
+		u.add(envWrapper(args))
+	case builtin && (name == "command" || name == "builtin"):
+		// They run the next word in the same shell: a built-in stays one.
+		if name == "command" {
+			u.add(commandWrapper(args))
+		} else if len(args) > 0 {
+			u.commands = append(u.commands, args)
+		}
+		u.inShell = true
+	case name == "command":
+		u.add(commandWrapper(args))
+	case wrappers[name] != nil:
+		u.add(wrappers[name].unwrap(name, args))
+	case isDynamicLoader(name):
+		u.add(wrappers["ld.so"].unwrap(name, args))
+	case name == "busybox" || name == "toybox":
+		u.add(busyboxWrapper(args))
+	case name == "xargs":
+		u.add(xargsWrapper(args))
+		stdin = nil
+	case posixShells[name] || otherShells[name]:
+		u.add(shellInvocation(name, args, c.stdin))
+	case name == "nix-shell":
+		u.add(nixCommand(name, args))
+	case pkgRunners[name] != nil:
+		u.add(pkgRunners[name].unwrap(name, args))
+	case name == "find":
+		u.add(findExec(args))
+		kind, stdin = kindProgram, nil
+	case name == "fd" || name == "fdfind":
+		u.add(fdExec(args))
+		kind, stdin = kindProgram, nil
+	default:
+		kind = kindProgram
+		rs, ru := readings(name, c.words)
+		s.readings = rs
+		u.add(ru)
+		if sub, ok := subcommandWrapper(name, c.words, rs); ok {
+			u.add(sub)
+			kind = kindWrapper
+		}
+	}
+	a.emit(s, c.text, u, kind, stdin, sc)
+}
+
+// subcommandWrapper finds "npm exec", "uv run", "nix develop -c" and the like
+// in the command as written or in one of its readings.
+func subcommandWrapper(name string, argv []word, rs [][]word) (unwrapped, bool) {
+	for _, r := range append([][]word{argv}, rs...) {
+		if len(r) < 2 || !r[1].exact() {
+			continue
+		}
+		key := name + " " + r[1].value
+		switch {
+		case pkgRunners[key] != nil:
+			return pkgRunners[key].unwrap(key, r[2:]), true
+		case projectRunners[key] != nil:
+			return projectRunners[key].unwrap(key, r[2:]), true
+		case name == "nix" && (r[1].value == "develop" || r[1].value == "shell"):
+			return nixCommand(r[1].value, r[2:]), true
+		case key == "uv tool" && len(r) > 2 && r[2].is("run"):
+			return pkgRunners["uv tool run"].unwrap("uv tool run", r[3:]), true
+		}
+	}
+	return unwrapped{}, false
+}
+
+// emit judges a command's own part, then the commands and code it runs.
+func (a *analysis) emit(s *subject, text string, u unwrapped, kind partKind, stdin *string, sc *scope) {
+	if part, hit := a.p.judge(s, text, u.findings, kind); hit || kind != kindQuiet {
+		a.add(part)
+	}
+	depth := 0
+	var inner *scope
+	if sc != nil {
+		depth = sc.depth
+		inner = sc
+	}
+	for _, cmd := range u.commands {
+		if len(cmd) == 0 {
+			continue
+		}
+		a.command(&command{words: cmd, stdin: stdin, text: joinWords(cmd), inShell: u.inShell}, unwrapped{}, inner)
+	}
+	for _, code := range u.scripts {
+		a.script(code, depth+1)
+	}
+}
+
+// assignment judges NAME=VALUE in front of a command or on its own.
+// Assignments are neither split nor globbed, so the value is one word.
+func assignment(as *syntax.Assign) unwrapped {
+	if as.Name == nil || as.Naked {
+		return unwrapped{}
+	}
+	v := exactWord("")
+	switch {
+	case as.Array != nil:
+		v = unknownWord(printNode(as.Array))
+	case as.Value != nil:
+		v = buildWord(as.Value.Parts, printNode(as.Value))
+		if v.fields != oneField {
+			v = word{pattern: v.pattern, text: v.text}
+		}
+	}
+	return envAssignment(as.Name.Value, v)
+}
+
+// declClause judges export, declare, typeset, local, readonly and nameref.
+func (a *analysis) declClause(d *syntax.DeclClause, sc *scope) {
+	var u unwrapped
+	nameref := d.Variant.Value == "nameref"
+	for _, as := range d.Args {
+		if as.Naked && as.Name == nil && as.Value != nil {
+			w := buildWord(as.Value.Parts, printNode(as.Value))
+			switch {
+			case w.exact() && strings.HasPrefix(w.value, "-"):
+				nameref = nameref || strings.ContainsRune(w.value, 'n')
+			case !w.exact():
+				u.findings = append(u.findings, finding{rule: ruleLoadsCode,
+					detail: d.Variant.Value + " " + w.text + " sets a variable whose name is only known at run time"})
+			}
+			continue
+		}
+		if as.Name == nil {
+			continue
+		}
+		if nameref && as.Value != nil {
+			if target := as.Value.Lit(); envEffect(target) != noCode || target == "" {
+				u.findings = append(u.findings, finding{rule: ruleLoadsCode,
+					detail: d.Variant.Value + " -n makes " + as.Name.Value + " another name for " + printNode(as.Value)})
+			}
+			continue
+		}
+		u.add(assignment(as))
+	}
+	a.emit(&subject{name: d.Variant.Value, argv: []word{exactWord(d.Variant.Value)}}, printNode(d), u, kindQuiet, nil, sc)
+}
+
+// stdinText returns the literal text a here-document or here-string feeds to
+// standard input, or nil if standard input is not given literally.
+func stdinText(redirs []*syntax.Redirect) *string {
+	var text *string
+	for _, r := range redirs {
+		if r.N != nil && r.N.Value != "0" {
+			continue
+		}
+		switch r.Op {
+		case syntax.Hdoc, syntax.DashHdoc:
+			text = heredocText(r)
+		case syntax.WordHdoc:
+			text = nil
+			if ws := convertWord(r.Word); len(ws) == 1 && ws[0].exact() {
+				s := ws[0].value + "\n"
+				text = &s
+			}
+		case syntax.RdrIn, syntax.RdrInOut, syntax.DplIn:
+			text = nil
+		}
+	}
+	return text
+}
+
+func heredocText(r *syntax.Redirect) *string {
+	empty := ""
+	if r.Hdoc == nil {
+		return &empty
+	}
+	quoted := strings.ContainsAny(printNode(r.Word), `'"\`)
+	var b strings.Builder
+	for _, part := range r.Hdoc.Parts {
+		lit, ok := part.(*syntax.Lit)
+		if !ok {
+			return nil // an expansion: only known at run time
+		}
+		if quoted {
+			b.WriteString(lit.Value)
+		} else {
+			b.WriteString(unescapeHeredoc(lit.Value))
+		}
+	}
+	s := b.String()
+	return &s
+}
+
+// unescapeHeredoc removes the backslashes that are special in the body of a
+// here-document with an unquoted delimiter.
+func unescapeHeredoc(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("$`\\\n", s[i+1]) >= 0 {
+			if s[i+1] != '\n' {
+				b.WriteByte(s[i+1])
+			}
+			i++
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// stateBuiltins are shell built-ins that run no program. The default
+// decision does not apply to them; rules still do.
+var stateBuiltins = optionSet(`cd pushd popd dirs true false : test [ echo printf pwd wait exit return break continue
+	shift umask ulimit getopts type jobs times shopt set unset disown suspend help logout let kill bg fg caller mapfile readarray`)
+
+// shellBuiltins need a closer look: they run shell code, or change what
+// later commands are.
+var shellBuiltins = map[string]func(args []word) unwrapped{
+	"eval": func(args []word) unwrapped {
+		u := unwrapped{findings: []finding{{rule: ruleEval, detail: "eval " + joinWords(args)}}}
+		if len(args) > 0 {
+			u.addScript(joinScript(args), "eval")
+		}
+		return u
+	},
+	"source": sourceBuiltin,
+	".":      sourceBuiltin,
+	"alias": func(args []word) unwrapped {
+		var u unwrapped
+		for _, a := range args {
+			if !a.exact() {
+				u.findings = append(u.findings, finding{rule: ruleAlias, opaque: true, detail: "alias " + a.text})
+				continue
+			}
+			if _, value, ok := strings.Cut(a.value, "="); ok {
+				u.findings = append(u.findings, finding{rule: ruleAlias, detail: "alias " + a.text})
+				u.scripts = append(u.scripts, value)
+			}
+		}
+		return u
+	},
+	"trap": func(args []word) unwrapped {
+		var u unwrapped
+		if len(args) < 2 || args[0].is("-p") || args[0].is("-l") || args[0].is("-") || args[0].is("--") {
+			return u
+		}
+		u.addScript(args[0], "trap")
+		return u
+	},
+	"hash":     loadOption("-p", "hash -p makes a command name run another file"),
+	"enable":   loadOption("-f", "enable -f loads a shared library into the shell"),
+	"read":     setsVariables,
+	"export":   declBuiltin,
+	"declare":  declBuiltin,
+	"typeset":  declBuiltin,
+	"local":    declBuiltin,
+	"readonly": declBuiltin,
+}
+
+func sourceBuiltin(args []word) unwrapped {
+	file := "a file"
+	if len(args) > 0 {
+		file = args[0].text
+	}
+	return unwrapped{findings: []finding{{rule: ruleScriptFile, opaque: true,
+		detail: "source runs " + file + " in this shell"}}}
+}
+
+func loadOption(opt, detail string) func([]word) unwrapped {
+	return func(args []word) unwrapped {
+		for _, a := range args {
+			if a.is(opt) || a.exact() && strings.HasPrefix(a.value, "-") && strings.ContainsRune(a.value[1:], rune(opt[1])) {
+				return unwrapped{findings: []finding{{rule: ruleLoadsCode, detail: detail}}}
+			}
+		}
+		return unwrapped{}
+	}
+}
+
+// setsVariables judges read: it may set a variable that changes what later
+// commands load.
+func setsVariables(args []word) unwrapped {
+	var u unwrapped
+	for _, a := range args {
+		if a.exact() && envEffect(a.value) != noCode {
+			u.findings = append(u.findings, finding{rule: ruleLoadsCode, detail: "read sets " + a.value + " from input"})
+		}
+	}
+	return u
+}
+
+// declBuiltin judges export and friends when the parser did not see them as
+// declarations (builtin export, quoted names).
+func declBuiltin(args []word) unwrapped {
+	var u unwrapped
+	for _, a := range args {
+		if a.exact() && strings.HasPrefix(a.value, "-") {
+			continue
+		}
+		if name, value, ok := splitAssignment(a); ok {
+			u.add(envAssignment(name, value))
+		} else if !a.exact() {
+			u.findings = append(u.findings, finding{rule: ruleLoadsCode, detail: "sets a variable whose name is only known at run time: " + a.text})
+		}
+	}
+	return u
+}
