@@ -12,6 +12,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 
+	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 )
 
@@ -27,6 +28,8 @@ type fileV1 struct {
 	// Commands is the command-rule section, in internal/cmdpolicy's format
 	// (docs/commands.md).
 	Commands *cmdpolicy.Config `toml:"commands"`
+	// Audit chooses the audit sinks (docs/audit.md, "Configuration").
+	Audit *audit.Config `toml:"audit"`
 }
 
 type fileFS struct {
@@ -61,12 +64,13 @@ type Layer struct {
 
 	file  fileV1
 	lines map[string]int // dotted key -> line of its definition
+	data  []byte
 }
 
 // ParseFile parses one policy file's bytes. path is used in errors only.
 func ParseFile(kind LayerKind, path string, data []byte) (*Layer, error) {
 	sum := sha256.Sum256(data)
-	l := &Layer{Kind: kind, Path: path, SHA256: hex.EncodeToString(sum[:])}
+	l := &Layer{Kind: kind, Path: path, SHA256: hex.EncodeToString(sum[:]), data: data}
 
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

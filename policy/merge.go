@@ -7,6 +7,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 )
 
@@ -16,6 +19,7 @@ import (
 func Merge(layers []*Layer, o Options) (*Policy, error) {
 	p := &Policy{}
 	p.Env.Set = map[string]Item{}
+	p.Audit = Value[audit.Config]{audit.DefaultConfig(), Source{Layer: LayerBuiltin}}
 	var errs []error
 	trustWorkspace := false
 	for _, l := range layers {
@@ -150,6 +154,25 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 				for _, k := range keys {
 					p.Env.Set[k] = Item{Value: env.Set[k], From: l.source("environment.set." + k)}
 				}
+			}
+		}
+	}
+	if f.Audit != nil {
+		if !trusted {
+			errs = append(errs, l.widening("audit", "changing where the audit trail goes"))
+		} else {
+			// Decode the layer's [audit] over what earlier layers set, so
+			// that it changes only the keys it names.
+			cfg := p.Audit.Value
+			over := struct {
+				Audit *audit.Config `toml:"audit"`
+			}{&cfg}
+			if err := toml.Unmarshal(l.data, &over); err != nil {
+				errs = append(errs, l.errorf("audit", "%v", err))
+			} else if err := cfg.Validate(); err != nil {
+				errs = append(errs, l.errorf("audit", "%v", err))
+			} else {
+				p.Audit = Value[audit.Config]{cfg, l.source("audit")}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 )
 
@@ -129,6 +130,10 @@ type Policy struct {
 	// Commands are the command rules (allow, ask or deny a command line),
 	// merged over the layers; each rule's Source names its file.
 	Commands cmdpolicy.Config `json:"commands"`
+	// Audit chooses the audit sinks. Only trusted layers may change it: a
+	// workspace file must not redirect or switch off the record of what
+	// runs in it.
+	Audit Value[audit.Config] `json:"audit"`
 
 	// AllowDegraded lists the weaker modes the user accepted by name.
 	AllowDegraded []Item `json:"allow_degraded"`

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/apply/linuxinit"
 	"github.com/cordon-sandbox/cordon/internal/plan/linuxplan"
 	"github.com/cordon-sandbox/cordon/internal/report"
@@ -199,6 +200,10 @@ func planInput(req Request, degraded policy.Degraded, tmp string) (linuxplan.Inp
 		Argv:        req.Argv,
 		Env:         env,
 	}
+	in.Private = []string{StateDir(req.Home)}
+	if p := req.Policy.Audit.Value.File.Path; p != "" {
+		in.Private = append(in.Private, filepath.Dir(p))
+	}
 	if sock := os.Getenv("SSH_AUTH_SOCK"); filepath.IsAbs(sock) {
 		in.HostServices = append(in.HostServices, sock)
 	}
@@ -260,8 +265,8 @@ func (prep *prepared) start(ctx context.Context, req Request) (*Result, error) {
 		}
 		if prep.uid != 0 {
 			// The init runs as the user inside its namespace and needs these
-			// two to build the view and then drop everything.
-			attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP}
+			// to build the view, bring up loopback and then drop everything.
+			attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP, unix.CAP_NET_ADMIN}
 		}
 		cmd.SysProcAttr = attr
 	}
@@ -275,14 +280,19 @@ func (prep *prepared) start(ctx context.Context, req Request) (*Result, error) {
 		// The init's parent-death signal follows this thread: keep it alive
 		// and locked until the init is gone.
 		runtime.LockOSThread()
-		res, err := prep.supervise(ctx, cmd, parentEnd, childEnd)
+		res, err := prep.supervise(ctx, &req, cmd, parentEnd, childEnd)
 		done <- outcome{res, err}
 	}()
 	o := <-done
 	return o.res, o.err
 }
 
-func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEnd *os.File) (*Result, error) {
+func (prep *prepared) supervise(ctx context.Context, req *Request, cmd *exec.Cmd, ctl, childEnd *os.File) (*Result, error) {
+	var accepted []string
+	for _, it := range req.Policy.AllowDegraded {
+		accepted = append(accepted, it.Value)
+	}
+	req.emit(enforcementEvent(prep.report, accepted))
 	started := time.Now()
 	err := cmd.Start()
 	childEnd.Close()
@@ -352,6 +362,7 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 			switch m.Type {
 			case linuxinit.MsgStarted:
 				res.PID = m.PID
+				req.emit(audit.ProcessStart{PID: m.PID, Argv: prep.plan.Argv, Executable: m.Path, Cwd: prep.plan.Dir})
 				res.Phases = append(res.Phases, Phase{"init reported", time.Since(prep.begin)})
 				for _, ph := range m.Phases {
 					res.Phases = append(res.Phases, Phase{"  init: " + ph.Name, time.Duration(ph.Micros) * time.Microsecond})
@@ -398,6 +409,7 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 			}
 			if res.TimedOut {
 				res.ExitCode = 124
+				req.emit(exitEvent(res))
 				return res, nil
 			}
 			if res.PID == 0 {
@@ -409,6 +421,7 @@ func (prep *prepared) supervise(ctx context.Context, cmd *exec.Cmd, ctl, childEn
 				res.Signal = int(ws.Signal())
 				res.ExitCode = 128 + res.Signal
 			}
+			req.emit(exitEvent(res))
 			return res, nil
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -53,6 +54,10 @@ type Request struct {
 	PolicyFiles []string
 	// Stdin, Stdout and Stderr are passed to the command as they are.
 	Stdin, Stdout, Stderr *os.File
+	// Audit, when set, receives the enforcement report and the process's
+	// start and exit. The caller opens and closes it, and records the rest
+	// of the run (policy, command, decisions, end).
+	Audit *audit.Logger
 	// ForceDegraded uses this weaker mode even where the full boundary
 	// would work (for tests and for hosts where the full mode misbehaves).
 	// The policy must accept it by name.

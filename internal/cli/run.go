@@ -68,7 +68,7 @@ error, 126 cannot execute, 127 not found.`,
 				}
 				return printExplain(cmd, plan, jsonOut)
 			}
-			res, err := sandbox.Run(context.Background(), req)
+			res, err := auditedRun(context.Background(), l, req, "cli", verbose)
 			if err != nil {
 				var ee *sandbox.ExecError
 				if errors.As(err, &ee) {

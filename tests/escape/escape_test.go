@@ -312,6 +312,26 @@ func probes() []probe {
 			},
 		},
 		{
+			name: "tamper with cordon's state (audit trail, grants)", degraded: true,
+			setup: func(e *env) []string {
+				e.mkdir(filepath.Join(e.home, ".local", "state", "cordon"))
+				e.chownAll()
+				return nil
+			},
+			argv: sh(`$PROBE write $HOMEDIR/.local/state/cordon/audit.jsonl TAMPER-$TOKEN`),
+			escaped: func(e *env, _ result) bool {
+				// cordon's own events quote the command line; only a line
+				// the probe wrote starts with the marker.
+				s, _ := e.read(filepath.Join(e.home, ".local", "state", "cordon", "audit.jsonl"))
+				for _, line := range strings.Split(s, "\n") {
+					if strings.HasPrefix(line, "TAMPER-") {
+						return true
+					}
+				}
+				return false
+			},
+		},
+		{
 			name:     "create a user namespace",
 			argv:     sh(`$PROBE userns $WS/userns-created`),
 			escaped:  func(e *env, _ result) bool { return exists(filepath.Join(e.ws, "userns-created")) },

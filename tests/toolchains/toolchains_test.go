@@ -214,3 +214,17 @@ func TestMake(t *testing.T) {
 		t.Fatalf("make test output: %s", out)
 	}
 }
+
+// TestLoopback: test suites serve and connect on 127.0.0.1; the sandbox's
+// network namespace has a working loopback (and nothing else).
+func TestLoopback(t *testing.T) {
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		t.Skip("no /usr/bin/python3 on this machine")
+	}
+	p := newProject(t, nil)
+	script := "import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\nc = socket.create_connection(s.getsockname())\nc.sendall(b'x')\na, _ = s.accept()\nassert a.recv(1) == b'x'\nprint('loopback-ok')\n"
+	if out := p.cordon(py, "-c", script); !strings.Contains(out, "loopback-ok") {
+		t.Fatalf("loopback inside the sandbox: %s", out)
+	}
+}

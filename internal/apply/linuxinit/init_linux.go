@@ -98,6 +98,9 @@ func (in *initProc) run() int {
 		if err := unix.Sethostname([]byte(p.Hostname)); err != nil {
 			return in.fail("namespaces", fmt.Errorf("sethostname: %w", err), "")
 		}
+		if err := loopbackUp(); err != nil {
+			return in.fail("network", err, "")
+		}
 	}
 	if err := unix.Chdir(p.Dir); err != nil {
 		return in.fail("workdir", fmt.Errorf("working directory %s: %w", p.Dir, err), "run cordon from a directory inside the workspace")
@@ -175,7 +178,7 @@ func (in *initProc) start() int {
 		return code
 	}
 	in.phase("exec")
-	in.send(Message{Type: MsgStarted, PID: pid, Phases: in.phases})
+	in.send(Message{Type: MsgStarted, PID: pid, Path: path, Phases: in.phases})
 
 	go func() {
 		for s := range sigs {
@@ -341,4 +344,27 @@ func mountHint(err error) string {
 		return "the kernel refused a mount inside the user namespace; run `cordon doctor` (containers often need --security-opt seccomp=unconfined and an unmasked /proc)"
 	}
 	return "run `cordon doctor` to see what this machine can enforce"
+}
+
+// loopbackUp brings up lo in the new network namespace: it starts down, and
+// test suites routinely serve and connect on 127.0.0.1. Nothing else exists
+// in the namespace, so this opens no way out.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bring up loopback: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring up loopback: read flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring up loopback: %w", err)
+	}
+	return nil
 }

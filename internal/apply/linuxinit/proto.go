@@ -47,6 +47,8 @@ type Message struct {
 	Hint  string `json:"hint,omitempty"`
 	// started
 	PID int `json:"pid,omitempty"`
+	// Path is the executable the command resolved to.
+	Path string `json:"path,omitempty"`
 	// Phases is how long each setup step took, in microseconds since the
 	// init started, for --verbose.
 	Phases []Phase `json:"phases,omitempty"`

@@ -49,6 +49,11 @@ func (b *builder) denied(roots []string) ([]string, error) {
 		return false
 	}
 	found := map[string]bool{}
+	for _, priv := range b.in.Private {
+		if real, err := b.fs.EvalSymlinks(priv); err == nil {
+			found[real] = true
+		}
+	}
 	var rel []string
 	for _, it := range p.Filesystem.DenyRead {
 		if !filepath.IsAbs(it.Value) {

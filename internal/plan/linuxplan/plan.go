@@ -174,6 +174,10 @@ type Input struct {
 	// HostServices are host socket paths to hide beyond /run (for example
 	// the caller's SSH_AUTH_SOCK).
 	HostServices []string
+	// Private are cordon's own paths, masked like secrets whatever the
+	// policy says: its state (grants, locks, the audit trail) must be
+	// neither readable nor writable from inside.
+	Private []string
 	Argv         []string
 	// Env is the caller's environment after the policy's filter.
 	Env []string

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cordon-sandbox/cordon/audit"
+	"github.com/cordon-sandbox/cordon/internal/auditsink"
+	"github.com/cordon-sandbox/cordon/policy"
+	"github.com/cordon-sandbox/cordon/sandbox"
+)
+
+// SessionEnv names the environment variable that carries an agent session's
+// id across the runs of one session (an agent's harness sets it once); runs
+// without it get a session of their own.
+const SessionEnv = "CORDON_SESSION"
+
+// auditedRun runs req in the sandbox with the audit trail around it: the
+// policy and the command are recorded first, a required sink that is down
+// stops the run before anything starts, and the run's end is recorded
+// whatever happens. Every front end (run, shell, mcp, hook) goes through it.
+func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, source string, verbose bool) (*sandbox.Result, error) {
+	cfg := l.policy.Audit.Value
+	if verbose {
+		cfg.Stderr.Enabled = true
+	}
+	session := os.Getenv(SessionEnv)
+	if session == "" {
+		session = audit.NewID()
+	}
+	log, err := auditsink.Open(cfg, audit.IDs{Session: session, Run: audit.NewID()})
+	if err != nil {
+		return nil, &usageError{msg: "audit: " + err.Error(), hint: "fix the [audit] section of your policy (docs/audit.md)"}
+	}
+	begin := time.Now()
+	log.Emit(policyLoaded(l))
+	log.Emit(audit.CommandRequested{Argv: req.Argv, Cwd: req.Dir, Source: source})
+	if err := log.Healthy(); err != nil {
+		log.Emit(audit.RunEnd{Outcome: "failed", ExitCode: ExitSetup, Duration: audit.Duration(time.Since(begin)), Error: err.Error()})
+		log.Close()
+		return nil, err
+	}
+	req.Audit = log
+	res, runErr := sandbox.Run(ctx, req)
+	end := audit.RunEnd{Duration: audit.Duration(time.Since(begin))}
+	switch {
+	case runErr != nil:
+		end.Outcome, end.ExitCode, end.Error = "failed", exitCodeOf(runErr), runErr.Error()
+		var ee *sandbox.ExecError
+		if errors.As(runErr, &ee) {
+			end.ExitCode = ee.Code
+		}
+	case res.TimedOut:
+		end.Outcome, end.ExitCode = "timed_out", res.ExitCode
+	default:
+		end.Outcome, end.ExitCode = "completed", res.ExitCode
+	}
+	log.Emit(end)
+	if err := log.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "cordon: warning: audit: %v\n", err)
+	}
+	return res, runErr
+}
+
+func policyLoaded(l *loaded) audit.PolicyLoaded {
+	ev := audit.PolicyLoaded{Mode: string(l.policy.Mode.Value), Workspace: l.workspace}
+	for _, layer := range l.policy.Layers {
+		ev.Layers = append(ev.Layers, audit.PolicyLayer{Source: string(layer.Kind), Path: layer.Path, SHA256: layer.SHA256})
+	}
+	if len(l.policy.AllowDegraded) > 0 || hasFlagLayer(l.policy) {
+		ev.Layers = append(ev.Layers, audit.PolicyLayer{Source: string(policy.LayerFlag)})
+	}
+	return ev
+}
+
+func hasFlagLayer(p *policy.Policy) bool {
+	return p.Mode.From.Layer == policy.LayerFlag || p.Limits.Timeout.From.Layer == policy.LayerFlag
+}
