@@ -178,7 +178,7 @@ type Input struct {
 	// policy says: its state (grants, locks, the audit trail) must be
 	// neither readable nor writable from inside.
 	Private []string
-	Argv         []string
+	Argv    []string
 	// Env is the caller's environment after the policy's filter.
 	Env []string
 	FS  FS
