@@ -14,6 +14,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/internal/netproxy"
 )
 
 // fileV1 is the TOML shape of a policy file, version 1. Pointers and nil
@@ -30,6 +31,9 @@ type fileV1 struct {
 	Commands *cmdpolicy.Config `toml:"commands"`
 	// Audit chooses the audit sinks (docs/audit.md, "Configuration").
 	Audit *audit.Config `toml:"audit"`
+	// Network says what the command may reach, through cordon's proxy
+	// (docs/network.md).
+	Network *netproxy.Config `toml:"network"`
 }
 
 type fileFS struct {
@@ -283,6 +287,12 @@ func (l *Layer) checkValues() error {
 			if passSet[p] {
 				errs = append(errs, l.errorf("environment.deny", "%q is both passed and denied in the same file", p))
 			}
+		}
+	}
+	if f.Network != nil {
+		if err := f.Network.Validate(); err != nil {
+			errs = append(errs, l.errorf("network", "%v", err).
+				withHint("see docs/network.md for the [network] keys"))
 		}
 	}
 	if f.Commands != nil {

@@ -47,6 +47,9 @@ type Flags struct {
 	Mode          Mode
 	Timeout       *time.Duration
 	AllowDegraded []string
+	// AllowHosts adds network allow entries (HOST[:PORT]) for one run; it
+	// turns the network on through the proxy if it was off.
+	AllowHosts []string
 }
 
 // DefaultUserFile returns the default location of the user's policy file.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/internal/netproxy"
 )
 
 // Merge combines parsed layers, in order, into the effective policy, applying
@@ -176,6 +177,16 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 			}
 		}
 	}
+	if f.Network != nil {
+		if trusted {
+			p.Network = Value[netproxy.Config]{mergeNetwork(p.Network.Value, *f.Network), l.source("network")}
+		} else if narrowed, err := p.Network.Value.Tighten(*f.Network); err != nil {
+			errs = append(errs, l.errorf("network", "%v", err).
+				withHint("a workspace policy may only remove allowed hosts or add denied ones"))
+		} else {
+			p.Network = Value[netproxy.Config]{narrowed, l.source("network")}
+		}
+	}
 	if f.Commands != nil {
 		source := l.Path
 		if source == "" {
@@ -258,6 +269,19 @@ func (p *Policy) applyFlags(f Flags) []error {
 			errs = append(errs, &Error{Msg: "--timeout must not be negative"})
 		} else {
 			p.Limits.Timeout = Value[time.Duration]{*f.Timeout, src("--timeout")}
+		}
+	}
+	if len(f.AllowHosts) > 0 {
+		net := p.Network.Value
+		net.Allow = append(append([]string{}, net.Allow...), f.AllowHosts...)
+		if net.Mode == "" || net.Mode == netproxy.ModeOff {
+			net.Mode = netproxy.ModeProxy
+		}
+		if err := net.Validate(); err != nil {
+			errs = append(errs, &Error{Msg: "--allow-host: " + err.Error(),
+				Fix: "give a host name, *.suffix or IP address, with an optional :PORT (e.g. --allow-host pypi.org or --allow-host 10.0.0.5:5432)"})
+		} else {
+			p.Network = Value[netproxy.Config]{net, src("--allow-host")}
 		}
 	}
 	for _, d := range f.AllowDegraded {
@@ -343,5 +367,24 @@ func mergeCommands(cur, layer cmdpolicy.Config, source string) cmdpolicy.Config 
 		r.Source = source
 		out.Rules = append(out.Rules, r)
 	}
+	return out
+}
+
+// mergeNetwork merges a trusted layer's [network]: the mode and the unlisted
+// decision it sets replace earlier ones, its lists are added.
+func mergeNetwork(cur, layer netproxy.Config) netproxy.Config {
+	out := cur
+	if layer.Mode != "" {
+		out.Mode = layer.Mode
+	}
+	if layer.Unlisted != "" {
+		out.Unlisted = layer.Unlisted
+	}
+	add := func(a, b []string) []string { return append(append([]string{}, a...), b...) }
+	out.Presets = add(cur.Presets, layer.Presets)
+	out.Allow = add(cur.Allow, layer.Allow)
+	out.AllowPrivate = add(cur.AllowPrivate, layer.AllowPrivate)
+	out.TCP = add(cur.TCP, layer.TCP)
+	out.Deny = add(cur.Deny, layer.Deny)
 	return out
 }

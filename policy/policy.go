@@ -6,6 +6,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/internal/netproxy"
 )
 
 // Version is the policy file format version this package reads.
@@ -134,6 +135,9 @@ type Policy struct {
 	// workspace file must not redirect or switch off the record of what
 	// runs in it.
 	Audit Value[audit.Config] `json:"audit"`
+	// Network says what the command may reach. Lists accumulate over
+	// trusted layers; a workspace file may only narrow them.
+	Network Value[netproxy.Config] `json:"network"`
 
 	// AllowDegraded lists the weaker modes the user accepted by name.
 	AllowDegraded []Item `json:"allow_degraded"`

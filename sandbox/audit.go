@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/cordon-sandbox/cordon/audit"
+	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/internal/report"
 )
 
@@ -39,4 +40,17 @@ func exitEvent(res *Result) audit.ProcessExit {
 		ev.Signal = syscall.Signal(res.Signal).String()
 	}
 	return ev
+}
+
+// connectionEvent records one connection through the proxy.
+func connectionEvent(ev netproxy.ConnEvent) audit.NetworkConnection {
+	decision := audit.Deny
+	if ev.Allowed {
+		decision = audit.Allow
+	}
+	return audit.NetworkConnection{
+		Host: ev.Host, Port: ev.Port, Address: ev.Addr, Protocol: ev.Protocol,
+		Decision: decision, Rule: ev.Rule, BytesSent: ev.BytesSent, BytesReceived: ev.BytesReceived,
+		Duration: audit.Duration(ev.Duration), Error: ev.Reason,
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/apply/linuxinit"
+	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/internal/plan/linuxplan"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
@@ -45,6 +47,8 @@ type prepared struct {
 	timeout time.Duration
 	begin   time.Time
 	phases  []Phase
+	// proxy is the run's filtering proxy, when the network goes through it.
+	proxy *netproxy.Server
 	uid     int
 	gid     int
 	cleanup []func()
@@ -168,6 +172,24 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.Policy.Network.Value.Mode == netproxy.ModeProxy {
+		srv, err := netproxy.New(req.Policy.Network.Value, netproxy.Options{OnEvent: func(ev netproxy.ConnEvent) { req.emit(connectionEvent(ev)) }})
+		if err != nil {
+			return nil, &LayerError{Layer: "network", Err: err, Fix: "fix the [network] section of the policy (docs/network.md)"}
+		}
+		prep.proxy = srv
+		prep.cleanup = append(prep.cleanup, func() { srv.Close() })
+		if degraded == policy.DegradedLandlock {
+			// No network namespace: the proxy listens on the host's
+			// loopback and asks for a per-run secret.
+			l, err := netproxy.ListenLoopback("127.0.0.1:0")
+			if err != nil {
+				return nil, &LayerError{Layer: "network", Err: err}
+			}
+			go srv.Serve(l)
+			in.ProxyURL = l.URL()
+		}
+	}
 	plan, rep, err := linuxplan.Make(in)
 	if err != nil {
 		return nil, err
@@ -199,6 +221,9 @@ func planInput(req Request, degraded policy.Degraded, tmp string) (linuxplan.Inp
 		TmpDir:      tmp,
 		Argv:        req.Argv,
 		Env:         env,
+	}
+	if exe, err := os.Executable(); err == nil {
+		in.Cordon = exe
 	}
 	in.Private = []string{StateDir(req.Home)}
 	if p := req.Policy.Audit.Value.File.Path; p != "" {
@@ -240,11 +265,22 @@ func addLandlockGaps(rep *report.Report, plan *linuxplan.Plan) {
 
 // start launches the init, hands it the plan, and supervises the command.
 func (prep *prepared) start(ctx context.Context, req Request) (*Result, error) {
-	parentEnd, childEnd, err := socketPair()
+	parentEnd, childEnd, err := socketPair(unix.SOCK_STREAM)
 	if err != nil {
 		return nil, err
 	}
 	defer parentEnd.Close()
+	extra := []*os.File{childEnd}
+	if prep.plan.Network.BridgePort > 0 {
+		bridgeParent, bridgeChild, err := socketPair(unix.SOCK_SEQPACKET)
+		if err != nil {
+			return nil, err
+		}
+		defer bridgeParent.Close()
+		defer bridgeChild.Close()
+		extra = append(extra, bridgeChild) // linuxinit.BridgeFD
+		go prep.serveBridge(bridgeParent)
+	}
 
 	cmd := &exec.Cmd{
 		Path:       selfExe,
@@ -253,12 +289,15 @@ func (prep *prepared) start(ctx context.Context, req Request) (*Result, error) {
 		Stdin:      req.Stdin,
 		Stdout:     req.Stdout,
 		Stderr:     req.Stderr,
-		ExtraFiles: []*os.File{childEnd},
+		ExtraFiles: extra,
 	}
 	if prep.plan.Namespaces {
+		flags := syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+		if prep.plan.Network.NewNamespace {
+			flags |= syscall.CLONE_NEWNET
+		}
 		attr := &syscall.SysProcAttr{
-			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID |
-				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
+			Cloneflags: uintptr(flags),
 			UidMappings:                []syscall.SysProcIDMap{{ContainerID: prep.uid, HostID: prep.uid, Size: 1}},
 			GidMappings:                []syscall.SysProcIDMap{{ContainerID: prep.gid, HostID: prep.gid, Size: 1}},
 			GidMappingsEnableSetgroups: false,
@@ -284,7 +323,44 @@ func (prep *prepared) start(ctx context.Context, req Request) (*Result, error) {
 		done <- outcome{res, err}
 	}()
 	o := <-done
+	if prep.proxy != nil {
+		prep.proxy.Close() // waits until every connection's event is out
+		if o.res != nil {
+			sum := prep.proxy.Summary()
+			o.res.Network = &sum
+		}
+	}
 	return o.res, o.err
+}
+
+// serveBridge takes the connections the init's bridge accepted inside the
+// network namespace, as file descriptors, and serves each with the proxy.
+func (prep *prepared) serveBridge(sock *os.File) {
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, 0)
+		if err != nil || n == 0 && oobn == 0 {
+			return // the init is gone
+		}
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) != 1 {
+			continue
+		}
+		fds, err := unix.ParseUnixRights(&msgs[0])
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			f := os.NewFile(uintptr(fd), "bridge")
+			c, err := net.FileConn(f)
+			f.Close()
+			if err != nil {
+				continue
+			}
+			go prep.proxy.ServeConn(c)
+		}
+	}
 }
 
 func (prep *prepared) supervise(ctx context.Context, req *Request, cmd *exec.Cmd, ctl, childEnd *os.File) (*Result, error) {
@@ -438,8 +514,8 @@ func (prep *prepared) stop(cmd *exec.Cmd, kill func()) {
 	kill()
 }
 
-func socketPair() (*os.File, *os.File, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+func socketPair(typ int) (*os.File, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("socketpair: %w", err)
 	}

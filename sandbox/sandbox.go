@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/cordon-sandbox/cordon/audit"
+	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -80,6 +81,9 @@ type Result struct {
 	Usage    Usage
 	// Report is what the boundary was made of.
 	Report *report.Report
+	// Network totals the connections through cordon's proxy, when the
+	// network went through it.
+	Network *NetworkSummary
 	// Phases times the setup, for --verbose: the supervisor's own steps
 	// since Run was called, and the init's since it started.
 	Phases []Phase
@@ -90,6 +94,9 @@ type Phase struct {
 	Name string
 	At   time.Duration
 }
+
+// NetworkSummary totals a run's connections through the proxy.
+type NetworkSummary = netproxy.Summary
 
 // Usage is what the command's processes used.
 type Usage struct {

@@ -20,6 +20,7 @@ type policyFlags struct {
 	timeout         time.Duration
 	allowDegraded   []string
 	allowBroadRoots bool
+	allowHosts      []string
 }
 
 func (f *policyFlags) register(cmd *cobra.Command, withTimeout bool) {
@@ -32,6 +33,7 @@ func (f *policyFlags) register(cmd *cobra.Command, withTimeout bool) {
 	}
 	fl.StringSliceVar(&f.allowDegraded, "allow-degraded", nil, `accept a named weaker mode when the machine cannot do better ("landlock")`)
 	fl.BoolVar(&f.allowBroadRoots, "allow-broad-roots", false, "permit /, your home directory or a parent of it as the workspace or a writable root")
+	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "let the command reach HOST[:PORT] through cordon's proxy for this run (repeatable; default ports 80 and 443)")
 }
 
 // loaded is the effective policy with the facts it was loaded for.
@@ -67,7 +69,7 @@ func (f *policyFlags) load(cmd *cobra.Command) (*loaded, error) {
 		Home:            home,
 		ExplicitFile:    f.policyFile,
 		AllowBroadRoots: f.allowBroadRoots,
-		Flags:           policy.Flags{Mode: policy.Mode(f.mode), AllowDegraded: f.allowDegraded},
+		Flags:           policy.Flags{Mode: policy.Mode(f.mode), AllowDegraded: f.allowDegraded, AllowHosts: f.allowHosts},
 	}
 	if cmd.Flags().Changed("timeout") {
 		opts.Flags.Timeout = &f.timeout

@@ -52,6 +52,7 @@ nothing left running. A policy file decides the boundary; see docs/policy.md.`,
 		newDoctorCmd(),
 		newPolicyCmd(),
 		newAuditCmd(),
+		newProxyCmd(), newConnectCmd(),
 		newWindowsCmd(),
 		newCheckCmd(),
 	)

@@ -89,6 +89,13 @@ error, 126 cannot execute, 127 not found.`,
 				}
 				fmt.Fprintf(errw, "cordon: exit %d after %s (user %s, system %s, max RSS %d KiB)\n",
 					res.ExitCode, res.Duration.Round(1e6), res.Usage.User, res.Usage.System, res.Usage.MaxRSSKiB)
+				if n := res.Network; n != nil {
+					fmt.Fprintf(errw, "cordon: network: %d connections, %d allowed, %d denied, %d bytes out, %d in\n",
+						n.Connections, n.Allowed, n.Denied, n.BytesSent, n.BytesReceived)
+					for _, h := range n.Hosts {
+						fmt.Fprintf(errw, "  %s:%d allowed %d denied %d %s\n", h.Host, h.Port, h.Allowed, h.Denied, h.Reason)
+					}
+				}
 			}
 			if res.TimedOut {
 				fmt.Fprintf(errw, "cordon: error: the command ran out of time (%s) and was killed with everything it started\n", l.policy.Limits.Timeout.Value)

@@ -112,10 +112,6 @@ func (a *analysis) file(f *syntax.File, depth int) {
 	})
 }
 
-// subscriptCode finds text that runs a command if bash reads it as an array
-// subscript: "a[$(cmd)]" or "a[`cmd`]".
-var subscriptCode = regexp.MustCompile("\\[[^\\]]*(\\$\\(|`)")
-
 // hiddenSubscripts: bash evaluates array subscripts inside arithmetic and in
 // some built-ins (x='a[$(cmd)]'; (( x )), read, printf -v, unset, test -v,
 // ${!x}), running the command in the text. A literal that could be used so
@@ -131,7 +127,7 @@ func (a *analysis) hiddenSubscripts(f *syntax.File) {
 		default:
 			return true
 		}
-		if subscriptCode.MatchString(text) {
+		if tables().subscriptCode.MatchString(text) {
 			a.add(a.p.judgeOpaque(text, dynamicCode("the text "+quoteForDisplay(text)+
 				" runs a command if bash evaluates it as an array subscript (arithmetic, read, printf -v, unset, ${!var})")))
 		}
@@ -208,13 +204,14 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 	args := c.words[1:]
 	kind := kindWrapper
 	stdin := c.stdin
+	tab := tables()
 	switch {
-	case bare && shellBuiltins[name] != nil:
+	case bare && tab.shellBuiltins[name] != nil:
 		// Also when not run by a shell: exec'ing "eval" fails, so judging it
 		// as eval is only stricter.
-		u.add(shellBuiltins[name](args))
+		u.add(tab.shellBuiltins[name](args))
 		kind = kindBuiltin
-	case builtin && stateBuiltins[name]:
+	case builtin && tab.stateBuiltins[name]:
 		kind = kindBuiltin
 	case name == "env":
 		u.add(envWrapper(args))
@@ -228,21 +225,21 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		u.inShell = true
 	case name == "command":
 		u.add(commandWrapper(args))
-	case wrappers[name] != nil:
-		u.add(wrappers[name].unwrap(name, args))
+	case tab.wrappers[name] != nil:
+		u.add(tab.wrappers[name].unwrap(name, args))
 	case isDynamicLoader(name):
-		u.add(wrappers["ld.so"].unwrap(name, args))
+		u.add(tab.wrappers["ld.so"].unwrap(name, args))
 	case name == "busybox" || name == "toybox":
 		u.add(busyboxWrapper(args))
 	case name == "xargs":
 		u.add(xargsWrapper(args))
 		stdin = nil
-	case posixShells[name] || otherShells[name]:
+	case tab.posixShells[name] || tab.otherShells[name]:
 		u.add(shellInvocation(name, args, c.stdin))
 	case name == "nix-shell":
 		u.add(nixCommand(name, args))
-	case pkgRunners[name] != nil:
-		u.add(pkgRunners[name].unwrap(name, args))
+	case tab.pkgRunners[name] != nil:
+		u.add(tab.pkgRunners[name].unwrap(name, args))
 	case name == "find":
 		u.add(findExec(args))
 		kind, stdin = kindProgram, nil
@@ -265,20 +262,21 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 // subcommandWrapper finds "npm exec", "uv run", "nix develop -c" and the like
 // in the command as written or in one of its readings.
 func subcommandWrapper(name string, argv []word, rs [][]word) (unwrapped, bool) {
+	tab := tables()
 	for _, r := range append([][]word{argv}, rs...) {
 		if len(r) < 2 || !r[1].exact() {
 			continue
 		}
 		key := name + " " + r[1].value
 		switch {
-		case pkgRunners[key] != nil:
-			return pkgRunners[key].unwrap(key, r[2:]), true
-		case projectRunners[key] != nil:
-			return projectRunners[key].unwrap(key, r[2:]), true
+		case tab.pkgRunners[key] != nil:
+			return tab.pkgRunners[key].unwrap(key, r[2:]), true
+		case tab.projectRunners[key] != nil:
+			return tab.projectRunners[key].unwrap(key, r[2:]), true
 		case name == "nix" && (r[1].value == "develop" || r[1].value == "shell"):
 			return nixCommand(r[1].value, r[2:]), true
 		case key == "uv tool" && len(r) > 2 && r[2].is("run"):
-			return pkgRunners["uv tool run"].unwrap("uv tool run", r[3:]), true
+			return tab.pkgRunners["uv tool run"].unwrap("uv tool run", r[3:]), true
 		}
 	}
 	return unwrapped{}, false
@@ -422,53 +420,70 @@ func unescapeHeredoc(s string) string {
 	return b.String()
 }
 
-// stateBuiltins are shell built-ins that run no program. The default
-// decision does not apply to them; rules still do.
-var stateBuiltins = optionSet(`cd pushd popd dirs true false : test [ echo printf pwd wait exit return break continue
-	shift umask ulimit getopts type jobs times shopt set unset disown suspend help logout let kill bg fg caller mapfile readarray`)
+// shellTables are what the analysis knows about shell built-ins.
+type shellTables struct {
+	// stateBuiltins are shell built-ins that run no program. The default
+	// decision does not apply to them; rules still do.
+	stateBuiltins map[string]bool
+	// shellBuiltins need a closer look: they run shell code, or change what
+	// later commands are.
+	shellBuiltins map[string]func(args []word) unwrapped
+	// subscriptCode finds text that runs a command if bash reads it as an
+	// array subscript: "a[$(cmd)]" or "a[`cmd`]".
+	subscriptCode *regexp.Regexp
+}
 
-// shellBuiltins need a closer look: they run shell code, or change what
-// later commands are.
-var shellBuiltins = map[string]func(args []word) unwrapped{
-	"eval": func(args []word) unwrapped {
-		u := unwrapped{findings: []finding{{rule: ruleEval, detail: "eval " + joinWords(args)}}}
-		if len(args) > 0 {
-			u.addScript(joinScript(args), "eval")
-		}
-		return u
-	},
-	"source": sourceBuiltin,
-	".":      sourceBuiltin,
-	"alias": func(args []word) unwrapped {
-		var u unwrapped
-		for _, a := range args {
-			if !a.exact() {
-				u.findings = append(u.findings, finding{rule: ruleAlias, opaque: true, detail: "alias " + a.text})
-				continue
+func newShellTables() shellTables {
+	return shellTables{
+		stateBuiltins: optionSet(`cd pushd popd dirs true false : test [ echo printf pwd wait exit return break continue
+			shift umask ulimit getopts type jobs times shopt set unset disown suspend help logout let kill bg fg caller mapfile readarray`),
+		shellBuiltins: newShellBuiltins(),
+		subscriptCode: regexp.MustCompile("\\[[^\\]]*(\\$\\(|`)"),
+	}
+}
+
+func newShellBuiltins() map[string]func(args []word) unwrapped {
+	return map[string]func(args []word) unwrapped{
+		"eval": func(args []word) unwrapped {
+			u := unwrapped{findings: []finding{{rule: ruleEval, detail: "eval " + joinWords(args)}}}
+			if len(args) > 0 {
+				u.addScript(joinScript(args), "eval")
 			}
-			if _, value, ok := strings.Cut(a.value, "="); ok {
-				u.findings = append(u.findings, finding{rule: ruleAlias, detail: "alias " + a.text})
-				u.scripts = append(u.scripts, value)
-			}
-		}
-		return u
-	},
-	"trap": func(args []word) unwrapped {
-		var u unwrapped
-		if len(args) < 2 || args[0].is("-p") || args[0].is("-l") || args[0].is("-") || args[0].is("--") {
 			return u
-		}
-		u.addScript(args[0], "trap")
-		return u
-	},
-	"hash":     loadOption("-p", "hash -p makes a command name run another file"),
-	"enable":   loadOption("-f", "enable -f loads a shared library into the shell"),
-	"read":     setsVariables,
-	"export":   declBuiltin,
-	"declare":  declBuiltin,
-	"typeset":  declBuiltin,
-	"local":    declBuiltin,
-	"readonly": declBuiltin,
+		},
+		"source": sourceBuiltin,
+		".":      sourceBuiltin,
+		"alias": func(args []word) unwrapped {
+			var u unwrapped
+			for _, a := range args {
+				if !a.exact() {
+					u.findings = append(u.findings, finding{rule: ruleAlias, opaque: true, detail: "alias " + a.text})
+					continue
+				}
+				if _, value, ok := strings.Cut(a.value, "="); ok {
+					u.findings = append(u.findings, finding{rule: ruleAlias, detail: "alias " + a.text})
+					u.scripts = append(u.scripts, value)
+				}
+			}
+			return u
+		},
+		"trap": func(args []word) unwrapped {
+			var u unwrapped
+			if len(args) < 2 || args[0].is("-p") || args[0].is("-l") || args[0].is("-") || args[0].is("--") {
+				return u
+			}
+			u.addScript(args[0], "trap")
+			return u
+		},
+		"hash":     loadOption("-p", "hash -p makes a command name run another file"),
+		"enable":   loadOption("-f", "enable -f loads a shared library into the shell"),
+		"read":     setsVariables,
+		"export":   declBuiltin,
+		"declare":  declBuiltin,
+		"typeset":  declBuiltin,
+		"local":    declBuiltin,
+		"readonly": declBuiltin,
+	}
 }
 
 func sourceBuiltin(args []word) unwrapped {

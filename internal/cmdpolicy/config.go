@@ -256,7 +256,7 @@ func (c Config) Tighten(layer Config, source string) (Config, error) {
 				source, key, d, c.CategoryDecision(key)))
 			continue
 		}
-		for _, b := range builtinRules {
+		for _, b := range tables().builtinRules {
 			if b.name != key && b.category != key {
 				continue
 			}

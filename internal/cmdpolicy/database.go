@@ -61,16 +61,11 @@ func valuesOf(vals map[string][]word, names ...string) []word {
 	return out
 }
 
-var psqlOpts = opts(
-	"-c --command -d --dbname -f --file -h --host -p --port -U --username -v --set --variable -P --pset "+
-		"-F --field-separator -R --record-separator -o --output -L --log-file -T --table-attr",
-	"", "-l --list -V --version -? --help")
-
 type psqlMatcher struct{}
 
 func (psqlMatcher) match(s *subject) (verdict, string) {
 	return dbClient(s, func() (verdict, string) {
-		vals, _, noRun := psqlOpts.scanArgs(s.argv[1:])
+		vals, _, noRun := tables().psqlOpts.scanArgs(s.argv[1:])
 		in := dbInput{
 			statements: valuesOf(vals, "-c", "--command"),
 			files:      valuesOf(vals, "-f", "--file"),
@@ -85,16 +80,11 @@ func (psqlMatcher) String() string {
 	return "psql with -c/-f/stdin SQL that writes (INSERT, UPDATE, DELETE, DROP, ALTER, CREATE, TRUNCATE, GRANT, ...), or an interactive session"
 }
 
-var mysqlOpts = opts(
-	"-e --execute -h --host -u --user -P --port -D --database -S --socket --default-character-set "+
-		"--defaults-file --defaults-extra-file --defaults-group-suffix --init-command --protocol --tee --pager --plugin-dir --default-auth",
-	"", "-V --version -? --help -I")
-
 type mysqlMatcher struct{}
 
 func (mysqlMatcher) match(s *subject) (verdict, string) {
 	return dbClient(s, func() (verdict, string) {
-		vals, _, noRun := mysqlOpts.scanArgs(s.argv[1:])
+		vals, _, noRun := tables().mysqlOpts.scanArgs(s.argv[1:])
 		exec := valuesOf(vals, "-e", "--execute")
 		in := dbInput{
 			statements: append(exec, valuesOf(vals, "--init-command")...),
@@ -109,17 +99,11 @@ func (mysqlMatcher) String() string {
 	return "mysql/mariadb with -e/stdin SQL that writes, or an interactive session"
 }
 
-var sqliteOpts = optSpec{
-	singleDash: true,
-	value:      optionSet("-cmd -init -separator -newline -nullvalue -vfs -maxsize -mmap -pagecache -lookaside -heap -escape"),
-	noRun:      optionSet("-version -help"),
-}
-
 type sqliteMatcher struct{}
 
 func (sqliteMatcher) match(s *subject) (verdict, string) {
 	return dbClient(s, func() (verdict, string) {
-		vals, operands, noRun := sqliteOpts.scanArgs(s.argv[1:])
+		vals, operands, noRun := tables().sqliteOpts.scanArgs(s.argv[1:])
 		in := dbInput{noRun: noRun, session: len(operands) <= 1} // sqlite3 [FILE [SQL...]]
 		if len(operands) > 1 {
 			in.statements = operands[1:]
@@ -139,16 +123,11 @@ func (sqliteMatcher) String() string {
 	return "sqlite3 with SQL arguments, -cmd or stdin that write, or an interactive session (not with -readonly)"
 }
 
-var mongoOpts = opts(
-	"--eval -f --file --host --port -u --username -p --password --authenticationDatabase --authenticationMechanism "+
-		"--apiVersion --tlsCAFile --tlsCertificateKeyFile --tlsCertificateKeyFilePassword --db",
-	"", "--version --help -h")
-
 type mongoMatcher struct{}
 
 func (mongoMatcher) match(s *subject) (verdict, string) {
 	return dbClient(s, func() (verdict, string) {
-		vals, operands, noRun := mongoOpts.scanArgs(s.argv[1:])
+		vals, operands, noRun := tables().mongoOpts.scanArgs(s.argv[1:])
 		in := dbInput{statements: valuesOf(vals, "--eval"), files: valuesOf(vals, "-f", "--file"), noRun: noRun}
 		for _, op := range operands {
 			if op.exact() && (strings.HasSuffix(op.value, ".js") || strings.HasSuffix(op.value, ".mongodb")) {
@@ -169,19 +148,12 @@ func (mongoMatcher) String() string {
 	return "mongosh with --eval/file/stdin code that writes (insertOne, updateMany, drop, ...), or an interactive session"
 }
 
-var redisOpts = opts(
-	"-h -p -s -a -u -r -i -n -d -D -t --user --pass --sni --cacert --cacertdir --cert --key --tls-ciphers --tls-ciphersuites "+
-		"--eval --rdb --functions-rdb --pattern --count --quoted-pattern --memkeys-samples --lru-test --intrinsic-latency --pipe-timeout --cluster",
-	"-x -c -e -4 -6 -2 -3 --tls --insecure --raw --no-raw --quoted-input --csv --json --quoted-json --show-pushes --stat --latency "+
-		"--latency-history --latency-dist --replica --bigkeys --memkeys --hotkeys --scan --no-auth-warning --verbose --askpass --pipe",
-	"--help --version")
-
 type redisMatcher struct{}
 
 func (redisMatcher) match(s *subject) (verdict, string) {
 	return dbClient(s, func() (verdict, string) {
 		args := s.argv[1:]
-		starts, noRun, ok := redisOpts.operandStarts(args, 0)
+		starts, noRun, ok := tables().redisOpts.operandStarts(args, 0)
 		if !ok {
 			return maybe, "cordon cannot tell where the Redis command starts"
 		}
@@ -201,7 +173,7 @@ func (redisMatcher) match(s *subject) (verdict, string) {
 					return no, ""
 				}
 				return yes, "changes the cluster (redis-cli --cluster " + sub.text + ")"
-			case w.exact() && modeOption[w.value]:
+			case w.exact() && tables().redisModes[w.value]:
 				return no, ""
 			}
 		}
@@ -217,7 +189,7 @@ func (redisMatcher) match(s *subject) (verdict, string) {
 				return yes, "an interactive session, whose commands cordon cannot see"
 			}
 			cmd := args[start:]
-			if !cmd[0].exact() || len(cmd) > 1 && !cmd[1].exact() && redisTwoWord[strings.ToUpper(cmd[0].value)] != nil {
+			if !cmd[0].exact() || len(cmd) > 1 && !cmd[1].exact() && tables().redisTwoWord[strings.ToUpper(cmd[0].value)] != nil {
 				v, why = maybe, "the Redis command is only known at run time"
 				continue
 			}
@@ -240,9 +212,6 @@ func wordAfter(ws []word, i int) word {
 	return exactWord("")
 }
 
-// modeOption are redis-cli modes that only read.
-var modeOption = optionSet("--stat --latency --latency-history --latency-dist --bigkeys --memkeys --hotkeys --scan --rdb --replica --intrinsic-latency --lru-test")
-
 func (redisMatcher) String() string {
 	return "redis-cli with a command that writes (SET, DEL, FLUSHALL, CONFIG SET, ...), --pipe, --cluster changes, or an interactive session"
 }
@@ -261,24 +230,16 @@ func dbClient(s *subject, judge func() (verdict, string), names ...string) (verd
 	return min(v, pv), why
 }
 
-// sqlReadStarts are the statements that do not write by themselves; a
-// statement starting with any other keyword counts as a write.
-var sqlReadStarts = optionSet(`SELECT SHOW EXPLAIN DESCRIBE DESC WITH VALUES TABLE BEGIN START COMMIT ROLLBACK END ABORT
-	SAVEPOINT RELEASE SET RESET USE PRAGMA LISTEN UNLISTEN NOTIFY FETCH CLOSE DECLARE MOVE HELP CHECKSUM`)
-
-// sqlWriteWords inside a reading statement make it write: a data-modifying
-// CTE, SELECT INTO, EXPLAIN ANALYZE DELETE, SELECT ... FOR UPDATE.
-var sqlWriteWords = optionSet("INSERT UPDATE DELETE MERGE DROP ALTER CREATE TRUNCATE GRANT REVOKE INTO COPY")
-
 // sqlWrites reports whether SQL text may change data, schema or server
 // settings, and names the first such statement.
 func sqlWrites(sql string) (bool, string) {
+	tab := tables()
 	for _, st := range sqlStatements(sql) {
 		if len(st) == 0 {
 			continue
 		}
 		first := st[0]
-		if !sqlReadStarts[first] {
+		if !tab.sqlReadStarts[first] {
 			return true, "SQL statement " + first + " writes"
 		}
 		switch first {
@@ -296,7 +257,7 @@ func sqlWrites(sql string) (bool, string) {
 			continue
 		}
 		for _, t := range st[1:] {
-			if sqlWriteWords[t] {
+			if tab.sqlWriteWords[t] {
 				return true, first + " statement with " + t + " writes"
 			}
 		}
@@ -376,11 +337,9 @@ func skipQuoted(s string, i int) int {
 	return len(s)
 }
 
-var dollarTag = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*)?\$`)
-
 // skipDollarQuoted skips a PostgreSQL $tag$...$tag$ string, or just the '$'.
 func skipDollarQuoted(s string, i int) int {
-	tag := dollarTag.FindString(s[i:])
+	tag := tables().dollarTag.FindString(s[i:])
 	if tag == "" {
 		return i + 1
 	}
@@ -391,14 +350,10 @@ func skipDollarQuoted(s string, i int) int {
 	return i + len(tag) + end + len(tag)
 }
 
-// psqlReadMeta are psql backslash commands that do not write to the database.
-var psqlReadMeta = optionSet(`\a \C \c \connect \conninfo \copyright \crosstabview \echo \encoding \errverbose \f \g \gdesc
-	\gset \gx \h \help \H \l \list \o \out \p \print \password \prompt \pset \q \quit \qecho \r \reset \s \set \setenv
-	\sf \sv \t \T \timing \unset \w \write \warn \watch \x \z \? \dconfig`)
-
 // psqlWrites classifies a psql script: SQL plus backslash commands on their
 // own lines.
 func psqlWrites(text string) (bool, string) {
+	tab := tables()
 	var sql strings.Builder
 	for _, line := range strings.Split(text, "\n") {
 		trimmed := strings.TrimSpace(line)
@@ -409,9 +364,9 @@ func psqlWrites(text string) (bool, string) {
 		}
 		cmd := strings.Fields(trimmed)[0]
 		switch {
-		case strings.HasPrefix(cmd, `\d`) && cmd != `\dconfig` || strings.HasPrefix(cmd, `\l`) || psqlReadMeta[cmd]:
+		case strings.HasPrefix(cmd, `\d`) && cmd != `\dconfig` || strings.HasPrefix(cmd, `\l`) || tab.psqlReadMeta[cmd]:
 		case cmd == `\copy`:
-			if regexp.MustCompile(`(?i)\bfrom\b`).MatchString(trimmed) {
+			if tab.psqlCopyFrom.MatchString(trimmed) {
 				return true, `\copy ... from writes rows`
 			}
 		case strings.HasPrefix(cmd, `\i`) || strings.HasPrefix(cmd, `\include`):
@@ -422,11 +377,6 @@ func psqlWrites(text string) (bool, string) {
 	}
 	return sqlWrites(sql.String())
 }
-
-// sqliteReadDot are sqlite3 dot-commands that do not write to the database.
-var sqliteReadDot = optionSet(`.tables .table .schema .indexes .indices .dump .mode .headers .header .help .databases
-	.show .width .timer .print .echo .bail .changes .dbinfo .eqp .explain .fullschema .lint .nullvalue .output .once
-	.prompt .quit .exit .separator .stats .expert .open .backup .save .excel .binary .scanstats .dbconfig .log .trace`)
 
 // sqliteWrites classifies a sqlite3 script: SQL plus dot-commands on their
 // own lines.
@@ -440,70 +390,34 @@ func sqliteWrites(text string) (bool, string) {
 			continue
 		}
 		cmd := strings.Fields(trimmed)[0]
-		if !sqliteReadDot[cmd] {
+		if !tables().sqliteReadDot[cmd] {
 			return true, "sqlite3 command " + cmd + " may write or run other commands"
 		}
 	}
 	return sqlWrites(sql.String())
 }
 
-var mongoWriteCall = regexp.MustCompile(`\.\s*(insert|insertOne|insertMany|update|updateOne|updateMany|replaceOne|` +
-	`delete|deleteOne|deleteMany|remove|drop|dropDatabase|dropIndex|dropIndexes|createCollection|createView|` +
-	`createIndex|createIndexes|renameCollection|bulkWrite|findOneAndUpdate|findOneAndReplace|findOneAndDelete|` +
-	`findAndModify|save|createUser|updateUser|dropUser|dropAllUsers|grantRolesToUser|revokeRolesFromUser|` +
-	`createRole|dropRole|runCommand|adminCommand|eval|shardCollection|enableSharding|setProfilingLevel|` +
-	`fsyncLock|shutdownServer|convertToCapped|compact|mapReduce|initializeOrderedBulkOp|initializeUnorderedBulkOp)\s*\(` +
-	`|\$out\b|\$merge\b|\bload\s*\(`)
-
 // mongoWrites classifies mongosh JavaScript by the methods it calls.
 func mongoWrites(js string) (bool, string) {
-	if m := mongoWriteCall.FindString(js); m != "" {
+	if m := tables().mongoWriteCall.FindString(js); m != "" {
 		return true, "MongoDB call " + strings.TrimSpace(m) + " writes"
 	}
 	return false, ""
 }
 
-// redisReads are Redis commands that only read; redisTwoWord lists the
-// read-only subcommands of container commands ("*" for all of them).
-var redisReads = optionSet(`GET MGET GETRANGE SUBSTR STRLEN EXISTS KEYS SCAN TYPE TTL PTTL EXPIRETIME PEXPIRETIME DUMP
-	RANDOMKEY DBSIZE HGET HMGET HGETALL HKEYS HVALS HLEN HEXISTS HSTRLEN HSCAN HRANDFIELD LRANGE LLEN LINDEX LPOS
-	SMEMBERS SCARD SISMEMBER SMISMEMBER SSCAN SRANDMEMBER SINTER SUNION SDIFF SINTERCARD ZRANGE ZRANGEBYSCORE
-	ZRANGEBYLEX ZREVRANGE ZREVRANGEBYSCORE ZREVRANGEBYLEX ZSCORE ZMSCORE ZCARD ZCOUNT ZLEXCOUNT ZRANK ZREVRANK ZSCAN
-	ZRANDMEMBER ZINTER ZUNION ZDIFF ZINTERCARD XRANGE XREVRANGE XLEN XREAD XPENDING BITCOUNT BITPOS GETBIT BITFIELD_RO
-	PFCOUNT GEOPOS GEODIST GEOHASH GEORADIUS_RO GEORADIUSBYMEMBER_RO GEOSEARCH PING ECHO INFO TIME LASTSAVE ROLE
-	MONITOR SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE AUTH HELLO SELECT QUIT LOLWUT
-	READONLY READWRITE WAIT TOUCH OBJECT_FREQ JSON.GET JSON.MGET JSON.TYPE JSON.STRLEN JSON.ARRLEN JSON.OBJKEYS
-	JSON.OBJLEN FT.SEARCH FT.AGGREGATE FT.INFO FT._LIST TS.GET TS.MGET TS.RANGE TS.MRANGE TS.INFO`)
-
-var redisTwoWord = map[string]map[string]bool{
-	"CONFIG":   optionSet("GET HELP"),
-	"CLIENT":   optionSet("LIST INFO GETNAME ID HELP TRACKINGINFO GETREDIR"),
-	"CLUSTER":  optionSet("INFO NODES SLOTS SHARDS KEYSLOT COUNTKEYSINSLOT GETKEYSINSLOT MYID MYSHARDID LINKS HELP REPLICAS SLAVES"),
-	"SLOWLOG":  optionSet("GET LEN HELP"),
-	"ACL":      optionSet("LIST WHOAMI USERS GETUSER CAT LOG HELP DRYRUN"),
-	"FUNCTION": optionSet("LIST DUMP STATS HELP"),
-	"SCRIPT":   optionSet("EXISTS HELP"),
-	"MODULE":   optionSet("LIST HELP"),
-	"LATENCY":  optionSet("DOCTOR LATEST HISTORY GRAPH HISTOGRAM HELP"),
-	"XINFO":    {"*": true},
-	"OBJECT":   {"*": true},
-	"MEMORY":   optionSet("USAGE STATS DOCTOR MALLOC-STATS HELP"),
-	"PUBSUB":   {"*": true},
-	"COMMAND":  {"*": true},
-}
-
 // redisWrites classifies Redis commands, one per line.
 func redisWrites(text string) (bool, string) {
+	tab := tables()
 	for _, line := range strings.Split(text, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
 		}
 		cmd := strings.ToUpper(f[0])
-		if redisReads[cmd] {
+		if tab.redisReads[cmd] {
 			continue
 		}
-		if subs := redisTwoWord[cmd]; subs != nil {
+		if subs := tab.redisTwoWord[cmd]; subs != nil {
 			if subs["*"] || len(f) > 1 && subs[strings.ToUpper(f[1])] {
 				continue
 			}
@@ -514,4 +428,111 @@ func redisWrites(text string) (bool, string) {
 		return true, "Redis command " + cmd + " writes"
 	}
 	return false, ""
+}
+
+// databaseTables are the database-write analyzers' option specs, word lists
+// and patterns.
+type databaseTables struct {
+	psqlOpts, mysqlOpts, sqliteOpts, mongoOpts, redisOpts optSpec
+	// redisModes are redis-cli modes that only read.
+	redisModes map[string]bool
+	// sqlReadStarts are the statements that do not write by themselves; a
+	// statement starting with any other keyword counts as a write.
+	sqlReadStarts map[string]bool
+	// sqlWriteWords inside a reading statement make it write: a
+	// data-modifying CTE, SELECT INTO, EXPLAIN ANALYZE DELETE, SELECT ...
+	// FOR UPDATE.
+	sqlWriteWords map[string]bool
+	// dollarTag starts a PostgreSQL dollar-quoted string: $$ or $tag$.
+	dollarTag *regexp.Regexp
+	// psqlReadMeta are psql backslash commands that do not write to the
+	// database.
+	psqlReadMeta map[string]bool
+	// psqlCopyFrom finds "\copy ... from", which writes rows.
+	psqlCopyFrom *regexp.Regexp
+	// sqliteReadDot are sqlite3 dot-commands that do not write to the
+	// database.
+	sqliteReadDot map[string]bool
+	// mongoWriteCall finds mongosh calls that write.
+	mongoWriteCall *regexp.Regexp
+	// redisReads are Redis commands that only read; redisTwoWord lists the
+	// read-only subcommands of container commands ("*" for all of them).
+	redisReads   map[string]bool
+	redisTwoWord map[string]map[string]bool
+}
+
+func newDatabaseTables() databaseTables {
+	return databaseTables{
+		psqlOpts: opts(
+			"-c --command -d --dbname -f --file -h --host -p --port -U --username -v --set --variable -P --pset "+
+				"-F --field-separator -R --record-separator -o --output -L --log-file -T --table-attr",
+			"", "-l --list -V --version -? --help"),
+		mysqlOpts: opts(
+			"-e --execute -h --host -u --user -P --port -D --database -S --socket --default-character-set "+
+				"--defaults-file --defaults-extra-file --defaults-group-suffix --init-command --protocol --tee --pager --plugin-dir --default-auth",
+			"", "-V --version -? --help -I"),
+		sqliteOpts: optSpec{
+			singleDash: true,
+			value:      optionSet("-cmd -init -separator -newline -nullvalue -vfs -maxsize -mmap -pagecache -lookaside -heap -escape"),
+			noRun:      optionSet("-version -help"),
+		},
+		mongoOpts: opts(
+			"--eval -f --file --host --port -u --username -p --password --authenticationDatabase --authenticationMechanism "+
+				"--apiVersion --tlsCAFile --tlsCertificateKeyFile --tlsCertificateKeyFilePassword --db",
+			"", "--version --help -h"),
+		redisOpts: opts(
+			"-h -p -s -a -u -r -i -n -d -D -t --user --pass --sni --cacert --cacertdir --cert --key --tls-ciphers --tls-ciphersuites "+
+				"--eval --rdb --functions-rdb --pattern --count --quoted-pattern --memkeys-samples --lru-test --intrinsic-latency --pipe-timeout --cluster",
+			"-x -c -e -4 -6 -2 -3 --tls --insecure --raw --no-raw --quoted-input --csv --json --quoted-json --show-pushes --stat --latency "+
+				"--latency-history --latency-dist --replica --bigkeys --memkeys --hotkeys --scan --no-auth-warning --verbose --askpass --pipe",
+			"--help --version"),
+		redisModes: optionSet("--stat --latency --latency-history --latency-dist --bigkeys --memkeys --hotkeys --scan --rdb --replica --intrinsic-latency --lru-test"),
+
+		sqlReadStarts: optionSet(`SELECT SHOW EXPLAIN DESCRIBE DESC WITH VALUES TABLE BEGIN START COMMIT ROLLBACK END ABORT
+			SAVEPOINT RELEASE SET RESET USE PRAGMA LISTEN UNLISTEN NOTIFY FETCH CLOSE DECLARE MOVE HELP CHECKSUM`),
+		sqlWriteWords: optionSet("INSERT UPDATE DELETE MERGE DROP ALTER CREATE TRUNCATE GRANT REVOKE INTO COPY"),
+		dollarTag:     regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*)?\$`),
+
+		psqlReadMeta: optionSet(`\a \C \c \connect \conninfo \copyright \crosstabview \echo \encoding \errverbose \f \g \gdesc
+			\gset \gx \h \help \H \l \list \o \out \p \print \password \prompt \pset \q \quit \qecho \r \reset \s \set \setenv
+			\sf \sv \t \T \timing \unset \w \write \warn \watch \x \z \? \dconfig`),
+		psqlCopyFrom: regexp.MustCompile(`(?i)\bfrom\b`),
+		sqliteReadDot: optionSet(`.tables .table .schema .indexes .indices .dump .mode .headers .header .help .databases
+			.show .width .timer .print .echo .bail .changes .dbinfo .eqp .explain .fullschema .lint .nullvalue .output .once
+			.prompt .quit .exit .separator .stats .expert .open .backup .save .excel .binary .scanstats .dbconfig .log .trace`),
+
+		mongoWriteCall: regexp.MustCompile(`\.\s*(insert|insertOne|insertMany|update|updateOne|updateMany|replaceOne|` +
+			`delete|deleteOne|deleteMany|remove|drop|dropDatabase|dropIndex|dropIndexes|createCollection|createView|` +
+			`createIndex|createIndexes|renameCollection|bulkWrite|findOneAndUpdate|findOneAndReplace|findOneAndDelete|` +
+			`findAndModify|save|createUser|updateUser|dropUser|dropAllUsers|grantRolesToUser|revokeRolesFromUser|` +
+			`createRole|dropRole|runCommand|adminCommand|eval|shardCollection|enableSharding|setProfilingLevel|` +
+			`fsyncLock|shutdownServer|convertToCapped|compact|mapReduce|initializeOrderedBulkOp|initializeUnorderedBulkOp)\s*\(` +
+			`|\$out\b|\$merge\b|\bload\s*\(`),
+
+		redisReads: optionSet(`GET MGET GETRANGE SUBSTR STRLEN EXISTS KEYS SCAN TYPE TTL PTTL EXPIRETIME PEXPIRETIME DUMP
+			RANDOMKEY DBSIZE HGET HMGET HGETALL HKEYS HVALS HLEN HEXISTS HSTRLEN HSCAN HRANDFIELD LRANGE LLEN LINDEX LPOS
+			SMEMBERS SCARD SISMEMBER SMISMEMBER SSCAN SRANDMEMBER SINTER SUNION SDIFF SINTERCARD ZRANGE ZRANGEBYSCORE
+			ZRANGEBYLEX ZREVRANGE ZREVRANGEBYSCORE ZREVRANGEBYLEX ZSCORE ZMSCORE ZCARD ZCOUNT ZLEXCOUNT ZRANK ZREVRANK ZSCAN
+			ZRANDMEMBER ZINTER ZUNION ZDIFF ZINTERCARD XRANGE XREVRANGE XLEN XREAD XPENDING BITCOUNT BITPOS GETBIT BITFIELD_RO
+			PFCOUNT GEOPOS GEODIST GEOHASH GEORADIUS_RO GEORADIUSBYMEMBER_RO GEOSEARCH PING ECHO INFO TIME LASTSAVE ROLE
+			MONITOR SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE AUTH HELLO SELECT QUIT LOLWUT
+			READONLY READWRITE WAIT TOUCH OBJECT_FREQ JSON.GET JSON.MGET JSON.TYPE JSON.STRLEN JSON.ARRLEN JSON.OBJKEYS
+			JSON.OBJLEN FT.SEARCH FT.AGGREGATE FT.INFO FT._LIST TS.GET TS.MGET TS.RANGE TS.MRANGE TS.INFO`),
+		redisTwoWord: map[string]map[string]bool{
+			"CONFIG":   optionSet("GET HELP"),
+			"CLIENT":   optionSet("LIST INFO GETNAME ID HELP TRACKINGINFO GETREDIR"),
+			"CLUSTER":  optionSet("INFO NODES SLOTS SHARDS KEYSLOT COUNTKEYSINSLOT GETKEYSINSLOT MYID MYSHARDID LINKS HELP REPLICAS SLAVES"),
+			"SLOWLOG":  optionSet("GET LEN HELP"),
+			"ACL":      optionSet("LIST WHOAMI USERS GETUSER CAT LOG HELP DRYRUN"),
+			"FUNCTION": optionSet("LIST DUMP STATS HELP"),
+			"SCRIPT":   optionSet("EXISTS HELP"),
+			"MODULE":   optionSet("LIST HELP"),
+			"LATENCY":  optionSet("DOCTOR LATEST HISTORY GRAPH HISTOGRAM HELP"),
+			"XINFO":    {"*": true},
+			"OBJECT":   {"*": true},
+			"MEMORY":   optionSet("USAGE STATS DOCTOR MALLOC-STATS HELP"),
+			"PUBSUB":   {"*": true},
+			"COMMAND":  {"*": true},
+		},
+	}
 }

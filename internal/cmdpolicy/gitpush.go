@@ -162,7 +162,7 @@ func (m gitPushMatcher) judge(argv []word) (verdict, string) {
 	}
 	pv := maybe // a program only known at run time could be git
 	if argv[0].exact() {
-		pv = programVerdict(gitProgram, argv[0].value)
+		pv = programVerdict(tables().gitProgram, argv[0].value)
 	}
 	if pv == no {
 		return no, ""
@@ -173,8 +173,6 @@ func (m gitPushMatcher) judge(argv []word) (verdict, string) {
 	}
 	return min(v, pv), why
 }
-
-var gitProgram = mustPattern("git")
 
 func (m gitPushMatcher) judgePush(argv []word) (verdict, string) {
 	sub := argv[1]

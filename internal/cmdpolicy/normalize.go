@@ -4,67 +4,81 @@ import (
 	"strings"
 )
 
-// Programs with subcommands accept global options before the subcommand
-// ("git -C dir push", "kubectl -n prod apply"). Rules are written without
-// them, so cordon also reads each such command with them removed. An option
-// cordon does not know might take a value, so it keeps both readings.
-var globalOptions = map[string]optSpec{
-	"git": opts("-C -c --git-dir --work-tree --namespace --super-prefix --config-env --list-cmds",
-		"-p --paginate -P --no-pager --bare --no-replace-objects --literal-pathspecs --glob-pathspecs --noglob-pathspecs "+
-			"--icase-pathspecs --no-optional-locks --no-lazy-fetch --no-advice --exec-path",
-		"--version --help --html-path --man-path --info-path"),
-	"kubectl": kubectlOptions,
-	"oc":      kubectlOptions,
-	"helm": opts("-n --namespace --kube-context --kubeconfig --kube-apiserver --kube-token --kube-as-user --kube-as-group "+
-		"--kube-ca-file --kube-tls-server-name --registry-config --repository-cache --repository-config --burst-limit --qps",
-		"--debug --kube-insecure-skip-tls-verify", "-h --help --version"),
-	"docker": dockerOptions,
-	"podman": dockerOptions,
-	"npm": opts("--prefix -w --workspace --registry --cache --userconfig --globalconfig --loglevel --otp --node-options --script-shell",
-		"-g --global -s --silent -q --quiet -d --verbose -y --yes --no --ws --workspaces --include-workspace-root --offline "+
-			"--prefer-offline --prefer-online --json --parseable --no-audit --no-fund --legacy-peer-deps --force -f --dry-run --ignore-scripts",
-		"-v --version -h --help"),
-	"pnpm": opts("-C --dir -F --filter --reporter --loglevel --store-dir --virtual-store-dir",
-		"-r --recursive -w --workspace-root -s --silent --stream --parallel --aggregate-output --frozen-lockfile --offline --prefer-offline",
-		"-v --version -h --help"),
-	"yarn":      opts("--cwd --modules-folder --cache-folder --mutex", "-s --silent --verbose --offline --frozen-lockfile --immutable --json --non-interactive --ignore-scripts --prefer-offline", "-v --version -h --help"),
-	"bun":       opts("--cwd -c --config", "--silent --verbose --bun", "-v --version -h --help"),
-	"cargo":     opts("-C --config -Z --color", "-v --verbose -q --quiet --frozen --locked --offline", "-V --version -h --help --list"),
-	"go":        opts("-C", "", ""),
-	"terraform": {singleDash: true, flag: optionSet("-chdir"), noRun: optionSet("-version -help -v -h")},
-	"tofu":      {singleDash: true, flag: optionSet("-chdir"), noRun: optionSet("-version -help -v -h")},
-	"pulumi":    opts("-C --cwd --color --config-file --profiling --tracing -v --verbose", "--non-interactive --emoji --logflow --logtostderr --disable-integrity-checking", "--version -h --help"),
-	"aws": opts("--region --profile --output --endpoint-url --query --ca-bundle --cli-read-timeout --cli-connect-timeout --color --cli-binary-format",
-		"--debug --no-verify-ssl --no-paginate --no-sign-request --no-cli-pager --cli-auto-prompt --no-cli-auto-prompt", "--version"),
-	"gcloud": opts("--project --account --configuration --impersonate-service-account --verbosity --format --billing-project --flags-file --trace-token",
-		"-q --quiet --log-http --no-user-output-enabled --user-output-enabled", "--version -h --help"),
-	"az":       opts("--subscription -o --output --query", "--debug --verbose --only-show-errors", "--version -h --help"),
-	"pip":      pipOptions,
-	"pip3":     pipOptions,
-	"uv":       opts("--directory --project --cache-dir --config-file --color --python-preference", "-q --quiet -v --verbose --offline --no-cache -n --native-tls --no-config --no-progress --preview", "-V --version -h --help"),
-	"poetry":   opts("-C --directory -P --project", "-q --quiet -v -vv -vvv --verbose -n --no-interaction --no-ansi --ansi --no-plugins --no-cache", "-V --version -h --help"),
-	"composer": opts("-d --working-dir", "-q --quiet -v -vv -vvv --verbose -n --no-interaction --no-plugins --no-scripts --ansi --no-ansi --profile", "-V --version -h --help"),
-	"apt":      aptOptions,
-	"apt-get":  aptOptions,
-	"gh":       opts("-R --repo", "", "--version -h --help"),
-	"glab":     opts("-R --repo", "", "--version -h --help"),
-	"fly":      opts("-a --app -c --config -t --access-token", "--debug --verbose", "--version -h --help"),
-	"flyctl":   opts("-a --app -c --config -t --access-token", "--debug --verbose", "--version -h --help"),
-	"vercel":   opts("-t --token --scope -A --local-config -Q --global-config --cwd", "-d --debug -y --yes", "-v --version -h --help"),
+// globalTables describe the options programs read before their subcommand
+// or module.
+type globalTables struct {
+	// globalOptions: programs with subcommands accept global options before
+	// the subcommand ("git -C dir push", "kubectl -n prod apply"). Rules are
+	// written without them, so cordon also reads each such command with them
+	// removed. An option cordon does not know might take a value, so it keeps
+	// both readings.
+	globalOptions map[string]optSpec
+	// pythonOptions are the interpreter options before "-m module".
+	pythonOptions optSpec
 }
 
-var kubectlOptions = opts("-n --namespace --context --kubeconfig --cluster --user -s --server --token --as --as-group --as-uid "+
-	"--request-timeout --cache-dir --certificate-authority --client-certificate --client-key --tls-server-name --profile --profile-output -v --v --log-flush-frequency",
-	"--insecure-skip-tls-verify --match-server-version --warnings-as-errors --disable-compression", "-h --help")
+func newGlobalTables() globalTables {
+	return globalTables{
+		globalOptions: newGlobalOptions(),
+		pythonOptions: opts("-X -W -Q", "-I -E -s -S -u -B -O -OO -q -b -bb -d -v -R -P -x", ""),
+	}
+}
 
-var dockerOptions = opts("--config -c --context -H --host -l --log-level --tlscacert --tlscert --tlskey --url --connection",
-	"-D --debug --tls --tlsverify --remote", "-v --version -h --help")
-
-var pipOptions = opts("--python --proxy --cert --client-cert --log --cache-dir --timeout --retries --exists-action --trusted-host --use-feature --use-deprecated --keyring-provider",
-	"-q --quiet -v --verbose --isolated --no-input --no-cache-dir --disable-pip-version-check --no-color --require-virtualenv --debug",
-	"-V --version -h --help")
-
-var aptOptions = opts("-o --option -c --config-file -t --target-release", "-y --yes --assume-yes -q --quiet -qq -s --simulate --no-install-recommends -f --fix-broken -m --allow-unauthenticated", "-v --version -h --help")
+func newGlobalOptions() map[string]optSpec {
+	kubectl := opts("-n --namespace --context --kubeconfig --cluster --user -s --server --token --as --as-group --as-uid "+
+		"--request-timeout --cache-dir --certificate-authority --client-certificate --client-key --tls-server-name --profile --profile-output -v --v --log-flush-frequency",
+		"--insecure-skip-tls-verify --match-server-version --warnings-as-errors --disable-compression", "-h --help")
+	docker := opts("--config -c --context -H --host -l --log-level --tlscacert --tlscert --tlskey --url --connection",
+		"-D --debug --tls --tlsverify --remote", "-v --version -h --help")
+	pip := opts("--python --proxy --cert --client-cert --log --cache-dir --timeout --retries --exists-action --trusted-host --use-feature --use-deprecated --keyring-provider",
+		"-q --quiet -v --verbose --isolated --no-input --no-cache-dir --disable-pip-version-check --no-color --require-virtualenv --debug",
+		"-V --version -h --help")
+	apt := opts("-o --option -c --config-file -t --target-release", "-y --yes --assume-yes -q --quiet -qq -s --simulate --no-install-recommends -f --fix-broken -m --allow-unauthenticated", "-v --version -h --help")
+	return map[string]optSpec{
+		"git": opts("-C -c --git-dir --work-tree --namespace --super-prefix --config-env --list-cmds",
+			"-p --paginate -P --no-pager --bare --no-replace-objects --literal-pathspecs --glob-pathspecs --noglob-pathspecs "+
+				"--icase-pathspecs --no-optional-locks --no-lazy-fetch --no-advice --exec-path",
+			"--version --help --html-path --man-path --info-path"),
+		"kubectl": kubectl,
+		"oc":      kubectl,
+		"helm": opts("-n --namespace --kube-context --kubeconfig --kube-apiserver --kube-token --kube-as-user --kube-as-group "+
+			"--kube-ca-file --kube-tls-server-name --registry-config --repository-cache --repository-config --burst-limit --qps",
+			"--debug --kube-insecure-skip-tls-verify", "-h --help --version"),
+		"docker": docker,
+		"podman": docker,
+		"npm": opts("--prefix -w --workspace --registry --cache --userconfig --globalconfig --loglevel --otp --node-options --script-shell",
+			"-g --global -s --silent -q --quiet -d --verbose -y --yes --no --ws --workspaces --include-workspace-root --offline "+
+				"--prefer-offline --prefer-online --json --parseable --no-audit --no-fund --legacy-peer-deps --force -f --dry-run --ignore-scripts",
+			"-v --version -h --help"),
+		"pnpm": opts("-C --dir -F --filter --reporter --loglevel --store-dir --virtual-store-dir",
+			"-r --recursive -w --workspace-root -s --silent --stream --parallel --aggregate-output --frozen-lockfile --offline --prefer-offline",
+			"-v --version -h --help"),
+		"yarn":      opts("--cwd --modules-folder --cache-folder --mutex", "-s --silent --verbose --offline --frozen-lockfile --immutable --json --non-interactive --ignore-scripts --prefer-offline", "-v --version -h --help"),
+		"bun":       opts("--cwd -c --config", "--silent --verbose --bun", "-v --version -h --help"),
+		"cargo":     opts("-C --config -Z --color", "-v --verbose -q --quiet --frozen --locked --offline", "-V --version -h --help --list"),
+		"go":        opts("-C", "", ""),
+		"terraform": {singleDash: true, flag: optionSet("-chdir"), noRun: optionSet("-version -help -v -h")},
+		"tofu":      {singleDash: true, flag: optionSet("-chdir"), noRun: optionSet("-version -help -v -h")},
+		"pulumi":    opts("-C --cwd --color --config-file --profiling --tracing -v --verbose", "--non-interactive --emoji --logflow --logtostderr --disable-integrity-checking", "--version -h --help"),
+		"aws": opts("--region --profile --output --endpoint-url --query --ca-bundle --cli-read-timeout --cli-connect-timeout --color --cli-binary-format",
+			"--debug --no-verify-ssl --no-paginate --no-sign-request --no-cli-pager --cli-auto-prompt --no-cli-auto-prompt", "--version"),
+		"gcloud": opts("--project --account --configuration --impersonate-service-account --verbosity --format --billing-project --flags-file --trace-token",
+			"-q --quiet --log-http --no-user-output-enabled --user-output-enabled", "--version -h --help"),
+		"az":       opts("--subscription -o --output --query", "--debug --verbose --only-show-errors", "--version -h --help"),
+		"pip":      pip,
+		"pip3":     pip,
+		"uv":       opts("--directory --project --cache-dir --config-file --color --python-preference", "-q --quiet -v --verbose --offline --no-cache -n --native-tls --no-config --no-progress --preview", "-V --version -h --help"),
+		"poetry":   opts("-C --directory -P --project", "-q --quiet -v -vv -vvv --verbose -n --no-interaction --no-ansi --ansi --no-plugins --no-cache", "-V --version -h --help"),
+		"composer": opts("-d --working-dir", "-q --quiet -v -vv -vvv --verbose -n --no-interaction --no-plugins --no-scripts --ansi --no-ansi --profile", "-V --version -h --help"),
+		"apt":      apt,
+		"apt-get":  apt,
+		"gh":       opts("-R --repo", "", "--version -h --help"),
+		"glab":     opts("-R --repo", "", "--version -h --help"),
+		"fly":      opts("-a --app -c --config -t --access-token", "--debug --verbose", "--version -h --help"),
+		"flyctl":   opts("-a --app -c --config -t --access-token", "--debug --verbose", "--version -h --help"),
+		"vercel":   opts("-t --token --scope -A --local-config -Q --global-config --cwd", "-d --debug -y --yes", "-v --version -h --help"),
+	}
+}
 
 // readings returns the ways to read argv with its global options removed,
 // and what those options do (git -c core.pager=...). It returns no readings
@@ -77,7 +91,7 @@ func readings(name string, argv []word) ([][]word, unwrapped) {
 		}
 		return nil, u
 	}
-	spec, ok := globalOptions[name]
+	spec, ok := tables().globalOptions[name]
 	if !ok {
 		return nil, u
 	}
@@ -164,11 +178,10 @@ func isPython(name string) bool {
 	return true
 }
 
-var pythonOptions = opts("-X -W -Q", "-I -E -s -S -u -B -O -OO -q -b -bb -d -v -R -P -x", "")
-
 // pythonModule reads `python -m pip ...` as `pip ...`.
 func pythonModule(argv []word) ([]word, bool) {
 	args := argv[1:]
+	pythonOptions := tables().pythonOptions
 	for i := 0; i < len(args); i++ {
 		w := args[i]
 		if !w.exact() || !strings.HasPrefix(w.value, "-") {

@@ -34,7 +34,7 @@ func New(c Config) (*Policy, error) {
 	for _, b := range append(append([]string(nil), defaultProtectedBranches...), c.ProtectedBranches...) {
 		protected = append(protected, mustPattern(strings.TrimPrefix(b, "refs/heads/")))
 	}
-	for _, b := range builtinRules {
+	for _, b := range tables().builtinRules {
 		m := b.m
 		if b.protected {
 			m = gitPushMatcher{protected: protected}

@@ -1,40 +1,50 @@
 package cmdpolicy
 
-// secretPaths are the credential files of the secret-access category, as
-// argument patterns. The leading "*" lets them match however the path is
-// written: ~/.ssh/id_rsa, /home/me/.ssh/id_rsa, ../.ssh/id_rsa,
-// --key=$HOME/.ssh/id_rsa, -d @.env.
-var secretPaths = []pattern{
-	mustPattern("*.ssh/id_*|*.ssh/*_key|*.ssh/*.pem"),
-	mustPattern("*.aws/credentials*|*.aws/sso/cache*|*.aws/cli/cache*"),
-	mustPattern("*.gnupg/*|*.password-store/*"),
-	mustPattern("*.config/gcloud/*|*.azure/*|*.kube/config*|*.docker/config.json"),
-	mustPattern("*.netrc|*_netrc|*.git-credentials|*.npmrc|*.pypirc|*.vault-token|*.config/gh/hosts.yml|*.terraform.d/credentials*"),
-	mustPattern(".env*|*/.env*|*=.env*|@.env*"),
+// secretTables describe credential files and the programs that read them.
+type secretTables struct {
+	// secretPaths are the credential files of the secret-access category,
+	// as argument patterns. The leading "*" lets them match however the path
+	// is written: ~/.ssh/id_rsa, /home/me/.ssh/id_rsa, ../.ssh/id_rsa,
+	// --key=$HOME/.ssh/id_rsa, -d @.env.
+	secretPaths []pattern
+	// fileReaders are programs that read or copy the files named in their
+	// arguments. For them, an argument only known at run time ("$f") may be
+	// a credential file; for other programs only an argument that visibly
+	// names one counts (echo $HOME stays quiet).
+	fileReaders map[string]bool
 }
 
-// fileReaders are programs that read or copy the files named in their
-// arguments. For them, an argument only known at run time ("$f") may be a
-// credential file; for other programs only an argument that visibly names
-// one counts (echo $HOME stays quiet).
-var fileReaders = optionSet(`< cat tac nl less more most head tail bat batcat view
-	grep egrep fgrep zgrep rg ag ack awk gawk mawk nawk sed cut sort uniq paste join fold fmt column comm diff cmp
-	od xxd hexdump strings base64 base32 basenc iconv jq yq dd tee
-	cp mv scp rsync install ln tar zip 7z gzip bzip2 xz zstd openssl ssh-keygen gpg gpg2
-	curl wget http https nc ncat socat
-	vi vim nvim nano emacs ed code subl`)
+func newSecretTables() secretTables {
+	return secretTables{
+		secretPaths: []pattern{
+			mustPattern("*.ssh/id_*|*.ssh/*_key|*.ssh/*.pem"),
+			mustPattern("*.aws/credentials*|*.aws/sso/cache*|*.aws/cli/cache*"),
+			mustPattern("*.gnupg/*|*.password-store/*"),
+			mustPattern("*.config/gcloud/*|*.azure/*|*.kube/config*|*.docker/config.json"),
+			mustPattern("*.netrc|*_netrc|*.git-credentials|*.npmrc|*.pypirc|*.vault-token|*.config/gh/hosts.yml|*.terraform.d/credentials*"),
+			mustPattern(".env*|*/.env*|*=.env*|@.env*"),
+		},
+		fileReaders: optionSet(`< cat tac nl less more most head tail bat batcat view
+			grep egrep fgrep zgrep rg ag ack awk gawk mawk nawk sed cut sort uniq paste join fold fmt column comm diff cmp
+			od xxd hexdump strings base64 base32 basenc iconv jq yq dd tee
+			cp mv scp rsync install ln tar zip 7z gzip bzip2 xz zstd openssl ssh-keygen gpg gpg2
+			curl wget http https nc ncat socat
+			vi vim nvim nano emacs ed code subl`),
+	}
+}
 
 // secretFileMatcher finds credential files among a reader's arguments. An
 // input redirection "cmd < FILE" is judged as the pseudo-command "< FILE".
 type secretFileMatcher struct{}
 
 func (secretFileMatcher) match(s *subject) (verdict, string) {
+	tab := tables()
 	reader := yes
 	switch {
 	case s.name == "":
 		reader = maybe
-	case !fileReaders[s.name]:
-		if !fileReaders[foldProgramName(s.name)] {
+	case !tab.fileReaders[s.name]:
+		if !tab.fileReaders[foldProgramName(s.name)] {
 			return no, ""
 		}
 		reader = maybe
@@ -44,7 +54,7 @@ func (secretFileMatcher) match(s *subject) (verdict, string) {
 		if w.pipe {
 			continue
 		}
-		for _, p := range secretPaths {
+		for _, p := range tab.secretPaths {
 			if w.exact() {
 				if p.matchString(w.value) {
 					return reader, "names " + w.text

@@ -66,68 +66,104 @@ type wrapperSpec struct {
 	loadOpts []string
 }
 
-// wrappers are the single-word wrappers, by program name.
-var wrappers = map[string]*wrapperSpec{
-	"sudo": {
-		opts: opts("-u --user -g --group -h --host -p --prompt -C --close-from -D --chdir -r --role -t --type -T --command-timeout -U --other-user",
-			"-A --askpass -b --background -E --preserve-env -H --set-home -i --login -n --non-interactive -P --preserve-groups -S --stdin -s --shell -B --bell -N --no-update -k --reset-timestamp",
-			"-l --list -v --validate -K --remove-timestamp -V --version -e --edit"),
-		env: true, interactive: true,
-	},
-	"doas":     {opts: opts("-u -C", "-n -s -L", ""), interactive: true},
-	"pkexec":   {opts: opts("--user", "--disable-internal-agent --keep-cwd", "--version --help"), interactive: true},
-	"nice":     {opts: optSpec{value: optionSet("-n --adjustment"), flag: optionSet(""), noRun: optionSet("--help --version"), numeric: true}},
-	"timeout":  {opts: opts("-s --signal -k --kill-after", "--preserve-status --foreground -v --verbose -p", "--help --version"), operands: 1},
-	"gtimeout": {opts: opts("-s --signal -k --kill-after", "--preserve-status --foreground -v --verbose -p", "--help --version"), operands: 1},
-	"nohup":    {opts: opts("", "", "--help --version")},
-	"stdbuf":   {opts: opts("-i --input -o --output -e --error", "", "--help --version")},
-	"ionice":   {opts: opts("-c --class -n --classdata", "-t --ignore", "-p --pid -P --pgid -u --uid --help --version")},
-	"chrt": {opts: opts("-T --sched-runtime -P --sched-period -D --sched-deadline",
-		"-a --all-tasks -b --batch -d --deadline -e --ext -f --fifo -i --idle -o --other -r --rr -R --reset-on-fork -v --verbose",
-		"-p --pid -m --max --help --version"), operands: 1},
-	"taskset":  {opts: opts("", "-a --all-tasks -c --cpu-list", "-p --pid --help --version"), operands: 1},
-	"setsid":   {opts: opts("", "-c --ctty -f --fork -w --wait", "--help --version")},
-	"chroot":   {opts: opts("--userspec --groups", "--skip-chdir", "--help --version"), operands: 1, interactive: true},
-	"unbuffer": {opts: opts("", "-p", "")},
-	"nsenter": {opts: opts("-t --target -S --setuid -G --setgid",
-		"-a --all -m --mount -u --uts -i --ipc -n --net -p --pid -U --user -C --cgroup -T --time -r --root -w --wd -F --no-fork -Z --follow-context --preserve-credentials",
-		"--help --version"), interactive: true},
-	"unshare": {opts: opts("-R --root -w --wd -S --setuid -G --setgid --propagation --setgroups --map-user --map-group --map-users --map-groups",
-		"-m --mount -u --uts -i --ipc -n --net -p --pid -U --user -C --cgroup -T --time -f --fork -r --map-root-user -c --map-current-user --kill-child --mount-proc --keep-caps",
-		"--help --version"), interactive: true},
-	"setpriv": {opts: opts("--reuid --regid --ruid --rgid --euid --egid --groups --inh-caps --ambient-caps --bounding-set --securebits --pdeathsig --selinux-label --apparmor-profile --landlock-access --landlock-rule",
-		"--nnp --no-new-privs --init-groups --keep-groups --clear-groups --reset-env", "-d --dump --list-caps --help --version")},
-	"prlimit": {opts: opts("-o --output", "--noheadings --raw --verbose -c -d -e -f -i -l -m -n -q -r -s -t -u -v -x -y", "-p --pid --help --version")},
-	"strace": {opts: opts("-e -o -s -u -E -a -b -I -O -P -S -X --output --signal --trace --status --string-limit --user --env",
-		"-c -C -d -D -f -F -i -k -n -q -r -t -T -v -w -x -y -z -Z --summary-only --follow-forks --quiet", "-p --attach -V --version -h --help")},
-	"ltrace":           {opts: opts("-e -o -s -u -a -n -l -L -x", "-c -C -f -i -r -S -t -T -w", "-p -V --version -h --help")},
-	"valgrind":         {opts: opts("", "-q -v --quiet --verbose", "--help --version")},
-	"time":             {opts: opts("-f --format -o --output", "-a --append -p --portability -v --verbose -q --quiet", "--help --version")},
-	"xvfb-run":         {opts: opts("-n --server-num -s --server-args -e --error-file -f --auth-file -w --wait -p --xauth-protocol", "-a --auto-servernum -l --listen-tcp", "-h --help")},
-	"dbus-run-session": {opts: opts("--config-file --dbus-daemon", "", "--help --version")},
-	"gosu":             {operands: 1},
-	"su-exec":          {operands: 1},
-	"proxychains":      {opts: opts("-f", "-q", "")},
-	"proxychains4":     {opts: opts("-f", "-q", "")},
-	"torsocks":         {opts: opts("-u -p -a -P", "-i -d -q", "-h --help --version"), interactive: true},
-	"tsocks":           {},
-	"caffeinate":       {opts: opts("-t -w", "-d -i -m -s -u", "")},
-	"nocorrect":        {},
-	"noglob":           {},
-	"exec":             {opts: opts("-a", "-c -l", "")},
-	"watch": {opts: opts("-n --interval -q --equexit", "-b --beep -e --errexit -g --chgexit -t --no-title -x --exec -c --color -C --no-color -p --precise -r --no-rerun -w --no-linewrap -d --differences", "-h --help -v --version"),
-		join: joinUnlessFlag, joinFlag: "-x"},
-	"entr": {opts: opts("", "-a -c -d -n -p -r -s -z", ""), join: joinWithFlag, joinFlag: "-s"},
-	"script": {opts: opts("-c --command -E --echo -I --log-in -O --log-out -B --log-io -T --log-timing -m --logging-format -o --output-limit",
-		"-a --append -e --return -f --flush -q --quiet -t", "-h --help -V --version"),
-		scriptOpts: []string{"-c", "--command"}, shortFlags: "aefqt", interactive: true},
-	"flock": {opts: opts("-w --timeout --wait -E --conflict-exit-code -c --command", "-s --shared -x --exclusive -e -u --unlock -n --nonblock --nb -o --close -F --no-fork --verbose", "-h --help -V --version"),
-		operands: 1, scriptOpts: []string{"-c", "--command"}, shortFlags: "sxeunoF"},
-	"su": {opts: opts("-c --command -s --shell -g --group -G --supp-group -w --whitelist-environment", "-l --login -m -p --preserve-environment -P --pty -f --fast", "-h --help -V --version"),
-		scriptOpts: []string{"-c", "--command"}, shortFlags: "lmpPf", operands: 1, interactive: true},
-	"sg": {scriptOpts: []string{"-c"}, operands: 1, join: joinAlways, interactive: true},
-	"ld.so": {opts: opts("--library-path --argv0 --glibc-hwcaps-prepend --glibc-hwcaps-mask", "--inhibit-cache --inhibit-rpath",
-		"--list --verify --help --version --list-tunables --list-diagnostics"), loadOpts: []string{"--preload", "--audit"}},
+// wrapperTables describe the wrappers cordon sees through.
+type wrapperTables struct {
+	// wrappers are the single-word wrappers, by program name.
+	wrappers map[string]*wrapperSpec
+	// projectRunners run a command in a project's environment (after the
+	// program's global options are removed): "uv run pytest".
+	projectRunners map[string]*wrapperSpec
+	// pkgRunners run a program from a package, by program name or by
+	// program and subcommand ("npm exec").
+	pkgRunners map[string]*pkgRunner
+	// posixShells are parsed recursively; other shells' code is not POSIX
+	// shell syntax, so cordon cannot read it.
+	posixShells, otherShells map[string]bool
+	shellLongOptions         map[string]bool
+	envOptions, xargsOptions optSpec
+}
+
+func newWrapperTables() wrapperTables {
+	return wrapperTables{
+		wrappers:       newWrappers(),
+		projectRunners: newProjectRunners(),
+		pkgRunners:     newPkgRunners(),
+		posixShells:    optionSet("sh bash dash zsh ksh mksh ash yash posh lksh oksh pdksh rbash"),
+		otherShells:    optionSet("fish csh tcsh nu nushell elvish xonsh pwsh powershell"),
+		shellLongOptions: optionSet("--login --noprofile --norc --posix --restricted --verbose --debugger --noediting " +
+			"--dump-strings --dump-po-strings --wordexp --pretty-print --rpm-requires"),
+		envOptions: opts("-u --unset -C --chdir -S --split-string",
+			"-i --ignore-environment -0 --null -v --debug --block-signal --default-signal --ignore-signal --list-signal-handling",
+			"--help --version"),
+		xargsOptions: opts("-a --arg-file -d --delimiter -E -I -L --max-lines -n --max-args -P --max-procs -s --max-chars --process-slot-var --replace",
+			"-0 --null -o --open-tty -p --interactive -r --no-run-if-empty -t --verbose -x --exit -e -i -l --eof",
+			"--help --version --show-limits"),
+	}
+}
+
+func newWrappers() map[string]*wrapperSpec {
+	return map[string]*wrapperSpec{
+		"sudo": {
+			opts: opts("-u --user -g --group -h --host -p --prompt -C --close-from -D --chdir -r --role -t --type -T --command-timeout -U --other-user",
+				"-A --askpass -b --background -E --preserve-env -H --set-home -i --login -n --non-interactive -P --preserve-groups -S --stdin -s --shell -B --bell -N --no-update -k --reset-timestamp",
+				"-l --list -v --validate -K --remove-timestamp -V --version -e --edit"),
+			env: true, interactive: true,
+		},
+		"doas":     {opts: opts("-u -C", "-n -s -L", ""), interactive: true},
+		"pkexec":   {opts: opts("--user", "--disable-internal-agent --keep-cwd", "--version --help"), interactive: true},
+		"nice":     {opts: optSpec{value: optionSet("-n --adjustment"), flag: optionSet(""), noRun: optionSet("--help --version"), numeric: true}},
+		"timeout":  {opts: opts("-s --signal -k --kill-after", "--preserve-status --foreground -v --verbose -p", "--help --version"), operands: 1},
+		"gtimeout": {opts: opts("-s --signal -k --kill-after", "--preserve-status --foreground -v --verbose -p", "--help --version"), operands: 1},
+		"nohup":    {opts: opts("", "", "--help --version")},
+		"stdbuf":   {opts: opts("-i --input -o --output -e --error", "", "--help --version")},
+		"ionice":   {opts: opts("-c --class -n --classdata", "-t --ignore", "-p --pid -P --pgid -u --uid --help --version")},
+		"chrt": {opts: opts("-T --sched-runtime -P --sched-period -D --sched-deadline",
+			"-a --all-tasks -b --batch -d --deadline -e --ext -f --fifo -i --idle -o --other -r --rr -R --reset-on-fork -v --verbose",
+			"-p --pid -m --max --help --version"), operands: 1},
+		"taskset":  {opts: opts("", "-a --all-tasks -c --cpu-list", "-p --pid --help --version"), operands: 1},
+		"setsid":   {opts: opts("", "-c --ctty -f --fork -w --wait", "--help --version")},
+		"chroot":   {opts: opts("--userspec --groups", "--skip-chdir", "--help --version"), operands: 1, interactive: true},
+		"unbuffer": {opts: opts("", "-p", "")},
+		"nsenter": {opts: opts("-t --target -S --setuid -G --setgid",
+			"-a --all -m --mount -u --uts -i --ipc -n --net -p --pid -U --user -C --cgroup -T --time -r --root -w --wd -F --no-fork -Z --follow-context --preserve-credentials",
+			"--help --version"), interactive: true},
+		"unshare": {opts: opts("-R --root -w --wd -S --setuid -G --setgid --propagation --setgroups --map-user --map-group --map-users --map-groups",
+			"-m --mount -u --uts -i --ipc -n --net -p --pid -U --user -C --cgroup -T --time -f --fork -r --map-root-user -c --map-current-user --kill-child --mount-proc --keep-caps",
+			"--help --version"), interactive: true},
+		"setpriv": {opts: opts("--reuid --regid --ruid --rgid --euid --egid --groups --inh-caps --ambient-caps --bounding-set --securebits --pdeathsig --selinux-label --apparmor-profile --landlock-access --landlock-rule",
+			"--nnp --no-new-privs --init-groups --keep-groups --clear-groups --reset-env", "-d --dump --list-caps --help --version")},
+		"prlimit": {opts: opts("-o --output", "--noheadings --raw --verbose -c -d -e -f -i -l -m -n -q -r -s -t -u -v -x -y", "-p --pid --help --version")},
+		"strace": {opts: opts("-e -o -s -u -E -a -b -I -O -P -S -X --output --signal --trace --status --string-limit --user --env",
+			"-c -C -d -D -f -F -i -k -n -q -r -t -T -v -w -x -y -z -Z --summary-only --follow-forks --quiet", "-p --attach -V --version -h --help")},
+		"ltrace":           {opts: opts("-e -o -s -u -a -n -l -L -x", "-c -C -f -i -r -S -t -T -w", "-p -V --version -h --help")},
+		"valgrind":         {opts: opts("", "-q -v --quiet --verbose", "--help --version")},
+		"time":             {opts: opts("-f --format -o --output", "-a --append -p --portability -v --verbose -q --quiet", "--help --version")},
+		"xvfb-run":         {opts: opts("-n --server-num -s --server-args -e --error-file -f --auth-file -w --wait -p --xauth-protocol", "-a --auto-servernum -l --listen-tcp", "-h --help")},
+		"dbus-run-session": {opts: opts("--config-file --dbus-daemon", "", "--help --version")},
+		"gosu":             {operands: 1},
+		"su-exec":          {operands: 1},
+		"proxychains":      {opts: opts("-f", "-q", "")},
+		"proxychains4":     {opts: opts("-f", "-q", "")},
+		"torsocks":         {opts: opts("-u -p -a -P", "-i -d -q", "-h --help --version"), interactive: true},
+		"tsocks":           {},
+		"caffeinate":       {opts: opts("-t -w", "-d -i -m -s -u", "")},
+		"nocorrect":        {},
+		"noglob":           {},
+		"exec":             {opts: opts("-a", "-c -l", "")},
+		"watch": {opts: opts("-n --interval -q --equexit", "-b --beep -e --errexit -g --chgexit -t --no-title -x --exec -c --color -C --no-color -p --precise -r --no-rerun -w --no-linewrap -d --differences", "-h --help -v --version"),
+			join: joinUnlessFlag, joinFlag: "-x"},
+		"entr": {opts: opts("", "-a -c -d -n -p -r -s -z", ""), join: joinWithFlag, joinFlag: "-s"},
+		"script": {opts: opts("-c --command -E --echo -I --log-in -O --log-out -B --log-io -T --log-timing -m --logging-format -o --output-limit",
+			"-a --append -e --return -f --flush -q --quiet -t", "-h --help -V --version"),
+			scriptOpts: []string{"-c", "--command"}, shortFlags: "aefqt", interactive: true},
+		"flock": {opts: opts("-w --timeout --wait -E --conflict-exit-code -c --command", "-s --shared -x --exclusive -e -u --unlock -n --nonblock --nb -o --close -F --no-fork --verbose", "-h --help -V --version"),
+			operands: 1, scriptOpts: []string{"-c", "--command"}, shortFlags: "sxeunoF"},
+		"su": {opts: opts("-c --command -s --shell -g --group -G --supp-group -w --whitelist-environment", "-l --login -m -p --preserve-environment -P --pty -f --fast", "-h --help -V --version"),
+			scriptOpts: []string{"-c", "--command"}, shortFlags: "lmpPf", operands: 1, interactive: true},
+		"sg": {scriptOpts: []string{"-c"}, operands: 1, join: joinAlways, interactive: true},
+		"ld.so": {opts: opts("--library-path --argv0 --glibc-hwcaps-prepend --glibc-hwcaps-mask", "--inhibit-cache --inhibit-rpath",
+			"--list --verify --help --version --list-tunables --list-diagnostics"), loadOpts: []string{"--preload", "--audit"}},
+	}
 }
 
 // isDynamicLoader reports whether name is the dynamic loader, which runs the
@@ -273,11 +309,8 @@ func envAssignment(name string, value word) unwrapped {
 // envWrapper reads env's arguments: options, NAME=VALUE, then the command.
 func envWrapper(args []word) unwrapped {
 	var u unwrapped
-	spec := opts("-u --unset -C --chdir -S --split-string",
-		"-i --ignore-environment -0 --null -v --debug --block-signal --default-signal --ignore-signal --list-signal-handling",
-		"--help --version")
 	split := optionValues(args, "-S", "--split-string", "i0v")
-	starts, _, ok := spec.operandStarts(args, 0)
+	starts, _, ok := tables().envOptions.operandStarts(args, 0)
 	if !ok {
 		u.findings = append(u.findings, dynamicCode("cordon cannot tell which command env runs from its options"))
 		return u
@@ -335,16 +368,13 @@ func busyboxWrapper(args []word) unwrapped {
 // xargsWrapper reads xargs: the command (default echo) gets arguments read
 // from standard input, which are unknown.
 func xargsWrapper(args []word) unwrapped {
-	spec := opts("-a --arg-file -d --delimiter -E -I -L --max-lines -n --max-args -P --max-procs -s --max-chars --process-slot-var --replace",
-		"-0 --null -o --open-tty -p --interactive -r --no-run-if-empty -t --verbose -x --exit -e -i -l --eof",
-		"--help --version --show-limits")
 	replace := optionValues(args, "-I", "--replace", "0oprtx")
 	for _, a := range args {
 		if a.exact() && strings.HasPrefix(a.value, "-i") && !strings.HasPrefix(a.value, "--") {
 			replace = append(replace, exactWord(strings.TrimPrefix(a.value, "-i")))
 		}
 	}
-	starts, noRun, ok := spec.operandStarts(args, 0)
+	starts, noRun, ok := tables().xargsOptions.operandStarts(args, 0)
 	if !ok {
 		return unwrapped{findings: []finding{dynamicCode("cordon cannot tell which command xargs runs from its options")}}
 	}
@@ -433,13 +463,6 @@ func fdExec(args []word) unwrapped {
 	return u
 }
 
-// posixShells are parsed recursively; other shells' code is not POSIX shell
-// syntax, so cordon cannot read it.
-var posixShells = optionSet("sh bash dash zsh ksh mksh ash yash posh lksh oksh pdksh rbash")
-var otherShells = optionSet("fish csh tcsh nu nushell elvish xonsh pwsh powershell")
-
-var shellLongOptions = optionSet("--login --noprofile --norc --posix --restricted --verbose --debugger --noediting --dump-strings --dump-po-strings --wordexp --pretty-print --rpm-requires")
-
 // isShellOptionCluster reports whether s (after the '-' or '+') is a run of
 // single-letter shell options. Anything else is an operand: the code of -c,
 // or a script file.
@@ -476,7 +499,7 @@ options:
 		case a == "--rcfile" || a == "--init-file":
 			i++
 		case strings.HasPrefix(a, "--"):
-			if !shellLongOptions[a] {
+			if !tables().shellLongOptions[a] {
 				break options // not an option: the shell takes it as an operand
 			}
 		case (strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+")) && isShellOptionCluster(a[1:]):
@@ -498,7 +521,7 @@ options:
 			break options
 		}
 	}
-	if !posixShells[name] {
+	if !tables().posixShells[name] {
 		u.findings = append(u.findings, finding{rule: ruleScriptFile, opaque: true,
 			detail: name + " code is not POSIX shell syntax, which is all cordon reads"})
 		return u
@@ -531,30 +554,29 @@ type pkgRunner struct {
 	shellFlag   string   // pnpm dlx -c: the operands are shell code
 }
 
-var npxRunner = &pkgRunner{
-	opts: opts("-p --package -c --call -w --workspace --registry --cache --userconfig --prefix",
-		"-y --yes --no --no-install --ignore-existing -q --quiet --silent --workspaces --include-workspace-root", "-h --help -v --version"),
-	packageOpts: []string{"-p", "--package"},
-	scriptOpts:  []string{"-c", "--call"},
-}
-
-var pkgRunners = map[string]*pkgRunner{
-	"npx":      npxRunner,
-	"npm exec": npxRunner,
-	"npm x":    npxRunner,
-	"pnpx":     npxRunner,
-	"pnpm dlx": {opts: opts("--package --allow-build", "-c --shell-mode --silent -s", "--help"), packageOpts: []string{"--package"}, shellFlag: "-c"},
-	"yarn dlx": {opts: opts("-p --package", "-q --quiet", "-h --help"), packageOpts: []string{"-p", "--package"}},
-	"bunx":     {opts: opts("-p --package", "--bun --silent --verbose", "-h --help"), packageOpts: []string{"-p", "--package"}},
-	"bun x":    {opts: opts("-p --package", "--bun --silent --verbose", "-h --help"), packageOpts: []string{"-p", "--package"}},
-	"uvx": {opts: opts("--from --with --with-editable --with-requirements --python -p --index --default-index --extra-index-url --index-url -f --find-links --constraint --override",
+func newPkgRunners() map[string]*pkgRunner {
+	npx := &pkgRunner{
+		opts: opts("-p --package -c --call -w --workspace --registry --cache --userconfig --prefix",
+			"-y --yes --no --no-install --ignore-existing -q --quiet --silent --workspaces --include-workspace-root", "-h --help -v --version"),
+		packageOpts: []string{"-p", "--package"},
+		scriptOpts:  []string{"-c", "--call"},
+	}
+	uvx := &pkgRunner{opts: opts("--from --with --with-editable --with-requirements --python -p --index --default-index --extra-index-url --index-url -f --find-links --constraint --override",
 		"--isolated -q --quiet -v --verbose --offline --no-cache -n --refresh -U --upgrade --native-tls", "-h --help -V --version"),
-		packageOpts: []string{"--from"}},
-	"pipx run": {opts: opts("--spec --python --pip-args --index-url -i", "--no-cache --path --pypackages -v --verbose -q --quiet", "-h --help"), packageOpts: []string{"--spec"}},
-}
-
-func init() {
-	pkgRunners["uv tool run"] = pkgRunners["uvx"]
+		packageOpts: []string{"--from"}}
+	return map[string]*pkgRunner{
+		"npx":         npx,
+		"npm exec":    npx,
+		"npm x":       npx,
+		"pnpx":        npx,
+		"pnpm dlx":    {opts: opts("--package --allow-build", "-c --shell-mode --silent -s", "--help"), packageOpts: []string{"--package"}, shellFlag: "-c"},
+		"yarn dlx":    {opts: opts("-p --package", "-q --quiet", "-h --help"), packageOpts: []string{"-p", "--package"}},
+		"bunx":        {opts: opts("-p --package", "--bun --silent --verbose", "-h --help"), packageOpts: []string{"-p", "--package"}},
+		"bun x":       {opts: opts("-p --package", "--bun --silent --verbose", "-h --help"), packageOpts: []string{"-p", "--package"}},
+		"uvx":         uvx,
+		"uv tool run": uvx,
+		"pipx run":    {opts: opts("--spec --python --pip-args --index-url -i", "--no-cache --path --pypackages -v --verbose -q --quiet", "-h --help"), packageOpts: []string{"--spec"}},
+	}
 }
 
 func (r *pkgRunner) unwrap(name string, args []word) unwrapped {
@@ -645,31 +667,31 @@ func packageProgram(spec word) (word, bool) {
 	return word{value: s, text: spec.text}, true
 }
 
-// projectRunners run a command in a project's environment (after the
-// program's global options are removed): "uv run pytest".
-var projectRunners = map[string]*wrapperSpec{
-	"uv run": {opts: opts("--with --with-editable --with-requirements --python -p --package --extra --group --only-group --no-group --index --env-file --directory --project --default-index --index-url --extra-index-url",
-		"--no-sync --frozen --locked --isolated --all-extras --no-dev --active --no-project -q --quiet -v --verbose --offline --no-cache -m --module -s --script --all-packages --no-env-file --exact", "-h --help")},
-	"poetry run":     {},
-	"pipenv run":     {},
-	"pdm run":        {opts: opts("", "-v --verbose -s --site-packages", "-l --list -h --help")},
-	"hatch run":      {},
-	"rye run":        {},
-	"bundle exec":    {opts: opts("", "--keep-file-descriptors", "")},
-	"conda run":      {opts: opts("-n --name -p --prefix --cwd", "--no-capture-output --live-stream -v --verbose", "-h --help")},
-	"mamba run":      {opts: opts("-n --name -p --prefix --cwd", "--no-capture-output --live-stream -v --verbose", "-h --help")},
-	"micromamba run": {opts: opts("-n --name -p --prefix --cwd", "--no-capture-output --live-stream -v --verbose", "-h --help")},
-	"asdf exec":      {},
-	"direnv exec":    {operands: 1},
-	"op run":         {opts: opts("--env-file --environment", "--no-masking", "-h --help")},
-	"doppler run": {opts: opts("-p --project -c --config --token --scope --name-transformer --mount --mount-format --mount-template --mount-max-reads --fallback --command",
-		"--preserve-env --forward-signals --no-fallback --silent", "-h --help"), scriptOpts: []string{"--command"}},
-	"infisical run":  {opts: opts("--env --path --token --projectId --tags --domain --command", "--expand --silent --recursive --include-imports", "-h --help"), scriptOpts: []string{"--command"}},
-	"aws-vault exec": {opts: opts("-d --duration -t --mfa-token --region -r --prompt", "-n --no-session -j --json -s --server --ec2-server --ecs-server --lazy --stdout", "-h --help"), operands: 1},
-	"yarn exec":      {},
-	"pnpm exec":      {opts: opts("-C --dir -F --filter --workspace-concurrency", "-r --recursive -c --shell-mode --parallel --resume-from --report-summary", "-h --help"), join: joinWithFlag, joinFlag: "-c"},
-	"mise exec":      {opts: opts("-C --cd -j --jobs", "--raw -q --quiet", "-h --help")},
-	"mise x":         {opts: opts("-C --cd -j --jobs", "--raw -q --quiet", "-h --help")},
+func newProjectRunners() map[string]*wrapperSpec {
+	return map[string]*wrapperSpec{
+		"uv run": {opts: opts("--with --with-editable --with-requirements --python -p --package --extra --group --only-group --no-group --index --env-file --directory --project --default-index --index-url --extra-index-url",
+			"--no-sync --frozen --locked --isolated --all-extras --no-dev --active --no-project -q --quiet -v --verbose --offline --no-cache -m --module -s --script --all-packages --no-env-file --exact", "-h --help")},
+		"poetry run":     {},
+		"pipenv run":     {},
+		"pdm run":        {opts: opts("", "-v --verbose -s --site-packages", "-l --list -h --help")},
+		"hatch run":      {},
+		"rye run":        {},
+		"bundle exec":    {opts: opts("", "--keep-file-descriptors", "")},
+		"conda run":      {opts: opts("-n --name -p --prefix --cwd", "--no-capture-output --live-stream -v --verbose", "-h --help")},
+		"mamba run":      {opts: opts("-n --name -p --prefix --cwd", "--no-capture-output --live-stream -v --verbose", "-h --help")},
+		"micromamba run": {opts: opts("-n --name -p --prefix --cwd", "--no-capture-output --live-stream -v --verbose", "-h --help")},
+		"asdf exec":      {},
+		"direnv exec":    {operands: 1},
+		"op run":         {opts: opts("--env-file --environment", "--no-masking", "-h --help")},
+		"doppler run": {opts: opts("-p --project -c --config --token --scope --name-transformer --mount --mount-format --mount-template --mount-max-reads --fallback --command",
+			"--preserve-env --forward-signals --no-fallback --silent", "-h --help"), scriptOpts: []string{"--command"}},
+		"infisical run":  {opts: opts("--env --path --token --projectId --tags --domain --command", "--expand --silent --recursive --include-imports", "-h --help"), scriptOpts: []string{"--command"}},
+		"aws-vault exec": {opts: opts("-d --duration -t --mfa-token --region -r --prompt", "-n --no-session -j --json -s --server --ec2-server --ecs-server --lazy --stdout", "-h --help"), operands: 1},
+		"yarn exec":      {},
+		"pnpm exec":      {opts: opts("-C --dir -F --filter --workspace-concurrency", "-r --recursive -c --shell-mode --parallel --resume-from --report-summary", "-h --help"), join: joinWithFlag, joinFlag: "-c"},
+		"mise exec":      {opts: opts("-C --cd -j --jobs", "--raw -q --quiet", "-h --help")},
+		"mise x":         {opts: opts("-C --cd -j --jobs", "--raw -q --quiet", "-h --help")},
+	}
 }
 
 // nixCommand reads `nix develop|shell ... -c|--command cmd...` and

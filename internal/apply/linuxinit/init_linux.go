@@ -62,7 +62,8 @@ func (in *initProc) run() int {
 		return in.fail("lifetime", fmt.Errorf("set the parent-death signal: %w", err), "")
 	}
 	// A descriptor leaked into cordon by its caller must never reach the
-	// command: it could name a directory outside the sandbox.
+	// command: it could name a directory outside the sandbox. (Ours, the
+	// control and bridge sockets, are close-on-exec too.)
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return in.fail("descriptors", fmt.Errorf("close_range: %w", err), "cordon needs Linux 5.11 or newer")
 	}
@@ -146,6 +147,11 @@ func (in *initProc) run() int {
 		}
 	}
 	in.phase("seccomp")
+	if p.Network.BridgePort > 0 {
+		if err := startBridge(p.Network.BridgePort); err != nil {
+			return in.fail("network", err, "")
+		}
+	}
 	return in.start()
 }
 

@@ -25,6 +25,9 @@ func LandlockABI() (int, error) {
 	return int(v), nil
 }
 
+// landlockRuleNetPort is LANDLOCK_RULE_NET_PORT (Linux 6.7, ABI 4).
+const landlockRuleNetPort = 2
+
 // Filesystem rights by the ABI that introduced them.
 const (
 	fsRead  = unix.LANDLOCK_ACCESS_FS_EXECUTE | unix.LANDLOCK_ACCESS_FS_READ_FILE | unix.LANDLOCK_ACCESS_FS_READ_DIR
@@ -153,6 +156,18 @@ func applyLandlock(l linuxplan.Landlock, namespaced bool) error {
 	for _, p := range l.Devices {
 		if err := add(p, fsRead|unix.LANDLOCK_ACCESS_FS_WRITE_FILE|unix.LANDLOCK_ACCESS_FS_TRUNCATE|unix.LANDLOCK_ACCESS_FS_IOCTL_DEV); err != nil {
 			return err
+		}
+	}
+	if l.DenyTCP && l.ConnectPort > 0 {
+		// struct landlock_net_port_attr; x/sys/unix has no type for it.
+		rule := struct {
+			allowed uint64
+			port    uint64
+		}{unix.LANDLOCK_ACCESS_NET_CONNECT_TCP, uint64(l.ConnectPort)}
+		_, _, errno := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, uintptr(ruleset), landlockRuleNetPort,
+			uintptr(unsafe.Pointer(&rule)), 0, 0, 0)
+		if errno != 0 {
+			return fmt.Errorf("landlock_add_rule for the proxy's port %d: %w", l.ConnectPort, errno)
 		}
 	}
 	if _, _, errno := unix.Syscall(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(ruleset), 0, 0); errno != 0 {

@@ -58,10 +58,10 @@ func setupFilesystem(p *linuxplan.Plan) error {
 	// is attached over a host directory, which may hold some of them.
 	for _, m := range p.Mounts {
 		var paths []string
-		switch m.Kind {
-		case linuxplan.BindRW:
+		switch {
+		case m.Kind == linuxplan.BindRW, m.Kind == linuxplan.BindRO && m.Source != m.Target:
 			paths = []string{m.Source}
-		case linuxplan.Dev:
+		case m.Kind == linuxplan.Dev:
 			for _, name := range devNodes {
 				paths = append(paths, "/dev/"+name)
 			}
@@ -163,8 +163,13 @@ func (v *view) apply(m linuxplan.Mount) error {
 		}
 		return v.attach(src, m.Target, isDirFD(src))
 	case linuxplan.Pin, linuxplan.BindRO:
-		src, err := v.cloneInside(m.Target)
-		if err != nil {
+		// A path bound over itself is cloned from the new tree, where the
+		// writable roots already are; one bound elsewhere comes from the
+		// host.
+		src, err := -1, error(nil)
+		if m.Kind == linuxplan.BindRO && m.Source != m.Target {
+			src = v.hostClones[m.Source]
+		} else if src, err = v.cloneInside(m.Target); err != nil {
 			return err
 		}
 		if m.Kind == linuxplan.BindRO {
@@ -173,7 +178,10 @@ func (v *view) apply(m linuxplan.Mount) error {
 				return fmt.Errorf("read-only: %w", err)
 			}
 		}
-		return v.attach(v.keep(src), m.Target, isDirFD(src))
+		if m.Source == m.Target || m.Kind == linuxplan.Pin {
+			v.keep(src)
+		}
+		return v.attach(src, m.Target, isDirFD(src))
 	case linuxplan.MaskDir, linuxplan.MaskFile:
 		if err := v.ensureMask(); err != nil {
 			return err

@@ -19,10 +19,10 @@
 // can be placed on a name that does not exist, so the supervisor creates an
 // empty placeholder (a directory, or a file for names like .mcp.json) on the
 // host for the duration of the run (see Plan.Placeholders) and the plan binds
-// it read-only. An absent .git is special: inside an enclosing repository its
-// placeholder is a directory, which git skips on its way up to that
-// repository; elsewhere it is a file, which keeps tools such as the go command
-// from taking the workspace for a repository.
+// it read-only. An absent .git gets an empty directory, which git steps over
+// on its way up (to an enclosing repository, or to "not a git repository");
+// the go command would take it for a repository and fail to stamp version
+// control information, so the sandbox's GOFLAGS get -buildvcs=false then.
 //
 // # Landlock
 //
@@ -38,11 +38,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -64,6 +68,7 @@ type Plan struct {
 	// paths have something to be mounted on.
 	Placeholders []Placeholder `json:"placeholders,omitempty"`
 
+	Network  Network  `json:"network"`
 	Landlock Landlock `json:"landlock"`
 	Seccomp  Seccomp  `json:"seccomp"`
 	Rlimits  []Rlimit `json:"rlimits,omitempty"`
@@ -79,7 +84,9 @@ type MountKind string
 const (
 	// BindRW binds the host path Source at Target, writable.
 	BindRW MountKind = "bind-rw"
-	// BindRO binds the host path Source at Target, read-only.
+	// BindRO binds Source at Target, read-only: from the sandbox's own view
+	// when they are the same path (a protected path inside a writable
+	// root), from the host otherwise.
 	BindRO MountKind = "bind-ro"
 	// Pin binds Target onto itself, writable, so that it becomes a mount
 	// point and cannot be renamed or removed from inside.
@@ -115,6 +122,24 @@ type Mount struct {
 	Why string `json:"why,omitempty"`
 }
 
+// Network says how the command reaches the network.
+type Network struct {
+	// NewNamespace: the command gets its own network namespace with only
+	// loopback (every mode but full).
+	NewNamespace bool `json:"new_namespace"`
+	// BridgePort: the init listens on 127.0.0.1 and ::1 at this port inside
+	// the namespace and hands each connection to the proxy outside.
+	BridgePort int `json:"bridge_port,omitempty"`
+}
+
+// BridgePort is where a command finds the proxy inside its network
+// namespace: the conventional proxy port.
+const BridgePort = 3128
+
+// ConnectorPath is where the cordon binary is bound inside the sandbox, so
+// that ssh can use it as its ProxyCommand wherever the host keeps it.
+const ConnectorPath = "/run/cordon/cordon"
+
 // Landlock is the Landlock ruleset. Rights are applied as far as the kernel's
 // ABI allows; what it does not allow is in the enforcement report.
 type Landlock struct {
@@ -129,8 +154,10 @@ type Landlock struct {
 	Write []string `json:"write,omitempty"`
 	// Devices get write and ioctl rights (they are opened, never created).
 	Devices []string `json:"devices,omitempty"`
-	// DenyTCP refuses every TCP bind and connect (no network namespace).
-	DenyTCP bool `json:"deny_tcp,omitempty"`
+	// DenyTCP refuses every TCP bind and connect (no network namespace),
+	// except connecting to ConnectPort.
+	DenyTCP     bool `json:"deny_tcp,omitempty"`
+	ConnectPort int  `json:"connect_port,omitempty"`
 	// Scoped refuses signals and abstract unix sockets to processes outside
 	// the sandbox.
 	Scoped bool `json:"scoped,omitempty"`
@@ -181,7 +208,12 @@ type Input struct {
 	Argv    []string
 	// Env is the caller's environment after the policy's filter.
 	Env []string
-	FS  FS
+	// ProxyURL is the proxy a command without a network namespace uses
+	// (the weaker mode): http://cordon:SECRET@127.0.0.1:PORT.
+	ProxyURL string
+	// Cordon is the cordon binary on the host, bound at ConnectorPath.
+	Cordon string
+	FS     FS
 }
 
 // Make builds the plan and the enforcement report it promises.
@@ -244,7 +276,11 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		}
 		tmp = in.TmpDir
 	}
-	plan.Env = toolEnv(in.Env, tmp, in.CacheDir, dir)
+	netMode := p.Network.Value.Mode
+	if netMode == "" {
+		netMode = netproxy.ModeOff
+	}
+	var proxyEnv map[string]string
 	plan.Rlimits = rlimits(p)
 	plan.Seccomp = Seccomp{Enabled: true}
 
@@ -265,17 +301,47 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			DenyTCP:  true,
 			Scoped:   true,
 		}
-		plan.Seccomp.DenyNetworkExceptTCP = true
 		plan.Seccomp.DenyUnixSockets = true
+		switch netMode {
+		case netproxy.ModeOff:
+			plan.Seccomp.DenyNetworkExceptTCP = true
+			rep.Add("network", report.Downgraded, "no network namespace: TCP refused by Landlock, other sockets and unix sockets by seccomp")
+		case netproxy.ModeProxy:
+			port, err := portOf(in.ProxyURL)
+			if err != nil {
+				return nil, nil, err
+			}
+			plan.Landlock.ConnectPort = port
+			plan.Seccomp.DenyNetworkExceptTCP = true
+			proxyEnv = netproxy.ClientEnv(in.ProxyURL)
+			rep.Add("network", report.Downgraded, "proxy on the host's loopback port %d with a per-run secret; without a network namespace Landlock can only restrict by port, so TCP to port %d of any address is not refused; other sockets refused by seccomp", port, port)
+		case netproxy.ModeFull:
+			plan.Landlock.DenyTCP = false
+			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk); unix sockets still refused")
+		}
 		rep.Add("namespaces", report.Missing, "weaker mode %q: no user, mount, PID, network, IPC or UTS namespaces", in.Degraded)
 		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; NOT enforced: %d protected paths and hard-linked files inside writable roots, deny-read inside writable roots", len(protected))
 		rep.Add("landlock", report.Applied, "read everywhere except %d denied paths; write only in %d roots and %s; TCP refused", len(outside), len(roots), tmp)
-		rep.Add("network", report.Downgraded, "no network namespace: TCP refused by Landlock, other sockets and unix sockets by seccomp")
 		rep.Add("processes", report.Downgraded, "no PID namespace: processes outside are visible; signals and ptrace to them refused by Landlock scopes and seccomp")
 	} else {
 		plan.Namespaces = true
 		plan.Hostname = "cordon"
 		plan.Mounts = b.mounts(roots, protected, denied)
+		plan.Network.NewNamespace = netMode != netproxy.ModeFull
+		switch netMode {
+		case netproxy.ModeOff:
+			rep.Add("network", report.Applied, "empty network namespace: loopback only, no way out")
+		case netproxy.ModeProxy:
+			plan.Network.BridgePort = BridgePort
+			proxyEnv = netproxy.ClientEnv(fmt.Sprintf("http://127.0.0.1:%d", BridgePort))
+			if in.Cordon != "" {
+				plan.Mounts = append(plan.Mounts, Mount{Kind: BindRO, Source: in.Cordon, Target: ConnectorPath, Why: "cordon itself, as ssh's ProxyCommand"})
+				proxyEnv["GIT_SSH_COMMAND"] = netproxy.SSHCommand(ConnectorPath)
+			}
+			rep.Add("network", report.Applied, "network namespace with loopback only; out only through cordon's proxy (127.0.0.1:%d inside), to the %d allowed hosts; no DNS inside", BridgePort, len(p.Network.Value.Allow)+len(p.Network.Value.AllowPrivate)+len(p.Network.Value.TCP))
+		case netproxy.ModeFull:
+			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk)")
+		}
 		plan.Landlock = Landlock{
 			Enabled:  true,
 			ReadExec: []string{"/"},
@@ -287,8 +353,14 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		rep.Add("namespaces", report.Applied, "user, mount, PID, network, IPC and UTS")
 		rep.Add("filesystem", report.Applied, "read-only root; %d writable roots; %d protected paths; %d denied paths masked", len(roots), len(protected), len(denied))
 		rep.Add("landlock", report.Applied, "second layer: writes only in the writable roots, /tmp and /dev/shm")
-		rep.Add("network", report.Applied, "empty network namespace: no network")
 		rep.Add("processes", report.Applied, "own PID namespace; everything is killed when the command ends")
+	}
+	plan.Env = toolEnv(in.Env, tmp, in.CacheDir, dir, proxyEnv)
+	for _, ph := range plan.Placeholders {
+		if filepath.Base(ph.Path) == ".git" {
+			plan.Env = appendGoFlag(plan.Env, "-buildvcs=false")
+			break
+		}
 	}
 	rep.Add("seccomp", report.Applied, "baseline filter (ptrace, namespaces, mount, keyring, bpf, io_uring, TIOCSTI/TIOCLINUX, foreign ABIs)")
 	rep.Add("privileges", report.Applied, "no_new_privs; all capabilities dropped; new session")
@@ -431,21 +503,11 @@ func (b *builder) firstMissing(root, path string) (string, bool, error) {
 }
 
 // placeholderIsDir chooses the kind of a placeholder: a file for names that
-// look like files (.mcp.json, config), a directory otherwise; for .git, see
-// the package documentation.
+// look like files (.mcp.json, config), a directory otherwise (.git included,
+// see the package documentation).
 func (b *builder) placeholderIsDir(path string) bool {
 	base := filepath.Base(path)
-	if base == ".git" {
-		for dir := filepath.Dir(filepath.Dir(path)); ; dir = filepath.Dir(dir) {
-			if _, err := b.fs.Lstat(filepath.Join(dir, ".git")); err == nil {
-				return true
-			}
-			if dir == "/" {
-				return false
-			}
-		}
-	}
-	return base != "config" && !strings.Contains(base[1:], ".")
+	return base == ".git" || base != "config" && !strings.Contains(base[1:], ".")
 }
 
 // gitDirs returns the git directories a root's .git file points to, with the
@@ -534,7 +596,29 @@ func (b *builder) mounts(roots, protected, denied []string) []Mount {
 	return ms
 }
 
-func toolEnv(env []string, tmp, cache, dir string) []string {
+// appendGoFlag adds a flag to GOFLAGS in env.
+func appendGoFlag(env []string, flag string) []string {
+	for i, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
+			env[i] = strings.TrimSpace("GOFLAGS=" + v + " " + flag)
+			return env
+		}
+	}
+	out := append(env, "GOFLAGS="+flag)
+	sort.Strings(out)
+	return out
+}
+
+// portOf returns the port of a proxy URL.
+func portOf(proxyURL string) (int, error) {
+	u, err := url.Parse(proxyURL)
+	if err != nil || u.Port() == "" {
+		return 0, fmt.Errorf("the proxy URL %q has no port", proxyURL)
+	}
+	return strconv.Atoi(u.Port())
+}
+
+func toolEnv(env []string, tmp, cache, dir string, proxy map[string]string) []string {
 	set := map[string]string{}
 	var order []string
 	for _, kv := range env {
@@ -549,6 +633,17 @@ func toolEnv(env []string, tmp, cache, dir string) []string {
 			order = append(order, k)
 		}
 		set[k] = v
+	}
+	// The caller's own proxy settings would lead around cordon's proxy (or
+	// nowhere); the sandbox's replace them, or none are passed at all.
+	for k := range set {
+		if isProxyVar(k) {
+			delete(set, k)
+			order = slices.DeleteFunc(order, func(o string) bool { return o == k })
+		}
+	}
+	for k, v := range proxy {
+		put(k, v)
 	}
 	put("TMPDIR", tmp)
 	put("PWD", dir)
@@ -567,6 +662,17 @@ func toolEnv(env []string, tmp, cache, dir string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// isProxyVar reports whether a variable steers a tool's network access.
+func isProxyVar(k string) bool {
+	switch strings.ToLower(k) {
+	case "http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy", "npm_config_proxy",
+		"npm_config_https_proxy", "npm_config_noproxy", "yarn_http_proxy", "yarn_https_proxy",
+		"pip_proxy", "git_ssh_command", "java_tool_options", "node_use_env_proxy":
+		return true
+	}
+	return false
 }
 
 // toolCaches points build tools at the workspace's private cache, so that a

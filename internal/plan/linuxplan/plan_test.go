@@ -150,9 +150,10 @@ func TestPlaceholders(t *testing.T) {
 	for _, ph := range plan.Placeholders {
 		kinds[strings.TrimPrefix(ph.Path, f.ws+"/")] = ph.Dir
 	}
-	// No repository anywhere above: .git is a file, so that tools do not
-	// take the workspace for a repository; the .git/* entries fold into it.
-	want := map[string]bool{".git": false, ".vscode": true, ".claude": true, ".mcp.json": false, ".cordon": true}
+	// .git is a directory, which git steps over; the .git/* entries fold
+	// into it, and the go command is told not to stamp version control
+	// information from it.
+	want := map[string]bool{".git": true, ".vscode": true, ".claude": true, ".mcp.json": false, ".cordon": true}
 	for name, dir := range want {
 		got, ok := kinds[name]
 		if !ok {
@@ -164,17 +165,8 @@ func TestPlaceholders(t *testing.T) {
 	if _, ok := kinds[".git/hooks"]; ok {
 		t.Errorf(".git/hooks has its own placeholder although .git is absent")
 	}
-	// Inside an enclosing repository, the absent .git is a directory, which
-	// git steps over to reach the enclosing one.
-	os.MkdirAll(filepath.Join(f.home, ".git"), 0o755)
-	plan, err = f.plan(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ph := range plan.Placeholders {
-		if filepath.Base(ph.Path) == ".git" && !ph.Dir {
-			t.Errorf("inside a repository .git should be a directory placeholder")
-		}
+	if !slices.Contains(plan.Env, "GOFLAGS=-buildvcs=false") {
+		t.Errorf("GOFLAGS lacks -buildvcs=false: %v", plan.Env)
 	}
 }
 

@@ -6,8 +6,12 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -17,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/net/proxy"
 	"golang.org/x/sys/unix"
 )
 
@@ -114,6 +119,26 @@ func main() {
 			_, err = c.Write([]byte("ESCAPED"))
 			c.Close()
 		}
+	case "via-http-proxy", "via-connect", "via-socks5":
+		// Reach args[0] (HOST:PORT) through the proxy the sandbox
+		// announces, ignoring NO_PROXY (which sends loopback direct).
+		err = viaProxy(os.Args[1], args[0])
+	case "dns":
+		_, err = net.LookupHost(args[0])
+		if err == nil {
+			fmt.Println("resolved", args[0])
+		}
+	case "dns-via":
+		// A lookup sent to the resolver at args[0], as a tool would send it
+		// to the nameserver of /etc/resolv.conf.
+		r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "udp", args[0])
+		}}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if _, err = r.LookupHost(ctx, args[1]); err == nil {
+			fmt.Println("resolved", args[1])
+		}
 	case "env":
 		for _, kv := range os.Environ() {
 			fmt.Println(kv)
@@ -141,4 +166,53 @@ func atoi(s string) int {
 
 func signalIgnoreAll() {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+}
+
+func viaProxy(how, target string) error {
+	env := map[string]string{"via-http-proxy": "HTTP_PROXY", "via-connect": "HTTPS_PROXY", "via-socks5": "ALL_PROXY"}[how]
+	u, err := url.Parse(os.Getenv(env))
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("no proxy in %s", env)
+	}
+	switch how {
+	case "via-http-proxy":
+		client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(u)}}
+		resp, err := client.Get("http://" + target + "/probe")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("status %s: %s", resp.Status, resp.Header.Get("X-Cordon-Denied"))
+		}
+		return nil
+	case "via-connect":
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("CONNECT: %s", resp.Status)
+		}
+		_, err = c.Write([]byte("ESCAPED-VIA-CONNECT"))
+		return err
+	default:
+		d, err := proxy.FromURL(u, proxy.Direct)
+		if err != nil {
+			return err
+		}
+		c, err := d.Dial("tcp", target)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte("ESCAPED-VIA-SOCKS"))
+		return err
+	}
 }
