@@ -48,7 +48,7 @@ type prepared struct {
 	begin   time.Time
 	phases  []Phase
 	// proxy is the run's filtering proxy, when the network goes through it.
-	proxy *netproxy.Server
+	proxy   *netproxy.Server
 	uid     int
 	gid     int
 	cleanup []func()
@@ -297,7 +297,7 @@ func (prep *prepared) start(ctx context.Context, req Request) (*Result, error) {
 			flags |= syscall.CLONE_NEWNET
 		}
 		attr := &syscall.SysProcAttr{
-			Cloneflags: uintptr(flags),
+			Cloneflags:                 uintptr(flags),
 			UidMappings:                []syscall.SysProcIDMap{{ContainerID: prep.uid, HostID: prep.uid, Size: 1}},
 			GidMappings:                []syscall.SysProcIDMap{{ContainerID: prep.gid, HostID: prep.gid, Size: 1}},
 			GidMappingsEnableSetgroups: false,
