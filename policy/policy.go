@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cordon-sandbox/cordon/audit"
@@ -56,11 +57,16 @@ const (
 	// DegradedLandlock runs without namespaces, confined by Landlock, seccomp
 	// and rlimits only (for machines without unprivileged user namespaces).
 	DegradedLandlock Degraded = "landlock"
+	// DegradedWindowsUnelevated is Windows without administrator setup:
+	// writes are confined by a write-restricted token and ACLs, but reads
+	// of secrets and the network cannot be enforced.
+	DegradedWindowsUnelevated Degraded = "windows-unelevated"
 )
 
 // KnownDegraded lists the weaker modes a user can accept, with what each loses.
 var KnownDegraded = map[Degraded]string{
-	DegradedLandlock: "no namespaces: Landlock, seccomp and rlimits only; protected paths, hard-linked files and deny-read patterns inside writable roots are not enforced; processes outside are visible",
+	DegradedLandlock:          "no namespaces: Landlock, seccomp and rlimits only; protected paths, hard-linked files and deny-read patterns inside writable roots are not enforced; processes outside are visible",
+	DegradedWindowsUnelevated: "Windows without administrator setup: writes confined by a write-restricted token and ACLs; secrets stay readable and the network is only steered to the proxy, not enforced",
 }
 
 // LayerKind says where a layer came from, and so how far it is trusted.
@@ -195,4 +201,15 @@ func (p *Policy) Accepts(d Degraded) bool {
 		}
 	}
 	return false
+}
+
+// IsDirName says whether an absent protected path of this name is stood in
+// for by an empty directory (.vscode, .git/hooks) rather than an empty file
+// (.mcp.json, .git/config), so that tools reading it meanwhile see the kind
+// of thing they expect.
+func IsDirName(base string) bool {
+	if base == ".git" {
+		return true
+	}
+	return base != "config" && base != "" && !strings.Contains(base[1:], ".")
 }

@@ -506,8 +506,7 @@ func (b *builder) firstMissing(root, path string) (string, bool, error) {
 // look like files (.mcp.json, config), a directory otherwise (.git included,
 // see the package documentation).
 func (b *builder) placeholderIsDir(path string) bool {
-	base := filepath.Base(path)
-	return base == ".git" || base != "config" && !strings.Contains(base[1:], ".")
+	return policy.IsDirName(filepath.Base(path))
 }
 
 // gitDirs returns the git directories a root's .git file points to, with the

@@ -1,0 +1,141 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	applywin "github.com/cordon-sandbox/cordon/internal/apply/windows"
+	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/internal/plan/winplan"
+	"github.com/cordon-sandbox/cordon/internal/report"
+	"github.com/cordon-sandbox/cordon/policy"
+)
+
+// winInput maps the policy onto the unelevated Windows backend's input.
+func winInput(req Request, proxyURL string) (winplan.Input, error) {
+	p := req.Policy
+	state, err := applywin.DefaultStateDir()
+	if err != nil {
+		return winplan.Input{}, err
+	}
+	env, _ := p.FilterEnv(req.Environ)
+	accepted := p.Accepts(policy.DegradedWindowsUnelevated)
+	in := winplan.Input{
+		Workspace:                req.Workspace,
+		ReadOnly:                 p.Mode.Value == policy.ModeReadOnly,
+		Env:                      env,
+		ProxyURL:                 proxyURL,
+		AcceptUnenforcedDenyRead: accepted,
+		// Without the weaker mode accepted by name, a policy's network
+		// rules are a demand this mode cannot meet.
+		RequireNetworkIsolation: !accepted,
+		Timeout:                 p.Limits.Timeout.Value,
+		MaxProcesses:            int(p.Limits.MaxProcesses.Value),
+		MemoryBytes:             p.Limits.Memory.Value,
+		StateDir:                state,
+		ProfileDir:              os.Getenv("USERPROFILE"),
+	}
+	if !in.ReadOnly {
+		in.WritableRoots = policy.Values(p.Filesystem.Writable)
+	}
+	roots := append([]string{req.Workspace}, in.WritableRoots...)
+	for _, it := range p.Filesystem.Protected {
+		if filepath.IsAbs(it.Value) {
+			in.ProtectedPaths = append(in.ProtectedPaths, winplan.ProtectedPath{Path: it.Value, Dir: policy.IsDirName(filepath.Base(it.Value))})
+			continue
+		}
+		for _, r := range roots {
+			in.ProtectedPaths = append(in.ProtectedPaths, winplan.ProtectedPath{Path: filepath.Join(r, it.Value), Dir: policy.IsDirName(filepath.Base(it.Value))})
+		}
+	}
+	for _, f := range req.PolicyFiles {
+		in.ProtectedPaths = append(in.ProtectedPaths, winplan.ProtectedPath{Path: f})
+	}
+	for _, it := range p.Filesystem.DenyRead {
+		in.DenyRead = append(in.DenyRead, it.Value)
+	}
+	return in, nil
+}
+
+func winReport(p *policy.Policy, facts []winplan.Fact) *report.Report {
+	rep := &report.Report{Mode: string(p.Mode.Value)}
+	if p.Accepts(policy.DegradedWindowsUnelevated) {
+		rep.Degraded = string(policy.DegradedWindowsUnelevated)
+	}
+	for _, f := range facts {
+		rep.Layers = append(rep.Layers, report.Layer{Name: f.Layer, Status: winStatus(f.Status), Detail: f.Detail + " (not verified on a real Windows host)"})
+	}
+	return rep
+}
+
+func winStatus(s winplan.Status) report.Status {
+	switch s {
+	case winplan.Enforced:
+		return report.Applied
+	case winplan.Advisory:
+		return report.Downgraded
+	}
+	return report.Missing
+}
+
+func explain(req Request) (*Plan, error) {
+	in, err := winInput(req, "")
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Report: &report.Report{Mode: string(req.Policy.Mode.Value)}, Details: in}, nil
+}
+
+func run(ctx context.Context, req Request) (*Result, error) {
+	var proxyURL string
+	var srv *netproxy.Server
+	if req.Policy.Network.Value.Mode == netproxy.ModeProxy {
+		var err error
+		srv, err = netproxy.New(req.Policy.Network.Value, netproxy.Options{OnEvent: func(ev netproxy.ConnEvent) { req.emit(connectionEvent(ev)) }})
+		if err != nil {
+			return nil, &LayerError{Layer: "network", Err: err}
+		}
+		l, err := netproxy.ListenLoopback("127.0.0.1:0")
+		if err != nil {
+			return nil, &LayerError{Layer: "network", Err: err}
+		}
+		go srv.Serve(l)
+		defer srv.Close()
+		proxyURL = l.URL()
+	}
+	in, err := winInput(req, proxyURL)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := applywin.Prepare(ctx, in)
+	if err != nil {
+		if errors.Is(err, winplan.ErrRefused) {
+			return nil, &LayerError{Layer: "windows", Err: err,
+				Fix: fmt.Sprintf("accept the weaker mode by name with --allow-degraded=%s (%s)", policy.DegradedWindowsUnelevated, policy.KnownDegraded[policy.DegradedWindowsUnelevated])}
+		}
+		return nil, &LayerError{Layer: "windows", Err: err}
+	}
+	defer sb.Close()
+	rep := winReport(req.Policy, sb.Facts())
+	req.emit(enforcementEvent(rep, policy.Values(req.Policy.AllowDegraded)))
+	started := time.Now()
+	out, err := sb.Run(ctx, applywin.Command{Args: req.Argv, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr})
+	if err != nil {
+		if errors.Is(err, winplan.ErrNotFound) {
+			return nil, &ExecError{Code: 127, Msg: err.Error()}
+		}
+		return nil, &LayerError{Layer: "windows", Err: err}
+	}
+	res := &Result{ExitCode: out.ExitCode, TimedOut: out.TimedOut, Started: started, Duration: out.Duration, Report: rep}
+	req.emit(exitEvent(res))
+	if srv != nil {
+		srv.Close()
+		sum := srv.Summary()
+		res.Network = &sum
+	}
+	return res, nil
+}
