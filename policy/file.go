@@ -34,6 +34,15 @@ type fileV1 struct {
 	// Network says what the command may reach, through cordon's proxy
 	// (docs/network.md).
 	Network *netproxy.Config `toml:"network"`
+	// Approval says who answers when a rule asks (docs/approvals.md).
+	Approval *fileApproval `toml:"approval"`
+}
+
+type fileApproval struct {
+	// Approver is a program (and its arguments) that answers questions.
+	Approver []string `toml:"approver"`
+	// Timeout is how long a human has to answer; no answer means deny.
+	Timeout any `toml:"timeout"`
 }
 
 type fileFS struct {
@@ -286,6 +295,17 @@ func (l *Layer) checkValues() error {
 		for _, p := range env.Deny {
 			if passSet[p] {
 				errs = append(errs, l.errorf("environment.deny", "%q is both passed and denied in the same file", p))
+			}
+		}
+	}
+	if a := f.Approval; a != nil {
+		if a.Approver != nil && (len(a.Approver) == 0 || a.Approver[0] == "") {
+			errs = append(errs, l.errorf("approval.approver", "empty approver command").
+				withHint(`write the program and its arguments, e.g. approver = ["/usr/local/bin/approve", "--team", "infra"]`))
+		}
+		if a.Timeout != nil {
+			if _, err := parseDuration(a.Timeout); err != nil {
+				errs = append(errs, l.errorf("approval.timeout", "%v", err))
 			}
 		}
 	}

@@ -177,6 +177,23 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 			}
 		}
 	}
+	if a := f.Approval; a != nil {
+		if a.Approver != nil {
+			if !trusted {
+				errs = append(errs, l.widening("approval.approver", "naming who approves"))
+			} else {
+				p.Approval.Approver = Value[[]string]{a.Approver, l.source("approval.approver")}
+			}
+		}
+		if a.Timeout != nil {
+			d, _ := parseDuration(a.Timeout) // checked in ParseFile
+			if !trusted && !tighterLimit(uint64(d), uint64(p.Approval.Timeout.Value)) {
+				errs = append(errs, l.widening("approval.timeout", "a longer approval timeout"))
+			} else {
+				p.Approval.Timeout = Value[time.Duration]{d, l.source("approval.timeout")}
+			}
+		}
+	}
 	if f.Network != nil {
 		if trusted {
 			p.Network = Value[netproxy.Config]{mergeNetwork(p.Network.Value, *f.Network), l.source("network")}

@@ -144,6 +144,10 @@ type Policy struct {
 	// Network says what the command may reach. Lists accumulate over
 	// trusted layers; a workspace file may only narrow them.
 	Network Value[netproxy.Config] `json:"network"`
+	// Approval says who answers when a rule asks. Only trusted layers may
+	// name an approver: a workspace file that could would let the agent
+	// approve itself.
+	Approval Approval `json:"approval"`
 
 	// AllowDegraded lists the weaker modes the user accepted by name.
 	AllowDegraded []Item `json:"allow_degraded"`
@@ -191,6 +195,14 @@ type Limits struct {
 	OpenFiles    Value[uint64]        `json:"open_files"`
 	FileSize     Value[uint64]        `json:"file_size"`
 	Memory       Value[uint64]        `json:"memory"`
+}
+
+// Approval configures the human review of asks.
+type Approval struct {
+	// Approver is a program that answers questions as JSON (empty: none).
+	Approver Value[[]string] `json:"approver"`
+	// Timeout is how long a human has to answer; zero means the default.
+	Timeout Value[time.Duration] `json:"timeout"`
 }
 
 // Accepts reports whether the user accepted the named weaker mode.

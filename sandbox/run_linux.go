@@ -173,7 +173,7 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 		return nil, err
 	}
 	if req.Policy.Network.Value.Mode == netproxy.ModeProxy {
-		srv, err := netproxy.New(req.Policy.Network.Value, netproxy.Options{OnEvent: func(ev netproxy.ConnEvent) { req.emit(connectionEvent(ev)) }})
+		srv, err := netproxy.New(req.Policy.Network.Value, netproxy.Options{Asker: req.NetworkAsker, OnEvent: func(ev netproxy.ConnEvent) { req.emit(connectionEvent(ev)) }})
 		if err != nil {
 			return nil, &LayerError{Layer: "network", Err: err, Fix: "fix the [network] section of the policy (docs/network.md)"}
 		}

@@ -95,7 +95,7 @@ func run(ctx context.Context, req Request) (*Result, error) {
 	var srv *netproxy.Server
 	if req.Policy.Network.Value.Mode == netproxy.ModeProxy {
 		var err error
-		srv, err = netproxy.New(req.Policy.Network.Value, netproxy.Options{OnEvent: func(ev netproxy.ConnEvent) { req.emit(connectionEvent(ev)) }})
+		srv, err = netproxy.New(req.Policy.Network.Value, netproxy.Options{Asker: req.NetworkAsker, OnEvent: func(ev netproxy.ConnEvent) { req.emit(connectionEvent(ev)) }})
 		if err != nil {
 			return nil, &LayerError{Layer: "network", Err: err}
 		}

@@ -59,6 +59,9 @@ type Request struct {
 	// start and exit. The caller opens and closes it, and records the rest
 	// of the run (policy, command, decisions, end).
 	Audit *audit.Logger
+	// NetworkAsker is asked about hosts the network policy does not list,
+	// when it says to ask; without one, ask means deny.
+	NetworkAsker NetworkAsker
 	// ForceDegraded uses this weaker mode even where the full boundary
 	// would work (for tests and for hosts where the full mode misbehaves).
 	// The policy must accept it by name.
@@ -94,6 +97,9 @@ type Phase struct {
 	Name string
 	At   time.Duration
 }
+
+// NetworkAsker asks a human whether a host may be reached.
+type NetworkAsker = netproxy.Asker
 
 // NetworkSummary totals a run's connections through the proxy.
 type NetworkSummary = netproxy.Summary

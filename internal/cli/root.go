@@ -55,6 +55,7 @@ nothing left running. A policy file decides the boundary; see docs/policy.md.`,
 		newProxyCmd(), newConnectCmd(),
 		newWindowsCmd(),
 		newCheckCmd(),
+		newApproveCmd(),
 	)
 	return root
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cordon-sandbox/cordon/audit"
+	"github.com/cordon-sandbox/cordon/internal/approval"
 	"github.com/cordon-sandbox/cordon/internal/auditsink"
 	"github.com/cordon-sandbox/cordon/policy"
 	"github.com/cordon-sandbox/cordon/sandbox"
@@ -16,11 +17,12 @@ import (
 // SessionEnv names the environment variable that carries an agent session's
 // id across the runs of one session (an agent's harness sets it once); runs
 // without it get a session of their own.
-const SessionEnv = "CORDON_SESSION"
+const SessionEnv = approval.SessionEnv
 
 // auditedRun runs req in the sandbox with the audit trail around it: the
 // policy and the command are recorded first, a required sink that is down
-// stops the run before anything starts, and the run's end is recorded
+// stops the run before anything starts, the command rules decide (and a
+// human is asked where they say ask), and the run's end is recorded
 // whatever happens. Every front end (run, shell, mcp, hook) goes through it.
 func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, source string, verbose bool) (*sandbox.Result, error) {
 	cfg := l.policy.Audit.Value
@@ -43,7 +45,14 @@ func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, source stri
 		log.Close()
 		return nil, err
 	}
+	ap := newApprovals(l, log, os.Stderr)
+	if err := ap.decide(ctx, req.Argv, req.Dir); err != nil {
+		log.Emit(audit.RunEnd{Outcome: "denied", ExitCode: exitCodeOf(err), Duration: audit.Duration(time.Since(begin)), Error: err.Error()})
+		log.Close()
+		return nil, err
+	}
 	req.Audit = log
+	req.NetworkAsker = networkAsker{ap}
 	res, runErr := sandbox.Run(ctx, req)
 	end := audit.RunEnd{Duration: audit.Duration(time.Since(begin))}
 	switch {

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/cordon-sandbox/cordon/audit"
+	"github.com/cordon-sandbox/cordon/internal/approval"
+	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/internal/netproxy"
+)
+
+// ExitDenied is cordon's status when the policy, or the human asked, refuses
+// a command: it did not run. It is the shell's "cannot execute" status.
+const ExitDenied = ExitCannotExecute
+
+// deniedError says that the command was not run because it was refused.
+type deniedError struct {
+	msg, hint string
+}
+
+func (e *deniedError) Error() string { return e.msg }
+func (e *deniedError) Hint() string  { return e.hint }
+func (e *deniedError) ExitCode() int { return ExitDenied }
+
+// approvals answers the questions a run's rules raise: grants first, then a
+// human through the configured channels.
+type approvals struct {
+	l      *loaded
+	log    *audit.Logger
+	ap     approval.Approver
+	grants *approval.Grants
+}
+
+func newApprovals(l *loaded, log *audit.Logger, status io.Writer) *approvals {
+	return &approvals{
+		l:   l,
+		log: log,
+		ap: approval.New(approval.Options{Home: l.home, Command: l.policy.Approval.Approver.Value,
+			Timeout: l.policy.Approval.Timeout.Value, Status: status}),
+		grants: approval.NewGrants(l.home),
+	}
+}
+
+// ask settles one question: a remembered grant, or a human's answer, which
+// is recorded and remembered for its scope.
+func (a *approvals) ask(ctx context.Context, r approval.Request) (approval.Answer, error) {
+	r.Session = os.Getenv(approval.SessionEnv)
+	r.Workspace = a.l.workspace
+	if ans, ok := a.grants.Lookup(r); ok {
+		a.log.Emit(audit.Decision{Decision: ans.Decision, Subject: r.Kind, Target: r.Command,
+			Rule: r.Rule, Category: r.Category, Decider: "grant", Reason: "remembered answer (" + ans.Scope + ")"})
+		return ans, nil
+	}
+	ans, err := a.ap.Ask(ctx, r)
+	a.log.Emit(approval.Event(r, ans))
+	if err == nil && ans.Allowed() {
+		if rerr := a.grants.Remember(r, ans); rerr != nil {
+			fmt.Fprintf(os.Stderr, "cordon: warning: the answer holds for this run but could not be remembered: %v\n", rerr)
+		}
+	}
+	return ans, err
+}
+
+// decide applies the command rules to argv before anything runs: deny
+// refuses, ask waits for a human, allow goes on (inside the sandbox, like
+// every command).
+func (a *approvals) decide(ctx context.Context, argv []string, dir string) error {
+	rules, err := cmdpolicy.New(a.l.policy.Commands)
+	if err != nil {
+		return &usageError{msg: "command rules: " + err.Error(), hint: "fix the [commands] section of your policy (docs/commands.md)"}
+	}
+	res := rules.Check(argv)
+	line := strings.Join(argv, " ")
+	var first *cmdpolicy.Part
+	for i := range res.Parts {
+		if res.Parts[i].Decision == res.Decision {
+			first = &res.Parts[i]
+			break
+		}
+	}
+	ev := audit.Decision{Decision: res.Decision.String(), Subject: "command", Target: line, Decider: "policy"}
+	if first != nil {
+		ev.Rule, ev.Category, ev.Reason = first.Rule, first.Category, first.Reason
+	}
+	a.log.Emit(ev)
+	switch res.Decision {
+	case cmdpolicy.Deny:
+		return &deniedError{
+			msg:  fmt.Sprintf("the policy denies this command (rule %s): %s", ev.Rule, ev.Reason),
+			hint: "see why with: cordon check -- " + shellJoin(argv)}
+	case cmdpolicy.Ask:
+		r := approval.Request{Kind: approval.KindCommand, Command: line, Argv: argv, Cwd: dir,
+			Category: ev.Category, Rule: ev.Rule, Reason: ev.Reason}
+		ans, err := a.ask(ctx, r)
+		if !ans.Allowed() {
+			d := &deniedError{msg: fmt.Sprintf("the command needs approval (%s: %s) and was not approved", ev.Category, ev.Reason)}
+			var noChannel *approval.NoApproverError
+			switch {
+			case errors.As(err, &noChannel):
+				d.msg += ": no approval channel is available"
+				d.hint = noChannel.Hint()
+			case err != nil:
+				d.msg += ": " + err.Error()
+			case ans.Reason != "":
+				d.msg += fmt.Sprintf(" (%s via %s: %s)", ans.Approver, ans.Channel, ans.Reason)
+			}
+			return d
+		}
+	}
+	return nil
+}
+
+// networkAsker asks a human about a host the network policy does not list,
+// when it says to ask.
+type networkAsker struct{ a *approvals }
+
+func (n networkAsker) Ask(ctx context.Context, q netproxy.Question) (bool, error) {
+	ans, err := n.a.ask(ctx, approval.Request{Kind: approval.KindNetwork, Command: fmt.Sprintf("%s:%d", q.Host, q.Port),
+		Category: "network-unfamiliar", Reason: q.Reason})
+	return ans.Allowed(), err
+}
+
+// shellJoin quotes argv for a POSIX shell, for messages the user may paste.
+func shellJoin(argv []string) string {
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@") == "" {
+			quoted[i] = a
+		} else {
+			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(quoted, " ")
+}
