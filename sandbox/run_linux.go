@@ -101,33 +101,45 @@ func runWith(ctx context.Context, req Request, force policy.Degraded) (*Result, 
 		}
 	}
 	begin := time.Now()
+	// The init boots (a fork, namespaces, a Go runtime) while the plan is
+	// made: it waits for the plan before it does anything.
+	l := launch(req, degraded)
 	prep, err := prepare(req, degraded)
+	startErr := l.wait()
+	var cerr *cloneError
+	if errors.As(startErr, &cerr) && degraded == "" && req.Policy.Accepts(policy.DegradedLandlock) {
+		// The kernel refused the namespaces after all; the user accepted
+		// the weaker mode by name, and the report says so.
+		if prep != nil {
+			prep.release()
+		}
+		degraded = policy.DegradedLandlock
+		l = launch(req, degraded)
+		prep, err = prepare(req, degraded)
+		startErr = l.wait()
+	}
+	if startErr != nil {
+		if prep != nil {
+			prep.release()
+		}
+		if errors.As(startErr, &cerr) {
+			return nil, &LayerError{Layer: "namespaces", Err: cerr.err, Fix: userNSFix}
+		}
+		return nil, startErr
+	}
 	if err != nil {
+		l.abort()
 		return nil, err
+	}
+	defer prep.release()
+	if got, want := prep.plan.Shape(), l.shape; got != want {
+		l.abort()
+		return nil, fmt.Errorf("sandbox: bug: the plan's shape %+v differs from the launched init's %+v", got, want)
 	}
 	prep.begin = begin
+	prep.phases = append(l.phases(begin), prep.phases...)
 	prep.phase("planned")
-	defer prep.release()
-	res, err := prep.start(ctx, req)
-	if err != nil {
-		var startErr *cloneError
-		if errors.As(err, &startErr) && degraded == "" && req.Policy.Accepts(policy.DegradedLandlock) {
-			// The kernel refused the namespaces after all; the user
-			// accepted the weaker mode by name, and the report says so.
-			prep.release()
-			prep, err = prepare(req, policy.DegradedLandlock)
-			if err != nil {
-				return nil, err
-			}
-			defer prep.release()
-			return prep.start(ctx, req)
-		}
-		if startErr != nil {
-			return nil, &LayerError{Layer: "namespaces", Err: startErr.err, Fix: userNSFix}
-		}
-		return nil, err
-	}
-	return res, nil
+	return l.run(ctx, &req, prep)
 }
 
 // cloneError is a failure to create the sandbox's namespaces.
@@ -263,26 +275,70 @@ func addLandlockGaps(rep *report.Report, plan *linuxplan.Plan) {
 	}
 }
 
-// start launches the init, hands it the plan, and supervises the command.
-func (prep *prepared) start(ctx context.Context, req Request) (*Result, error) {
+// launched is a sandbox init that has started and waits for its plan. Its
+// goroutine holds the thread that created it (the init's parent-death
+// signal follows that thread) until the init is gone.
+type launched struct {
+	shape    linuxplan.Shape
+	cmd      *exec.Cmd
+	ctl      *os.File
+	bridge   *os.File
+	started  time.Time
+	cloned   time.Duration
+	work     chan func() // runs on the locked thread
+	startErr chan error
+}
+
+// launch starts the init with the namespaces the plan will need; wait
+// returns how that went.
+func launch(req Request, degraded policy.Degraded) *launched {
+	l := &launched{shape: linuxplan.ShapeOf(req.Policy, degraded), work: make(chan func()), startErr: make(chan error, 1)}
+	if err := l.start(req); err != nil {
+		l.startErr <- err
+	}
+	return l
+}
+
+// wait returns the outcome of starting the init.
+func (l *launched) wait() error {
+	err := <-l.startErr
+	if err == nil {
+		return nil
+	}
+	if l.ctl != nil {
+		l.ctl.Close()
+	}
+	if l.bridge != nil {
+		l.bridge.Close()
+	}
+	var cerr *cloneError
+	if errors.As(err, &cerr) {
+		return err
+	}
+	if l.shape.Namespaces {
+		return &cloneError{fmt.Errorf("create the sandbox's namespaces: %w", err)}
+	}
+	return fmt.Errorf("start the sandbox's init: %w", err)
+}
+
+func (l *launched) start(req Request) error {
 	parentEnd, childEnd, err := socketPair(unix.SOCK_STREAM)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer parentEnd.Close()
 	extra := []*os.File{childEnd}
-	if prep.plan.Network.BridgePort > 0 {
-		bridgeParent, bridgeChild, err := socketPair(unix.SOCK_SEQPACKET)
+	var bridgeChild *os.File
+	if l.shape.Bridge {
+		l.bridge, bridgeChild, err = socketPair(unix.SOCK_SEQPACKET)
 		if err != nil {
-			return nil, err
+			parentEnd.Close()
+			childEnd.Close()
+			return err
 		}
-		defer bridgeParent.Close()
-		defer bridgeChild.Close()
 		extra = append(extra, bridgeChild) // linuxinit.BridgeFD
-		go prep.serveBridge(bridgeParent)
 	}
-
-	cmd := &exec.Cmd{
+	l.ctl = parentEnd
+	l.cmd = &exec.Cmd{
 		Path:       selfExe,
 		Args:       []string{"cordon", linuxinit.InitArg},
 		Env:        []string{},
@@ -291,37 +347,81 @@ func (prep *prepared) start(ctx context.Context, req Request) (*Result, error) {
 		Stderr:     req.Stderr,
 		ExtraFiles: extra,
 	}
-	if prep.plan.Namespaces {
+	if l.shape.Namespaces {
+		uid, gid := os.Getuid(), os.Getgid()
 		flags := syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
-		if prep.plan.Network.NewNamespace {
+		if l.shape.NewNetwork {
 			flags |= syscall.CLONE_NEWNET
 		}
 		attr := &syscall.SysProcAttr{
 			Cloneflags:                 uintptr(flags),
-			UidMappings:                []syscall.SysProcIDMap{{ContainerID: prep.uid, HostID: prep.uid, Size: 1}},
-			GidMappings:                []syscall.SysProcIDMap{{ContainerID: prep.gid, HostID: prep.gid, Size: 1}},
+			UidMappings:                []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}},
+			GidMappings:                []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}},
 			GidMappingsEnableSetgroups: false,
 		}
-		if prep.uid != 0 {
+		if uid != 0 {
 			// The init runs as the user inside its namespace and needs these
 			// to build the view, bring up loopback and then drop everything.
 			attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP, unix.CAP_NET_ADMIN}
 		}
-		cmd.SysProcAttr = attr
+		l.cmd.SysProcAttr = attr
 	}
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		l.started = time.Now()
+		err := l.cmd.Start()
+		l.cloned = time.Since(l.started)
+		childEnd.Close()
+		if bridgeChild != nil {
+			bridgeChild.Close()
+		}
+		l.startErr <- err
+		if err != nil {
+			return
+		}
+		for f := range l.work {
+			f()
+		}
+	}()
+	return nil
+}
 
+func (l *launched) phases(begin time.Time) []Phase {
+	return []Phase{{"init cloned", l.started.Sub(begin) + l.cloned}}
+}
+
+// abort kills an init that will never get its plan.
+func (l *launched) abort() {
+	l.cmd.Process.Kill()
+	l.cmd.Wait()
+	l.close()
+}
+
+func (l *launched) close() {
+	close(l.work)
+	l.ctl.Close()
+	if l.bridge != nil {
+		l.bridge.Close()
+	}
+}
+
+// run hands the init its plan and supervises the command to the end.
+func (l *launched) run(ctx context.Context, req *Request, prep *prepared) (*Result, error) {
+	defer l.close()
+	if l.bridge != nil {
+		go prep.serveBridge(l.bridge)
+	}
 	type outcome struct {
 		res *Result
 		err error
 	}
 	done := make(chan outcome, 1)
-	go func() {
-		// The init's parent-death signal follows this thread: keep it alive
-		// and locked until the init is gone.
-		runtime.LockOSThread()
-		res, err := prep.supervise(ctx, &req, cmd, parentEnd, childEnd)
+	// Waiting for the init happens on the thread that created it, which
+	// must outlive it.
+	l.work <- func() {
+		res, err := prep.supervise(ctx, req, l)
 		done <- outcome{res, err}
-	}()
+	}
 	o := <-done
 	if prep.proxy != nil {
 		prep.proxy.Close() // waits until every connection's event is out
@@ -363,22 +463,13 @@ func (prep *prepared) serveBridge(sock *os.File) {
 	}
 }
 
-func (prep *prepared) supervise(ctx context.Context, req *Request, cmd *exec.Cmd, ctl, childEnd *os.File) (*Result, error) {
+func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) (*Result, error) {
 	var accepted []string
 	for _, it := range req.Policy.AllowDegraded {
 		accepted = append(accepted, it.Value)
 	}
 	req.emit(enforcementEvent(prep.report, accepted))
-	started := time.Now()
-	err := cmd.Start()
-	childEnd.Close()
-	prep.phase("init cloned")
-	if err != nil {
-		if prep.plan.Namespaces {
-			return nil, &cloneError{fmt.Errorf("create the sandbox's namespaces: %w", err)}
-		}
-		return nil, fmt.Errorf("start the sandbox's init: %w", err)
-	}
+	cmd, ctl, started := l.cmd, l.ctl, l.started
 	initPID := cmd.Process.Pid
 	plan, err := json.Marshal(prep.plan)
 	if err != nil {

@@ -216,6 +216,29 @@ type Input struct {
 	FS     FS
 }
 
+// Shape is what has to be known before the init starts, and so before the
+// plan: which namespaces it gets and whether it bridges the network. Make's
+// plans always agree with ShapeOf.
+type Shape struct {
+	Namespaces bool
+	NewNetwork bool
+	Bridge     bool
+}
+
+// ShapeOf returns the shape of the plans for a policy in a mode.
+func ShapeOf(p *policy.Policy, degraded policy.Degraded) Shape {
+	if p.Mode.Value == policy.ModeFullAccess || degraded == policy.DegradedLandlock {
+		return Shape{}
+	}
+	net := p.Network.Value.Mode
+	return Shape{Namespaces: true, NewNetwork: net != netproxy.ModeFull, Bridge: net == netproxy.ModeProxy}
+}
+
+// Shape returns the plan's shape.
+func (p *Plan) Shape() Shape {
+	return Shape{Namespaces: p.Namespaces, NewNetwork: p.Network.NewNamespace, Bridge: p.Network.BridgePort > 0}
+}
+
 // Make builds the plan and the enforcement report it promises.
 func Make(in Input) (*Plan, *report.Report, error) {
 	if in.FS == nil {

@@ -337,3 +337,30 @@ func TestPatternDepthBound(t *testing.T) {
 		t.Errorf("node_modules is not searched, by design")
 	}
 }
+
+func TestShapeAgreesWithPlans(t *testing.T) {
+	f := newFixture(t, nil)
+	tmp := filepath.Join(f.home, "tmp")
+	os.MkdirAll(tmp, 0o700)
+	for _, mode := range []policy.Mode{policy.ModeWorkspaceWrite, policy.ModeReadOnly, policy.ModeFullAccess} {
+		for _, net := range []string{"off", "proxy", "full"} {
+			for _, degraded := range []policy.Degraded{"", policy.DegradedLandlock} {
+				var pol *policy.Policy
+				plan, err := f.plan(func(o *policy.Options, in *Input) {
+					o.Flags.Mode = mode
+					o.NoUserFile = false
+					o.UserFile = filepath.Join(f.home, "u.toml")
+					os.WriteFile(o.UserFile, []byte("version = 1\nallow_degraded = [\"landlock\"]\n[network]\nmode = \""+net+"\"\n"), 0o644)
+					in.Degraded, in.TmpDir, in.ProxyURL = degraded, tmp, "http://cordon:s@127.0.0.1:4000"
+				})
+				if err != nil {
+					t.Fatalf("%s/%s/%s: %v", mode, net, degraded, err)
+				}
+				pol, _ = policy.Load(policy.Options{Workspace: f.ws, Home: f.home, UserFile: filepath.Join(f.home, "u.toml"), Flags: policy.Flags{Mode: mode}})
+				if got, want := plan.Shape(), ShapeOf(pol, degraded); got != want {
+					t.Errorf("%s/%s/%s: plan shape %+v, ShapeOf %+v", mode, net, degraded, got, want)
+				}
+			}
+		}
+	}
+}
