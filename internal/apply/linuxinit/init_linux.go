@@ -61,6 +61,13 @@ func (in *initProc) run() int {
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
 		return in.fail("lifetime", fmt.Errorf("set the parent-death signal: %w", err), "")
 	}
+	// The command runs as the same user as this init; not being dumpable
+	// keeps it out of the init's memory and /proc entries (its other
+	// threads keep privileges the command must not borrow). The command's
+	// own execve makes it dumpable again.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return in.fail("privileges", fmt.Errorf("make the init non-dumpable: %w", err), "")
+	}
 	// A descriptor leaked into cordon by its caller must never reach the
 	// command: it could name a directory outside the sandbox. (Ours, the
 	// control and bridge sockets, are close-on-exec too.)
