@@ -99,8 +99,14 @@ func (in *initProc) run() int {
 	}
 
 	if p.Namespaces {
+		if os.Getpid() != 1 {
+			return in.fail("namespaces", fmt.Errorf("the init is pid %d, not 1: no PID namespace", os.Getpid()), "")
+		}
 		if err := setupFilesystem(p); err != nil {
 			return in.fail("filesystem", err, mountHint(err))
+		}
+		if err := verifyFilesystem(p); err != nil {
+			return in.fail("filesystem", err, "")
 		}
 		in.phase("filesystem")
 		if err := unix.Sethostname([]byte(p.Hostname)); err != nil {

@@ -435,3 +435,37 @@ func isDirFD(fd int) bool {
 	}
 	return st.Mode&unix.S_IFMT == unix.S_IFDIR
 }
+
+// verifyFilesystem checks the view from inside: the root is read-only, each
+// writable root is writable, each protected path read-only, each mask
+// unreadable.
+func verifyFilesystem(p *linuxplan.Plan) error {
+	readOnly := func(path string) (bool, error) {
+		var st unix.Statfs_t
+		if err := unix.Statfs(path, &st); err != nil {
+			return false, fmt.Errorf("check %s: %w", path, err)
+		}
+		return st.Flags&unix.ST_RDONLY != 0, nil
+	}
+	if ro, err := readOnly("/"); err != nil || !ro {
+		return fmt.Errorf("the root is not read-only inside the sandbox (%v)", err)
+	}
+	for _, m := range p.Mounts {
+		switch m.Kind {
+		case linuxplan.BindRW:
+			if ro, err := readOnly(m.Target); err != nil || ro {
+				return fmt.Errorf("the writable root %s is not writable inside the sandbox (%v)", m.Target, err)
+			}
+		case linuxplan.BindRO:
+			if ro, err := readOnly(m.Target); err != nil || !ro {
+				return fmt.Errorf("the protected path %s is not read-only inside the sandbox (%v)", m.Target, err)
+			}
+		case linuxplan.MaskDir, linuxplan.MaskFile:
+			var st unix.Stat_t
+			if err := unix.Stat(m.Target, &st); err != nil || st.Mode&0o777 != 0 {
+				return fmt.Errorf("the denied path %s is not masked inside the sandbox (%v)", m.Target, err)
+			}
+		}
+	}
+	return nil
+}
