@@ -81,6 +81,9 @@ type Options struct {
 	// Status receives one line when a request waits in the inbox, so the
 	// user of cordon run knows where to answer. Nil discards it.
 	Status io.Writer
+	// NoTerminal leaves the terminal prompt out: an agent's own interface
+	// owns the terminal (cordon mcp).
+	NoTerminal bool
 }
 
 // New returns cordon's approvers in the order they are tried:
@@ -99,6 +102,9 @@ func New(o Options) Approver {
 	dir := state.Dir(o.Home)
 	// An unconfigured command is unavailable, and says how to configure
 	// one when no channel is.
+	if o.NoTerminal {
+		return Chain(o.Timeout, NewCommand(o.Command), NewInbox(dir, o.Status))
+	}
 	return Chain(o.Timeout, NewCommand(o.Command), NewInbox(dir, o.Status), NewTerminal(dir))
 }
 

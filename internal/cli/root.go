@@ -56,6 +56,7 @@ nothing left running. A policy file decides the boundary; see docs/policy.md.`,
 		newWindowsCmd(),
 		newCheckCmd(),
 		newApproveCmd(),
+		newMCPCmd(), newShellCmd(), newHookCmd(),
 	)
 	return root
 }

@@ -16,6 +16,7 @@ import (
 func newRunCmd() *cobra.Command {
 	var pf policyFlags
 	var explain, jsonOut, verbose, forceDegraded bool
+	var approvedBy string
 	cmd := &cobra.Command{
 		Use:   "run [flags] -- CMD [ARGS...]",
 		Short: "Run a command inside the sandbox",
@@ -68,7 +69,7 @@ error, 126 cannot execute, 127 not found.`,
 				}
 				return printExplain(cmd, plan, jsonOut)
 			}
-			res, err := auditedRun(context.Background(), l, req, "cli", verbose)
+			res, err := auditedRun(context.Background(), l, req, runOptions{source: "cli", verbose: verbose, approvedBy: approvedBy})
 			if err != nil {
 				var ee *sandbox.ExecError
 				if errors.As(err, &ee) {
@@ -108,6 +109,7 @@ error, 126 cannot execute, 127 not found.`,
 	cmd.Flags().BoolVar(&explain, "explain", false, "print the enforcement plan and exit without running anything")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "with --explain: print the plan as JSON")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print the enforcement report and the command's resource use on stderr")
+	cmd.Flags().StringVar(&approvedBy, "approved-by", "", "an agent whose own prompt already had a human approve this command (e.g. claude-code): a rule's ask is answered by that, and recorded; deny still denies")
 	cmd.Flags().BoolVar(&forceDegraded, "force-degraded", false, "use the weaker mode named by --allow-degraded even where the full sandbox works (for testing)")
 	cmd.Flags().MarkHidden("force-degraded")
 	cmd.Flags().SetInterspersed(false)

@@ -24,7 +24,24 @@ const SessionEnv = approval.SessionEnv
 // stops the run before anything starts, the command rules decide (and a
 // human is asked where they say ask), and the run's end is recorded
 // whatever happens. Every front end (run, shell, mcp, hook) goes through it.
-func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, source string, verbose bool) (*sandbox.Result, error) {
+// runOptions says how a front end runs a command.
+type runOptions struct {
+	source  string // cli, shell, mcp, hook: recorded in the audit trail
+	verbose bool   // events on stderr too
+	// approvedBy names an agent whose own prompt had a human approve the
+	// command already (cordon run --approved-by).
+	approvedBy string
+	// noTerminal keeps approvals off the terminal, which an agent's own
+	// interface owns (cordon mcp).
+	noTerminal bool
+}
+
+func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, o runOptions) (*sandbox.Result, error) {
+	source, verbose := o.source, o.verbose
+	if os.Getenv("CORDON_SANDBOX") == "1" {
+		return nil, &usageError{msg: "cordon is already running inside a cordon sandbox, which cannot start another (it may not create namespaces)",
+			hint: "run the command directly: it is sandboxed already"}
+	}
 	cfg := l.policy.Audit.Value
 	if verbose {
 		cfg.Stderr.Enabled = true
@@ -45,7 +62,8 @@ func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, source stri
 		log.Close()
 		return nil, err
 	}
-	ap := newApprovals(l, log, os.Stderr)
+	ap := newApprovals(l, log, os.Stderr, o.noTerminal)
+	ap.approvedBy = o.approvedBy
 	if err := ap.decide(ctx, req.Argv, req.Dir); err != nil {
 		log.Emit(audit.RunEnd{Outcome: "denied", ExitCode: exitCodeOf(err), Duration: audit.Duration(time.Since(begin)), Error: err.Error()})
 		log.Close()

@@ -190,3 +190,30 @@ func TestNetworkAsk(t *testing.T) {
 		})
 	}
 }
+
+// TestApprovedByAgent: a command the agent's own prompt had a human approve
+// (cordon run --approved-by) is not asked again; the approval is recorded;
+// a deny still denies.
+func TestApprovedByAgent(t *testing.T) {
+	e := newEnv(t, "deny", "") // the approver would refuse: it must not be asked
+	cmd := exec.Command(cordonBin, "run", "--approved-by", "claude-code", "--", "touch", "approved")
+	cmd.Dir = e.ws
+	cmd.Env = []string{"HOME=" + e.home, "PATH=/usr/local/bin:/usr/bin:/bin"}
+	if out, err := cmd.CombinedOutput(); err != nil || !exists(filepath.Join(e.ws, "approved")) {
+		t.Fatalf("--approved-by did not run the asked command: %v %s", err, out)
+	}
+	if !e.auditHas("approval", `"channel":"agent"`) || !e.auditHas("approval", "claude-code") {
+		t.Errorf("the agent's approval is not in the audit trail")
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(e.home), "asked.json")); err == nil {
+		t.Errorf("the approver was asked although the agent's prompt had approved")
+	}
+	os.WriteFile(filepath.Join(e.ws, "keep"), []byte("x"), 0o644)
+	cmd = exec.Command(cordonBin, "run", "--approved-by", "claude-code", "--", "rm", "keep")
+	cmd.Dir = e.ws
+	cmd.Env = []string{"HOME=" + e.home, "PATH=/usr/local/bin:/usr/bin:/bin"}
+	cmd.Run()
+	if !exists(filepath.Join(e.ws, "keep")) {
+		t.Errorf("--approved-by let a denied command run")
+	}
+}

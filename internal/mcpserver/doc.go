@@ -1,0 +1,38 @@
+// Package mcpserver is cordon's MCP server: it gives any agent that speaks
+// the Model Context Protocol a command tool whose every command runs inside
+// cordon's sandbox.
+//
+// Tools, each with typed input and output schemas:
+//
+//   - run_command: runs a command line (with sh -c) or an argument vector
+//     in the sandbox, in a working directory inside the workspace, and
+//     returns the exit code, the output (each stream capped, with a marker
+//     saying how much was cut), the duration and a list of what was refused
+//     (a command rule, a human's approval, a host the proxy refused), each
+//     phrased so that a model can act on it;
+//   - check_command: the command rules' decision, without running anything;
+//   - sandbox_info: the mode, the workspace, the writable roots, the
+//     network, and what this machine enforces (the doctor facts).
+//
+// Commands run through Options.Run, which the CLI sets to the same path as
+// `cordon run`: audit trail, command rules, approvals, sandbox. The server
+// judges the command with the same rules first, to explain a refusal.
+//
+// # What it promises
+//
+//   - The workspace and the policy are fixed when the server starts. No tool
+//     argument can choose another policy, widen the writable roots, or turn
+//     the sandbox off: the input schemas admit no such field, and unknown
+//     fields are rejected.
+//   - A working directory must resolve, symlinks followed, inside the
+//     workspace.
+//   - A timeout is never longer than the policy's.
+//   - Cancelling a call (notifications/cancelled), or the client going
+//     away, kills the command and everything it started.
+//   - What is returned to the agent never carries the values of the
+//     environment variables the policy withholds, nor host paths outside
+//     the workspace: cordon's own error messages are redacted; the full
+//     text goes to the server's log (stderr), for the human.
+//   - Command output is returned as the command wrote it, capped; it is the
+//     sandbox that keeps secrets out of reach of the command.
+package mcpserver
