@@ -13,7 +13,6 @@ package approval
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -23,11 +22,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
 // testBase holds the test's files. Not /tmp: the sandbox has a private
 // /tmp, and a probe must fail to reach the files for the right reason.
-const testBase = "/var/tmp"
+const testBase = testbin.Base
 
 var (
 	cordonBin string
@@ -35,24 +36,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp(testBase, "cordon-approval-bin-")
-	if err != nil {
-		panic(err)
-	}
-	os.Chmod(dir, 0o755)
-	cordonBin = filepath.Join(dir, "cordon")
-	probeBin = filepath.Join(dir, "probe")
-	for out, pkg := range map[string]string{cordonBin: "../../cmd/cordon", probeBin: "./probe"} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m, map[string]*string{"cordon": &cordonBin, "probe": &probeBin},
+		map[string]string{"cordon": testbin.Cordon, "probe": "./probe"})
 }
 
 // env is one user's host layout: a home with a workspace inside it.

@@ -14,25 +14,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
 var cordonBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("/var/tmp", "cordon-auditrun-bin-")
-	if err != nil {
-		panic(err)
-	}
-	cordonBin = filepath.Join(dir, "cordon")
-	cmd := exec.Command("go", "build", "-o", cordonBin, "../../cmd/cordon")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build cordon: %v\n%s", err, b)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m, map[string]*string{"cordon": &cordonBin}, map[string]string{"cordon": testbin.Cordon})
 }
 
 func newHome(t *testing.T) (home, ws string) {

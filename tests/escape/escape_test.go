@@ -24,15 +24,13 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
-// testBase holds the test's files. Not /tmp: the sandbox has a private
-// /tmp, so paths there would not even exist inside, and a probe would "fail
-// to escape" for the wrong reason.
-const testBase = "/var/tmp"
+const testBase = testbin.Base
 
 var (
-	binDir    string
 	cordonBin string
 	probeBin  string
 )
@@ -42,25 +40,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "escape tests: skipped, they need root (to test as root and as uid 65534)")
 		os.Exit(0)
 	}
-	dir, err := os.MkdirTemp(testBase, "cordon-escape-bin-")
-	if err != nil {
-		panic(err)
-	}
-	os.Chmod(dir, 0o755)
-	binDir = dir
-	cordonBin = filepath.Join(dir, "cordon")
-	probeBin = filepath.Join(dir, "probe")
-	for out, pkg := range map[string]string{cordonBin: "../../cmd/cordon", probeBin: "./probe"} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m, map[string]*string{"cordon": &cordonBin, "probe": &probeBin},
+		map[string]string{"cordon": testbin.Cordon, "probe": "./probe"})
 }
 
 // env is one fresh host layout: a home with secrets, a workspace in it, and

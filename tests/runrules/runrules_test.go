@@ -17,25 +17,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
 var cordonBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("/var/tmp", "cordon-runrules-bin-")
-	if err != nil {
-		panic(err)
-	}
-	cordonBin = filepath.Join(dir, "cordon")
-	cmd := exec.Command("go", "build", "-o", cordonBin, "../../cmd/cordon")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build cordon: %v\n%s", err, b)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m, map[string]*string{"cordon": &cordonBin}, map[string]string{"cordon": testbin.Cordon})
 }
 
 type env struct {

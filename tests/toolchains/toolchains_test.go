@@ -13,30 +13,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
-// testBase holds the test's files; not /tmp, which is private inside the
-// sandbox.
-const testBase = "/var/tmp"
+const testBase = testbin.Base
 
 var cordonBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp(testBase, "cordon-toolchains-bin-")
-	if err != nil {
-		panic(err)
-	}
-	os.Chmod(dir, 0o755)
-	cordonBin = filepath.Join(dir, "cordon")
-	cmd := exec.Command("go", "build", "-o", cordonBin, "../../cmd/cordon")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build cordon: %v\n%s", err, b)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m, map[string]*string{"cordon": &cordonBin}, map[string]string{"cordon": testbin.Cordon})
 }
 
 // project is a fresh home with a workspace in it, so that "the host's

@@ -1,0 +1,47 @@
+// Package testbin builds the binaries that end-to-end tests run: cordon
+// itself, and the small probe programs some tests put inside the sandbox.
+// One place, so that every test builds them the same way (CGO_ENABLED=0, in
+// a directory every user can read, outside the sandbox's private /tmp).
+package testbin
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// Base holds test files. Not /tmp: the sandbox has a private /tmp, so host
+// paths there would not exist inside, and a probe would "fail to escape" for
+// the wrong reason.
+const Base = "/var/tmp"
+
+// Cordon is the import path of cordon's main package.
+const Cordon = "github.com/cordon-sandbox/cordon/cmd/cordon"
+
+// Main builds each package (import path or ./relative dir) to a binary named
+// after the map key, runs the tests and removes the binaries; use it as
+// TestMain's body. It returns the binaries' paths by name through paths.
+func Main(m *testing.M, paths map[string]*string, packages map[string]string) {
+	dir, err := os.MkdirTemp(Base, "cordon-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testbin:", err)
+		os.Exit(1)
+	}
+	os.Chmod(dir, 0o755)
+	for name, pkg := range packages {
+		out := filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+		*paths[name] = out
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
