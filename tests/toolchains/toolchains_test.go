@@ -214,3 +214,37 @@ func TestLoopback(t *testing.T) {
 		t.Fatalf("loopback inside the sandbox: %s", out)
 	}
 }
+
+// TestExitStatuses: cordon passes the command's status through and uses the
+// shell's codes for what keeps it from running.
+func TestExitStatuses(t *testing.T) {
+	p := newProject(t, map[string]string{"not-executable.sh": "echo hi\n"})
+	cases := []struct {
+		argv []string
+		want int
+	}{
+		{[]string{"sh", "-c", "exit 3"}, 3},
+		{[]string{"sh", "-c", "kill -TERM $$"}, 128 + 15},
+		{[]string{"no-such-command-anywhere"}, 127},
+		{[]string{"./no-such-file"}, 127},
+		{[]string{"./not-executable.sh"}, 126},
+		{[]string{"--timeout", "1s", "--", "sleep", "30"}, 124},
+	}
+	for _, c := range cases {
+		args := append([]string{"run", "--"}, c.argv...)
+		if c.argv[0] == "--timeout" {
+			args = append([]string{"run"}, c.argv...)
+		}
+		cmd := exec.Command(cordonBin, args...)
+		cmd.Dir = p.ws
+		cmd.Env = []string{"HOME=" + p.home, "PATH=" + os.Getenv("PATH")}
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != c.want {
+			t.Errorf("cordon %v: exit %d, want %d: %s", args, code, c.want, out)
+		}
+	}
+}

@@ -313,7 +313,14 @@ func supervisorGone(fd int) bool {
 // and returns the exit status to use when it cannot be run.
 func lookPath(name, pathEnv string) (string, int, error) {
 	if strings.Contains(name, "/") {
-		return name, 0, checkExec(name)
+		err := checkExec(name)
+		switch {
+		case err == nil:
+			return name, 0, nil
+		case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
+			return "", 127, fmt.Errorf("%s: no such file", name)
+		}
+		return "", 126, err
 	}
 	var denied error
 	for _, dir := range filepath.SplitList(pathEnv) {
