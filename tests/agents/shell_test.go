@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
 // installWrapper writes the cordon-sh wrapper script that docs/agents.md
@@ -154,7 +156,7 @@ func TestShellWriteOutside(t *testing.T) {
 func TestShellAsAidersShell(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("python3 is not installed; this test drives cordon-sh through Python's subprocess as Aider does")
+		testbin.RequireOrSkip(t, "python3 is not installed; this test drives cordon-sh through Python's subprocess as Aider does")
 	}
 	e := newEnv(t)
 	wrapper := installWrapper(t, e)
@@ -188,7 +190,7 @@ sys.exit(p.returncode)
 func TestShellAsOpenCodesShell(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed; this test drives cordon-sh through Node's child_process as OpenCode does")
+		testbin.RequireOrSkip(t, "node is not installed; this test drives cordon-sh through Node's child_process as OpenCode does")
 	}
 	e := newEnv(t)
 	wrapper := installWrapper(t, e)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/cordon-sandbox/cordon/internal/approval"
 	"github.com/cordon-sandbox/cordon/sandbox"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
 // chromium finds the browser; the test needs one (see README.md).
@@ -30,7 +32,8 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatal("the browser test needs Chromium: install it with `apt-get install -y chromium` (Debian), or point CORDON_TEST_CHROMIUM at a Chrome or Chromium binary")
+	const need = "the browser test needs Chromium: install it with `apt-get install -y chromium` (Debian), or point CORDON_TEST_CHROMIUM at a Chrome or Chromium binary"
+	testbin.RequireOrSkip(t, need)
 	return ""
 }
 

@@ -37,6 +37,10 @@ var (
 
 func TestMain(m *testing.M) {
 	if os.Getuid() != 0 {
+		if os.Getenv(testbin.RequireEnv) == "1" {
+			fmt.Fprintln(os.Stderr, "escape tests: they need root (to test as root and as uid 65534), and nothing may be skipped here")
+			os.Exit(1)
+		}
 		fmt.Fprintln(os.Stderr, "escape tests: skipped, they need root (to test as root and as uid 65534)")
 		os.Exit(0)
 	}
@@ -519,7 +523,7 @@ func listen(t *testing.T, network, addr string) *listener {
 	case "udp":
 		pc, err := net.ListenPacket("udp", addr)
 		if err != nil {
-			t.Skipf("cannot listen on %s %s here: %v", network, addr, err)
+			testbin.RequireOrSkip(t, fmt.Sprintf("cannot listen on %s %s here: %v", network, addr, err))
 		}
 		ln.pc = pc
 		go func() {
@@ -535,7 +539,7 @@ func listen(t *testing.T, network, addr string) *listener {
 	default:
 		l, err := net.Listen(network, addr)
 		if err != nil {
-			t.Skipf("cannot listen on %s %s here: %v", network, addr, err)
+			testbin.RequireOrSkip(t, fmt.Sprintf("cannot listen on %s %s here: %v", network, addr, err))
 		}
 		if network == "unix" {
 			os.Chmod(addr, 0o777)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
 // httpTarget is a host-side HTTP server that counts requests to /probe, and
@@ -182,7 +184,7 @@ func TestNoDNSInside(t *testing.T) {
 func TestGitOverSSHThroughProxy(t *testing.T) {
 	for _, tool := range []string{"git", "ssh"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
+			testbin.RequireOrSkip(t, tool+" is not installed")
 		}
 	}
 	l, err := net.Listen("tcp4", "127.0.0.1:0")

@@ -104,7 +104,7 @@ func (p *project) mustHaveEntries(dir, why string) {
 func need(t *testing.T, tools ...string) {
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed on this machine", tool)
+			testbin.RequireOrSkip(t, tool+" is not installed on this machine")
 		}
 	}
 }
@@ -131,10 +131,10 @@ func TestGo(t *testing.T) {
 func TestPython(t *testing.T) {
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3 on this machine")
+		testbin.RequireOrSkip(t, "no /usr/bin/python3 on this machine")
 	}
 	if err := exec.Command(py, "-c", "import pytest").Run(); err != nil {
-		t.Skip("pytest is not installed for /usr/bin/python3 (Debian: python3-pytest)")
+		testbin.RequireOrSkip(t, "pytest is not installed for /usr/bin/python3 (Debian: python3-pytest)")
 	}
 	p := newProject(t, map[string]string{
 		"calc/__init__.py":   "def add(a, b):\n    return a + b\n",
@@ -206,7 +206,7 @@ func TestMake(t *testing.T) {
 func TestLoopback(t *testing.T) {
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3 on this machine")
+		testbin.RequireOrSkip(t, "no /usr/bin/python3 on this machine")
 	}
 	p := newProject(t, nil)
 	script := "import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\nc = socket.create_connection(s.getsockname())\nc.sendall(b'x')\na, _ = s.accept()\nassert a.recv(1) == b'x'\nprint('loopback-ok')\n"
