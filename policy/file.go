@@ -14,6 +14,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/internal/credentials"
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 )
 
@@ -36,6 +37,9 @@ type fileV1 struct {
 	Network *netproxy.Config `toml:"network"`
 	// Approval says who answers when a rule asks (docs/approvals.md).
 	Approval *fileApproval `toml:"approval"`
+	// Credentials say which secret may reach which command
+	// (docs/credentials.md).
+	Credentials credentials.Scopes `toml:"credentials"`
 }
 
 type fileApproval struct {
@@ -307,6 +311,12 @@ func (l *Layer) checkValues() error {
 			if _, err := parseDuration(a.Timeout); err != nil {
 				errs = append(errs, l.errorf("approval.timeout", "%v", err))
 			}
+		}
+	}
+	if len(f.Credentials) > 0 {
+		if err := f.Credentials.Validate(); err != nil {
+			errs = append(errs, l.errorf("credentials", "%v", err).
+				withHint("see docs/credentials.md for the [[credentials]] keys"))
 		}
 	}
 	if f.Network != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/internal/credentials"
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 )
 
@@ -192,6 +193,28 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 			} else {
 				p.Approval.Timeout = Value[time.Duration]{d, l.source("approval.timeout")}
 			}
+		}
+	}
+	if len(f.Credentials) > 0 {
+		source := l.Path
+		if source == "" {
+			source = string(l.Kind)
+		}
+		var merged credentials.Scopes
+		var err error
+		if trusted {
+			merged, err = p.Credentials.Merge(f.Credentials, source)
+		} else {
+			merged, err = p.Credentials.Tighten(f.Credentials, source)
+		}
+		if err != nil {
+			e := l.errorf("credentials", "%v", err)
+			if !trusted {
+				e = e.withHint("a workspace policy may only remove credentials, narrow their commands, or raise allow to ask")
+			}
+			errs = append(errs, e)
+		} else {
+			p.Credentials = merged
 		}
 	}
 	if f.Network != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/internal/credentials"
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 )
 
@@ -148,6 +149,9 @@ type Policy struct {
 	// name an approver: a workspace file that could would let the agent
 	// approve itself.
 	Approval Approval `json:"approval"`
+	// Credentials say which secret may reach which command; only trusted
+	// layers may define one.
+	Credentials credentials.Scopes `json:"credentials"`
 
 	// AllowDegraded lists the weaker modes the user accepted by name.
 	AllowDegraded []Item `json:"allow_degraded"`

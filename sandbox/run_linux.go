@@ -221,6 +221,7 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 
 func planInput(req Request, degraded policy.Degraded, tmp string) (linuxplan.Input, error) {
 	env, _ := req.Policy.FilterEnv(req.Environ)
+	env = append(env, req.Secrets...)
 	in := linuxplan.Input{
 		Policy:      req.Policy,
 		Workspace:   req.Workspace,
@@ -238,6 +239,9 @@ func planInput(req Request, degraded policy.Degraded, tmp string) (linuxplan.Inp
 		in.Cordon = exe
 	}
 	in.Private = []string{StateDir(req.Home)}
+	// Files that hold credentials are cordon's to hand over, never the
+	// sandbox's to read.
+	in.Private = append(in.Private, req.Policy.Credentials.SecretFiles(req.Home)...)
 	if p := req.Policy.Audit.Value.File.Path; p != "" {
 		in.Private = append(in.Private, filepath.Dir(p))
 	}

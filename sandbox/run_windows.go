@@ -23,6 +23,7 @@ func winInput(req Request, proxyURL string) (winplan.Input, error) {
 		return winplan.Input{}, err
 	}
 	env, _ := p.FilterEnv(req.Environ)
+	env = append(env, req.Secrets...)
 	accepted := p.Accepts(policy.DegradedWindowsUnelevated)
 	in := winplan.Input{
 		Workspace:                req.Workspace,

@@ -49,6 +49,9 @@ type Request struct {
 	Argv []string
 	// Environ is the caller's environment; the policy filters it.
 	Environ []string
+	// Secrets are KEY=VALUE entries added after the filter: credentials the
+	// policy scopes to this command and a human (or the policy) granted.
+	Secrets []string
 	// Home is the user's home directory.
 	Home string
 	// PolicyFiles are the policy files in use; the sandbox may not write them.

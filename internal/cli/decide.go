@@ -11,6 +11,7 @@ import (
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/approval"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/internal/credentials"
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 )
 
@@ -150,4 +151,44 @@ func shellJoin(argv []string) string {
 		}
 	}
 	return strings.Join(quoted, " ")
+}
+
+// credentials hands the command the secrets the policy scopes to it: each
+// is read outside the sandbox, asked about unless the policy allows it
+// outright, recorded (by name, never by value), and returned as KEY=VALUE
+// for the sandbox to add after its environment filter.
+func (a *approvals) credentials(ctx context.Context, argv []string, dir string) ([]string, error) {
+	var out []string
+	line := strings.Join(argv, " ")
+	for _, sc := range credentials.Match(a.l.policy.Credentials, argv) {
+		sec, err := credentials.Resolve(sc, a.l.home, os.Environ())
+		if err != nil {
+			return nil, &deniedError{msg: fmt.Sprintf("credential %q: %v", sc.Name, err),
+				hint: "fix the credential's source (docs/credentials.md)", rule: "credentials/" + sc.Name}
+		}
+		decider := "policy"
+		if sc.Decision == cmdpolicy.Ask {
+			r := approval.Request{Kind: approval.KindCredential, Cwd: dir,
+				Command:  fmt.Sprintf("credential %q (%s) for: %s", sc.Name, sc.Env, line),
+				Category: cmdpolicy.CategorySecretAccess, Rule: "credentials/" + sc.Name, Reason: sc.Reason}
+			ans, err := a.ask(ctx, r)
+			if !ans.Allowed() {
+				a.log.Emit(credentials.Event(sc, cmdpolicy.Deny, "human"))
+				d := &deniedError{msg: fmt.Sprintf("the credential %q was not handed to the command", sc.Name), rule: r.Rule, reason: sc.Reason}
+				var noChannel *approval.NoApproverError
+				if errors.As(err, &noChannel) {
+					d.msg += ": it needs approval and no approval channel is available"
+					d.hint, d.noChannel = noChannel.Hint(), true
+				}
+				return nil, d
+			}
+			decider = "human"
+			if ans.Channel == "grant" {
+				decider = "grant"
+			}
+		}
+		a.log.Emit(credentials.Event(sc, cmdpolicy.Allow, decider))
+		out = append(out, sec.EnvEntry())
+	}
+	return out, nil
 }

@@ -64,7 +64,11 @@ func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, o runOption
 	}
 	ap := newApprovals(l, log, os.Stderr, o.noTerminal)
 	ap.approvedBy = o.approvedBy
-	if err := ap.decide(ctx, req.Argv, req.Dir); err != nil {
+	err = ap.decide(ctx, req.Argv, req.Dir)
+	if err == nil {
+		req.Secrets, err = ap.credentials(ctx, req.Argv, req.Dir)
+	}
+	if err != nil {
 		log.Emit(audit.RunEnd{Outcome: "denied", ExitCode: exitCodeOf(err), Duration: audit.Duration(time.Since(begin)), Error: err.Error()})
 		log.Close()
 		return nil, err

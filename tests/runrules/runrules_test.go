@@ -206,3 +206,96 @@ func TestApprovedByAgent(t *testing.T) {
 		t.Errorf("--approved-by let a denied command run")
 	}
 }
+
+// credentialEnv is a home whose policy scopes DEMO_TOKEN to the program
+// use-token (on PATH), with decision; the approver answers answer.
+func credentialEnv(t *testing.T, decision, answer string) (*env, string) {
+	e := newEnv(t, answer, fmt.Sprintf(`
+[[credentials]]
+name = "demo"
+env = "DEMO_TOKEN"
+from_env = "DEMO_TOKEN"
+commands = [["use-token"]]
+decision = %q
+reason = "use-token talks to the demo service"
+`, decision))
+	bin := filepath.Join(filepath.Dir(e.home), "bin")
+	os.MkdirAll(bin, 0o755)
+	os.WriteFile(filepath.Join(bin, "use-token"), []byte("#!/bin/sh\nprintf '%s' \"$DEMO_TOKEN\" > got-token\nenv > got-env\n"), 0o755)
+	return e, bin
+}
+
+func (e *env) runWith(path string, extraEnv []string, argv ...string) (string, int) {
+	cmd := exec.Command(cordonBin, append([]string{"run", "--"}, argv...)...)
+	cmd.Dir = e.ws
+	cmd.Env = append([]string{"HOME=" + e.home, "PATH=" + path + ":/usr/local/bin:/usr/bin:/bin"}, extraEnv...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	return string(out), code
+}
+
+// TestCredentialScopes: a credential reaches only the commands its scope
+// names, after approval when it asks; it never reaches another command.
+func TestCredentialScopes(t *testing.T) {
+	const secret = "cordon-demo-secret-1234567890"
+	// Allowed outright: use-token gets it; another command does not.
+	e, bin := credentialEnv(t, "allow", "deny")
+	if out, code := e.runWith(bin, []string{"DEMO_TOKEN=" + secret}, "use-token"); code != 0 {
+		t.Fatalf("use-token: exit %d: %s", code, out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(e.ws, "got-token")); string(got) != secret {
+		t.Fatalf("the scoped command got %q, want the secret", got)
+	}
+	os.Remove(filepath.Join(e.ws, "got-env"))
+	e.runWith(bin, []string{"DEMO_TOKEN=" + secret}, "sh", "-c", "env > got-env")
+	if got, _ := os.ReadFile(filepath.Join(e.ws, "got-env")); strings.Contains(string(got), secret) {
+		t.Fatalf("a command outside the scope got the secret")
+	}
+	if !e.auditHas("decision", `"subject":"credential"`) {
+		t.Errorf("the hand-over is not in the audit trail")
+	}
+	b, _ := os.ReadFile(filepath.Join(e.home, ".local", "state", "cordon", "audit.jsonl"))
+	if strings.Contains(string(b), secret) {
+		t.Errorf("the secret's value is in the audit trail")
+	}
+
+	// Asked and refused: the command does not run.
+	e, bin = credentialEnv(t, "ask", "deny")
+	out, code := e.runWith(bin, []string{"DEMO_TOKEN=" + secret}, "use-token")
+	if code != 126 || exists(filepath.Join(e.ws, "got-token")) {
+		t.Fatalf("refused credential: exit %d, ran anyway: %v: %s", code, exists(filepath.Join(e.ws, "got-token")), out)
+	}
+
+	// Asked and approved.
+	e, bin = credentialEnv(t, "ask", "allow")
+	if out, code := e.runWith(bin, []string{"DEMO_TOKEN=" + secret}, "use-token"); code != 0 {
+		t.Fatalf("approved credential: exit %d: %s", code, out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(e.ws, "got-token")); string(got) != secret {
+		t.Fatalf("the approved command got %q", got)
+	}
+}
+
+// TestCredentialFileMasked: a file a credential is read from is unreadable
+// inside the sandbox, wherever it lives.
+func TestCredentialFileMasked(t *testing.T) {
+	const secret = "cordon-file-secret-1234567890"
+	root, _ := os.MkdirTemp("/var/tmp", "cordon-credfile-")
+	defer os.RemoveAll(root)
+	file := filepath.Join(root, "token")
+	os.WriteFile(file, []byte(secret+"\n"), 0o600)
+	e := newEnv(t, "deny", fmt.Sprintf("\n[[credentials]]\nname = \"filed\"\nenv = \"FILED_TOKEN\"\nfrom_file = %q\ncommands = [[\"use-token\"]]\ndecision = \"allow\"\n", file))
+	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), secret) {
+		t.Fatalf("the baseline cannot read the file, so the probe proves nothing")
+	}
+	out, code := e.runWith("", nil, "cat", file)
+	if strings.Contains(out, secret) {
+		t.Fatalf("the sandbox read the credential file: %s", out)
+	}
+	if code == 126 || !strings.Contains(out, "Permission denied") {
+		t.Fatalf("cat did not run into the mask (exit %d): %s", code, out)
+	}
+}
