@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cordon-sandbox/cordon/internal/fsutil"
 )
 
 // The state directory holds three files:
@@ -314,23 +316,7 @@ func (s *State) save(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.dir, "."+name+"-*.tmp")
-	if err != nil {
-		return fmt.Errorf("saving %s: %w", name, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving %s: %w", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, name)); err != nil {
+	if err := fsutil.WriteFileAtomic(filepath.Join(s.dir, name), append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving %s: %w", name, err)
 	}
 	return nil

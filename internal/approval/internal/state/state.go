@@ -15,6 +15,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/cordon-sandbox/cordon/internal/fsutil"
 )
 
 // Dir is cordon's state directory for the user whose home is home:
@@ -54,29 +56,7 @@ func MkdirPrivate(dir string) error {
 // WriteFileAtomic replaces path with data (mode 0600): a reader sees the old
 // file or the new one, never a part.
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(name, path)
+	return fsutil.WriteFileAtomic(path, data, 0o600)
 }
 
 // ReadPrivateFile reads path after checking that it is a regular file that
