@@ -22,6 +22,9 @@ func Merge(layers []*Layer, o Options) (*Policy, error) {
 	p := &Policy{}
 	p.Env.Set = map[string]Item{}
 	p.Audit = Value[audit.Config]{audit.DefaultConfig(), Source{Layer: LayerBuiltin}}
+	p.Network.From = Source{Layer: LayerBuiltin}
+	p.Approval.Approver.From = Source{Layer: LayerBuiltin}
+	p.Approval.Timeout.From = Source{Layer: LayerBuiltin}
 	var errs []error
 	trustWorkspace := false
 	for _, l := range layers {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cordon-sandbox/cordon/internal/approval"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -112,6 +113,35 @@ func printPolicy(w io.Writer, l *loaded) {
 	scalar("open_files", p.Limits.OpenFiles.Value, p.Limits.OpenFiles.From)
 	scalar("file_size", p.Limits.FileSize.Value, p.Limits.FileSize.From)
 	scalar("memory", p.Limits.Memory.Value, p.Limits.Memory.From)
+	net := p.Network.Value
+	fmt.Fprintf(w, "\n[network]  # %s (docs/network.md)\n", p.Network.From)
+	fmt.Fprintf(w, "mode = %q\nunlisted = %q\n", orDefault(string(net.Mode), "off"), orDefault(net.Unlisted, "deny"))
+	for _, l := range []struct {
+		key  string
+		vals []string
+	}{{"presets", net.Presets}, {"allow", net.Allow}, {"allow_private", net.AllowPrivate}, {"tcp", net.TCP}, {"deny", net.Deny}} {
+		fmt.Fprintf(w, "%s = %s\n", l.key, tomlList(l.vals))
+	}
+	a := p.Audit.Value
+	fmt.Fprintf(w, "\n[audit]  # %s (docs/audit.md)\n", p.Audit.From)
+	fmt.Fprintf(w, "file.enabled = %v\nfile.path = %q\nfile.required = %v\nstderr.enabled = %v\notlp.enabled = %v\notlp.endpoint = %q\notlp.required = %v\n",
+		a.File.Enabled, orDefault(a.File.Path, "(default: $XDG_STATE_HOME/cordon/audit.jsonl)"), a.File.Required,
+		a.Stderr.Enabled, a.OTLP.Enabled, orDefault(a.OTLP.Endpoint, "(OTEL_EXPORTER_OTLP_* variables)"), a.OTLP.Required)
+	fmt.Fprintln(w, "\n[approval]  # docs/approvals.md")
+	scalar("approver", tomlList(p.Approval.Approver.Value), p.Approval.Approver.From)
+	timeout := fmt.Sprintf("%q", p.Approval.Timeout.Value.String())
+	if p.Approval.Timeout.Value == 0 {
+		timeout = fmt.Sprintf("%q", approval.DefaultTimeout.String())
+	}
+	scalar("timeout", timeout, p.Approval.Timeout.From)
+	for _, c := range p.Credentials {
+		from := "env " + c.FromEnv
+		if c.FromFile != "" {
+			from = "file " + c.FromFile
+		}
+		fmt.Fprintf(w, "\n[[credentials]]  # %s (docs/credentials.md)\nname = %q\nenv = %q  # from %s\ncommands = %v\ndecision = %q\n",
+			c.Source, c.Name, c.Env, from, c.Commands, orDefault(c.Decision.String(), "ask"))
+	}
 	fmt.Fprintln(w, "\n[commands]  # every command rule, built-in ones included (docs/commands.md)")
 	if rules, err := cmdpolicy.New(p.Commands); err == nil {
 		for _, r := range rules.Rules() {
@@ -184,4 +214,19 @@ func newPolicyDefaultCmd() *cobra.Command {
 			return err
 		},
 	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func tomlList(vals []string) string {
+	q := make([]string, len(vals))
+	for i, v := range vals {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
