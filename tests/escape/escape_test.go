@@ -415,7 +415,9 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 					e.extra = mode.extra
 					s := sleeper(t, u.uid)
 					e.run(sandboxed, nil, probeBin, "kill", strconv.Itoa(s.Process.Pid))
-					time.Sleep(50 * time.Millisecond)
+					// An escape shows within moments; give a loaded machine
+					// time to show it rather than miss it.
+					waitFor(func() bool { return procState(s.Process.Pid) != "S" }, settle)
 					alive := procState(s.Process.Pid) == "S"
 					if !sandboxed && alive {
 						t.Fatal("baseline could not kill the process outside")
@@ -431,7 +433,7 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 					e.extra = mode.extra
 					s := sleeper(t, u.uid)
 					e.run(sandboxed, nil, probeBin, "stop-by-ptrace", strconv.Itoa(s.Process.Pid))
-					time.Sleep(50 * time.Millisecond)
+					waitFor(func() bool { return procState(s.Process.Pid) == "T" }, settle)
 					stopped := procState(s.Process.Pid) == "T"
 					if !sandboxed && !stopped {
 						t.Fatalf("baseline could not ptrace the process outside (state %s)", procState(s.Process.Pid))
@@ -608,7 +610,7 @@ func TestNetwork(t *testing.T) {
 						e.extra = mode.extra
 						before := ln.got.Load()
 						e.run(sandboxed, nil, probeBin, c.action, ln.addr())
-						time.Sleep(100 * time.Millisecond)
+						waitFor(func() bool { return ln.got.Load() > before }, settle)
 						got := ln.got.Load() - before
 						if !sandboxed && got == 0 {
 							t.Fatalf("baseline did not reach the listener")
@@ -648,6 +650,11 @@ func alive(token string) []int {
 	}
 	return pids
 }
+
+// settle is how long a test waits for the effect of an escape to show on
+// the host side: long enough for a loaded machine, and spent in full only
+// where nothing happens (the sandboxed runs, which must show nothing).
+const settle = time.Second
 
 func waitFor(cond func() bool, d time.Duration) bool {
 	deadline := time.Now().Add(d)

@@ -165,7 +165,7 @@ func TestNetworkAsk(t *testing.T) {
 			}()
 			e := newEnv(t, answer, "[network]\nmode = \"proxy\"\nunlisted = \"ask\"\n")
 			out, _ := e.run("curl", "-s", "--noproxy", "", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "15", "http://"+l.Addr().String()+"/")
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(500 * time.Millisecond) // room for a late connection to show
 			if got.Load() != 0 {
 				t.Fatalf("the loopback host was reached (answer %s): %s", answer, out)
 			}
