@@ -49,8 +49,6 @@ type prepared struct {
 	phases  []Phase
 	// proxy is the run's filtering proxy, when the network goes through it.
 	proxy   *netproxy.Server
-	uid     int
-	gid     int
 	cleanup []func()
 }
 
@@ -70,9 +68,16 @@ func explain(req Request) (*Plan, error) {
 	if problem := userNSProblem(); problem != "" && req.Policy.Accepts(policy.DegradedLandlock) {
 		degraded = policy.DegradedLandlock
 	}
-	in, err := planInput(req, degraded, "")
+	tmp := ""
+	if degraded == policy.DegradedLandlock {
+		tmp = filepath.Join(os.TempDir(), "cordon-run-XXXXXX", "tmp") // made at run time
+	}
+	in, err := planInput(req, degraded, tmp)
 	if err != nil {
 		return nil, err
+	}
+	if degraded == policy.DegradedLandlock && req.Policy.Network.Value.Mode == netproxy.ModeProxy {
+		in.ProxyURL = "http://cordon:SECRET@127.0.0.1:0" // the port and secret are chosen at run time
 	}
 	plan, rep, err := linuxplan.Make(in)
 	if err != nil {
@@ -153,7 +158,7 @@ const userNSFix = "enable unprivileged user namespaces (see `cordon doctor`), or
 // the placeholders for absent protected paths, the private temp dir of the
 // weaker mode.
 func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
-	prep := &prepared{uid: os.Getuid(), gid: os.Getgid()}
+	prep := &prepared{}
 	ok := false
 	defer func() {
 		if !ok {
