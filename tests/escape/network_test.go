@@ -60,13 +60,28 @@ func serveTarget(t *testing.T) *httpTarget {
 // does not list is not reached by any of them. The same probe reaches that
 // host once it is allowed, so the refusal is the policy's doing.
 func TestProxyFromInside(t *testing.T) {
-	for _, u := range users() {
-		for _, how := range []string{"via-http-proxy", "via-connect", "via-socks5"} {
-			t.Run(u.name+"/"+how, func(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
+		for _, u := range users() {
+			for _, how := range []string{"via-http-proxy", "via-connect", "via-socks5"} {
+				t.Run(mode.name+"/"+u.name+"/"+how, func(t *testing.T) {
+					proxyProbe(t, u.uid, how, mode.extra)
+				})
+			}
+		}
+	}
+}
+
+func proxyProbe(t *testing.T, uid int, how string, extra []string) {
+	{
+		{
+			{
 				allowed, other := serveTarget(t), serveTarget(t)
 
-				e := newEnv(t, u.uid)
-				e.extra = []string{"--allow-host", allowed.addr}
+				e := newEnv(t, uid)
+				e.extra = append(append([]string{}, extra...), "--allow-host", allowed.addr)
 				r := e.run(true, nil, probeBin, how, allowed.addr)
 				if allowed.hits.Load() == 0 {
 					t.Fatalf("the allowed host was not reached through the proxy (exit %d): %s", r.code, r.stderr)
@@ -77,12 +92,12 @@ func TestProxyFromInside(t *testing.T) {
 					t.Errorf("ESCAPED: a host the policy does not list received %d connections", n)
 				}
 
-				e.extra = []string{"--allow-host", other.addr}
+				e.extra = append(append([]string{}, extra...), "--allow-host", other.addr)
 				e.run(true, nil, probeBin, how, other.addr)
 				if other.hits.Load() == 0 {
 					t.Fatalf("once allowed, the host was not reached: the probe cannot tell a refusal from a failure")
 				}
-			})
+			}
 		}
 	}
 }
