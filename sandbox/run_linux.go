@@ -348,9 +348,11 @@ func (l *launched) start(req Request) error {
 	}
 	l.ctl = parentEnd
 	l.cmd = &exec.Cmd{
-		Path:       selfExe,
-		Args:       []string{"cordon", linuxinit.InitArg},
-		Env:        []string{},
+		Path: selfExe,
+		Args: []string{"cordon", linuxinit.InitArg},
+		// The init waits and forwards; one P starts faster than one per
+		// core. The command's environment travels in the plan.
+		Env:        []string{"GOMAXPROCS=1"},
 		Stdin:      req.Stdin,
 		Stdout:     req.Stdout,
 		Stderr:     req.Stderr,
