@@ -15,33 +15,26 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
 var cordonBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "cordon-agents-bin-")
-	if err != nil {
-		panic(err)
-	}
-	os.Chmod(dir, 0o755)
-	cordonBin = filepath.Join(dir, "cordon")
-	build := exec.Command("go", "build", "-o", cordonBin, "../../cmd/cordon")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build cordon: %v\n%s", err, out)
-		os.Exit(1)
-	}
 	// The tests need a working sandbox; say so plainly when there is none.
-	probe := newEnvAt(dir)
-	if out, err := probe.cordon("", "run", "--", "true"); err != nil {
-		fmt.Fprintf(os.Stderr, "agents tests: cordon cannot run a sandbox on this machine (%v):\n%s\nrun `cordon doctor` to see what is missing\n", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	sandboxWorks := func() error {
+		dir, err := os.MkdirTemp(testbin.Base, "cordon-agents-check-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if out, err := newEnvAt(dir).cordon("", "run", "--", "true"); err != nil {
+			return fmt.Errorf("agents tests: cordon cannot run a sandbox on this machine (%v):\n%s\nrun `cordon doctor` to see what is missing", err, out)
+		}
+		return nil
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m, map[string]*string{"cordon": &cordonBin}, map[string]string{"cordon": testbin.Cordon}, sandboxWorks)
 }
 
 // env is one fresh host layout: a home, a workspace inside it, and a
@@ -56,7 +49,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	root, err := os.MkdirTemp("", "cordon-agents-")
+	// Not /tmp: it is private inside the sandbox, so a path there would not
+	// exist inside and a write to it would fail for the wrong reason.
+	root, err := os.MkdirTemp(testbin.Base, "cordon-agents-")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,9 @@ const Cordon = "github.com/cordon-sandbox/cordon/cmd/cordon"
 // Main builds each package (import path or ./relative dir) to a binary named
 // after the map key, runs the tests and removes the binaries; use it as
 // TestMain's body. It returns the binaries' paths by name through paths.
-func Main(m *testing.M, paths map[string]*string, packages map[string]string) {
+// Each check runs after the build and before the tests; one that fails ends
+// the run with its message (for example: no sandbox works on this machine).
+func Main(m *testing.M, paths map[string]*string, packages map[string]string, checks ...func() error) {
 	dir, err := os.MkdirTemp(Base, "cordon-test-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testbin:", err)
@@ -40,6 +42,13 @@ func Main(m *testing.M, paths map[string]*string, packages map[string]string) {
 			os.Exit(1)
 		}
 		*paths[name] = out
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
