@@ -363,7 +363,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			}
 			rep.Add("network", report.Applied, "network namespace with loopback only; out only through cordon's proxy (127.0.0.1:%d inside), to the %d allowed hosts; no DNS inside", BridgePort, len(p.Network.Value.Allow)+len(p.Network.Value.AllowPrivate)+len(p.Network.Value.TCP))
 		case netproxy.ModeFull:
-			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk)")
+			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered, including its abstract unix sockets (named risk)")
 		}
 		plan.Landlock = Landlock{
 			Enabled:  true,
