@@ -55,6 +55,7 @@ type fileFS struct {
 	AllowRead            []string `toml:"allow_read"`
 	Protected            []string `toml:"protected"`
 	Unprotect            []string `toml:"unprotect"`
+	HostSockets          []string `toml:"host_sockets"`
 	TrustWorkspacePolicy *bool    `toml:"trust_workspace_policy"`
 }
 
@@ -248,6 +249,12 @@ func (l *Layer) checkValues() error {
 			if !isAbsOrHome(p) {
 				errs = append(errs, l.errorf("filesystem.writable", "writable root %q is not an absolute path", p).
 					withHint("write it as /absolute/path or ~/path"))
+			}
+		}
+		for _, p := range fs.HostSockets {
+			if !isAbsOrHome(p) || hasGlob(p) {
+				errs = append(errs, l.errorf("filesystem.host_sockets", "host socket %q is not an absolute path", p).
+					withHint("name the socket file exactly, as /absolute/path or ~/path (no globs)"))
 			}
 		}
 		for _, p := range append(append([]string{}, fs.Protected...), fs.Unprotect...) {

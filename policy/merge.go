@@ -105,6 +105,13 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 				p.Filesystem.Writable = append(p.Filesystem.Writable, items("filesystem.writable", fs.Writable, true)...)
 			}
 		}
+		if len(fs.HostSockets) > 0 {
+			if !trusted {
+				errs = append(errs, l.widening("filesystem.host_sockets", "granting host sockets"))
+			} else {
+				p.Filesystem.HostSockets = append(p.Filesystem.HostSockets, items("filesystem.host_sockets", fs.HostSockets, true)...)
+			}
+		}
 		p.Filesystem.DenyRead = append(p.Filesystem.DenyRead, items("filesystem.deny_read", fs.DenyRead, true)...)
 		if len(fs.AllowRead) > 0 {
 			if !trusted {

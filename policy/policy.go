@@ -176,6 +176,11 @@ type Filesystem struct {
 	Protected []Item `json:"protected"`
 	// Unprotect removes built-in protected paths.
 	Unprotect []Item `json:"unprotect"`
+	// HostSockets are unix sockets of host services (a Docker socket, an
+	// agent's) that commands may connect to; every other socket outside
+	// the sandbox's own writable places is refused. Trusted layers only:
+	// most host services are as good as the user's whole account.
+	HostSockets []Item `json:"host_sockets"`
 	// TrustWorkspacePolicy lets a policy file inside the workspace widen the
 	// policy. Only the user's own file can set it.
 	TrustWorkspacePolicy Value[bool] `json:"trust_workspace_policy"`

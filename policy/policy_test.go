@@ -148,6 +148,7 @@ timeout = "5m"
 		{"[filesystem]\nwritable = [\"/srv\"]\n", "filesystem.writable"},
 		{"[filesystem]\nallow_read = [\"~/.ssh\"]\n", "filesystem.allow_read"},
 		{"[filesystem]\nunprotect = [\".git/hooks\"]\n", "filesystem.unprotect"},
+		{"[filesystem]\nhost_sockets = [\"/run/docker.sock\"]\n", "filesystem.host_sockets"},
 		{"[filesystem]\ntrust_workspace_policy = true\n", "filesystem.trust_workspace_policy"},
 		{"[environment]\npass = [\"AWS_SECRET_ACCESS_KEY\"]\n", "environment.pass"},
 		{"[environment]\nset = { LD_PRELOAD = \"x\" }\n", "environment.set"},

@@ -552,6 +552,8 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 			case linuxinit.MsgExit:
 				res.applyExit(m)
 				res.Phases = append(res.Phases, Phase{"command exited", time.Since(prep.begin)})
+			case linuxinit.MsgDenied:
+				res.denied(req, m)
 			}
 		case s := <-sigs:
 			syscall.Kill(initPID, s.(syscall.Signal))
@@ -579,6 +581,8 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 					res.PID = m.PID
 				case linuxinit.MsgExit:
 					res.applyExit(m)
+				case linuxinit.MsgDenied:
+					res.denied(req, m)
 				}
 			}
 			res.Duration = time.Since(started)
@@ -622,6 +626,13 @@ func socketPair(typ int) (*os.File, *os.File, error) {
 		return nil, nil, fmt.Errorf("socketpair: %w", err)
 	}
 	return os.NewFile(uintptr(fds[0]), "control"), os.NewFile(uintptr(fds[1]), "control-init"), nil
+}
+
+// denied records a refusal the init's supervisor reported.
+func (res *Result) denied(req *Request, m linuxinit.Message) {
+	d := Denial{Operation: m.Op, Target: m.Target, Layer: "unix-sockets", Why: m.Error, PID: m.PID}
+	res.Denied = append(res.Denied, d)
+	req.emit(audit.AccessDenied{Operation: d.Operation, Path: d.Target, Layer: d.Layer, PID: d.PID, Detail: d.Why})
 }
 
 func (res *Result) applyExit(m linuxinit.Message) {

@@ -93,6 +93,22 @@ type Result struct {
 	// Phases times the setup, for --verbose: the supervisor's own steps
 	// since Run was called, and the init's since it started.
 	Phases []Phase
+	// Denied lists accesses the sandbox refused and could see (the first
+	// ones; each is also an access_denied audit event).
+	Denied []Denial
+}
+
+// Denial is one refused access the sandbox saw.
+type Denial struct {
+	// Operation is the system call refused: connect, bind, listen, create.
+	Operation string
+	// Target is what it aimed at: a path, or @name for an abstract socket.
+	Target string
+	// Layer is the part of the sandbox that refused it.
+	Layer string
+	// Why says why, and what would allow it.
+	Why string
+	PID int
 }
 
 // Phase is one timed step of the setup.

@@ -93,6 +93,7 @@ func printPolicy(w io.Writer, l *loaded) {
 	list("allow_read", p.Filesystem.AllowRead)
 	list("protected", p.Filesystem.Protected)
 	list("unprotect", p.Filesystem.Unprotect)
+	list("host_sockets", p.Filesystem.HostSockets)
 	scalar("trust_workspace_policy", p.Filesystem.TrustWorkspacePolicy.Value, p.Filesystem.TrustWorkspacePolicy.From)
 	fmt.Fprintln(w, "\n[environment]")
 	list("pass", p.Env.Pass)

@@ -4,7 +4,19 @@ import "golang.org/x/sys/unix"
 
 // unixNumbers is x/sys/unix's view of the arm64 table in arch.go.
 var unixNumbers = map[string]uintptr{
-	"ioctl": unix.SYS_IOCTL, "socket": unix.SYS_SOCKET, "sendto": unix.SYS_SENDTO, "sendmsg": unix.SYS_SENDMSG,
+	"bind":      unix.SYS_BIND,
+	"listen":    unix.SYS_LISTEN,
+	"connect":   unix.SYS_CONNECT,
+	"linkat":    unix.SYS_LINKAT,
+	"mkdirat":   unix.SYS_MKDIRAT,
+	"mknodat":   unix.SYS_MKNODAT,
+	"openat":    unix.SYS_OPENAT,
+	"openat2":   unix.SYS_OPENAT2,
+	"renameat":  unix.SYS_RENAMEAT,
+	"renameat2": unix.SYS_RENAMEAT2,
+	"seccomp":   unix.SYS_SECCOMP,
+	"symlinkat": unix.SYS_SYMLINKAT,
+	"ioctl":     unix.SYS_IOCTL, "socket": unix.SYS_SOCKET, "sendto": unix.SYS_SENDTO, "sendmsg": unix.SYS_SENDMSG,
 	"socketpair": unix.SYS_SOCKETPAIR, "clone": unix.SYS_CLONE, "ptrace": unix.SYS_PTRACE, "syslog": unix.SYS_SYSLOG,
 	"personality": unix.SYS_PERSONALITY, "vhangup": unix.SYS_VHANGUP, "pivot_root": unix.SYS_PIVOT_ROOT, "adjtimex": unix.SYS_ADJTIMEX, "chroot": unix.SYS_CHROOT, "acct": unix.SYS_ACCT,
 	"settimeofday": unix.SYS_SETTIMEOFDAY, "mount": unix.SYS_MOUNT, "umount2": unix.SYS_UMOUNT2,

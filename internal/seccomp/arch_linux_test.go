@@ -27,7 +27,7 @@ func TestSyscallNumbersMatchUnix(t *testing.T) {
 		}
 	}
 	// Every rule names a system call that exists somewhere.
-	for _, r := range rulesFor(Options{DenyNetworkExceptTCP: true, DenyUnixSockets: true}) {
+	for _, r := range append(rulesFor(Options{DenyNetworkExceptTCP: true, Supervise: true}), guardRulesFor(Options{Supervise: true, SuperviseNames: true})...) {
 		if !knownSyscall(r.syscall) {
 			t.Errorf("rule for %q, which no architecture table has", r.syscall)
 		}
@@ -43,6 +43,11 @@ func TestConstantsMatchUnix(t *testing.T) {
 		{"SECCOMP_RET_KILL_PROCESS", retKillProcess, unix.SECCOMP_RET_KILL_PROCESS},
 		{"SECCOMP_RET_ERRNO", retErrno, unix.SECCOMP_RET_ERRNO},
 		{"SECCOMP_RET_ALLOW", retAllow, unix.SECCOMP_RET_ALLOW},
+		{"SECCOMP_RET_USER_NOTIF", retUserNotif, unix.SECCOMP_RET_USER_NOTIF},
+		{"O_CREAT", oCreat, unix.O_CREAT},
+		{"SOCK_SEQPACKET", sockSeqpacket, unix.SOCK_SEQPACKET},
+		{"SECCOMP_SET_MODE_FILTER", seccompSetModeFilter, unix.SECCOMP_SET_MODE_FILTER},
+		{"SECCOMP_FILTER_FLAG_NEW_LISTENER", seccompFilterFlagNewListener, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER},
 		{"EPERM", errnoEPERM, uint64(unix.EPERM)},
 		{"ENOSYS", errnoENOSYS, uint64(unix.ENOSYS)},
 		{"EAFNOSUPPORT", errnoEAFNOSUPPORT, uint64(unix.EAFNOSUPPORT)},
@@ -94,7 +99,7 @@ func TestConstantsMatchUnix(t *testing.T) {
 		}
 	}
 	// Numbers the test uses for calls outside the rule table.
-	for name, want := range map[string]uintptr{"read": unix.SYS_READ, "write": unix.SYS_WRITE, "openat": unix.SYS_OPENAT} {
+	for name, want := range map[string]uintptr{"read": unix.SYS_READ, "write": unix.SYS_WRITE, "openat": unix.SYS_OPENAT, "unlinkat": unix.SYS_UNLINKAT} {
 		if got := otherNumbers[runtime.GOARCH][name]; uintptr(got) != want {
 			t.Errorf("%s: test table %d, x/sys/unix %d", name, got, want)
 		}

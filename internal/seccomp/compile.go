@@ -22,18 +22,34 @@ type Options struct {
 	// rules cut TCP and this cuts the rest.
 	DenyNetworkExceptTCP bool
 
-	// DenyUnixSockets refuses socket(AF_UNIX, ...) (socketpair stays
-	// allowed). For the mode without namespaces, where the host's sockets
-	// on the filesystem stay reachable.
-	DenyUnixSockets bool
+	// Supervise adds the guard (see [Filter.InstallGuard]): connect(2) and
+	// bind(2) are handed to a supervisor that reads the address, fetches the
+	// socket and makes the call itself (SECCOMP_RET_USER_NOTIF), unix
+	// datagram sockets are refused (they reach other sockets by an address
+	// in memory, through sendto and sendmsg), and the command can neither
+	// install a listener of its own nor use the two calls the supervisor
+	// needs (process_vm_readv, pidfd_getfd).
+	Supervise bool
+
+	// SuperviseNames, with Supervise, also hands the supervisor every call
+	// that creates a name in the filesystem: mkdir, mknod, rename, link,
+	// symlink (and their *at forms), creat, open and openat with O_CREAT,
+	// and openat2.
+	SuperviseNames bool
 }
 
 // A Filter is a compiled seccomp-bpf program and the options it was built
-// from.
+// from; with [Options.Supervise] also a second program, the guard.
 type Filter struct {
 	opts  Options
 	rules []rule // the rules that exist on opts.Arch, in program order
 	prog  []bpf.RawInstruction
+	// guardRules and guard are the guard's rules and program, or nil.
+	guardRules []rule
+	guard      []bpf.RawInstruction
+	// installed records what Install and InstallGuard put in force on this
+	// process, for Verify.
+	installed, guardInstalled bool
 }
 
 // Kernel limits on a classic BPF program: BPF_MAXINSNS instructions, and
@@ -61,11 +77,20 @@ func Compile(o Options) (*Filter, error) {
 	if !ok {
 		return nil, fmt.Errorf("seccomp: no system call table for architecture %q; cordon's filter supports %v", o.Arch, supportedArches())
 	}
+	if o.SuperviseNames && !o.Supervise {
+		return nil, fmt.Errorf("seccomp: SuperviseNames needs Supervise")
+	}
 	rules, prog, err := compile(a, rulesFor(o))
 	if err != nil {
 		return nil, fmt.Errorf("seccomp: building the %s filter: %w", a.name, err)
 	}
-	return &Filter{opts: o, rules: rules, prog: prog}, nil
+	f := &Filter{opts: o, rules: rules, prog: prog}
+	if g := guardRulesFor(o); g != nil {
+		if f.guardRules, f.guard, err = compile(a, g); err != nil {
+			return nil, fmt.Errorf("seccomp: building the %s guard: %w", a.name, err)
+		}
+	}
+	return f, nil
 }
 
 // Summary lists, one line each, what the filter does on its architecture,
@@ -79,7 +104,11 @@ func (f *Filter) Summary() []string {
 	for _, r := range f.rules {
 		lines = append(lines, r.String())
 	}
-	return append(lines, "anything else: allow")
+	lines = append(lines, "anything else: allow")
+	for _, r := range f.guardRules {
+		lines = append(lines, "command only: "+r.String())
+	}
+	return lines
 }
 
 func supportedArches() []string {

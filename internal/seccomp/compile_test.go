@@ -90,8 +90,8 @@ const (
 
 // Call numbers the rule table does not name, for the "allowed" cases.
 var otherNumbers = map[string]map[string]uint32{
-	"amd64": {"read": 0, "write": 1, "openat": 257},
-	"arm64": {"read": 63, "write": 64, "openat": 56},
+	"amd64": {"read": 0, "write": 1, "openat": 257, "unlinkat": 263},
+	"arm64": {"read": 63, "write": 64, "openat": 56, "unlinkat": 35},
 }
 
 // deniedAlways lists every system call the baseline refuses with EPERM
@@ -272,19 +272,18 @@ func TestFilterDecisions(t *testing.T) {
 					filterCase{name: "unix socket", syscall: "socket", args: [6]uint64{afUnix, sockStream, 0}, want: allow})
 				checkCases(t, Options{Arch: archName, DenyNetworkExceptTCP: true}, cases)
 			})
-			t.Run("DenyUnixSockets", func(t *testing.T) {
-				checkCases(t, Options{Arch: archName, DenyUnixSockets: true}, []filterCase{
-					{name: "unix socket", syscall: "socket", args: [6]uint64{afUnix, sockStream | sockCloexec, 0}, want: eperm},
-					{name: "unix datagram socket", syscall: "socket", args: [6]uint64{afUnix, sockDgram, 0}, want: eperm},
-					{name: "socketpair(AF_UNIX)", syscall: "socketpair", args: [6]uint64{afUnix, sockStream, 0}, want: allow},
-					{name: "UDP stays allowed", syscall: "socket", args: [6]uint64{afInet, sockDgram, 0}, want: allow},
-				})
+			t.Run("Supervise", func(t *testing.T) {
+				checkCases(t, Options{Arch: archName, Supervise: true}, superviseCases())
 			})
 			t.Run("both", func(t *testing.T) {
-				cases := append(networkCases(),
-					filterCase{name: "unix socket", syscall: "socket", args: [6]uint64{afUnix, sockStream, 0}, want: eperm},
-					filterCase{name: "socketpair(AF_UNIX)", syscall: "socketpair", args: [6]uint64{afUnix, sockStream, 0}, want: allow})
-				checkCases(t, Options{Arch: archName, DenyNetworkExceptTCP: true, DenyUnixSockets: true}, cases)
+				cases := append(networkCases(), superviseCases()...)
+				checkCases(t, Options{Arch: archName, DenyNetworkExceptTCP: true, Supervise: true}, cases)
+			})
+			t.Run("guard", func(t *testing.T) {
+				checkGuardCases(t, Options{Arch: archName, Supervise: true}, guardCases(archName, false))
+			})
+			t.Run("guard with names", func(t *testing.T) {
+				checkGuardCases(t, Options{Arch: archName, Supervise: true, SuperviseNames: true}, guardCases(archName, true))
 			})
 			// Everything the table refuses unconditionally is in the test's own
 			// list, so a rule added without a test fails here.
@@ -301,6 +300,112 @@ func TestFilterDecisions(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func superviseCases() []filterCase {
+	return []filterCase{
+		{name: "unix stream socket", syscall: "socket", args: [6]uint64{afUnix, sockStream | sockCloexec, 0}, want: allow},
+		{name: "unix seqpacket socket", syscall: "socket", args: [6]uint64{afUnix, sockSeqpacket | sockNonblock, 0}, want: allow},
+		{name: "unix datagram socket", syscall: "socket", args: [6]uint64{afUnix, sockDgram, 0}, want: eperm},
+		{name: "unix datagram socket with flags", syscall: "socket", args: [6]uint64{afUnix, sockDgram | sockCloexec | sockNonblock, 0}, want: eperm},
+		{name: "unix raw socket (a datagram socket)", syscall: "socket", args: [6]uint64{afUnix, sockRaw, 0}, want: eperm},
+		{name: "unix socket, invalid type", syscall: "socket", args: [6]uint64{afUnix, 0xf, 0}, want: eperm},
+		{name: "socketpair(AF_UNIX, SOCK_STREAM)", syscall: "socketpair", args: [6]uint64{afUnix, sockStream, 0}, want: allow},
+		{name: "socketpair(AF_UNIX, SOCK_SEQPACKET)", syscall: "socketpair", args: [6]uint64{afUnix, sockSeqpacket | sockCloexec, 0}, want: allow},
+		{name: "socketpair(AF_UNIX, SOCK_DGRAM)", syscall: "socketpair", args: [6]uint64{afUnix, sockDgram, 0}, want: eperm},
+		// The supervisor's own calls are the guard's to refuse.
+		{name: "process_vm_readv for the supervisor", syscall: "process_vm_readv", want: allow},
+		{name: "pidfd_getfd for the supervisor", syscall: "pidfd_getfd", want: allow},
+		{name: "process_vm_writev stays refused", syscall: "process_vm_writev", want: eperm},
+		{name: "connect is not the baseline's", syscall: "connect", want: allow},
+	}
+}
+
+// checkGuardCases runs the cases against the guard program.
+func checkGuardCases(t *testing.T, o Options, cases []filterCase) {
+	t.Helper()
+	f, err := Compile(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := arches[o.Arch]
+	for _, c := range cases {
+		nr := c.nr
+		if c.syscall != "" {
+			var ok bool
+			if nr, ok = a.numbers[c.syscall]; !ok {
+				if nr, ok = otherNumbers[o.Arch][c.syscall]; !ok {
+					t.Fatalf("no number for %s on %s", c.syscall, o.Arch)
+				}
+			}
+		}
+		arch := c.arch
+		if arch == 0 {
+			arch = a.auditArch
+		}
+		if got := runFilter(t, f.guard, arch, nr, c.args); got != c.want {
+			t.Errorf("%s/guard/%s (nr %d, args %#x): got %s, want %s", o.Arch, c.name, nr, c.args, got, c.want)
+		}
+	}
+}
+
+func guardCases(archName string, names bool) []filterCase {
+	supervised := action(retUserNotif)
+	creating := allow
+	if names {
+		creating = supervised
+	}
+	cases := []filterCase{
+		{name: "connect", syscall: "connect", args: [6]uint64{3, 0x7ffd0000, 16}, want: supervised},
+		{name: "bind", syscall: "bind", args: [6]uint64{3, 0x7ffd0000, 110}, want: supervised},
+		{name: "listen", syscall: "listen", args: [6]uint64{3, 128}, want: supervised},
+		{name: "read", syscall: "read", want: allow},
+		{name: "pidfd_getfd", syscall: "pidfd_getfd", want: eperm},
+		{name: "process_vm_readv", syscall: "process_vm_readv", want: eperm},
+		{name: "seccomp filter with a listener", syscall: "seccomp", args: [6]uint64{seccompSetModeFilter, seccompFilterFlagNewListener, 0x1000}, want: eperm},
+		{name: "seccomp filter with a listener and TSYNC", syscall: "seccomp", args: [6]uint64{seccompSetModeFilter, seccompFilterFlagNewListener | 1, 0x1000}, want: eperm},
+		{name: "seccomp filter without a listener", syscall: "seccomp", args: [6]uint64{seccompSetModeFilter, 0, 0x1000}, want: allow},
+		{name: "seccomp GET_ACTION_AVAIL", syscall: "seccomp", args: [6]uint64{2, 0, 0x1000}, want: allow},
+		{name: "other architecture", syscall: "read", arch: auditArchI386, want: killProcess},
+		{name: "openat O_RDONLY", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0}, want: allow},
+		{name: "openat O_WRONLY|O_TRUNC", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0x201}, want: allow},
+		{name: "openat O_CREAT", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, oCreat | 0x201, 0o644}, want: creating},
+		{name: "openat O_CREAT with garbage above", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0xffff0000_00000040}, want: creating},
+		{name: "openat2", syscall: "openat2", args: [6]uint64{0xffffff9c, 0x1000, 0x2000, 24}, want: creating},
+		{name: "mkdirat", syscall: "mkdirat", want: creating},
+		{name: "mknodat", syscall: "mknodat", want: creating},
+		{name: "renameat", syscall: "renameat", want: creating},
+		{name: "renameat2", syscall: "renameat2", want: creating},
+		{name: "linkat", syscall: "linkat", want: creating},
+		{name: "symlinkat", syscall: "symlinkat", want: creating},
+		{name: "unlinkat", syscall: "unlinkat", want: allow},
+	}
+	if archName == "amd64" {
+		cases = append(cases,
+			filterCase{name: "open O_RDONLY", syscall: "open", args: [6]uint64{0x1000, 0}, want: allow},
+			filterCase{name: "open O_CREAT", syscall: "open", args: [6]uint64{0x1000, oCreat | 1}, want: creating},
+			filterCase{name: "creat", syscall: "creat", want: creating},
+			filterCase{name: "mkdir", syscall: "mkdir", want: creating},
+			filterCase{name: "mknod", syscall: "mknod", want: creating},
+			filterCase{name: "rename", syscall: "rename", want: creating},
+			filterCase{name: "link", syscall: "link", want: creating},
+			filterCase{name: "symlink", syscall: "symlink", want: creating},
+		)
+	}
+	return cases
+}
+
+func TestNoGuardWithoutSupervise(t *testing.T) {
+	f, err := Compile(Options{Arch: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.guard != nil {
+		t.Errorf("a filter without Supervise has a guard")
+	}
+	if _, err := Compile(Options{Arch: "amd64", SuperviseNames: true}); err == nil {
+		t.Errorf("SuperviseNames without Supervise was accepted")
 	}
 }
 
@@ -369,7 +474,7 @@ func TestLongBlock(t *testing.T) {
 
 func TestProgramSize(t *testing.T) {
 	for _, archName := range []string{"amd64", "arm64"} {
-		f, err := Compile(Options{Arch: archName, DenyNetworkExceptTCP: true, DenyUnixSockets: true})
+		f, err := Compile(Options{Arch: archName, DenyNetworkExceptTCP: true, Supervise: true, SuperviseNames: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -415,7 +520,7 @@ func TestSummary(t *testing.T) {
 
 func BenchmarkCompile(b *testing.B) {
 	for b.Loop() {
-		if _, err := Compile(Options{Arch: "amd64", DenyNetworkExceptTCP: true, DenyUnixSockets: true}); err != nil {
+		if _, err := Compile(Options{Arch: "amd64", DenyNetworkExceptTCP: true, Supervise: true, SuperviseNames: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,11 +7,17 @@
 // The sandbox's init process, after the namespaces and Landlock and just
 // before it executes the command:
 //
-//	f, err := seccomp.Compile(seccomp.Options{Arch: runtime.GOARCH})
+//	f, err := seccomp.Compile(seccomp.Options{Arch: runtime.GOARCH, Supervise: true})
 //	runtime.LockOSThread()
 //	unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-//	err = f.Install() // every thread, irreversibly
-//	err = f.Verify()  // the filter answers, not the kernel
+//	err = f.Install()                 // every thread, irreversibly
+//	listener, err := f.InstallGuard() // this thread only: the command's
+//	err = f.Verify()                  // the filter answers, not the kernel
+//
+// The guard (with [Options.Supervise]) is a second filter that only the
+// thread which starts the command carries, so only the command inherits
+// it: it hands some calls to a supervisor, the init's other threads, over
+// the listener (seccomp_unotify(2)); internal/apply/linuxinit serves it.
 //
 // [Supported] tells `cordon doctor` whether the kernel can do this. Any error
 // on the way means the command must not start.
@@ -26,7 +32,9 @@
 //     only knows the native numbers, and another calling convention would
 //     walk around it.
 //   - Other processes: ptrace, process_vm_readv/writev, process_madvise,
-//     pidfd_getfd and kcmp fail with EPERM.
+//     pidfd_getfd and kcmp fail with EPERM (with Supervise, process_vm_readv
+//     and pidfd_getfd are refused by the guard, so the supervisor's threads
+//     keep them and the command does not).
 //   - The terminal: ioctl TIOCSTI and TIOCLINUX fail with EPERM, judged on the
 //     low 32 bits of the request only, as the kernel does, so garbage in the
 //     upper half does not get through (CVE-2019-10063).
@@ -48,8 +56,19 @@
 //     EPERM, address families other than unix, inet, inet6 and netlink with
 //     EAFNOSUPPORT, and sends with MSG_FASTOPEN, which connect without the
 //     hook Landlock checks, with EPERM.
-//   - With [Options.DenyUnixSockets] (the mode without namespaces):
-//     socket(AF_UNIX) fails with EPERM.
+//   - With [Options.Supervise]: unix datagram sockets (socket and
+//     socketpair of AF_UNIX with a type other than SOCK_STREAM or
+//     SOCK_SEQPACKET) fail with EPERM, because they reach other sockets by an
+//     address in memory (sendto, sendmsg) that no filter can judge; the guard
+//     hands every connect(2) and bind(2) to the supervisor, refuses
+//     seccomp(SECCOMP_SET_MODE_FILTER) with SECCOMP_FILTER_FLAG_NEW_LISTENER
+//     (a listener of the command's own would take precedence over the
+//     supervisor's), and with [Options.SuperviseNames] hands over every call
+//     that creates a name in the filesystem (mkdir, mknod, rename, link,
+//     symlink and their *at forms, creat, open and openat with O_CREAT,
+//     openat2). The supervisor never lets such a call continue in the
+//     command: it reads the arguments once and makes the call itself, so
+//     nothing the command changes in its memory afterwards can redirect it.
 //
 // The exact list, with arguments, is [Filter.Summary].
 //
@@ -62,7 +81,8 @@
 // be seen and signalled. The filter removes the system calls that would
 // undo or walk around those layers, and narrows the kernel interface a
 // compromised command can attack. It does not look inside memory a pointer
-// argument points to (paths, clone3 arguments, socket addresses), it does not
+// argument points to (paths, clone3 arguments, socket addresses; the
+// supervisor does that for the calls the guard hands it), it does not
 // limit signals (kill, pidfd_send_signal: the PID namespace and Landlock's
 // signal scoping do), and it leaves netlink sockets open.
 //

@@ -5,6 +5,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -65,7 +66,43 @@ func (f *Filter) Install() error {
 		// this thread) and installs nothing.
 		return fmt.Errorf("seccomp: installing the filter: thread %d runs a different seccomp filter, so the filter cannot cover every thread; nothing was installed", tid)
 	}
+	f.installed = true
 	return nil
+}
+
+// InstallGuard loads the guard of a filter compiled with
+// [Options.Supervise] on the calling thread only, after [Filter.Install], and
+// returns the listener on which the supervised calls arrive
+// (seccomp_unotify(2)). The caller must hold runtime.LockOSThread and start
+// the command from this thread; the process's other threads stay outside the
+// guard and serve the listener. Until something answers, a supervised call
+// waits; when the listener is closed, it fails with ENOSYS. The wait is
+// killable only (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, Linux 5.19) once the
+// supervisor has taken the call, so a signal cannot make a call that the
+// supervisor already made on the command's behalf run twice.
+//
+// Call [Filter.Verify] afterwards.
+func (f *Filter) InstallGuard() (*os.File, error) {
+	if f == nil || len(f.guard) == 0 {
+		return nil, errors.New("seccomp: this filter has no guard; compile it with Options{Supervise: true}")
+	}
+	if !f.installed {
+		return nil, errors.New("seccomp: install the filter before its guard")
+	}
+	filter := make([]unix.SockFilter, len(f.guard))
+	for i, ins := range f.guard {
+		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	flags := uintptr(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+	fd, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
+	runtime.KeepAlive(filter)
+	if errno != 0 {
+		return nil, fmt.Errorf("seccomp: installing the guard with a listener (user notification, killable waits: Linux 5.19 or newer): %w", errno)
+	}
+	unix.CloseOnExec(int(fd))
+	f.guardInstalled = true
+	return os.NewFile(fd, "seccomp-listener"), nil
 }
 
 // Verify proves that this filter is in force in the calling process. It makes
@@ -82,7 +119,7 @@ func (f *Filter) Verify() error {
 	if mode != unix.SECCOMP_MODE_FILTER {
 		return fmt.Errorf("seccomp: no seccomp filter is active in this process (mode %d); Install did not run or did not take effect", mode)
 	}
-	for _, p := range probes(f.opts) {
+	for _, p := range probes(f.opts, f.guardInstalled) {
 		got := p.call()
 		if got != p.want {
 			return fmt.Errorf("seccomp: the filter is not in effect: %s returned %s, but the filter answers %s", p.name, errnoName(got), errnoName(p.want))
@@ -99,7 +136,7 @@ type probe struct {
 	want unix.Errno // the filter's answer; the kernel's own is given in name
 }
 
-func probes(o Options) []probe {
+func probes(o Options, guard bool) []probe {
 	const invalidSocketType = 0xf // not a socket type: the kernel says EINVAL before it creates anything
 	ps := []probe{
 		{"ioctl(-1, TIOCSTI with garbage in the upper 32 bits) (kernel: EBADF)", func() unix.Errno {
@@ -144,10 +181,20 @@ func probes(o Options) []probe {
 			}, unix.EPERM},
 		)
 	}
-	if o.DenyUnixSockets {
+	if o.Supervise {
 		ps = append(ps, probe{"socket(AF_UNIX, invalid type, 0) (kernel: EINVAL)", func() unix.Errno {
 			return sys(unix.SYS_SOCKET, afUnix, invalidSocketType, 0)
 		}, unix.EPERM})
+	}
+	if guard {
+		ps = append(ps,
+			probe{"pidfd_getfd(-1, -1, 0) (kernel: EBADF)", func() unix.Errno {
+				return sys(unix.SYS_PIDFD_GETFD, ^uintptr(0), ^uintptr(0), 0)
+			}, unix.EPERM},
+			probe{"seccomp(SET_MODE_FILTER, NEW_LISTENER, NULL) (kernel: EFAULT)", func() unix.Errno {
+				return sys(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, 0)
+			}, unix.EPERM},
+		)
 	}
 	return ps
 }

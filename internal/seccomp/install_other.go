@@ -5,6 +5,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 )
 
@@ -18,6 +19,9 @@ func unsupported() error {
 
 // Install fails: seccomp exists only on Linux.
 func (f *Filter) Install() error { return unsupported() }
+
+// InstallGuard fails: seccomp exists only on Linux.
+func (f *Filter) InstallGuard() (*os.File, error) { return nil, unsupported() }
 
 // Verify fails: seccomp exists only on Linux.
 func (f *Filter) Verify() error { return unsupported() }

@@ -32,14 +32,14 @@ import (
 )
 
 const (
-	probeModeEnv   = "CORDON_SECCOMP_PROBE"                 // "filter", "none" or "no-nnp"
-	probeVictimEnv = "CORDON_SECCOMP_PROBE_VICTIM"          // pid of a process to ptrace
-	probeWorkEnv   = "CORDON_SECCOMP_PROBE_WORKDIR"         // a directory to write in
-	probeMountEnv  = "CORDON_SECCOMP_PROBE_MOUNTDIR"        // a directory to mount on (root only)
-	probeTFOEnv    = "CORDON_SECCOMP_PROBE_TFO_PORT"        // a loopback TCP port to Fast-Open to
-	probeTTYFd     = 3                                      // the pty slave, the child's controlling terminal
-	probeWritten   = "written under the probe\n"            // what the child writes in the workdir
-	probeOptionsOn = "DenyNetworkExceptTCP+DenyUnixSockets" // options of the probe's filter, for messages
+	probeModeEnv   = "CORDON_SECCOMP_PROBE"           // "filter", "none" or "no-nnp"
+	probeVictimEnv = "CORDON_SECCOMP_PROBE_VICTIM"    // pid of a process to ptrace
+	probeWorkEnv   = "CORDON_SECCOMP_PROBE_WORKDIR"   // a directory to write in
+	probeMountEnv  = "CORDON_SECCOMP_PROBE_MOUNTDIR"  // a directory to mount on (root only)
+	probeTFOEnv    = "CORDON_SECCOMP_PROBE_TFO_PORT"  // a loopback TCP port to Fast-Open to
+	probeTTYFd     = 3                                // the pty slave, the child's controlling terminal
+	probeWritten   = "written under the probe\n"      // what the child writes in the workdir
+	probeOptionsOn = "DenyNetworkExceptTCP+Supervise" // options of the probe's filter, for messages
 )
 
 func TestMain(m *testing.M) {
@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 // probeOptions are the options of the filter the probe child installs: all of
 // them, so the network rules meet the real kernel too.
 func probeOptions() Options {
-	return Options{Arch: runtime.GOARCH, DenyNetworkExceptTCP: true, DenyUnixSockets: true}
+	return Options{Arch: runtime.GOARCH, DenyNetworkExceptTCP: true, Supervise: true}
 }
 
 // probeReport is what the child tells the parent.
@@ -134,6 +134,14 @@ func runProbe(mode string) int {
 		if rep.Install != "" {
 			return 0
 		}
+		listener, err := f.InstallGuard()
+		if err != nil {
+			rep.Install = err.Error()
+			return 0
+		}
+		ready := make(chan string, 1)
+		go answerConnects(listener, os.Getenv(probeWorkEnv), ready)
+		rep.Results["responder"] = <-ready
 	case "none":
 	default:
 		rep.Setup = "unknown probe mode " + mode
@@ -145,9 +153,11 @@ func runProbe(mode string) int {
 	res := rep.Results
 	// Verify's probes one by one, so the control run can show that each gets
 	// the kernel's answer, not the filter's, when the filter is absent.
-	for _, p := range probes(f.opts) {
+	for _, p := range probes(f.opts, true) {
 		res["verify: "+p.name] = errnoResult(p.call())
 	}
+	res["socket-unix-dgram"] = socketResult(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	res["connect-unix"] = connectUnix(filepath.Join(os.Getenv(probeWorkEnv), "probe.sock"))
 	if victim, err := strconv.Atoi(os.Getenv(probeVictimEnv)); err == nil {
 		res["ptrace-seize"] = errnoResult(sys(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(victim), 0, 0))
 	}
@@ -197,6 +207,61 @@ func runProbe(mode string) int {
 		res["tcp-fastopen"] = fastOpen(port)
 	}
 	return 0
+}
+
+// answerConnects serves the guard's listener from a thread of its own, as
+// the init does: it answers every supervised call with ENETUNREACH, which
+// no connect in this test would otherwise get. Before that it proves that
+// its own thread is outside the guard by connecting to a unix socket
+// itself, and reports the outcome on ready.
+func answerConnects(listener *os.File, dir string, ready chan<- string) {
+	runtime.LockOSThread()
+	path := filepath.Join(dir, "probe.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		ready <- "listen: " + err.Error()
+		return
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+		unix.Close(fd)
+	}
+	ready <- result(err)
+	// struct seccomp_notif (80 bytes) and struct seccomp_notif_resp (24).
+	var req [80]byte
+	for {
+		clear(req[:])
+		if _, _, e := unix.Syscall(unix.SYS_IOCTL, listener.Fd(), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req[0]))); e != 0 {
+			if e == unix.EINTR || e == unix.ENOENT {
+				continue
+			}
+			return
+		}
+		var resp [24]byte
+		copy(resp[0:8], req[0:8]) // id
+		errnoVal := -int32(unix.ENETUNREACH)
+		*(*int32)(unsafe.Pointer(&resp[16])) = errnoVal
+		unix.Syscall(unix.SYS_IOCTL, listener.Fd(), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp[0])))
+	}
+}
+
+func connectUnix(path string) string {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return "socket: " + result(err)
+	}
+	defer unix.Close(fd)
+	return result(unix.Connect(fd, &unix.SockaddrUnix{Name: path}))
 }
 
 func socketResult(domain, typ, proto int) string {
@@ -449,7 +514,7 @@ func TestProbesDetectEscapesWithoutFilter(t *testing.T) {
 	if c.report.Verify == "" {
 		t.Errorf("Verify passed in a process without the filter")
 	}
-	for _, p := range probes(probeOptions()) {
+	for _, p := range probes(probeOptions(), true) {
 		if got := r["verify: "+p.name]; got == "" || got == errnoResult(p.want) {
 			t.Errorf("Verify's probe %s without the filter: %q, the filter's own answer; it cannot tell the filter from the kernel", p.name, got)
 		}
@@ -479,7 +544,10 @@ func TestProbesDetectEscapesWithoutFilter(t *testing.T) {
 	if r["mount-missing-target"] != "ENOENT" {
 		t.Errorf("mount on a missing target without the filter: %s, want ENOENT", r["mount-missing-target"])
 	}
-	for _, name := range []string{"socket-tcp", "socket-udp", "socket-unix", "socketpair-unix", "write-file", "exec-true"} {
+	if r["connect-unix"] != "ECONNREFUSED" && r["connect-unix"] != "ENOENT" {
+		t.Errorf("connect to a unix socket nobody listens on, without the filter: %s, want ENOENT or ECONNREFUSED", r["connect-unix"])
+	}
+	for _, name := range []string{"socket-tcp", "socket-udp", "socket-unix", "socket-unix-dgram", "socketpair-unix", "write-file", "exec-true"} {
 		if r[name] != "ok" {
 			t.Errorf("%s without the filter: %s, want ok", name, r[name])
 		}
@@ -509,7 +577,7 @@ func TestFilterBlocksEscapes(t *testing.T) {
 	if c.report.Mode != unix.SECCOMP_MODE_FILTER {
 		t.Errorf("PR_GET_SECCOMP after Install: %d, want %d", c.report.Mode, unix.SECCOMP_MODE_FILTER)
 	}
-	for _, p := range probes(probeOptions()) {
+	for _, p := range probes(probeOptions(), true) {
 		if got := r["verify: "+p.name]; got != errnoResult(p.want) {
 			t.Errorf("Verify's probe %s under the filter: %q, want %s", p.name, got, errnoResult(p.want))
 		}
@@ -537,10 +605,15 @@ func TestFilterBlocksEscapes(t *testing.T) {
 		"exec-true":            "ok",
 		"socket-tcp":           "ok",
 		"socket-udp":           "EPERM",
-		"socket-unix":          "EPERM",
+		"socket-unix":          "ok",
+		"socket-unix-dgram":    "EPERM",
 		"socketpair-unix":      "ok",
-		"socket-packet":        "EAFNOSUPPORT",
-		"tcp-fastopen":         "EPERM",
+		// The responder's own connect, from a thread outside the guard,
+		// went through; the child's main thread's was answered by it.
+		"responder":     "ok",
+		"connect-unix":  "ENETUNREACH",
+		"socket-packet": "EAFNOSUPPORT",
+		"tcp-fastopen":  "EPERM",
 	}
 	for name, w := range want {
 		if r[name] != w {

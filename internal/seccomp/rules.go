@@ -9,6 +9,7 @@ import (
 const (
 	retKillProcess = 0x80000000
 	retErrno       = 0x00050000
+	retUserNotif   = 0x7fc00000
 	retAllow       = 0x7fff0000
 )
 
@@ -42,12 +43,18 @@ const (
 	afInet6   = 10
 	afNetlink = 16
 
-	sockStream   = 1
-	sockTypeMask = 0xf // what remains of the type once SOCK_NONBLOCK and SOCK_CLOEXEC are masked off
+	sockStream    = 1
+	sockSeqpacket = 5
+	sockTypeMask  = 0xf // what remains of the type once SOCK_NONBLOCK and SOCK_CLOEXEC are masked off
 
 	ipprotoTCP = 6
 
 	msgFastOpen = 0x20000000
+
+	oCreat = 0x40 // O_CREAT, the same on amd64 and arm64
+
+	seccompSetModeFilter         = 1
+	seccompFilterFlagNewListener = 0x8
 
 	perLinux      = 0x0000
 	perLinux32    = 0x0008
@@ -76,6 +83,8 @@ func (a action) String() string {
 	switch {
 	case a == retAllow:
 		return "allow"
+	case a == retUserNotif:
+		return "supervised"
 	case a == retKillProcess:
 		return "kill process"
 	case a&0xffff0000 == retErrno:
@@ -203,12 +212,17 @@ func rulesFor(o Options) []rule {
 		{"personality", eperm, []argCheck{argNotIn(0, perLinux, perLinux32, perUname26, perLinux32U26, perQuery)}},
 	}
 
-	if o.DenyUnixSockets {
-		// In the mode without namespaces every socket on the host filesystem
-		// (docker.sock, the D-Bus and ssh-agent sockets, X11) stays reachable
-		// by path, and abstract sockets are not files at all. socketpair(2)
-		// stays allowed: it makes a connected pair and reaches nobody else.
-		rules = append(rules, rule{"socket", eperm, []argCheck{argIn(0, afUnix)}})
+	if o.Supervise {
+		// Unix datagram sockets can send to any socket on the filesystem by
+		// its path (sendto, sendmsg), and those calls carry the address in
+		// memory the supervisor could only inspect racily; stream and
+		// seqpacket sockets reach other sockets only through connect(2),
+		// which the supervisor performs itself. SOCK_RAW is a datagram
+		// socket for the unix family.
+		rules = append(rules,
+			rule{"socket", eperm, []argCheck{argIn(0, afUnix), argMaskedNotIn(1, sockTypeMask, sockStream, sockSeqpacket)}},
+			rule{"socketpair", eperm, []argCheck{argIn(0, afUnix), argMaskedNotIn(1, sockTypeMask, sockStream, sockSeqpacket)}},
+		)
 	}
 	if o.DenyNetworkExceptTCP {
 		// Landlock cuts TCP by port in the mode without a network namespace;
@@ -237,8 +251,64 @@ func rulesFor(o Options) []rule {
 
 	for _, group := range unconditional {
 		for _, name := range group {
+			if o.Supervise && supervisorNeeds[name] {
+				continue // refused by the guard, on the command's side only
+			}
 			rules = append(rules, rule{name, eperm, nil})
 		}
+	}
+	return rules
+}
+
+// supervisorNeeds are the calls of the unconditional list that the
+// supervisor's threads in the init make on behalf of the command (reading
+// its arguments, fetching its descriptors). With Supervise they leave the
+// filter every thread shares and go to the guard, which only the command
+// inherits.
+var supervisorNeeds = map[string]bool{"process_vm_readv": true, "pidfd_getfd": true}
+
+// guardRulesFor returns the rules of the guard: the filter installed on the
+// init's own thread just before it starts the command, so that the command
+// and everything it starts inherit it while the init's other threads, which
+// serve the supervised calls, do not. Nil without Supervise.
+func guardRulesFor(o Options) []rule {
+	if !o.Supervise {
+		return nil
+	}
+	eperm := errno(errnoEPERM)
+	notify := action(retUserNotif)
+	rules := []rule{
+		// A second listener installed by the command would take precedence
+		// over cordon's for the same calls, and could let them continue
+		// (seccomp_unotify(2)): refuse new listeners. Filters without one
+		// (a browser's own sandbox) stay allowed.
+		{"seccomp", eperm, []argCheck{argIn(0, seccompSetModeFilter), argAnyBit(1, seccompFilterFlagNewListener)}},
+		// Every connect, bind and listen, whatever the family: the family is a
+		// property of the descriptor, which a filter cannot see, and the
+		// address is in memory. The supervisor reads the address once,
+		// fetches the socket and makes the call itself, so nothing the
+		// command changes afterwards can redirect it.
+		{"connect", notify, nil},
+		{"bind", notify, nil},
+		// listen(2) on an unbound socket binds it to a port on every
+		// address, without the hook Landlock's bind rule checks.
+		{"listen", notify, nil},
+	}
+	rules = append(rules, rule{"process_vm_readv", eperm, nil}, rule{"pidfd_getfd", eperm, nil})
+	if o.SuperviseNames {
+		// Every call that creates a name in the filesystem, so that the
+		// supervisor can refuse the names the policy reserves (absent
+		// protected paths) and see repositories being created. open and
+		// openat only with O_CREAT (the flags are an argument); openat2
+		// keeps its flags in memory, so always.
+		for _, name := range []string{"mkdir", "mkdirat", "mknod", "mknodat", "rename", "renameat", "renameat2",
+			"link", "linkat", "symlink", "symlinkat", "creat", "openat2"} {
+			rules = append(rules, rule{name, notify, nil})
+		}
+		rules = append(rules,
+			rule{"open", notify, []argCheck{argAnyBit(1, oCreat)}},
+			rule{"openat", notify, []argCheck{argAnyBit(2, oCreat)}},
+		)
 	}
 	return rules
 }

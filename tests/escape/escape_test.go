@@ -585,15 +585,60 @@ func (ln *listener) addr() string {
 	return ln.l.Addr().String()
 }
 
+// A server and a client on a unix socket, both inside the sandbox, in the
+// workspace and in the private /tmp: the use the unix socket guard must keep
+// working.
+func TestUnixSocketsInside(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
+		for _, u := range users() {
+			for _, where := range []string{"workspace", "tmp"} {
+				t.Run(mode.name+"/"+u.name+"/"+where, func(t *testing.T) {
+					e := newEnv(t, u.uid)
+					e.extra = mode.extra
+					// The private temp dir is /tmp with namespaces and a
+					// directory on the host without; TMPDIR names it.
+					script := `$PROBE unix-pair "$TMPDIR/app.sock"`
+					if where == "workspace" {
+						script = `$PROBE unix-pair $WS/app.sock`
+					}
+					r := e.run(true, nil, sh(script)(e)...)
+					if r.code != 0 || !strings.Contains(r.stdout, "unix pair: PONG") {
+						t.Errorf("a unix socket server and client inside the sandbox failed (exit %d)\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+					}
+				})
+			}
+		}
+	}
+}
+
 func TestNetwork(t *testing.T) {
 	sock := filepath.Join("/run", "cordon-escape-"+randomToken()+".sock")
+	// A host service's socket where the read-only view shows it (Docker
+	// Desktop's ~/.docker/desktop/docker.sock, colima's, 1Password's): a
+	// read-only mount does not stop connect(2), only the guard does.
+	hostDir, err := os.MkdirTemp(testBase, "cordon-escape-sock-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(hostDir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(hostDir) })
+	hostSock := filepath.Join(hostDir, "docker.sock")
 	cases := []struct {
 		name, network, addr, action string
+		// viaLink: the probe dials a symbolic link in the workspace that
+		// points at the socket.
+		viaLink bool
 	}{
-		{"tcp4", "tcp", "127.0.0.1:0", "tcp"},
-		{"tcp6", "tcp", "[::1]:0", "tcp"},
-		{"udp4", "udp", "127.0.0.1:0", "udp"},
-		{"unix socket in /run", "unix", sock, "unix"},
+		{"tcp4", "tcp", "127.0.0.1:0", "tcp", false},
+		{"tcp6", "tcp", "[::1]:0", "tcp", false},
+		{"udp4", "udp", "127.0.0.1:0", "udp", false},
+		{"unix socket in /run", "unix", sock, "unix", false},
+		{"unix socket of a host service in the read-only view", "unix", hostSock, "unix", false},
+		{"unix socket of a host service through a link in the workspace", "unix", hostSock, "unix", true},
+		{"abstract unix socket", "unix", "@cordon-escape-" + randomToken(), "unix", false},
 	}
 	for _, mode := range []struct {
 		name  string
@@ -609,7 +654,12 @@ func TestNetwork(t *testing.T) {
 						e := newEnv(t, u.uid)
 						e.extra = mode.extra
 						before := ln.got.Load()
-						e.run(sandboxed, nil, probeBin, c.action, ln.addr())
+						addr := ln.addr()
+						if c.viaLink {
+							addr = filepath.Join(e.ws, "service.sock")
+							os.Symlink(c.addr, addr)
+						}
+						e.run(sandboxed, nil, probeBin, c.action, addr)
 						waitFor(func() bool { return ln.got.Load() > before }, settle)
 						got := ln.got.Load() - before
 						if !sandboxed && got == 0 {

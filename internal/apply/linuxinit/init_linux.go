@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/internal/plan/linuxplan"
 	"github.com/cordon-sandbox/cordon/internal/seccomp"
+	"github.com/cordon-sandbox/cordon/internal/unotify"
 )
 
 // StopSignal tells an init without a PID namespace to kill every process of
@@ -37,10 +39,12 @@ func Main() {
 
 type initProc struct {
 	ctl    *os.File
+	encMu  sync.Mutex // the guard's threads report too
 	enc    *json.Encoder
 	plan   linuxplan.Plan
 	begin  time.Time
 	phases []Phase
+	guard  *guard
 }
 
 func (in *initProc) phase(name string) {
@@ -48,6 +52,8 @@ func (in *initProc) phase(name string) {
 }
 
 func (in *initProc) send(m Message) {
+	in.encMu.Lock()
+	defer in.encMu.Unlock()
 	in.enc.Encode(m) //nolint:errcheck // the supervisor may be gone; nothing else to tell
 }
 
@@ -143,14 +149,28 @@ func (in *initProc) run() int {
 				"a limit above the current hard limit cannot be raised by an unprivileged user; lower it in the policy")
 		}
 	}
+	// The bridge listens before the guard is in place: from then on a bind
+	// on this thread waits for the guard's threads.
+	if p.Network.BridgePort > 0 {
+		if err := startBridge(p.Network.BridgePort); err != nil {
+			return in.fail("network", err, "")
+		}
+	}
 	if p.Seccomp.Enabled {
 		filter, err := seccomp.Compile(seccomp.Options{
 			Arch:                 runtime.GOARCH,
 			DenyNetworkExceptTCP: p.Seccomp.DenyNetworkExceptTCP,
-			DenyUnixSockets:      p.Seccomp.DenyUnixSockets,
+			Supervise:            p.Seccomp.Supervise,
 		})
 		if err == nil {
 			err = filter.Install()
+		}
+		if err == nil && p.Seccomp.Supervise {
+			var listener *os.File
+			if listener, err = filter.InstallGuard(); err == nil {
+				in.guard = newGuard(unotify.New(listener), p, in.send)
+				in.guard.start()
+			}
 		}
 		if err == nil {
 			err = filter.Verify()
@@ -160,11 +180,6 @@ func (in *initProc) run() int {
 		}
 	}
 	in.phase("seccomp")
-	if p.Network.BridgePort > 0 {
-		if err := startBridge(p.Network.BridgePort); err != nil {
-			return in.fail("network", err, "")
-		}
-	}
 	return in.start()
 }
 

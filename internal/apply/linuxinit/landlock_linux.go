@@ -79,15 +79,34 @@ func LandlockGaps(abi int, l linuxplan.Landlock) []string {
 // Without namespaces, the scopes are the only thing that keeps signals from
 // reaching the user's other processes, so they are required then.
 func applyLandlock(l linuxplan.Landlock, namespaced bool) error {
-	abi, err := LandlockABI()
+	ruleset, err := newRuleset(l, namespaced)
 	if err != nil {
 		return err
 	}
+	defer unix.Close(ruleset)
+	return restrictSelf(ruleset)
+}
+
+// restrictSelf puts the calling thread under the ruleset.
+func restrictSelf(ruleset int) error {
+	if _, _, errno := unix.Syscall(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(ruleset), 0, 0); errno != 0 {
+		return fmt.Errorf("landlock_restrict_self: %w", errno)
+	}
+	return nil
+}
+
+// newRuleset builds the Landlock ruleset of the plan and returns its
+// descriptor.
+func newRuleset(l linuxplan.Landlock, namespaced bool) (int, error) {
+	abi, err := LandlockABI()
+	if err != nil {
+		return -1, err
+	}
 	if l.DenyTCP && abi < 4 {
-		return fmt.Errorf("Landlock ABI %d cannot restrict TCP (needs ABI 4, Linux 6.7)", abi)
+		return -1, fmt.Errorf("Landlock ABI %d cannot restrict TCP (needs ABI 4, Linux 6.7)", abi)
 	}
 	if l.Scoped && abi < 6 && !namespaced {
-		return fmt.Errorf("Landlock ABI %d cannot keep signals from reaching processes outside (needs ABI 6, Linux 6.12)", abi)
+		return -1, fmt.Errorf("Landlock ABI %d cannot keep signals from reaching processes outside (needs ABI 6, Linux 6.12)", abi)
 	}
 	handled := handledFS(abi)
 	attr := unix.LandlockRulesetAttr{Handled_access_fs: handled}
@@ -106,10 +125,15 @@ func applyLandlock(l linuxplan.Landlock, namespaced bool) error {
 	}
 	fd, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), size, 0)
 	if errno != 0 {
-		return fmt.Errorf("landlock_create_ruleset: %w", errno)
+		return -1, fmt.Errorf("landlock_create_ruleset: %w", errno)
 	}
 	ruleset := int(fd)
-	defer unix.Close(ruleset)
+	ok := false
+	defer func() {
+		if !ok {
+			unix.Close(ruleset)
+		}
+	}()
 
 	add := func(path string, access uint64) error {
 		access &= handled
@@ -140,22 +164,22 @@ func applyLandlock(l linuxplan.Landlock, namespaced bool) error {
 	}
 	for _, p := range l.ReadExec {
 		if err := add(p, fsRead); err != nil {
-			return err
+			return -1, err
 		}
 	}
 	for _, p := range l.List {
 		if err := add(p, unix.LANDLOCK_ACCESS_FS_READ_DIR); err != nil {
-			return err
+			return -1, err
 		}
 	}
 	for _, p := range l.Write {
 		if err := add(p, handled); err != nil {
-			return err
+			return -1, err
 		}
 	}
 	for _, p := range l.Devices {
 		if err := add(p, fsRead|unix.LANDLOCK_ACCESS_FS_WRITE_FILE|unix.LANDLOCK_ACCESS_FS_TRUNCATE|unix.LANDLOCK_ACCESS_FS_IOCTL_DEV); err != nil {
-			return err
+			return -1, err
 		}
 	}
 	if l.DenyTCP && l.ConnectPort > 0 {
@@ -167,13 +191,11 @@ func applyLandlock(l linuxplan.Landlock, namespaced bool) error {
 		_, _, errno := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, uintptr(ruleset), landlockRuleNetPort,
 			uintptr(unsafe.Pointer(&rule)), 0, 0, 0)
 		if errno != 0 {
-			return fmt.Errorf("landlock_add_rule for the proxy's port %d: %w", l.ConnectPort, errno)
+			return -1, fmt.Errorf("landlock_add_rule for the proxy's port %d: %w", l.ConnectPort, errno)
 		}
 	}
-	if _, _, errno := unix.Syscall(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(ruleset), 0, 0); errno != 0 {
-		return fmt.Errorf("landlock_restrict_self: %w", errno)
-	}
-	return nil
+	ok = true
+	return ruleset, nil
 }
 
 // verifyLandlock proves that Landlock refuses a write the mount layer would

@@ -59,7 +59,7 @@ func setupFilesystem(p *linuxplan.Plan) error {
 	for _, m := range p.Mounts {
 		var paths []string
 		switch {
-		case m.Kind == linuxplan.BindRW, m.Kind == linuxplan.BindRO && m.Source != m.Target:
+		case m.Kind == linuxplan.BindRW, m.Kind == linuxplan.BindRO && m.Source != m.Target, m.Kind == linuxplan.HostSocket:
 			paths = []string{m.Source}
 		case m.Kind == linuxplan.Dev:
 			for _, name := range devNodes {
@@ -155,6 +155,8 @@ func (v *view) apply(m linuxplan.Mount) error {
 		return nil
 	case linuxplan.Dev:
 		return v.dev(m.Target)
+	case linuxplan.HostSocket:
+		return v.attach(v.hostClones[m.Source], m.Target, false)
 	case linuxplan.BindRW:
 		src := v.hostClones[m.Source]
 		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}

@@ -15,6 +15,7 @@
 //	    |                                    |  seccomp (verified)
 //	    | <-- error {layer, error, hint} --- |  if any layer fails: nothing runs
 //	    | <-- started {pid} ---------------- |  fork+exec of the command
+//	    | <-- denied {op, target} ---------- |  a supervised call refused (any time)
 //	    | <-- exec_error {code, error} ----- |  if the command cannot start
 //	    | <-- exit {code, signal, usage} --- |  when the command ends; then the
 //	    |                                    |  init exits and the kernel kills
@@ -36,6 +37,10 @@ const (
 	MsgStarted   = "started"
 	MsgExecError = "exec_error"
 	MsgExit      = "exit"
+	// MsgDenied reports a call the init's supervisor refused (a unix
+	// socket outside the sandbox, say), for the audit trail. It may come at
+	// any time while the command runs.
+	MsgDenied = "denied"
 )
 
 // Message is one line from the init to the supervisor.
@@ -57,6 +62,10 @@ type Message struct {
 	// exit
 	Signal int    `json:"signal,omitempty"`
 	Usage  *Usage `json:"usage,omitempty"`
+	// denied: the operation and what it was aimed at; Error says why, PID
+	// is the caller's thread.
+	Op     string `json:"op,omitempty"`
+	Target string `json:"target,omitempty"`
 }
 
 // Usage is what the command's processes used.

@@ -71,6 +71,7 @@ type Plan struct {
 	Network  Network  `json:"network"`
 	Landlock Landlock `json:"landlock"`
 	Seccomp  Seccomp  `json:"seccomp"`
+	Guard    Guard    `json:"guard"`
 	Rlimits  []Rlimit `json:"rlimits,omitempty"`
 
 	Dir  string   `json:"dir"`
@@ -105,6 +106,10 @@ const (
 	// Dev builds a minimal /dev: null, zero, full, random, urandom, tty, a
 	// private devpts and /dev/shm.
 	Dev MountKind = "dev"
+	// HostSocket binds the host's socket file Source at Target (the same
+	// path), where the view would otherwise hide it (/run, the private
+	// /tmp): a host socket the policy grants.
+	HostSocket MountKind = "host-socket"
 )
 
 // Placeholder is an empty stand-in for an absent protected path.
@@ -171,7 +176,26 @@ type Landlock struct {
 type Seccomp struct {
 	Enabled              bool `json:"enabled"`
 	DenyNetworkExceptTCP bool `json:"deny_network_except_tcp,omitempty"`
-	DenyUnixSockets      bool `json:"deny_unix_sockets,omitempty"`
+	// Supervise hands connect and bind to the init's supervisor (Guard),
+	// and refuses unix datagram sockets.
+	Supervise bool `json:"supervise,omitempty"`
+}
+
+// Guard is what the init's supervisor decides for the system calls the
+// seccomp guard hands it. The supervisor makes each call itself, from a copy
+// of its arguments, so that the command cannot change them after the check.
+type Guard struct {
+	// SocketPlaces are the directories below which the command may connect
+	// to a unix socket by its path: the sandbox's own writable places, where
+	// it can only meet sockets it (or the workspace's owner) made.
+	SocketPlaces []string `json:"socket_places,omitempty"`
+	// SocketGrants are host sockets the policy grants by path
+	// (filesystem.host_sockets).
+	SocketGrants []string `json:"socket_grants,omitempty"`
+	// PrivateAbstract: the command has a network namespace of its own, so
+	// the abstract unix socket names it can reach are the sandbox's own.
+	// Without one they are the host's, and connecting to them is refused.
+	PrivateAbstract bool `json:"private_abstract,omitempty"`
 }
 
 // Rlimit is one resource limit (soft = hard).
@@ -292,6 +316,12 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		plan.Placeholders = append(plan.Placeholders, Placeholder{Path: ph, Dir: b.placeholderIsDir(ph)})
 	}
 
+	grants, err := b.socketGrants(denied)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan.Guard.SocketGrants = grants
+
 	tmp := "/tmp"
 	if in.Degraded == policy.DegradedLandlock {
 		if in.TmpDir == "" {
@@ -305,7 +335,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	}
 	var proxyEnv map[string]string
 	plan.Rlimits = rlimits(p)
-	plan.Seccomp = Seccomp{Enabled: true}
+	plan.Seccomp = Seccomp{Enabled: true, Supervise: true}
 
 	if in.Degraded == policy.DegradedLandlock {
 		var outside []string
@@ -324,11 +354,11 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			DenyTCP:  true,
 			Scoped:   true,
 		}
-		plan.Seccomp.DenyUnixSockets = true
+		plan.Guard.SocketPlaces = append(append([]string{}, roots...), tmp)
 		switch netMode {
 		case netproxy.ModeOff:
 			plan.Seccomp.DenyNetworkExceptTCP = true
-			rep.Add("network", report.Downgraded, "no network namespace: TCP refused by Landlock, other sockets and unix sockets by seccomp")
+			rep.Add("network", report.Downgraded, "no network namespace: TCP refused by Landlock, other sockets by seccomp")
 		case netproxy.ModeProxy:
 			port, err := portOf(in.ProxyURL)
 			if err != nil {
@@ -340,7 +370,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			rep.Add("network", report.Downgraded, "proxy on the host's loopback port %d with a per-run secret; without a network namespace Landlock can only restrict by port, so TCP to port %d of any address is not refused; other sockets refused by seccomp", port, port)
 		case netproxy.ModeFull:
 			plan.Landlock.DenyTCP = false
-			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk); unix sockets still refused")
+			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk)")
 		}
 		rep.Add("namespaces", report.Missing, "weaker mode %q: no user, mount, PID, network, IPC or UTS namespaces", in.Degraded)
 		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; NOT enforced: %d protected paths and hard-linked files inside writable roots, deny-read inside writable roots", len(protected))
@@ -350,6 +380,11 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		plan.Namespaces = true
 		plan.Hostname = "cordon"
 		plan.Mounts = b.mounts(roots, protected, denied)
+		for _, g := range grants {
+			if !inAny(g, roots) {
+				plan.Mounts = append(plan.Mounts, Mount{Kind: HostSocket, Source: g, Target: g, Why: "host socket granted by filesystem.host_sockets"})
+			}
+		}
 		plan.Network.NewNamespace = netMode != netproxy.ModeFull
 		switch netMode {
 		case netproxy.ModeOff:
@@ -365,6 +400,8 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		case netproxy.ModeFull:
 			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered, including its abstract unix sockets (named risk)")
 		}
+		plan.Guard.SocketPlaces = append(append([]string{}, roots...), "/tmp", "/dev/shm")
+		plan.Guard.PrivateAbstract = plan.Network.NewNamespace
 		plan.Landlock = Landlock{
 			Enabled:  true,
 			ReadExec: []string{"/"},
@@ -385,7 +422,8 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			break
 		}
 	}
-	rep.Add("seccomp", report.Applied, "baseline filter (ptrace, namespaces, mount, keyring, bpf, io_uring, TIOCSTI/TIOCLINUX, foreign ABIs)")
+	rep.Add("seccomp", report.Applied, "baseline filter (ptrace, namespaces, mount, keyring, bpf, io_uring, TIOCSTI/TIOCLINUX, foreign ABIs, unix datagram sockets)")
+	rep.Add("unix-sockets", report.Applied, "%s", guardText(plan.Guard))
 	rep.Add("privileges", report.Applied, "no_new_privs; all capabilities dropped; new session")
 	rep.Add("environment", report.Applied, "filtered by the policy")
 	rep.Add("rlimits", report.Applied, "%s", rlimitText(plan.Rlimits))
@@ -616,6 +654,41 @@ func (b *builder) mounts(roots, protected, denied []string) []Mount {
 		ms = append(ms, Mount{Kind: kind, Target: d, Why: "denied: secret"})
 	}
 	return ms
+}
+
+// socketGrants returns the host sockets the policy grants, resolved through
+// symbolic links; absent ones are left out (there is nothing to reach).
+func (b *builder) socketGrants(denied []string) ([]string, error) {
+	var out []string
+	for _, it := range b.in.Policy.Filesystem.HostSockets {
+		real, err := b.fs.EvalSymlinks(it.Value)
+		if err != nil {
+			continue
+		}
+		if fi, err := b.fs.Stat(real); err != nil || fi.Mode()&fs.ModeSocket == 0 {
+			continue
+		}
+		if d := rootOf(real, denied); d != "" {
+			return nil, &InputError{Msg: fmt.Sprintf("the host socket %s (from %s) lies in the denied path %s", real, it.From, d),
+				Fix: "allow the directory with filesystem.allow_read, or grant a socket outside denied paths"}
+		}
+		out = append(out, real)
+	}
+	return dedupe(out), nil
+}
+
+// guardText describes the unix socket rules for the enforcement report.
+func guardText(g Guard) string {
+	text := fmt.Sprintf("connect(2) made by cordon's supervisor: sockets by path only below %d writable places", len(g.SocketPlaces))
+	if len(g.SocketGrants) > 0 {
+		text += fmt.Sprintf(" and %d granted host sockets", len(g.SocketGrants))
+	}
+	if g.PrivateAbstract {
+		text += "; abstract sockets are the sandbox's own"
+	} else {
+		text += "; abstract sockets refused (they would be the host's)"
+	}
+	return text
 }
 
 // appendGoFlag adds a flag to GOFLAGS in env.

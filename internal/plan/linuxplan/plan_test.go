@@ -1,6 +1,8 @@
 package linuxplan
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -279,7 +281,7 @@ func TestLandlockModeComplement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Namespaces || len(plan.Mounts) != 0 || !plan.Landlock.DenyTCP || !plan.Seccomp.DenyNetworkExceptTCP || !plan.Seccomp.DenyUnixSockets {
+	if plan.Namespaces || len(plan.Mounts) != 0 || !plan.Landlock.DenyTCP || !plan.Seccomp.DenyNetworkExceptTCP || !plan.Seccomp.Supervise || len(plan.Guard.SocketPlaces) == 0 || plan.Guard.PrivateAbstract {
 		t.Fatalf("landlock-mode plan = %+v", plan)
 	}
 	read := plan.Landlock.ReadExec
@@ -362,5 +364,50 @@ func TestShapeAgreesWithPlans(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestHostSocketGrants(t *testing.T) {
+	f := newFixture(t, nil)
+	run := filepath.Join(filepath.Dir(f.home), "run")
+	os.MkdirAll(run, 0o755)
+	sock := filepath.Join(run, "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	os.Symlink(sock, filepath.Join(f.home, "docker.sock"))
+	pol := filepath.Join(filepath.Dir(f.home), "grant.toml")
+	body := fmt.Sprintf("version = 1\n[filesystem]\nhost_sockets = [%q, %q]\n", filepath.Join(f.home, "docker.sock"), filepath.Join(run, "absent.sock"))
+	os.WriteFile(pol, []byte(body), 0o644)
+	plan, err := f.plan(func(o *policy.Options, in *Input) { o.ExplicitFile = pol })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Guard.SocketGrants; !slices.Equal(got, []string{sock}) {
+		t.Errorf("grants = %v, want the link resolved and the absent socket left out: [%s]", got, sock)
+	}
+	if got := mountsOf(plan, HostSocket); !slices.Equal(got, []string{sock}) {
+		t.Errorf("host socket mounts = %v, want [%s]", got, sock)
+	}
+	if !slices.Contains(plan.Guard.SocketPlaces, f.ws) || !slices.Contains(plan.Guard.SocketPlaces, "/tmp") {
+		t.Errorf("socket places %v lack the workspace or /tmp", plan.Guard.SocketPlaces)
+	}
+	if !plan.Seccomp.Supervise || !plan.Guard.PrivateAbstract {
+		t.Errorf("seccomp %+v, guard %+v: want supervision and private abstract sockets in a network namespace", plan.Seccomp, plan.Guard)
+	}
+
+	// A granted socket in a denied directory is a conflict, not a silent hole.
+	secret := filepath.Join(f.home, ".ssh")
+	os.MkdirAll(secret, 0o700)
+	l2, err := net.Listen("unix", filepath.Join(secret, "agent.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	os.WriteFile(pol, []byte(fmt.Sprintf("version = 1\n[filesystem]\nhost_sockets = [%q]\n", filepath.Join(secret, "agent.sock"))), 0o644)
+	if _, err := f.plan(func(o *policy.Options, in *Input) { o.ExplicitFile = pol }); err == nil || !strings.Contains(err.Error(), "denied path") {
+		t.Errorf("grant inside a denied path: err = %v, want a conflict", err)
 	}
 }

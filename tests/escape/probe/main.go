@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -114,6 +115,10 @@ func main() {
 			_, err = c.Write([]byte("ESCAPED"))
 			c.Close()
 		}
+	case "unix-pair":
+		// A server and a client on a unix socket at args[0], both inside:
+		// the legitimate use the guard must keep working.
+		err = unixPair(args[0])
 	case "udp":
 		var c net.Conn
 		if c, err = net.Dial("udp", args[0]); err == nil {
@@ -150,6 +155,33 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+}
+
+func unixPair(path string) error {
+	os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			c.Write([]byte("PONG"))
+			c.Close()
+		}
+	}()
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		return fmt.Errorf("dial: %w", err)
+	}
+	defer c.Close()
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	fmt.Println("unix pair:", string(buf))
+	return nil
 }
 
 func fail(err error) {
