@@ -87,6 +87,7 @@ Exit status: 0 allow, 1 ask, 2 deny, 125 bad usage or an invalid policy.`,
 	// check runs nothing, so a workspace such as $HOME is no risk here; the
 	// guard against broad writable roots is for run.
 	pf.allowBroadRoots = true
+	cmd.SetFlagErrorFunc(dashHint)
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -58,15 +59,23 @@ nothing left running. A policy file decides the boundary; see docs/policy.md.`,
 		newApproveCmd(),
 		newMCPCmd(), newShellCmd(), newHookCmd(),
 	)
+	root.SetFlagErrorFunc(onFlagError)
+	// Add cobra's own commands now rather than in Execute, so that
+	// guardGroups sees them too (completion is a group).
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	guardGroups(root)
 	return root
 }
 
 // printError writes err as "cordon: error: ..." followed by one
-// "cordon: hint: ..." line per hint the error carries.
+// "cordon: hint: ..." line per line of the hints the error carries.
 func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "cordon: error: %v\n", err)
 	for _, h := range hintsOf(err) {
-		fmt.Fprintf(w, "cordon: hint: %s\n", h)
+		for _, line := range strings.Split(h, "\n") {
+			fmt.Fprintf(w, "cordon: hint: %s\n", line)
+		}
 	}
 }
 
