@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -363,6 +364,8 @@ func degradedNames() string {
 	for d, what := range KnownDegraded {
 		names = append(names, fmt.Sprintf("%q (%s)", d, what))
 	}
+	// Sorted: the text must not change from one run to the next.
+	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
 
