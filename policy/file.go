@@ -96,6 +96,9 @@ func ParseFile(kind LayerKind, path string, data []byte) (*Layer, error) {
 		return nil, decodeError(path, err)
 	}
 	l.lines = keyLines(data)
+	if err := l.checkTextValues(); err != nil {
+		return nil, err
+	}
 	if l.file.Version == nil {
 		return nil, &FileError{File: path, Line: 1, Msg: "missing version",
 			Fix: fmt.Sprintf("start the file with: version = %d", Version)}
@@ -108,30 +111,6 @@ func ParseFile(kind LayerKind, path string, data []byte) (*Layer, error) {
 		return nil, err
 	}
 	return l, nil
-}
-
-// decodeError turns go-toml's errors into FileErrors with line and key.
-func decodeError(path string, err error) error {
-	var strict *toml.StrictMissingError
-	if errors.As(err, &strict) && len(strict.Errors) > 0 {
-		var errs []error
-		for i := range strict.Errors {
-			e := &strict.Errors[i]
-			line, _ := e.Position()
-			key := strings.Join(e.Key(), ".")
-			errs = append(errs, &FileError{File: path, Line: line, Key: key,
-				Msg: "unknown key",
-				Fix: "check the spelling against docs/policy.md; unknown keys are errors so that a typo never silently weakens a policy"})
-		}
-		return errors.Join(errs...)
-	}
-	var de *toml.DecodeError
-	if errors.As(err, &de) {
-		line, _ := de.Position()
-		return &FileError{File: path, Line: line, Key: strings.Join(de.Key(), "."),
-			Msg: strings.TrimPrefix(de.Error(), "toml: ")}
-	}
-	return &FileError{File: path, Msg: err.Error()}
 }
 
 // keyLines maps every dotted key defined in data to its line, so that errors
