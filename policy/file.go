@@ -160,6 +160,16 @@ func keyLines(data []byte) map[string]int {
 			parts, line := keyOf(e)
 			full := strings.Join(append(append([]string{}, table...), parts...), ".")
 			lines[full] = line
+			if v := e.Value(); v != nil && v.Kind == unstable.Array {
+				// Entries of a list spread over lines have lines of their
+				// own, as key[i].
+				it := v.Children()
+				for i := 0; it.Next(); i++ {
+					if n := lineOf(it.Node()); n > 0 {
+						lines[fmt.Sprintf("%s[%d]", full, i)] = n
+					}
+				}
+			}
 			if v := e.Value(); v != nil && v.Kind == unstable.InlineTable {
 				it := v.Children()
 				for it.Next() {
@@ -185,8 +195,15 @@ func rangeOf(p *unstable.Parser, b []byte) (r unstable.Range, ok bool) {
 	return p.Range(b), true
 }
 
-// line returns the line of a dotted key, falling back to its parents.
+// line returns the line of a dotted key, falling back to its parents; an
+// entry of a list (key[i]) falls back to the list.
 func (l *Layer) line(key string) int {
+	if n, ok := l.lines[key]; ok {
+		return n
+	}
+	if i := strings.LastIndexByte(key, '['); i > 0 && strings.HasSuffix(key, "]") {
+		key = key[:i]
+	}
 	for k := key; k != ""; {
 		if n, ok := l.lines[k]; ok {
 			return n
@@ -202,6 +219,41 @@ func (l *Layer) line(key string) int {
 
 func (l *Layer) errorf(key, format string, args ...any) *FileError {
 	return &FileError{File: l.Path, Line: l.line(key), Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// keyErrors turns the errors of a section's own checks (netproxy, audit),
+// which name their key, into FileErrors at that key's line, one per
+// problem. Errors that name no key are put at the section.
+func (l *Layer) keyErrors(section string, err error, hint string) []error {
+	var out []error
+	for _, e := range leaves(err) {
+		key, msg := section, e.Error()
+		var nk *netproxy.KeyError
+		var ak *audit.KeyError
+		switch {
+		case errors.As(e, &nk):
+			key, msg = nk.Key, nk.Msg
+		case errors.As(e, &ak):
+			key, msg = ak.Key, ak.Msg
+		}
+		out = append(out, &FileError{File: l.Path, Line: l.line(key), Key: key, Msg: msg, Fix: hint})
+	}
+	// In the order of the file.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].(*FileError).Line < out[j].(*FileError).Line })
+	return out
+}
+
+// leaves returns the errors joined in err (errors.Join), or err itself.
+func leaves(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, leaves(e)...)
+	}
+	return out
 }
 
 // checkValues validates what can be checked within one file.
@@ -301,8 +353,7 @@ func (l *Layer) checkValues() error {
 	}
 	if f.Network != nil {
 		if err := f.Network.Validate(); err != nil {
-			errs = append(errs, l.errorf("network", "%v", err).
-				withHint("see docs/network.md for the [network] keys"))
+			errs = append(errs, l.keyErrors("network", err, "see docs/network.md for the [network] keys")...)
 		}
 	}
 	if f.Commands != nil {

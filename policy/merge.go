@@ -173,9 +173,9 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 				Audit *audit.Config `toml:"audit"`
 			}{&cfg}
 			if err := toml.Unmarshal(l.data, &over); err != nil {
-				errs = append(errs, l.errorf("audit", "%v", err))
+				errs = append(errs, decodeError(l.Path, err))
 			} else if err := cfg.Validate(); err != nil {
-				errs = append(errs, l.errorf("audit", "%v", err))
+				errs = append(errs, l.keyErrors("audit", err, `see docs/audit.md ("Configuration") for the [audit] keys`)...)
 			} else {
 				p.Audit = Value[audit.Config]{cfg, l.source("audit")}
 			}
@@ -224,8 +224,7 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 		if trusted {
 			p.Network = Value[netproxy.Config]{mergeNetwork(p.Network.Value, *f.Network), l.source("network")}
 		} else if narrowed, err := p.Network.Value.Tighten(*f.Network); err != nil {
-			errs = append(errs, l.errorf("network", "%v", err).
-				withHint("a workspace policy may only remove allowed hosts or add denied ones"))
+			errs = append(errs, l.keyErrors("network", err, "a workspace policy may only remove allowed hosts or add denied ones")...)
 		} else {
 			p.Network = Value[netproxy.Config]{narrowed, l.source("network")}
 		}
