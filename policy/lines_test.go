@@ -94,3 +94,51 @@ func TestWorkspaceNetworkWideningPointsAtTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateChecksWhatRunChecks: Validate refuses each file that Load (and
+// so cordon run) refuses, in the role run gives it, and accepts the same
+// file in a role where run accepts it.
+func TestValidateChecksWhatRunChecks(t *testing.T) {
+	home, ws := testEnv(t, map[string]string{
+		"home/src/proj/.cordon/policy.toml": "version = 1\n[filesystem]\nwritable = [\"/\"]\n",
+		"home/src/proj/ci.toml":             "version = 1\nmode = \"full-access\"\n",
+		"home/missing-root.toml":            "version = 1\n[filesystem]\nwritable = [\"~/no-such-dir\"]\n",
+		"home/broad.toml":                   "version = 1\n[filesystem]\nwritable = [\"~\"]\n",
+		"home/ok.toml":                      "version = 1\n[filesystem]\nwritable = [\"~/src\"]\n",
+	})
+	o := Options{Home: home}
+	for _, c := range []struct {
+		file string
+		mod  func(*Options)
+		want string // "" for valid
+	}{
+		{"home/missing-root.toml", nil, "filesystem.writable: writable root " + home + "/no-such-dir does not exist"},
+		{"home/broad.toml", nil, "too broad"},
+		{"home/broad.toml", func(o *Options) { o.AllowBroadRoots = true }, ""},
+		{"home/ok.toml", nil, ""},
+		// The workspace's own file may only tighten.
+		{"home/src/proj/.cordon/policy.toml", nil, "would widen the policy"},
+		// A --policy file inside the workspace is untrusted; as the user's
+		// file it is fine.
+		{"home/src/proj/ci.toml", func(o *Options) { o.Workspace = ws }, "would widen the policy"},
+		{"home/src/proj/ci.toml", nil, ""},
+	} {
+		o := o
+		if c.mod != nil {
+			c.mod(&o)
+		}
+		path := home + "/../" + c.file
+		err := Validate(path, o)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.file, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: err = %v, want %q", c.file, err, c.want)
+		}
+	}
+	// Load refuses the missing root too, at its line.
+	_, err := load(t, home, home+"/src", func(o *Options) { o.NoUserFile = false; o.UserFile = home + "/missing-root.toml" })
+	if err == nil || !strings.Contains(err.Error(), "missing-root.toml:3: filesystem.writable") {
+		t.Errorf("Load: err = %v", err)
+	}
+}

@@ -40,6 +40,10 @@ type Options struct {
 	// AllowBroadRoots permits /, the home directory or a parent of it as a
 	// writable root (including the workspace).
 	AllowBroadRoots bool
+
+	// noWorkspace: there is no workspace (Validate of the user's own file);
+	// the checks of the workspace as a writable root are skipped.
+	noWorkspace bool
 }
 
 // Flags are the policy settings that can be given on the command line.
@@ -114,7 +118,88 @@ func Load(o Options) (*Policy, error) {
 			layers = append(layers, l)
 		}
 	}
-	return Merge(layers, o)
+	p, err := Merge(layers, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkHost(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// checkHost checks what the merged policy asks of this machine's file
+// system, as the sandbox will when it starts: every writable root exists.
+// Merge does not (it reads no files); Load and Validate do, so that a policy
+// that cannot run is refused, at its file and line, before anything starts.
+func (p *Policy) checkHost() error {
+	if p.Mode.Value != ModeWorkspaceWrite {
+		return nil // no writable roots beyond the private temp dir
+	}
+	var errs []error
+	for _, r := range p.Filesystem.Writable {
+		if _, err := filepath.EvalSymlinks(r.Value); err != nil {
+			msg := fmt.Sprintf("writable root %s does not exist", r.Value)
+			if !errors.Is(err, fs.ErrNotExist) {
+				msg = fmt.Sprintf("writable root %s cannot be resolved: %v", r.Value, errors.Unwrap(err))
+			}
+			errs = append(errs, &FileError{File: r.From.File, Line: r.From.Line, Key: "filesystem.writable", Msg: msg,
+				Fix: fmt.Sprintf("create it (mkdir -p %s) or remove it from the policy", r.Value)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks one policy file the way cordon run would use it, and
+// starts nothing:
+//
+//   - with o.Workspace set, as the file named with --policy in that
+//     workspace (untrusted when it lies inside it), over the built-in
+//     default, the user's own file and the workspace's file;
+//   - a workspace's own file (DIR/.cordon/policy.toml), as the untrusted
+//     layer of workspace DIR, over the built-in default and the user's own
+//     file;
+//   - any other file as the user's own file over the built-in default.
+//
+// It checks everything Load checks, the writable roots on this machine
+// included. o.ExplicitFile and o.UserFile are ignored.
+func Validate(path string, o Options) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	o.ExplicitFile, o.UserFile = "", ""
+	switch {
+	case o.Workspace != "":
+		o.ExplicitFile = abs
+		_, err := Load(o)
+		return err
+	case filepath.Base(abs) == filepath.Base(WorkspaceFile) && filepath.Base(filepath.Dir(abs)) == filepath.Dir(WorkspaceFile):
+		o.Workspace = filepath.Dir(filepath.Dir(abs))
+		_, err := Load(o)
+		return err
+	}
+	if o.Home == "" || !filepath.IsAbs(o.Home) {
+		return &Error{Msg: fmt.Sprintf("home directory %q is not an absolute path", o.Home),
+			Fix: "set HOME to your home directory"}
+	}
+	builtin, err := ParseFile(LayerBuiltin, "builtin", builtinTOML)
+	if err != nil {
+		return fmt.Errorf("built-in policy: %w", err)
+	}
+	l, err := readLayer(LayerUser, abs, true)
+	if err != nil {
+		return err
+	}
+	o.noWorkspace = true
+	p, err := Merge([]*Layer{builtin, l}, o)
+	if err != nil {
+		return err
+	}
+	return p.checkHost()
 }
 
 func readLayer(kind LayerKind, path string, mustExist bool) (*Layer, error) {
