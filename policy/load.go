@@ -88,7 +88,7 @@ func Load(o Options) (*Policy, error) {
 		if path == "" {
 			path = DefaultUserFile(o.Home)
 		}
-		l, err := readLayer(LayerUser, path, explicitUser)
+		l, err := readLayer(LayerUser, path, explicitUser, o.Home)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +97,7 @@ func Load(o Options) (*Policy, error) {
 		}
 	}
 	wsFile := filepath.Join(ws, WorkspaceFile)
-	if l, err := readLayer(LayerWorkspace, wsFile, false); err != nil {
+	if l, err := readLayer(LayerWorkspace, wsFile, false, o.Home); err != nil {
 		return nil, err
 	} else if l != nil {
 		layers = append(layers, l)
@@ -111,7 +111,7 @@ func Load(o Options) (*Policy, error) {
 			path = real
 		}
 		if path != wsFile {
-			l, err := readLayer(LayerExplicit, path, true)
+			l, err := readLayer(LayerExplicit, path, true, o.Home)
 			if err != nil {
 				return nil, err
 			}
@@ -190,7 +190,11 @@ func Validate(path string, o Options) error {
 	if err != nil {
 		return fmt.Errorf("built-in policy: %w", err)
 	}
-	l, err := readLayer(LayerUser, abs, true)
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return &Error{Msg: fmt.Sprintf("cannot read %s: %v", path, err), Fix: "check the path"}
+	}
+	l, err := ParseFile(LayerUser, abs, data)
 	if err != nil {
 		return err
 	}
@@ -202,16 +206,46 @@ func Validate(path string, o Options) error {
 	return p.checkHost()
 }
 
-func readLayer(kind LayerKind, path string, mustExist bool) (*Layer, error) {
+func readLayer(kind LayerKind, path string, mustExist bool, home string) (*Layer, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && !mustExist {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, &Error{Msg: fmt.Sprintf("cannot read policy file: %v", err),
-			Fix: "check the path given with --policy"}
+		return nil, readError(kind, path, err, home)
 	}
 	return ParseFile(kind, path, data)
+}
+
+// readError says which layer's file could not be read, and what to do. A
+// file that exists but cannot be read is never skipped: it may hold rules
+// that tighten the policy.
+func readError(kind LayerKind, path string, err error, home string) error {
+	why := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		why = pe.Err
+	}
+	switch kind {
+	case LayerUser:
+		fix := "check that it is a policy file you can read"
+		if errors.Is(err, fs.ErrPermission) {
+			where := fmt.Sprintf("your home directory is %s", home)
+			if x := os.Getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
+				where = "XDG_CONFIG_HOME is " + x
+			}
+			fix = "cordon does not run without your own policy file, since it may tighten the policy\n" +
+				fmt.Sprintf("give your user read access to it and search access to the directories above it (%s), or set XDG_CONFIG_HOME to a directory you can read (cordon then reads XDG_CONFIG_HOME/cordon/policy.toml, if there is one)", where)
+		}
+		return &Error{Msg: fmt.Sprintf("cannot read your policy file %s: %v", path, why), Fix: fix}
+	case LayerWorkspace:
+		return &Error{Msg: fmt.Sprintf("cannot read the workspace's policy file %s: %v", path, why),
+			Fix: "it may tighten the policy, so cordon does not run without it: make it readable to you, or remove it"}
+	case LayerExplicit:
+		return &Error{Msg: fmt.Sprintf("cannot read the policy file given with --policy, %s: %v", path, why),
+			Fix: "check the path given with --policy"}
+	}
+	return &Error{Msg: fmt.Sprintf("cannot read policy file %s: %v", path, why)}
 }
 
 func canonicalDir(dir string) (string, error) {

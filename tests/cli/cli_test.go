@@ -174,6 +174,19 @@ var cases = []cliCase{
 				t.Fatal(err)
 			}
 		}},
+	// The workspace's own file cannot be read: it may tighten, so cordon
+	// refuses, naming that file.
+	{name: "workspace-policy-unreadable", args: []string{"run", "--", "true"}, dir: "ws", asNobody: true,
+		files: map[string]string{"ws/.cordon/policy.toml": "version = 1\nmode = \"read-only\"\n"},
+		setup: func(t *testing.T, root string) {
+			ws := filepath.Join(root, "ws")
+			if err := os.Chown(ws, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(filepath.Join(ws, ".cordon", "policy.toml"), 0); err != nil {
+				t.Fatal(err)
+			}
+		}},
 }
 
 func TestGolden(t *testing.T) {
