@@ -1,7 +1,8 @@
 // Package cli holds cordon's command-line front end: one file per command,
-// results on stdout, everything else on stderr, errors as one line with a
-// hint, and exit codes that cannot be confused with the sandboxed command's
-// own (see exitcodes.go and docs/cli.md).
+// results on stdout, everything else on stderr, errors as one line per
+// problem followed by hints, command groups that fail on a missing or
+// unknown subcommand (group.go), and exit codes that cannot be confused with
+// the sandboxed command's own (see exitcodes.go and docs/cli.md).
 package cli
 
 import (
