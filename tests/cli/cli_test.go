@@ -143,6 +143,8 @@ var cases = []cliCase{
 		files: map[string]string{"home/ws/ci.toml": "version = 1\nmode = \"full-access\"\n"}},
 	{name: "policy-validate-ok", args: []string{"policy", "validate", "$ROOT/p.toml"},
 		files: map[string]string{"p.toml": "version = 1\n[filesystem]\nwritable = [\"$ROOT/extra\"]\n", "extra/.keep": ""}},
+	{name: "proxy-bad-rules", args: []string{"proxy", "--policy", "$ROOT/n.toml"},
+		files: map[string]string{"n.toml": "version = 1\n[network]\nallow = [\"*\", \"exa mple.com\"]\n"}},
 	{name: "hook-bad-policy", args: []string{"hook", "claude-code"}, stdin: hookInput,
 		env:   []string{"CLAUDE_PROJECT_DIR=$ROOT/home/ws"},
 		files: map[string]string{userPolicy: "version = 1\n[filesystem]\nwriteable = [\"/srv\"]\n"}},
