@@ -76,7 +76,7 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("audit.%s: %s", key, fmt.Sprintf(format, args...)))
+		errs = append(errs, &KeyError{Key: "audit." + key, Msg: fmt.Sprintf(format, args...)})
 	}
 	if c.File.Path != "" && !filepath.IsAbs(c.File.Path) {
 		bad("file.path", "%q is not an absolute path; write the full path of the log file", c.File.Path)
@@ -114,6 +114,18 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// KeyError is one problem in a Config, about one key of the policy's
+// [audit] section, so that the policy can point at that key's line.
+// Validate returns KeyErrors, joined when there are several.
+type KeyError struct {
+	// Key is the dotted key, as "audit.file.path".
+	Key string
+	// Msg says what is wrong with it.
+	Msg string
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
 
 // DefaultFilePath returns where the log lives when the policy does not say:
 // $XDG_STATE_HOME/cordon/audit.jsonl, else ~/.local/state/cordon/audit.jsonl;

@@ -23,6 +23,9 @@
 //     are errors (FileError) naming the file, the line and the key.
 //   - Load never returns a Policy with a writable root of /, the home directory
 //     or a parent of it unless the caller passed Options.AllowBroadRoots.
+//   - Load (and Validate, which checks one file in the role Load gives it)
+//     refuses a writable root that does not exist on this machine, at the
+//     file and line that named it; Merge reads no files and does not check.
 //
 // The format is documented in docs/policy.md.
 package policy

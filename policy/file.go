@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -96,6 +97,9 @@ func ParseFile(kind LayerKind, path string, data []byte) (*Layer, error) {
 		return nil, decodeError(path, err)
 	}
 	l.lines = keyLines(data)
+	if err := l.checkTextValues(); err != nil {
+		return nil, err
+	}
 	if l.file.Version == nil {
 		return nil, &FileError{File: path, Line: 1, Msg: "missing version",
 			Fix: fmt.Sprintf("start the file with: version = %d", Version)}
@@ -108,30 +112,6 @@ func ParseFile(kind LayerKind, path string, data []byte) (*Layer, error) {
 		return nil, err
 	}
 	return l, nil
-}
-
-// decodeError turns go-toml's errors into FileErrors with line and key.
-func decodeError(path string, err error) error {
-	var strict *toml.StrictMissingError
-	if errors.As(err, &strict) && len(strict.Errors) > 0 {
-		var errs []error
-		for i := range strict.Errors {
-			e := &strict.Errors[i]
-			line, _ := e.Position()
-			key := strings.Join(e.Key(), ".")
-			errs = append(errs, &FileError{File: path, Line: line, Key: key,
-				Msg: "unknown key",
-				Fix: "check the spelling against docs/policy.md; unknown keys are errors so that a typo never silently weakens a policy"})
-		}
-		return errors.Join(errs...)
-	}
-	var de *toml.DecodeError
-	if errors.As(err, &de) {
-		line, _ := de.Position()
-		return &FileError{File: path, Line: line, Key: strings.Join(de.Key(), "."),
-			Msg: strings.TrimPrefix(de.Error(), "toml: ")}
-	}
-	return &FileError{File: path, Msg: err.Error()}
 }
 
 // keyLines maps every dotted key defined in data to its line, so that errors
@@ -181,6 +161,16 @@ func keyLines(data []byte) map[string]int {
 			parts, line := keyOf(e)
 			full := strings.Join(append(append([]string{}, table...), parts...), ".")
 			lines[full] = line
+			if v := e.Value(); v != nil && v.Kind == unstable.Array {
+				// Entries of a list spread over lines have lines of their
+				// own, as key[i].
+				it := v.Children()
+				for i := 0; it.Next(); i++ {
+					if n := lineOf(it.Node()); n > 0 {
+						lines[fmt.Sprintf("%s[%d]", full, i)] = n
+					}
+				}
+			}
 			if v := e.Value(); v != nil && v.Kind == unstable.InlineTable {
 				it := v.Children()
 				for it.Next() {
@@ -206,8 +196,15 @@ func rangeOf(p *unstable.Parser, b []byte) (r unstable.Range, ok bool) {
 	return p.Range(b), true
 }
 
-// line returns the line of a dotted key, falling back to its parents.
+// line returns the line of a dotted key, falling back to its parents; an
+// entry of a list (key[i]) falls back to the list.
 func (l *Layer) line(key string) int {
+	if n, ok := l.lines[key]; ok {
+		return n
+	}
+	if i := strings.LastIndexByte(key, '['); i > 0 && strings.HasSuffix(key, "]") {
+		key = key[:i]
+	}
 	for k := key; k != ""; {
 		if n, ok := l.lines[k]; ok {
 			return n
@@ -223,6 +220,41 @@ func (l *Layer) line(key string) int {
 
 func (l *Layer) errorf(key, format string, args ...any) *FileError {
 	return &FileError{File: l.Path, Line: l.line(key), Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// keyErrors turns the errors of a section's own checks (netproxy, audit),
+// which name their key, into FileErrors at that key's line, one per
+// problem. Errors that name no key are put at the section.
+func (l *Layer) keyErrors(section string, err error, hint string) []error {
+	var out []error
+	for _, e := range leaves(err) {
+		key, msg := section, e.Error()
+		var nk *netproxy.KeyError
+		var ak *audit.KeyError
+		switch {
+		case errors.As(e, &nk):
+			key, msg = nk.Key, nk.Msg
+		case errors.As(e, &ak):
+			key, msg = ak.Key, ak.Msg
+		}
+		out = append(out, &FileError{File: l.Path, Line: l.line(key), Key: key, Msg: msg, Fix: hint})
+	}
+	// In the order of the file.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].(*FileError).Line < out[j].(*FileError).Line })
+	return out
+}
+
+// leaves returns the errors joined in err (errors.Join), or err itself.
+func leaves(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, leaves(e)...)
+	}
+	return out
 }
 
 // checkValues validates what can be checked within one file.
@@ -328,8 +360,7 @@ func (l *Layer) checkValues() error {
 	}
 	if f.Network != nil {
 		if err := f.Network.Validate(); err != nil {
-			errs = append(errs, l.errorf("network", "%v", err).
-				withHint("see docs/network.md for the [network] keys"))
+			errs = append(errs, l.keyErrors("network", err, "see docs/network.md for the [network] keys")...)
 		}
 	}
 	if f.Commands != nil {
@@ -370,6 +401,8 @@ func degradedNames() string {
 	for d, what := range KnownDegraded {
 		names = append(names, fmt.Sprintf("%q (%s)", d, what))
 	}
+	// Sorted: the text must not change from one run to the next.
+	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
 

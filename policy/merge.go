@@ -180,9 +180,9 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 				Audit *audit.Config `toml:"audit"`
 			}{&cfg}
 			if err := toml.Unmarshal(l.data, &over); err != nil {
-				errs = append(errs, l.errorf("audit", "%v", err))
+				errs = append(errs, decodeError(l.Path, err))
 			} else if err := cfg.Validate(); err != nil {
-				errs = append(errs, l.errorf("audit", "%v", err))
+				errs = append(errs, l.keyErrors("audit", err, `see docs/audit.md ("Configuration") for the [audit] keys`)...)
 			} else {
 				p.Audit = Value[audit.Config]{cfg, l.source("audit")}
 			}
@@ -231,8 +231,7 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 		if trusted {
 			p.Network = Value[netproxy.Config]{mergeNetwork(p.Network.Value, *f.Network), l.source("network")}
 		} else if narrowed, err := p.Network.Value.Tighten(*f.Network); err != nil {
-			errs = append(errs, l.errorf("network", "%v", err).
-				withHint("a workspace policy may only remove allowed hosts or add denied ones"))
+			errs = append(errs, l.keyErrors("network", err, "a workspace policy may only remove allowed hosts or add denied ones")...)
 		} else {
 			p.Network = Value[netproxy.Config]{narrowed, l.source("network")}
 		}
@@ -348,19 +347,22 @@ func (p *Policy) applyFlags(f Flags) []error {
 // check validates the merged policy as a whole.
 func (p *Policy) check(o Options) error {
 	var errs []error
-	roots := []Item{{Value: o.Workspace, From: Source{Layer: LayerFlag, Key: "workspace"}}}
+	var roots []Item
+	if !o.noWorkspace {
+		roots = append(roots, Item{Value: o.Workspace, From: Source{Layer: LayerFlag, Key: "workspace"}})
+	}
 	if p.Mode.Value == ModeWorkspaceWrite {
 		roots = append(roots, p.Filesystem.Writable...)
 	}
 	for _, r := range roots {
 		if !o.AllowBroadRoots && (r.Value == "/" || insideDir(o.Home, r.Value)) {
-			what := "writable root"
+			what, fix := "writable root", "name a directory below it in filesystem.writable instead; if you really mean it, pass --allow-broad-roots"
 			if r.From.Key == "workspace" {
-				what = "workspace"
+				what, fix = "workspace", "run cordon in a project directory (or pass --workspace DIR); if you really mean it, pass --allow-broad-roots"
 			}
 			errs = append(errs, &Error{
 				Msg: fmt.Sprintf("%s %s is too broad: it is / or your home directory or a parent of it (from %s)", what, r.Value, r.From),
-				Fix: "run cordon in a project directory (or pass --workspace DIR); if you really mean it, pass --allow-broad-roots"})
+				Fix: fix})
 		}
 		for _, d := range p.Filesystem.DenyRead {
 			if !filepath.IsAbs(d.Value) || hasGlob(d.Value) || p.readAllowed(d.Value) {

@@ -176,13 +176,14 @@ timeout = "5m"
 func TestTrustedWorkspacePolicyMayWiden(t *testing.T) {
 	home, ws := testEnv(t, map[string]string{
 		"home/.config/cordon/policy.toml":   "version = 1\n[filesystem]\ntrust_workspace_policy = true\n",
-		"home/src/proj/.cordon/policy.toml": "version = 1\n[filesystem]\nwritable = [\"/srv/cache\"]\n",
+		"home/src/proj/.cordon/policy.toml": "version = 1\n[filesystem]\nwritable = [\"~/cache\"]\n",
+		"home/cache/.keep":                  "",
 	})
 	p, err := load(t, home, ws, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Values(p.Filesystem.Writable); len(got) != 1 || got[0] != "/srv/cache" {
+	if got := Values(p.Filesystem.Writable); len(got) != 1 || got[0] != filepath.Join(home, "cache") {
 		t.Errorf("writable = %v", got)
 	}
 }
@@ -237,6 +238,7 @@ func TestConflictsAcrossLayers(t *testing.T) {
 	}
 	home, ws = testEnv(t, map[string]string{
 		"home/.config/cordon/policy.toml": "version = 1\n[filesystem]\nwritable = [\"~/.aws/cli/cache\"]\nallow_read = [\"~/.aws\"]\n",
+		"home/.aws/cli/cache/.keep":       "",
 	})
 	if _, err := load(t, home, ws, nil); err != nil {
 		t.Fatalf("allowed path: %v", err)

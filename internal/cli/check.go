@@ -87,15 +87,13 @@ Exit status: 0 allow, 1 ask, 2 deny, 125 bad usage or an invalid policy.`,
 	// check runs nothing, so a workspace such as $HOME is no risk here; the
 	// guard against broad writable roots is for run.
 	pf.allowBroadRoots = true
+	cmd.SetFlagErrorFunc(dashHint)
 	return cmd
 }
 
-// commandRules returns the command rules of the effective policy.
-//
-// The policy file has no [commands] table yet, so this is the built-in
-// rules with the default decision (allow). When policy.Policy carries the
-// table as a cmdpolicy.Config, with less-trusted layers merged by
-// cmdpolicy.Config.Tighten, this becomes cmdpolicy.New(l.policy.Commands).
+// commandRules returns the command rules of the effective policy: the
+// built-in rules and every layer's [commands] table, the less trusted ones
+// merged by cmdpolicy.Config.Tighten (policy/merge.go).
 func commandRules(l *loaded) (*cmdpolicy.Policy, error) {
 	return cmdpolicy.New(l.policy.Commands)
 }

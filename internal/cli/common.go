@@ -105,11 +105,19 @@ func startsWithDotDot(rel string) bool {
 	return rel == ".." || len(rel) > 2 && rel[:3] == "../"
 }
 
-// usageError is a mistake on the command line.
+// usageError is a mistake on the command line, or in a file it names. err,
+// when set, is the cause, and the message is err's.
 type usageError struct {
 	msg  string
 	hint string
+	err  error
 }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return e.msg
+}
 func (e *usageError) Hint() string  { return e.hint }
+func (e *usageError) Unwrap() error { return e.err }

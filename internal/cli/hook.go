@@ -28,10 +28,11 @@ Bash tool). See docs/agents.md.`,
 		Example: `  cordon hook install claude-code            # in ~/.claude/settings.json
   cordon hook install claude-code --project  # in .claude/settings.json
   cordon hook uninstall claude-code`,
-		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newHookClaudeCodeCmd(), newHookInstallCmd(true), newHookInstallCmd(false))
-	return cmd
+	// A mistyped hook in an agent's settings must block, not let the call
+	// through: the group's own errors exit with the blocking status too.
+	return group(cmd, exitHookBlock, "cordon hook fails with status 2, which makes Claude Code block the tool call rather than run it without cordon")
 }
 
 func newHookClaudeCodeCmd() *cobra.Command {

@@ -163,31 +163,36 @@ func printPolicy(w io.Writer, l *loaded) {
 }
 
 func newPolicyValidateCmd() *cobra.Command {
-	return &cobra.Command{
+	var workspace string
+	var allowBroadRoots bool
+	cmd := &cobra.Command{
 		Use:   "validate FILE...",
-		Short: "Check policy files: syntax, keys, values and conflicts",
-		Long: `validate checks each file on its own, merged over the built-in default as
-your own policy file would be. Every problem is reported with its file, line
-and key. Exit status 0 when all files are valid.`,
+		Short: "Check policy files: syntax, keys, values, conflicts, and what run checks",
+		Long: `validate checks each file as cordon run would use it, and runs nothing.
+A workspace's own file (DIR/.cordon/policy.toml) is checked as the policy of
+workspace DIR: over the built-in default and your own file, and allowed only
+to tighten. Any other file is checked as your own policy file, over the
+built-in default; with --workspace DIR, as the file given with --policy to a
+run in DIR. Besides syntax, keys, values and conflicts, validate checks what
+the machine must provide (every writable root exists) and refuses writable
+roots that are too broad unless --allow-broad-roots is given, as run does.
+Every problem is reported with its file, line and key. Exit status 0 when
+all files are valid, 1 otherwise.`,
 		Example: `  cordon policy validate ~/.config/cordon/policy.toml
-  cordon policy validate .cordon/policy.toml`,
+  cordon policy validate .cordon/policy.toml
+  cordon policy validate --workspace ~/src/project ci.toml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			home, _ := os.UserHomeDir()
-			cwd, _ := os.Getwd()
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return &usageError{msg: "cannot find your home directory", hint: "set HOME"}
+			}
+			if real, err := filepath.EvalSymlinks(home); err == nil {
+				home = real
+			}
 			var failed []error
 			for _, f := range args {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					failed = append(failed, err)
-					continue
-				}
-				abs, _ := filepath.Abs(f)
-				l, err := policy.ParseFile(policy.LayerUser, abs, data)
-				if err == nil {
-					builtin, _ := policy.ParseFile(policy.LayerBuiltin, "builtin", []byte(policy.BuiltinText()))
-					_, err = policy.Merge([]*policy.Layer{builtin, l}, policy.Options{Workspace: cwd, Home: home, AllowBroadRoots: true})
-				}
+				err := policy.Validate(f, policy.Options{Home: home, Workspace: workspace, AllowBroadRoots: allowBroadRoots})
 				if err != nil {
 					failed = append(failed, err)
 					continue
@@ -203,6 +208,9 @@ and key. Exit status 0 when all files are valid.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&workspace, "workspace", "", "check each file as the --policy file of a run in this workspace")
+	cmd.Flags().BoolVar(&allowBroadRoots, "allow-broad-roots", false, "accept /, your home directory or a parent of it as a writable root, as run --allow-broad-roots does")
+	return cmd
 }
 
 func newPolicyDefaultCmd() *cobra.Command {

@@ -99,7 +99,7 @@ func proxyRules(file string, allowHosts []string) (netproxy.Config, error) {
 		if file != "" {
 			where = file
 		}
-		return cfg, &usageError{msg: fmt.Sprintf("invalid network rules in %s: %v", where, err), hint: "see docs/network.md for the syntax of each key"}
+		return cfg, &usageError{err: fmt.Errorf("invalid network rules in %s: %w", where, err), hint: "see docs/network.md for the syntax of each key"}
 	}
 	return cfg, nil
 }

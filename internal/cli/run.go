@@ -113,6 +113,7 @@ error, 126 cannot execute, 127 not found.`,
 	cmd.Flags().BoolVar(&forceDegraded, "force-degraded", false, "use the weaker mode named by --allow-degraded even where the full sandbox works (for testing)")
 	cmd.Flags().MarkHidden("force-degraded")
 	cmd.Flags().SetInterspersed(false)
+	cmd.SetFlagErrorFunc(dashHint)
 	return cmd
 }
 

@@ -19,8 +19,6 @@ func newWindowsCmd() *cobra.Command {
 		Long: `Commands for the state cordon's Windows sandbox leaves on a Windows machine:
 the ACL entries it grants its capability SIDs on writable roots and protected
 paths, and the placeholders it creates. See docs/windows.md.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newWindowsCleanupCmd())
 	return cmd

@@ -138,14 +138,14 @@ func (c Config) Tighten(less Config) (Config, error) {
 
 	if less.Mode != "" {
 		if less.mode().rank() > c.mode().rank() {
-			errs = append(errs, fmt.Errorf("%s: raising %q to %q widens network access; %s", keyMode, c.mode(), less.Mode, narrowOnly))
+			errs = append(errs, keyErrorf(keyMode, "raising %q to %q widens network access; %s", c.mode(), less.Mode, narrowOnly))
 		} else {
 			out.Mode = less.Mode
 		}
 	}
 	if less.Unlisted != "" {
 		if less.unlisted() == UnlistedAsk && c.unlisted() == UnlistedDeny {
-			errs = append(errs, fmt.Errorf("%s: changing %q to %q lets unlisted hosts be approved; %s", keyUnlisted, UnlistedDeny, UnlistedAsk, narrowOnly))
+			errs = append(errs, keyErrorf(keyUnlisted, "changing %q to %q lets unlisted hosts be approved; %s", UnlistedDeny, UnlistedAsk, narrowOnly))
 		} else {
 			out.Unlisted = less.Unlisted
 		}
@@ -153,7 +153,7 @@ func (c Config) Tighten(less Config) (Config, error) {
 	if less.Presets != nil {
 		for _, p := range less.Presets {
 			if !slices.Contains(c.Presets, p) {
-				errs = append(errs, fmt.Errorf("%s: %q is not switched on by the more trusted policy; %s", keyPresets, p, narrowOnly))
+				errs = append(errs, keyErrorf(keyPresets, "%q is not switched on by the more trusted policy; %s", p, narrowOnly))
 			}
 		}
 		out.Presets = slices.Clone(less.Presets)
@@ -169,7 +169,7 @@ func (c Config) Tighten(less Config) (Config, error) {
 				if p.private {
 					what = "a host with private addresses"
 				}
-				errs = append(errs, fmt.Errorf("%s: %q adds %s that the more trusted policy does not allow; %s", l.key, e, what, narrowOnly))
+				errs = append(errs, keyErrorf(l.key, "%q adds %s that the more trusted policy does not allow; %s", e, what, narrowOnly))
 			}
 		}
 		switch l.key {
@@ -193,9 +193,26 @@ func (c Config) Tighten(less Config) (Config, error) {
 	return out, nil
 }
 
+// KeyError is one problem in a Config, about one key of the policy file
+// ("network.allow[1]": the second entry of allow), so that the policy can
+// point at that key's line. Validate and Tighten return KeyErrors, joined
+// when there are several.
+type KeyError struct {
+	// Key is the dotted key, with [i] for an entry of a list.
+	Key string
+	// Msg says what is wrong with it.
+	Msg string
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
+
+func keyErrorf(key, format string, args ...any) error {
+	return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
 // configError is one problem in a Config.
 func configError(key, value, problem string) error {
-	return fmt.Errorf("%s: %q: %s", key, value, problem)
+	return &KeyError{Key: key, Msg: fmt.Sprintf("%q: %s", value, problem)}
 }
 
 func validPresets() string {
