@@ -154,9 +154,8 @@ func (e *cloneError) Error() string { return e.err.Error() }
 
 const userNSFix = "enable unprivileged user namespaces (see `cordon doctor`), or accept the weaker Landlock-only mode by name with --allow-degraded=landlock"
 
-// prepare makes the plan and what it needs on the host: the private cache,
-// the placeholders for absent protected paths, the private temp dir of the
-// weaker mode.
+// prepare makes the plan and what it needs on the host: the private cache
+// and the private temp dir of the weaker mode.
 func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 	prep := &prepared{}
 	ok := false
@@ -179,12 +178,6 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 		}
 		tmp = filepath.Join(dir, "tmp")
 	}
-	lock, err := lockWorkspace(req.Home, req.Workspace)
-	if err != nil {
-		return nil, err
-	}
-	prep.cleanup = append(prep.cleanup, lock.release)
-
 	in, err := planInput(req, degraded, tmp)
 	if err != nil {
 		return nil, err
@@ -215,9 +208,6 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 		plan.Landlock.ProbeDir = filepath.Join(filepath.Dir(tmp), "probe")
 	}
 	addLandlockGaps(rep, plan)
-	if err := lock.createPlaceholders(plan.Placeholders); err != nil {
-		return nil, err
-	}
 	prep.plan, prep.report = plan, rep
 	prep.timeout = req.Policy.Limits.Timeout.Value
 	ok = true

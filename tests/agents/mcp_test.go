@@ -698,10 +698,12 @@ func TestMCPSecretsStayOut(t *testing.T) {
 		t.Errorf("env printed nothing; the probe is blind: %q", out.Stdout)
 	}
 
-	// Break cordon's state directory so that running fails inside cordon.
-	state := filepath.Join(e.home, ".local", "state", "cordon")
-	os.RemoveAll(state)
-	writeFile(t, state, "not a directory", 0o644)
+	// Break the home's cache directory, where cordon keeps the workspace's
+	// private tool cache, so that running fails inside cordon with an
+	// error that names a host path.
+	cache := filepath.Join(e.home, ".cache")
+	os.RemoveAll(cache)
+	writeFile(t, cache, "not a directory", 0o644)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := s.call(ctx, "run_command", map[string]any{"command": "true"}, nil)
@@ -709,7 +711,7 @@ func TestMCPSecretsStayOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !res.IsError {
-		t.Fatalf("expected cordon to fail with a broken state directory: %s", textOf(res))
+		t.Fatalf("expected cordon to fail with a broken cache directory: %s", textOf(res))
 	}
 	msg := textOf(res)
 	if strings.Contains(msg, e.root) || strings.Contains(msg, canary) {
@@ -717,6 +719,11 @@ func TestMCPSecretsStayOut(t *testing.T) {
 	}
 	if !strings.Contains(msg, "<path outside the workspace>") {
 		t.Errorf("expected a redacted path in %q", msg)
+	}
+	// The server writes its log line after it answers; give it a moment.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.log.String(), e.home) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
 	}
 	if !strings.Contains(s.log.String(), e.home) {
 		t.Errorf("the server log should keep the full error for the human:\n%s", s.log)

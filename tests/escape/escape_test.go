@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -188,8 +189,45 @@ func sh(script string) func(e *env) []string {
 	}
 }
 
+// nameProbes try every call that can create a name, and every way to name
+// the place (relative from a subdirectory, through a symbolic link to a
+// directory, through /proc/self/cwd), each on its own protected name, so
+// that each baseline shows its own call works.
+func nameProbes() []probe {
+	setup := func(e *env) []string {
+		e.mkdir(filepath.Join(e.ws, "sub"))
+		e.mkdir(filepath.Join(e.ws, "tmpdir"))
+		e.writeFile(filepath.Join(e.ws, "file"), "x")
+		os.Symlink("..", filepath.Join(e.ws, "sub", "up"))
+		e.chownAll()
+		return nil
+	}
+	var out []probe
+	for _, c := range []struct{ how, name, script string }{
+		{"mkdir relative from a subdirectory", ".vscode", `cd $WS/sub && $PROBE mkdirp ../.vscode`},
+		{"mkdir through a link to a directory", ".claude", `$PROBE mkdirp $WS/sub/up/.claude`},
+		{"mkdir through /proc/self/cwd", ".cursor", `cd $WS/sub && $PROBE mkdirp /proc/self/cwd/../.cursor`},
+		{"hard link", ".mcp.json", `$PROBE link $WS/file $WS/.mcp.json`},
+		{"symbolic link", ".codex", `$PROBE symlink file $WS/.codex`},
+		{"fifo", ".idea", `$PROBE mkfifo $WS/.idea`},
+		{"unix socket", ".cordon", `$PROBE bind-unix $WS/.cordon`},
+		{"openat2", ".git", `$PROBE openat2-create $WS/.git`},
+		{"rename onto it", ".vscode", `$PROBE rename $WS/tmpdir $WS/.vscode`},
+		{"shell redirection", ".mcp.json", `cd $WS && $PROBE env >/dev/null; echo '{}' > .mcp.json`},
+	} {
+		name := c.name
+		out = append(out, probe{
+			name: "create a protected name: " + c.how, degraded: true,
+			setup:   setup,
+			argv:    sh(c.script),
+			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.ws, name)) },
+		})
+	}
+	return out
+}
+
 func probes() []probe {
-	return []probe{
+	return append(nameProbes(), []probe{
 		{
 			name: "write outside the workspace", degraded: true,
 			argv:    sh(`$PROBE write $OUT/pwned x`),
@@ -268,6 +306,14 @@ func probes() []probe {
 			},
 		},
 		{
+			// A path that another thread flips between an ordinary name and
+			// a protected one while open(O_CREAT) runs: a supervisor that
+			// checked the path and let the kernel read it again would lose.
+			name: "create a protected name by racing the check", degraded: true,
+			argv:    sh(`$PROBE race-create $WS ordinary.txt .mcp.json 20000`),
+			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.ws, ".mcp.json")) },
+		},
+		{
 			name: "read a denied secret", degraded: true,
 			argv: sh(`$PROBE read $HOMEDIR/.ssh/id_canary`),
 			escaped: func(e *env, r result) bool {
@@ -322,7 +368,7 @@ func probes() []probe {
 			escaped:  func(e *env, _ result) bool { return exists(filepath.Join(e.ws, "userns-created")) },
 			degraded: true,
 		},
-	}
+	}...)
 }
 
 // runProbe runs p without the sandbox (it must escape) and with it (it must
@@ -583,6 +629,125 @@ func (ln *listener) addr() string {
 		return ln.pc.LocalAddr().String()
 	}
 	return ln.l.Addr().String()
+}
+
+// A unix socket address that another thread flips between a socket in the
+// workspace and a host service's while connect runs: a supervisor that
+// checked the address and let the kernel read it again would lose.
+func TestUnixSocketRace(t *testing.T) {
+	hostDir, err := os.MkdirTemp(testBase, "cordon-escape-race-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(hostDir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(hostDir) })
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
+		for _, u := range users() {
+			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				for _, sandboxed := range []bool{false, true} {
+					// A listener of its own for each run: the baseline's
+					// many connections may still be read when the
+					// sandboxed run starts.
+					sock := filepath.Join(hostDir, fmt.Sprintf("%s-%s-%v.sock", mode.name, u.name, sandboxed))
+					ln := listen(t, "unix", sock)
+					e := newEnv(t, u.uid)
+					e.extra = mode.extra
+					e.run(sandboxed, nil, probeBin, "race-connect", filepath.Join(e.ws, "ok.sock"), sock, "5000")
+					waitFor(func() bool { return ln.got.Load() > 0 }, settle)
+					got := ln.got.Load()
+					if !sandboxed && got == 0 {
+						t.Fatalf("baseline never reached the listener outside")
+					}
+					if sandboxed && got != 0 {
+						t.Errorf("ESCAPED: the listener outside received %d bytes", got)
+					}
+				}
+			})
+		}
+	}
+}
+
+// cordon does no file operation on the host for a run: absent protected
+// paths are refused by name, not stood in for by placeholders that a
+// concurrent run, a crash or another sandbox could turn against the host
+// (issue 17). Many runs at once in one workspace, some killed with SIGKILL,
+// each racing to swap parents of protected paths for links to the outside:
+// afterwards the workspace holds only what the commands made, and the
+// directory outside is unchanged.
+func TestNoHostSideFileOperations(t *testing.T) {
+	for _, u := range users() {
+		t.Run(u.name, func(t *testing.T) {
+			e := newEnv(t, u.uid)
+			e.writeFile(filepath.Join(e.outside, "keep"), "original")
+			e.chownAll()
+			before := listTree(t, e.outside)
+			// While a run waits, the host sees the workspace as the run
+			// leaves it: the probe's own file, nothing of cordon's.
+			cmd := e.command(true, nil, "/bin/sh", "-c", `echo made > made-inside; sleep 2`)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if !waitFor(func() bool { return exists(filepath.Join(e.ws, "made-inside")) }, 10*time.Second) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatal("the sandboxed command never wrote its file, so the host-side listing proves nothing")
+			}
+			if got := listTree(t, e.ws); !slices.Equal(got, []string{"made-inside"}) {
+				t.Errorf("while a run waits, the workspace holds %v; want only the command's own file", got)
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+
+			// Rounds of concurrent runs: swappers rename .git-like parents
+			// and replace them by links to outside; one run per round is
+			// killed.
+			script := fmt.Sprintf(`for i in 1 2 3 4 5 6 7 8 9 10; do mkdir -p d$i; mv d$i .git 2>/dev/null; rm -rf .git 2>/dev/null; ln -sfn %q .git 2>/dev/null; rm -f .git; done; true`, e.outside)
+			for round := 0; round < 5; round++ {
+				var cmds []*exec.Cmd
+				for i := 0; i < 4; i++ {
+					c := e.command(true, nil, "/bin/sh", "-c", script)
+					if err := c.Start(); err != nil {
+						t.Fatal(err)
+					}
+					cmds = append(cmds, c)
+				}
+				time.Sleep(time.Duration(20*round) * time.Millisecond)
+				cmds[0].Process.Signal(syscall.SIGKILL)
+				for _, c := range cmds {
+					c.Wait()
+				}
+			}
+			if got := listTree(t, e.outside); !slices.Equal(got, before) {
+				t.Errorf("the directory outside changed: %v, was %v", got, before)
+			}
+			if s, _ := e.read(filepath.Join(e.outside, "keep")); s != "original" {
+				t.Errorf("a file outside changed: %q", s)
+			}
+			for _, name := range listTree(t, e.ws) {
+				if name != "made-inside" && !strings.HasPrefix(name, "d") {
+					t.Errorf("the workspace holds %s, which no command made", name)
+				}
+			}
+		})
+	}
+}
+
+// listTree lists the names below dir, relative and sorted.
+func listTree(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err == nil && p != dir {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return out
 }
 
 // A server and a client on a unix socket, both inside the sandbox, in the

@@ -45,6 +45,13 @@ type guard struct {
 	send       func(Message)
 	grants     map[fileID]bool
 
+	// The names the plan reserves and the directories it pins, by
+	// identity (guard_names_linux.go).
+	reserved      reservedSet
+	folded        map[fileID]bool
+	pinned        map[fileID]bool
+	reservedNames map[string]bool
+
 	rulesetOnce sync.Once
 	rulesetFD   int
 	rulesetErr  error
@@ -66,19 +73,25 @@ const maxWorkers = 64
 // command cannot flood the audit trail with them.
 const maxDenialReports = 100
 
-func newGuard(l *unotify.Listener, p *linuxplan.Plan, send func(Message)) *guard {
-	g := &guard{l: l, plan: p.Guard, landlock: p.Landlock, namespaced: p.Namespaces, send: send, grants: map[fileID]bool{}}
+// newGuard prepares the supervisor for a plan. Call it before the guard is
+// installed on this thread: it looks up paths, and from then on some
+// lookups are the guard's.
+func newGuard(p *linuxplan.Plan, send func(Message)) *guard {
+	g := &guard{plan: p.Guard, landlock: p.Landlock, namespaced: p.Namespaces, send: send, grants: map[fileID]bool{}}
 	for _, path := range p.Guard.SocketGrants {
 		var st unix.Stat_t
 		if err := unix.Stat(path, &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK {
 			g.grants[fileID{st.Dev, st.Ino}] = true
 		}
 	}
+	g.loadNames()
 	return g
 }
 
-// start starts the first worker; it starts others as needed.
-func (g *guard) start() {
+// start serves the listener: it starts the first worker, which starts
+// others as needed.
+func (g *guard) start(l *unotify.Listener) {
+	g.l = l
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.spawnLocked()
@@ -214,7 +227,7 @@ func (g *guard) serve(c *unotify.Call, act chan<- func()) {
 	defer t.done()
 	val, err := g.call(t)
 	switch {
-	case errors.Is(err, unotify.ErrGone):
+	case errors.Is(err, errAnswered), errors.Is(err, unotify.ErrGone):
 	case err != nil:
 		c.Fail(errnoOf(err))
 	default:
@@ -238,6 +251,40 @@ func (g *guard) call(t *caller) (int64, error) {
 		return g.bind(t)
 	case unix.SYS_LISTEN:
 		return g.listen(t)
+	case unix.SYS_MKDIRAT:
+		return g.mkdirat(t, t.dirfd(0), 1, uint32(t.c.Args[2]))
+	case sysMkdir:
+		return g.mkdirat(t, unix.AT_FDCWD, 0, uint32(t.c.Args[1]))
+	case unix.SYS_MKNODAT:
+		return g.mknodat(t, t.dirfd(0), 1, uint32(t.c.Args[2]), t.c.Args[3])
+	case sysMknod:
+		return g.mknodat(t, unix.AT_FDCWD, 0, uint32(t.c.Args[1]), t.c.Args[2])
+	case unix.SYS_SYMLINKAT:
+		return g.symlinkat(t, 0, t.dirfd(1), 2)
+	case sysSymlink:
+		return g.symlinkat(t, 0, unix.AT_FDCWD, 1)
+	case unix.SYS_LINKAT:
+		return g.linkat(t, t.dirfd(0), 1, t.dirfd(2), 3, int(int32(t.c.Args[4])))
+	case sysLink:
+		return g.linkat(t, unix.AT_FDCWD, 0, unix.AT_FDCWD, 1, 0)
+	case unix.SYS_RENAMEAT:
+		return g.renameat2(t, t.dirfd(0), 1, t.dirfd(2), 3, 0)
+	case unix.SYS_RENAMEAT2:
+		return g.renameat2(t, t.dirfd(0), 1, t.dirfd(2), 3, uint(uint32(t.c.Args[4])))
+	case sysRename:
+		return g.renameat2(t, unix.AT_FDCWD, 0, unix.AT_FDCWD, 1, 0)
+	case unix.SYS_OPENAT:
+		return 0, g.openat(t, t.dirfd(0), 1, openHow{flags: uint64(uint32(t.c.Args[2])), mode: t.c.Args[3] & 0o7777}, false)
+	case sysOpen:
+		return 0, g.openat(t, unix.AT_FDCWD, 0, openHow{flags: uint64(uint32(t.c.Args[1])), mode: t.c.Args[2] & 0o7777}, false)
+	case sysCreat:
+		return 0, g.openat(t, unix.AT_FDCWD, 0, openHow{flags: unix.O_CREAT | unix.O_WRONLY | unix.O_TRUNC, mode: t.c.Args[1] & 0o7777}, false)
+	case unix.SYS_OPENAT2:
+		how, err := t.readHow(2)
+		if err != nil {
+			return 0, err
+		}
+		return 0, g.openat(t, t.dirfd(0), 1, how, true)
 	}
 	// A call the guard hands over but this supervisor does not know: the
 	// filter and the supervisor disagree, which is a bug; refuse.
@@ -413,10 +460,29 @@ func (g *guard) bind(t *caller) (int64, error) {
 			// a host service's (X11, D-Bus) by the host's clients.
 			g.deny(t, "bind", "@"+strings.TrimRight(string(addr[3:]), "\x00"), "abstract unix socket of the host's network namespace")
 			return 0, unix.EACCES
-		case path != "" && !strings.HasPrefix(path, "/"):
-			// A relative name is the caller's: bind from its directory.
-			if cwd, err = t.cwd(); err != nil {
+		case path != "":
+			// The socket file is a new name: it may not be a reserved one.
+			pfd, name, err := t.at(unix.AT_FDCWD, path)
+			if err != nil {
 				return 0, err
+			}
+			if err := g.mayCreate(t, "bind", pfd, name, path); err != nil {
+				return 0, err
+			}
+			switch {
+			case g.reservedNames[strings.ToLower(name)]:
+				// The kernel's own lookup of the path could land
+				// elsewhere than ours if a directory is swapped
+				// meanwhile: bind the checked name from the checked
+				// directory (getsockname then shows the bare name).
+				cwd = pfd
+				addr = append(addr[:2:2], append([]byte(name), 0)...)
+			case !strings.HasPrefix(path, "/"):
+				// A relative name is the caller's: bind from its
+				// directory.
+				if cwd, err = t.cwd(); err != nil {
+					return 0, err
+				}
 			}
 		}
 	}

@@ -161,15 +161,18 @@ func (in *initProc) run() int {
 			Arch:                 runtime.GOARCH,
 			DenyNetworkExceptTCP: p.Seccomp.DenyNetworkExceptTCP,
 			Supervise:            p.Seccomp.Supervise,
+			SuperviseNames:       p.Seccomp.SuperviseNames,
 		})
 		if err == nil {
 			err = filter.Install()
 		}
 		if err == nil && p.Seccomp.Supervise {
+			// The guard is prepared first: from its installation on,
+			// this thread's path lookups wait for the guard's threads.
+			in.guard = newGuard(p, in.send)
 			var listener *os.File
 			if listener, err = filter.InstallGuard(); err == nil {
-				in.guard = newGuard(unotify.New(listener), p, in.send)
-				in.guard.start()
+				in.guard.start(unotify.New(listener))
 			}
 		}
 		if err == nil {

@@ -16,13 +16,13 @@
 // inside the sandbox are the host's paths.
 //
 // A protected path that does not exist yet must stay uncreatable. No mount
-// can be placed on a name that does not exist, so the supervisor creates an
-// empty placeholder (a directory, or a file for names like .mcp.json) on the
-// host for the duration of the run (see Plan.Placeholders) and the plan binds
-// it read-only. An absent .git gets an empty directory, which git steps over
-// on its way up (to an enclosing repository, or to "not a git repository");
-// the go command would take it for a repository and fail to stamp version
-// control information, so the sandbox's GOFLAGS get -buildvcs=false then.
+// can be placed on a name that does not exist, so the plan reserves the name
+// instead (Guard.Reserved): the init's supervisor, which makes every call
+// that creates a name in the filesystem on the command's behalf (see
+// internal/seccomp, Options.SuperviseNames), refuses to create it, and the
+// directory that would hold it is pinned like every ancestor of a protected
+// path, so that it cannot be renamed away and replaced by one without the
+// reservation. Nothing is created on the host.
 //
 // # Landlock
 //
@@ -63,10 +63,6 @@ type Plan struct {
 	GID        int    `json:"gid"`
 
 	Mounts []Mount `json:"mounts,omitempty"`
-	// Placeholders are empty directories or files the supervisor creates on
-	// the host before the run and removes after it, so that absent protected
-	// paths have something to be mounted on.
-	Placeholders []Placeholder `json:"placeholders,omitempty"`
 
 	Network  Network  `json:"network"`
 	Landlock Landlock `json:"landlock"`
@@ -111,12 +107,6 @@ const (
 	// /tmp): a host socket the policy grants.
 	HostSocket MountKind = "host-socket"
 )
-
-// Placeholder is an empty stand-in for an absent protected path.
-type Placeholder struct {
-	Path string `json:"path"`
-	Dir  bool   `json:"dir"`
-}
 
 // Mount is one step of the filesystem view.
 type Mount struct {
@@ -179,6 +169,9 @@ type Seccomp struct {
 	// Supervise hands connect and bind to the init's supervisor (Guard),
 	// and refuses unix datagram sockets.
 	Supervise bool `json:"supervise,omitempty"`
+	// SuperviseNames also hands it every call that creates a name in the
+	// filesystem, so that reserved names stay uncreatable.
+	SuperviseNames bool `json:"supervise_names,omitempty"`
 }
 
 // Guard is what the init's supervisor decides for the system calls the
@@ -196,6 +189,14 @@ type Guard struct {
 	// the abstract unix socket names it can reach are the sandbox's own.
 	// Without one they are the host's, and connecting to them is refused.
 	PrivateAbstract bool `json:"private_abstract,omitempty"`
+	// Reserved are paths that must not come into existence: the absent
+	// protected paths (the first missing component of each). The
+	// supervisor refuses every call that would create one.
+	Reserved []string `json:"reserved,omitempty"`
+	// Pinned are directories that must not be renamed: every directory
+	// between a writable root and a protected path. The mounts pin them too
+	// where there are mounts; without, the supervisor's rename is the pin.
+	Pinned []string `json:"pinned,omitempty"`
 }
 
 // Rlimit is one resource limit (soft = hard).
@@ -308,13 +309,12 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			Msg: fmt.Sprintf("the writable roots hold %d files with more than one name (hard links), more than the %d cordon can keep read-only one by one; the first is %s", len(b.hardLinks), MaxHardLinks, b.hardLinks[0]),
 			Fix: "a write through a hard link changes the file everywhere it is linked, outside the workspace too; replace them with copies (cp --remove-destination) or keep them in a directory cordon does not search (node_modules, vendor, .git)"}
 	}
-	protected, placeholders, err := b.protected(roots)
+	protected, absent, err := b.protected(roots)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, ph := range placeholders {
-		plan.Placeholders = append(plan.Placeholders, Placeholder{Path: ph, Dir: b.placeholderIsDir(ph)})
-	}
+	plan.Guard.Reserved = absent
+	plan.Guard.Pinned = pinsOf(append(append([]string{}, protected...), absent...), roots)
 
 	grants, err := b.socketGrants(denied)
 	if err != nil {
@@ -335,7 +335,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	}
 	var proxyEnv map[string]string
 	plan.Rlimits = rlimits(p)
-	plan.Seccomp = Seccomp{Enabled: true, Supervise: true}
+	plan.Seccomp = Seccomp{Enabled: true, Supervise: true, SuperviseNames: true}
 
 	if in.Degraded == policy.DegradedLandlock {
 		var outside []string
@@ -373,13 +373,13 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk)")
 		}
 		rep.Add("namespaces", report.Missing, "weaker mode %q: no user, mount, PID, network, IPC or UTS namespaces", in.Degraded)
-		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; NOT enforced: %d protected paths and hard-linked files inside writable roots, deny-read inside writable roots", len(protected))
+		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; %d absent protected paths uncreatable and their parents not renamable (cordon's supervisor); NOT enforced: %d existing protected paths and hard-linked files inside writable roots, deny-read inside writable roots", len(absent), len(protected))
 		rep.Add("landlock", report.Applied, "read everywhere except %d denied paths; write only in %d roots and %s; TCP refused", len(outside), len(roots), tmp)
 		rep.Add("processes", report.Downgraded, "no PID namespace: processes outside are visible; signals and ptrace to them refused by Landlock scopes and seccomp")
 	} else {
 		plan.Namespaces = true
 		plan.Hostname = "cordon"
-		plan.Mounts = b.mounts(roots, protected, denied)
+		plan.Mounts = b.mounts(roots, protected, plan.Guard.Pinned, denied)
 		for _, g := range grants {
 			if !inAny(g, roots) {
 				plan.Mounts = append(plan.Mounts, Mount{Kind: HostSocket, Source: g, Target: g, Why: "host socket granted by filesystem.host_sockets"})
@@ -411,17 +411,11 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			ProbeDir: "/dev",
 		}
 		rep.Add("namespaces", report.Applied, "user, mount, PID, network, IPC and UTS")
-		rep.Add("filesystem", report.Applied, "read-only root; %d writable roots; %d protected paths; %d denied paths masked", len(roots), len(protected), len(denied))
+		rep.Add("filesystem", report.Applied, "read-only root; %d writable roots; %d protected paths read-only and %d absent ones uncreatable; %d denied paths masked", len(roots), len(protected), len(absent), len(denied))
 		rep.Add("landlock", report.Applied, "second layer: writes only in the writable roots, /tmp and /dev/shm")
 		rep.Add("processes", report.Applied, "own PID namespace; everything is killed when the command ends")
 	}
 	plan.Env = toolEnv(in.Env, tmp, in.CacheDir, dir, proxyEnv)
-	for _, ph := range plan.Placeholders {
-		if filepath.Base(ph.Path) == ".git" {
-			plan.Env = appendGoFlag(plan.Env, "-buildvcs=false")
-			break
-		}
-	}
 	rep.Add("seccomp", report.Applied, "baseline filter (ptrace, namespaces, mount, keyring, bpf, io_uring, TIOCSTI/TIOCLINUX, foreign ABIs, unix datagram sockets)")
 	rep.Add("unix-sockets", report.Applied, "%s", guardText(plan.Guard))
 	rep.Add("privileges", report.Applied, "no_new_privs; all capabilities dropped; new session")
@@ -467,9 +461,9 @@ func (b *builder) writableRoots() ([]string, error) {
 	return dedupe(roots), nil
 }
 
-// protected returns the protected paths inside the writable roots (existing
-// or placeholders) and the placeholders to create.
-func (b *builder) protected(roots []string) (paths, placeholders []string, err error) {
+// protected returns the protected paths inside the writable roots that
+// exist, and those that do not (the first missing component of each).
+func (b *builder) protected(roots []string) (existing, absent []string, err error) {
 	p := b.in.Policy
 	want := map[string]bool{}
 	add := func(path string) { want[filepath.Clean(path)] = true }
@@ -523,15 +517,28 @@ func (b *builder) protected(roots []string) (paths, placeholders []string, err e
 			continue
 		}
 		seen[target] = true
-		if !exists {
-			placeholders = append(placeholders, target)
+		if exists {
+			existing = append(existing, target)
+		} else {
+			absent = append(absent, target)
 		}
-		paths = append(paths, target)
 	}
 	// A protected path below another protected path is covered by it.
-	paths = outermost(paths)
-	placeholders = keepIn(placeholders, paths)
-	return paths, placeholders, nil
+	all := outermost(append(append([]string{}, existing...), absent...))
+	return keepIn(existing, all), keepIn(absent, all), nil
+}
+
+// pinsOf returns the directories between each protected path and its
+// writable root, which must not be renamed (the root itself is a mount).
+func pinsOf(protected, roots []string) []string {
+	pins := map[string]bool{}
+	for _, p := range protected {
+		root := rootOf(p, roots)
+		for a := filepath.Dir(p); a != root && inAny(a, roots); a = filepath.Dir(a) {
+			pins[a] = true
+		}
+	}
+	return sortedByDepth(keys(pins))
 }
 
 // firstMissing walks from root towards path and returns the first component
@@ -561,13 +568,6 @@ func (b *builder) firstMissing(root, path string) (string, bool, error) {
 		}
 	}
 	return path, true, nil
-}
-
-// placeholderIsDir chooses the kind of a placeholder: a file for names that
-// look like files (.mcp.json, config), a directory otherwise (.git included,
-// see the package documentation).
-func (b *builder) placeholderIsDir(path string) bool {
-	return policy.IsDirName(filepath.Base(path))
 }
 
 // gitDirs returns the git directories a root's .git file points to, with the
@@ -608,7 +608,7 @@ func (b *builder) gitDirs(root string) []string {
 }
 
 // mounts lays out the filesystem view.
-func (b *builder) mounts(roots, protected, denied []string) []Mount {
+func (b *builder) mounts(roots, protected, pins, denied []string) []Mount {
 	ms := []Mount{
 		{Kind: Proc, Target: "/proc", Why: "fresh /proc for the PID namespace"},
 		{Kind: Dev, Target: "/dev", Why: "minimal /dev"},
@@ -633,14 +633,7 @@ func (b *builder) mounts(roots, protected, denied []string) []Mount {
 	for _, r := range roots {
 		ms = append(ms, Mount{Kind: BindRW, Source: r, Target: r, Why: "writable root"})
 	}
-	pins := map[string]bool{}
-	for _, p := range protected {
-		root := rootOf(p, roots)
-		for a := filepath.Dir(p); a != root && inAny(a, roots); a = filepath.Dir(a) {
-			pins[a] = true
-		}
-	}
-	for _, a := range sortedByDepth(keys(pins)) {
+	for _, a := range pins {
 		ms = append(ms, Mount{Kind: Pin, Target: a, Why: "ancestor of a protected path: cannot be renamed"})
 	}
 	for _, p := range sortedByDepth(protected) {
@@ -689,19 +682,6 @@ func guardText(g Guard) string {
 		text += "; abstract sockets refused (they would be the host's)"
 	}
 	return text
-}
-
-// appendGoFlag adds a flag to GOFLAGS in env.
-func appendGoFlag(env []string, flag string) []string {
-	for i, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
-			env[i] = strings.TrimSpace("GOFLAGS=" + v + " " + flag)
-			return env
-		}
-	}
-	out := append(env, "GOFLAGS="+flag)
-	sort.Strings(out)
-	return out
 }
 
 // portOf returns the port of a proxy URL.

@@ -57,6 +57,12 @@ func (f *fixture) plan(mod func(*policy.Options, *Input)) (*Plan, error) {
 	return plan, err
 }
 
+// protectedOf returns the paths bound read-only and those reserved (absent
+// and uncreatable).
+func protectedOf(p *Plan) []string {
+	return append(mountsOf(p, BindRO), p.Guard.Reserved...)
+}
+
 func mountsOf(p *Plan, kind MountKind) []string {
 	var out []string
 	for _, m := range p.Mounts {
@@ -90,10 +96,10 @@ func TestWorkspaceWriteLayout(t *testing.T) {
 	if got := mountsOf(plan, BindRW); !slices.Equal(got, []string{f.ws, cache}) {
 		t.Errorf("writable binds = %v", got)
 	}
-	ro := mountsOf(plan, BindRO)
+	ro := protectedOf(plan)
 	for _, want := range []string{".git/config", ".git/hooks", ".git/modules", ".vscode", ".mcp.json", ".cordon"} {
 		if !slices.Contains(ro, filepath.Join(f.ws, want)) {
-			t.Errorf("%s is not bound read-only; read-only binds: %v", want, ro)
+			t.Errorf("%s is neither bound read-only nor reserved: %v", want, ro)
 		}
 	}
 	// .git is pinned so it cannot be renamed away from under its children.
@@ -142,33 +148,60 @@ func TestWorkspaceWriteLayout(t *testing.T) {
 	}
 }
 
-func TestPlaceholders(t *testing.T) {
-	f := newFixture(t, nil)
+func TestAbsentProtectedPathsAreReserved(t *testing.T) {
+	f := newFixture(t, map[string]string{"home/proj/sub/": ""})
 	plan, err := f.plan(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]bool{}
-	for _, ph := range plan.Placeholders {
-		kinds[strings.TrimPrefix(ph.Path, f.ws+"/")] = ph.Dir
+	reserved := map[string]bool{}
+	for _, r := range plan.Guard.Reserved {
+		reserved[strings.TrimPrefix(r, f.ws+"/")] = true
 	}
-	// .git is a directory, which git steps over; the .git/* entries fold
-	// into it, and the go command is told not to stamp version control
-	// information from it.
-	want := map[string]bool{".git": true, ".vscode": true, ".claude": true, ".mcp.json": false, ".cordon": true}
-	for name, dir := range want {
-		got, ok := kinds[name]
-		if !ok {
-			t.Errorf("no placeholder for %s; placeholders: %v", name, plan.Placeholders)
-		} else if got != dir {
-			t.Errorf("placeholder %s: dir = %v, want %v", name, got, dir)
+	// The .git/* entries fold into .git: without it, the whole .git is
+	// uncreatable.
+	for _, name := range []string{".git", ".vscode", ".claude", ".mcp.json", ".cordon"} {
+		if !reserved[name] {
+			t.Errorf("%s is not reserved; reserved: %v", name, plan.Guard.Reserved)
 		}
 	}
-	if _, ok := kinds[".git/hooks"]; ok {
-		t.Errorf(".git/hooks has its own placeholder although .git is absent")
+	if reserved[".git/hooks"] {
+		t.Errorf(".git/hooks reserved on its own although .git is absent")
 	}
-	if !slices.Contains(plan.Env, "GOFLAGS=-buildvcs=false") {
-		t.Errorf("GOFLAGS lacks -buildvcs=false: %v", plan.Env)
+	// Nothing is created on the host, nothing is mounted for them, and
+	// GOFLAGS is the caller's.
+	for _, m := range plan.Mounts {
+		if reserved[strings.TrimPrefix(m.Target, f.ws+"/")] {
+			t.Errorf("mount on a reserved name: %+v", m)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(f.ws, ".vscode")); err == nil {
+		t.Errorf("planning created .vscode")
+	}
+	if !plan.Seccomp.SuperviseNames {
+		t.Errorf("names are not supervised, so reserved names would be creatable")
+	}
+	for _, kv := range plan.Env {
+		if strings.HasPrefix(kv, "GOFLAGS=") {
+			t.Errorf("GOFLAGS set without a placeholder .git: %s", kv)
+		}
+	}
+}
+
+func TestReservedNamesInsideAnExistingGitdirArePinned(t *testing.T) {
+	f := newFixture(t, map[string]string{"home/proj/.git/HEAD": "ref: refs/heads/main\n"})
+	plan, err := f.plan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	git := filepath.Join(f.ws, ".git")
+	for _, want := range []string{"hooks", "config"} {
+		if !slices.Contains(plan.Guard.Reserved, filepath.Join(git, want)) {
+			t.Errorf(".git/%s not reserved: %v", want, plan.Guard.Reserved)
+		}
+	}
+	if !slices.Contains(plan.Guard.Pinned, git) || !slices.Contains(mountsOf(plan, Pin), git) {
+		t.Errorf(".git is not pinned (guard %v, mounts %v): it could be renamed away and recreated without the reservations", plan.Guard.Pinned, mountsOf(plan, Pin))
 	}
 }
 
@@ -188,7 +221,7 @@ func TestGitFilePointsElsewhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro := mountsOf(plan, BindRO)
+	ro := protectedOf(plan)
 	for _, want := range []string{"repo/.git/config", "repo/.git/hooks", "repo/.git/worktrees/wt/config"} {
 		found := false
 		for _, p := range ro {
@@ -246,8 +279,8 @@ func TestReadOnlyModeHasNoWritableRoots(t *testing.T) {
 	if got := mountsOf(plan, BindRW); len(got) != 0 {
 		t.Errorf("read-only mode binds %v writable", got)
 	}
-	if len(plan.Placeholders) != 0 {
-		t.Errorf("read-only mode needs no placeholders: %v", plan.Placeholders)
+	if len(plan.Guard.Reserved) != 0 {
+		t.Errorf("read-only mode needs no reserved names: %v", plan.Guard.Reserved)
 	}
 	if !slices.Equal(plan.Landlock.Write, []string{"/tmp", "/dev/shm"}) {
 		t.Errorf("landlock writes = %v", plan.Landlock.Write)

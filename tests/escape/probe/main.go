@@ -115,6 +115,24 @@ func main() {
 			_, err = c.Write([]byte("ESCAPED"))
 			c.Close()
 		}
+	case "race-create":
+		err = raceCreate(args[0], args[1], args[2], atoi(args[3]))
+	case "race-connect":
+		err = raceConnect(args[0], args[1], atoi(args[2]))
+	case "openat2-create":
+		err = openat2Create(args[0])
+	case "mkfifo":
+		err = unix.Mkfifo(args[0], 0o644)
+	case "link":
+		err = os.Link(args[0], args[1])
+	case "symlink":
+		err = os.Symlink(args[0], args[1])
+	case "bind-unix":
+		var l net.Listener
+		if l, err = net.Listen("unix", args[0]); err == nil {
+			l.(*net.UnixListener).SetUnlinkOnClose(false)
+			l.Close()
+		}
 	case "unix-pair":
 		// A server and a client on a unix socket at args[0], both inside:
 		// the legitimate use the guard must keep working.

@@ -2,6 +2,117 @@
 
 package main
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"net"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 func unsafePointer(b *byte) unsafe.Pointer { return unsafe.Pointer(b) }
+
+// raceCreate calls open(O_CREAT) on a path buffer that another thread keeps
+// flipping between an ordinary name and a protected one, n times: a
+// supervisor that checked the path and then let the kernel read it again
+// would create the protected name sooner or later.
+func raceCreate(dir, allowed, protected string, n int) error {
+	a := []byte(dir + "/" + allowed + "\x00")
+	p := []byte(dir + "/" + protected + "\x00")
+	size := max(len(a), len(p))
+	buf := make([]byte, size)
+	copy(buf, a)
+	stop := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			clear(buf)
+			if i%2 == 0 {
+				copy(buf, p)
+			} else {
+				copy(buf, a)
+			}
+		}
+	}()
+	defer close(stop)
+	for i := 0; i < n; i++ {
+		fd, _, e := unix.Syscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&buf[0])), unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, 0o644, 0, 0)
+		if e == 0 {
+			unix.Close(int(fd))
+		}
+	}
+	return nil
+}
+
+// raceConnect connects n times to a unix socket address whose path another
+// thread keeps flipping between a socket in the workspace (which it serves
+// itself) and one outside.
+func raceConnect(allowed, outside string, n int) error {
+	l, err := net.Listen("unix", allowed)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	mk := func(p string) []byte {
+		b := make([]byte, 110)
+		binary.LittleEndian.PutUint16(b, unix.AF_UNIX)
+		copy(b[2:], p)
+		return b
+	}
+	a, o := mk(allowed), mk(outside)
+	buf := make([]byte, 110)
+	copy(buf, a)
+	stop := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i%2 == 0 {
+				copy(buf, o)
+			} else {
+				copy(buf, a)
+			}
+		}
+	}()
+	defer close(stop)
+	for i := 0; i < n; i++ {
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		if _, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf))); e == 0 {
+			unix.Write(fd, []byte("ESCAPED"))
+		}
+		unix.Close(fd)
+	}
+	return nil
+}
+
+// openat2Create creates path with openat2(2), whose flags a seccomp filter
+// cannot see.
+func openat2Create(path string) error {
+	fd, err := unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{Flags: unix.O_CREAT | unix.O_WRONLY | unix.O_CLOEXEC, Mode: 0o644})
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}
+
+// atFDCWD is AT_FDCWD as a system call argument.
+var atFDCWD = func() uintptr { fd := unix.AT_FDCWD; return uintptr(fd) }()
