@@ -105,6 +105,64 @@ func TestProtectedDocListsEveryBuiltin(t *testing.T) {
 	checkSameEntries(t, "protected", fs.Protected, doc)
 }
 
+// TestDenyDocListsEveryBuiltin does the same for the deny list, and checks
+// that the allow_read exceptions are named there too.
+func TestDenyDocListsEveryBuiltin(t *testing.T) {
+	fs := builtinFilesystem(t)
+	rows := docRows(t, "What the built-in deny list covers and why", regexp.MustCompile("^\\| `([^`]+)` \\| [^|]*[^ |][^|]* \\|"))
+	if len(rows) < 10 {
+		t.Fatalf("found only %d rows in the deny tables; has their format changed?", len(rows))
+	}
+	var doc []string
+	for _, r := range rows {
+		doc = append(doc, r[0])
+	}
+	checkSameEntries(t, "deny_read", fs.DenyRead, doc)
+	data, _ := os.ReadFile(filepath.Join("..", "docs", "protected.md"))
+	for _, a := range fs.AllowRead {
+		if !bytes.Contains(data, []byte("`"+a+"`")) {
+			t.Errorf("docs/protected.md does not mention the built-in allow_read exception %q", a)
+		}
+	}
+}
+
+// TestBuiltinDenyStaysOutOfPrivateTrees: a mask is a mount, and the sandbox
+// replaces /tmp, /dev and /proc and hides /run, so a mask there would have
+// no target. cordon's own cache and the workspace must stay readable.
+func TestBuiltinDenyStaysOutOfPrivateTrees(t *testing.T) {
+	fs := builtinFilesystem(t)
+	home := "/home/u"
+	for _, d := range fs.DenyRead {
+		if d == "" || d == "~" || d == "/" || strings.Contains(d, "..") {
+			t.Errorf("deny_read entry %q is too broad or not clean", d)
+			continue
+		}
+		if _, err := filepath.Match(d, ""); err != nil {
+			t.Errorf("deny_read entry %q is not a valid pattern: %v", d, err)
+		}
+		p := expandPath(d, home)
+		if !filepath.IsAbs(p) {
+			if strings.HasPrefix(d, "~") {
+				t.Errorf("deny_read entry %q: write ~/ paths as ~/name", d)
+			}
+			continue // a workspace pattern
+		}
+		for _, private := range []string{"/tmp", "/run", "/var/run", "/dev", "/proc", filepath.Join(home, ".cache", "cordon")} {
+			if insideDir(p, private) || insideDir(private, p) {
+				t.Errorf("deny_read entry %q (%s) touches %s", d, p, private)
+			}
+		}
+		if insideDir(home, p) {
+			t.Errorf("deny_read entry %q would hide the whole home directory", d)
+		}
+	}
+	for _, pr := range fs.Protected {
+		if strings.HasPrefix(pr, "/") {
+			t.Errorf("protected entry %q: built-in entries are relative or ~/ paths", pr)
+		}
+	}
+}
+
 func TestIsDirName(t *testing.T) {
 	for name, dir := range map[string]bool{
 		".git":                    true,
