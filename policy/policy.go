@@ -227,10 +227,38 @@ func (p *Policy) Accepts(d Degraded) bool {
 // IsDirName says whether an absent protected path of this name is stood in
 // for by an empty directory (.vscode, .git/hooks) rather than an empty file
 // (.mcp.json, .git/config), so that tools reading it meanwhile see the kind
-// of thing they expect.
+// of thing they expect. A name with an extension (a dot after its first
+// character) is a file; so are config and the well-known files without one
+// (shell start-up files, .envrc, .roomodes, crushrc); everything else,
+// .git included, is a directory.
 func IsDirName(base string) bool {
 	if base == ".git" {
 		return true
 	}
-	return base != "config" && base != "" && !strings.Contains(base[1:], ".")
+	if base == "" || extensionlessFiles[base] {
+		return false
+	}
+	return !strings.Contains(base[1:], ".")
+}
+
+// extensionlessFiles are protected names that are files although they have
+// no extension. A directory in their place would make the tool that reads
+// them fail (bash refuses a directory as ~/.bashrc, direnv one as .envrc).
+var extensionlessFiles = map[string]bool{
+	"config":        true, // .git/config
+	".bashrc":       true,
+	".bash_profile": true,
+	".bash_login":   true,
+	".bash_logout":  true,
+	".profile":      true,
+	".zshrc":        true,
+	".zshenv":       true,
+	".zprofile":     true,
+	".zlogin":       true,
+	".zlogout":      true,
+	".gitconfig":    true,
+	".envrc":        true, // direnv
+	".roomodes":     true, // Roo Code custom modes
+	".crushrc":      true, // Crush
+	"crushrc":       true,
 }
