@@ -60,6 +60,14 @@ func resolve(cfg audit.OTLPConfig, getenv func(string) string) (*settings, error
 	} else if s.headers, err = envHeaderMap(getenv); err != nil {
 		return nil, err
 	}
+	for k, v := range s.headers {
+		if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+			return nil, &configError{
+				msg:  fmt.Sprintf("the value of the OTLP header %q holds control characters", k),
+				hint: "check the header's value in [audit.otlp] headers or OTEL_EXPORTER_OTLP_*HEADERS",
+			}
+		}
+	}
 	if s.gzip, err = compression(getenv); err != nil {
 		return nil, err
 	}
@@ -93,6 +101,10 @@ func endpointURL(cfg audit.OTLPConfig, getenv func(string) string) (*url.URL, er
 		return nil, &noEndpointError{}
 	}
 	u, err := url.Parse(raw)
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err // without the URL
+	}
 	if err == nil && (u.Scheme != "http" && u.Scheme != "https" || u.Host == "") {
 		err = errors.New("not an http:// or https:// URL with a host")
 	}

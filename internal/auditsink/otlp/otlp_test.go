@@ -185,6 +185,12 @@ func (r *receiver) records() []received {
 	return append([]received(nil), r.recs...)
 }
 
+func (r *receiver) decoded() []plog.Logs {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]plog.Logs(nil), r.logs...)
+}
+
 func (r *receiver) requestTimes() []time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -120,7 +120,7 @@ func (q *queue) run(ctx context.Context) {
 			}
 		}
 		// The request's own deadline is the timeout (http.Client).
-		q.exportAll(ctx)
+		q.exportAll(ctx, true)
 		if ctx.Err() != nil {
 			return
 		}
@@ -152,14 +152,19 @@ func nextWait(last, retryAfter time.Duration) time.Duration {
 // exportAll exports queued records, oldest first, until the queue is empty
 // or an export fails. Records of a failure that may be retried stay
 // queued; records the collector refused for good are dropped and counted.
-// It gives up waiting for an export already in progress when ctx ends.
-func (q *queue) exportAll(ctx context.Context) error {
+// It gives up waiting for an export already in progress when ctx ends. A
+// background export does nothing while a failure's backoff lasts (a Flush
+// that failed while it waited may have started one).
+func (q *queue) exportAll(ctx context.Context, background bool) error {
 	select {
 	case q.exporting <- struct{}{}:
 	case <-ctx.Done():
 		return fmt.Errorf("export to %s: an export in progress did not finish in time: %w", q.endpoint, ctx.Err())
 	}
 	defer func() { <-q.exporting }()
+	if background && q.untilRetry() > 0 {
+		return nil
+	}
 	for {
 		q.mu.Lock()
 		n, size := 0, 0
@@ -227,7 +232,7 @@ func (q *queue) status() (pending, lost int, err error) {
 func (q *queue) flush(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, q.timeout)
 	defer cancel()
-	return q.exportAll(ctx)
+	return q.exportAll(ctx, false)
 }
 
 // shutdown stops the background export (cancelling its request in flight)
