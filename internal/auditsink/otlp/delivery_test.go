@@ -3,6 +3,7 @@ package otlp
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -442,5 +443,44 @@ func TestWriteAfterCloseIsCountedLost(t *testing.T) {
 	wantStatus(t, sink, 0, 1, false)
 	if err := sink.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// Close closes the sink's connections to the collector: cordon mcp opens a
+// sink per run, and idle connections would pile up.
+func TestCloseReleasesConnections(t *testing.T) {
+	rcv := &receiver{t: t, arrived: make(chan struct{}, 100)}
+	rcv.srv = httptest.NewUnstartedServer(http.HandlerFunc(rcv.serve))
+	var open atomic.Int32
+	rcv.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	rcv.srv.Start()
+	t.Cleanup(rcv.srv.Close)
+	sink, err := New(cfg(rcv.url()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeN(t, sink, 1)
+	if err := sink.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if open.Load() != 1 {
+		t.Fatalf("%d connections open after an export, want 1", open.Load())
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(hangGuard)
+	for open.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still open after Close", open.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -28,6 +28,7 @@ import (
 // Sink exports events as OpenTelemetry log records.
 type Sink struct {
 	endpoint string // for messages
+	client   *client
 	queue    *queue
 }
 
@@ -42,7 +43,7 @@ func New(cfg audit.OTLPConfig) (*Sink, error) {
 		return nil, err
 	}
 	c := newClient(s, resourceAttributes(os.Getenv))
-	return &Sink{endpoint: s.endpoint, queue: newQueue(c.send, s.endpoint, s.timeout)}, nil
+	return &Sink{endpoint: s.endpoint, client: c, queue: newQueue(c.send, s.endpoint, s.timeout)}, nil
 }
 
 // Name implements audit.Sink.
@@ -66,5 +67,10 @@ func (s *Sink) Status() (pending, lost int, err error) { return s.queue.status()
 func (s *Sink) Flush(ctx context.Context) error { return s.queue.flush(ctx) }
 
 // Close stops the background export and makes a last one within the
-// timeout, unless the collector has just failed.
-func (s *Sink) Close() error { return s.queue.shutdown() }
+// timeout, unless the collector has just failed. It closes the sink's
+// connections: a long-lived process (cordon mcp) opens a sink per run.
+func (s *Sink) Close() error {
+	err := s.queue.shutdown()
+	s.client.http.CloseIdleConnections()
+	return err
+}
