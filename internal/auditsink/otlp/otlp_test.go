@@ -18,6 +18,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/auditsink/jsonl"
@@ -33,30 +35,82 @@ type received struct {
 	header    http.Header
 }
 
-// receiver is an OTLP/HTTP logs endpoint built on the collector's pdata
-// decoder (plogotlp), as a real collector's otlp receiver decodes requests.
+// reply is what the receiver answers to one request instead of success.
+type reply struct {
+	status int
+	header map[string]string
+	body   string
+	// keep: decode and keep the request's records (a 200 with a
+	// partial-success body).
+	keep bool
+}
+
+// receiver is an OTLP/HTTP logs endpoint that decodes each request twice:
+// with the collector's pdata decoder (plogotlp), as a real collector's otlp
+// receiver does, and with protojson into the OTLP protobuf messages, which
+// refuses unknown fields and wrongly typed values. A request that either
+// refuses fails the test.
 type receiver struct {
+	t    *testing.T
 	srv  *httptest.Server
 	fail atomic.Bool // answer 503 while set
+	// answer, when set, chooses the reply to the n-th request (from 0);
+	// nil means success.
+	answer func(n int) *reply
+	// block, when set, holds every request until it is closed or the
+	// client gives up: a collector that does not answer.
+	block chan struct{}
 
-	mu   sync.Mutex
-	recs []received
+	mu       sync.Mutex
+	requests []time.Time // arrival of each request
+	recs     []received
+	logs     []plog.Logs // the decoded requests that were kept
+	arrived  chan struct{}
 }
 
 func newReceiver(t *testing.T) *receiver {
-	r := &receiver{}
+	r := &receiver{t: t, arrived: make(chan struct{}, 100)}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
 	return r
 }
+
+func (r *receiver) url() string { return r.srv.URL + "/v1/logs" }
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if req.URL.Path != "/v1/logs" || req.Method != http.MethodPost {
 		http.Error(w, "not the logs endpoint", http.StatusNotFound)
 		return
 	}
+	r.mu.Lock()
+	n := len(r.requests)
+	r.requests = append(r.requests, time.Now())
+	r.mu.Unlock()
+	select {
+	case r.arrived <- struct{}{}:
+	default:
+	}
+	if r.block != nil {
+		select {
+		case <-r.block:
+		case <-req.Context().Done():
+		}
+		return
+	}
 	if r.fail.Load() {
 		http.Error(w, "collector overloaded", http.StatusServiceUnavailable)
+		return
+	}
+	var rep *reply
+	if r.answer != nil {
+		rep = r.answer(n)
+	}
+	if rep != nil && !rep.keep {
+		for k, v := range rep.header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(rep.status)
+		io.WriteString(w, rep.body)
 		return
 	}
 	var body io.Reader = req.Body
@@ -73,24 +127,38 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if ct := req.Header.Get("Content-Type"); ct != "application/x-protobuf" {
+	if ct := req.Header.Get("Content-Type"); ct != "application/json" {
 		http.Error(w, "content type "+ct, http.StatusUnsupportedMediaType)
 		return
 	}
+	// LogsData has the one field of ExportLogsServiceRequest
+	// (resource_logs = 1), so the two share their JSON form.
+	if err := protojson.Unmarshal(data, &logspb.LogsData{}); err != nil {
+		r.t.Errorf("protojson refuses the request: %v\n%s", err, data)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	er := plogotlp.NewExportRequest()
-	if err := er.UnmarshalProto(data); err != nil {
+	if err := er.UnmarshalJSON(data); err != nil {
+		r.t.Errorf("pdata refuses the request: %v\n%s", err, data)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	r.collect(er.Logs(), req.Header)
-	resp, _ := plogotlp.NewExportResponse().MarshalProto()
-	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Header().Set("Content-Type", "application/json")
+	if rep != nil {
+		w.WriteHeader(rep.status)
+		io.WriteString(w, rep.body)
+		return
+	}
+	resp, _ := plogotlp.NewExportResponse().MarshalJSON()
 	w.Write(resp)
 }
 
 func (r *receiver) collect(logs plog.Logs, h http.Header) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.logs = append(r.logs, logs)
 	for i := range logs.ResourceLogs().Len() {
 		rl := logs.ResourceLogs().At(i)
 		res := rl.Resource().Attributes().AsRaw()
@@ -117,8 +185,25 @@ func (r *receiver) records() []received {
 	return append([]received(nil), r.recs...)
 }
 
+func (r *receiver) decoded() []plog.Logs {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]plog.Logs(nil), r.logs...)
+}
+
+func (r *receiver) requestTimes() []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.requests...)
+}
+
 func cfg(endpoint string) audit.OTLPConfig {
 	return audit.OTLPConfig{Enabled: true, Endpoint: endpoint, TimeoutSeconds: 5}
+}
+
+func event(i int) *audit.Event {
+	return &audit.Event{Schema: 1, Time: time.Now(), Session: "s", Run: "r", Kind: audit.KindCommandRequested,
+		Payload: audit.CommandRequested{Argv: []string{"echo", string(rune('a' + i%26))}}}
 }
 
 // Events go through a Logger with the file sink first, as cordon run does,
@@ -229,6 +314,25 @@ func TestEndpointAndHeadersFromEnvironment(t *testing.T) {
 	var ne *noEndpointError
 	if !errors.As(err, &ne) || !strings.Contains(ne.Hint(), "OTEL_EXPORTER_OTLP_ENDPOINT") {
 		t.Fatalf("no endpoint anywhere: %v", err)
+	}
+}
+
+// OTEL_EXPORTER_OTLP_COMPRESSION=gzip compresses the requests, and the
+// collector decodes them.
+func TestGzip(t *testing.T) {
+	rcv := newReceiver(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+	sink, err := New(cfg(rcv.url()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.Write(event(0))
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs := rcv.records()
+	if len(recs) != 1 || recs[0].header.Get("Content-Encoding") != "gzip" || recs[0].attrs["cordon.argv"].([]any)[0] != "echo" {
+		t.Fatalf("records %+v", recs)
 	}
 }
 

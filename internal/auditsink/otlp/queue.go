@@ -2,75 +2,92 @@ package otlp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
-
-	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
 
 const (
-	queueLimit   = 10000
-	batchLimit   = 512
+	queueLimit = 10000   // records held in memory
+	batchLimit = 512     // records per request
+	batchBytes = 4 << 20 // bytes of records per request, below collectors' usual 20 MiB limit
+	// exportEvery is the background export's period, and the first wait
+	// after a failure; the wait doubles up to maxRetryWait while exports
+	// fail.
 	exportEvery  = time.Second
 	maxRetryWait = 30 * time.Second
+	// maxRetryAfter bounds the wait a collector may ask for with
+	// Retry-After.
+	maxRetryAfter = 5 * time.Minute
 )
 
-// queue is an sdklog.Processor that, unlike the SDK's BatchProcessor, keeps
-// records whose export failed and counts what it drops, so that the sink can
+// sender delivers one batch of encoded records (client.send): nil, or a
+// *sendError saying what became of them.
+type sender func(ctx context.Context, recs [][]byte) error
+
+// queue holds encoded records until they are delivered. It keeps the
+// records of an export that may be retried, and counts the records it drops
+// (overflow, or refused by the collector for good), so that the sink can
 // report both.
 type queue struct {
-	exporter sdklog.Exporter
+	send     sender
 	endpoint string
 	timeout  time.Duration
 
-	exportMu sync.Mutex // one export at a time, in order
+	// exporting is held by the one export in progress, so that exports go
+	// one at a time and in order. It is a channel so that waiting for it
+	// can give up.
+	exporting chan struct{}
 
 	mu      sync.Mutex
-	recs    []sdklog.Record
+	recs    [][]byte
 	base    uint64 // how many records ever left the front of recs
 	dropped int
-	// unreportedDrop: records were dropped while exports succeeded; Status
+	// unreportedDrop: records were dropped while exports succeeded; status
 	// reports it until the next successful export.
 	unreportedDrop bool
 	lastErr        error
-	stopped        bool
+	// wait is the background export's period: exportEvery, or the backoff
+	// after failures that allow a retry. retryAt is when such a failure
+	// allows the next attempt; zero otherwise.
+	wait    time.Duration
+	retryAt time.Time
+	stopped bool
 
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	kick   chan struct{}
+	cancel context.CancelFunc // stops the background export and its request in flight
+	done   chan struct{}
 }
 
-var _ sdklog.Processor = (*queue)(nil)
-
-func newQueue(exp sdklog.Exporter, endpoint string, timeout time.Duration) *queue {
+func newQueue(send sender, endpoint string, timeout time.Duration) *queue {
+	ctx, cancel := context.WithCancel(context.Background())
 	q := &queue{
-		exporter: exp, endpoint: endpoint, timeout: timeout,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		send: send, endpoint: endpoint, timeout: timeout,
+		exporting: make(chan struct{}, 1), wait: exportEvery,
+		kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}),
 	}
-	go q.run()
+	go q.run(ctx)
 	return q
 }
 
-// Enabled implements sdklog.Processor.
-func (q *queue) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
-
-// OnEmit implements sdklog.Processor: it queues a copy of r, dropping the
-// oldest record when the queue is full.
-func (q *queue) OnEmit(_ context.Context, r *sdklog.Record) error {
+// add queues one encoded record, dropping the oldest when the queue is
+// full.
+func (q *queue) add(rec []byte) {
 	q.mu.Lock()
 	if q.stopped {
 		q.dropped++
 		q.mu.Unlock()
-		return nil
+		return
 	}
 	if len(q.recs) >= queueLimit {
+		q.recs[0] = nil
 		q.recs = q.recs[1:]
 		q.base++
 		q.dropped++
 		q.unreportedDrop = q.lastErr == nil
 	}
-	q.recs = append(q.recs, r.Clone())
+	q.recs = append(q.recs, rec)
 	full := len(q.recs) >= batchLimit
 	q.mu.Unlock()
 	if full {
@@ -79,65 +96,124 @@ func (q *queue) OnEmit(_ context.Context, r *sdklog.Record) error {
 		default:
 		}
 	}
-	return nil
 }
 
 // run exports every second, or at once when a batch is full, and backs off
 // while the collector fails.
-func (q *queue) run() {
+func (q *queue) run(ctx context.Context) {
 	defer close(q.done)
-	wait := exportEvery
-	timer := time.NewTimer(wait)
+	timer := time.NewTimer(exportEvery)
 	defer timer.Stop()
 	for {
 		select {
-		case <-q.stop:
+		case <-ctx.Done():
 			return
 		case <-q.kick:
+			if q.untilRetry() > 0 {
+				continue // a full batch does not cut a backoff short
+			}
 		case <-timer.C:
+			// A failed Flush may have pushed the next attempt back.
+			if d := q.untilRetry(); d > 0 {
+				timer.Reset(d)
+				continue
+			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), q.timeout)
-		err := q.exportAll(ctx)
-		cancel()
-		if err != nil {
-			wait = min(max(wait*2, exportEvery), maxRetryWait)
-		} else {
-			wait = exportEvery
+		// The request's own deadline is the timeout (http.Client).
+		q.exportAll(ctx, true)
+		if ctx.Err() != nil {
+			return
 		}
+		q.mu.Lock()
+		wait := q.wait
+		q.mu.Unlock()
 		timer.Reset(wait)
 	}
 }
 
+// untilRetry is how long the backoff after a failure still lasts.
+func (q *queue) untilRetry() time.Duration {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.retryAt.IsZero() {
+		return 0
+	}
+	return time.Until(q.retryAt)
+}
+
+// nextWait is the backoff after an export that may be retried: twice the
+// last wait, from exportEvery up to maxRetryWait, or what the collector
+// asked for when that is longer (up to maxRetryAfter).
+func nextWait(last, retryAfter time.Duration) time.Duration {
+	w := min(max(2*last, exportEvery), maxRetryWait)
+	return max(w, min(retryAfter, maxRetryAfter))
+}
+
 // exportAll exports queued records, oldest first, until the queue is empty
-// or an export fails; failed records stay queued.
-func (q *queue) exportAll(ctx context.Context) error {
-	q.exportMu.Lock()
-	defer q.exportMu.Unlock()
+// or an export fails. Records of a failure that may be retried stay
+// queued; records the collector refused for good are dropped and counted.
+// It gives up waiting for an export already in progress when ctx ends. A
+// background export does nothing while a failure's backoff lasts (a Flush
+// that failed while it waited may have started one).
+func (q *queue) exportAll(ctx context.Context, background bool) error {
+	select {
+	case q.exporting <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("export to %s: an export in progress did not finish in time: %w", q.endpoint, ctx.Err())
+	}
+	defer func() { <-q.exporting }()
+	if background && q.untilRetry() > 0 {
+		return nil
+	}
 	for {
 		q.mu.Lock()
-		n := min(len(q.recs), batchLimit)
-		batch := append([]sdklog.Record(nil), q.recs[:n]...)
+		n, size := 0, 0
+		for n < len(q.recs) && n < batchLimit && (n == 0 || size+len(q.recs[n]) <= batchBytes) {
+			size += len(q.recs[n])
+			n++
+		}
+		batch := append([][]byte(nil), q.recs[:n]...)
 		end := q.base + uint64(n)
 		q.mu.Unlock()
 		if n == 0 {
 			return nil
 		}
-		err := q.exporter.Export(ctx, batch)
+		err := q.send(ctx, batch)
+		if err != nil && isStopped(ctx, err) {
+			return err // the sink is closing: the records stay for Close
+		}
+		var se *sendError
 		q.mu.Lock()
-		if err != nil {
-			q.lastErr = fmt.Errorf("export to %s: %w", q.endpoint, err)
-			err = q.lastErr
+		if err == nil || errors.As(err, &se) && se.rejected > 0 {
+			// Delivered, or refused for good. add may have dropped some of
+			// this batch meanwhile, so remove by absolute position.
+			if end > q.base {
+				q.recs = q.recs[end-q.base:]
+				q.base = end
+			}
+		}
+		switch {
+		case err == nil:
+			q.lastErr, q.unreportedDrop = nil, false
+			q.wait, q.retryAt = exportEvery, time.Time{}
 			q.mu.Unlock()
-			return err
+			continue
+		case se != nil && se.rejected > 0:
+			q.dropped += se.rejected
+			// The collector works; it refused these records. No backoff.
+			q.wait, q.retryAt = exportEvery, time.Time{}
+		default:
+			var after time.Duration
+			if se != nil {
+				after = se.retryAfter
+			}
+			q.wait = nextWait(q.wait, after)
+			q.retryAt = time.Now().Add(q.wait)
 		}
-		// OnEmit may have dropped some of this batch meanwhile, so remove
-		// by absolute position.
-		if end > q.base {
-			q.recs = q.recs[end-q.base:]
-			q.base = end
-		}
-		q.lastErr, q.unreportedDrop = nil, false
+		q.lastErr = fmt.Errorf("export to %s: %w", q.endpoint, err)
+		err = q.lastErr
 		q.mu.Unlock()
+		return err
 	}
 }
 
@@ -151,12 +227,20 @@ func (q *queue) status() (pending, lost int, err error) {
 	return len(q.recs), q.dropped, err
 }
 
-// ForceFlush implements sdklog.Processor.
-func (q *queue) ForceFlush(ctx context.Context) error { return q.exportAll(ctx) }
+// flush exports every queued record now, in one attempt per batch, within
+// the timeout: a check gets its answer in one attempt, not after a backoff.
+func (q *queue) flush(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, q.timeout)
+	defer cancel()
+	return q.exportAll(ctx, false)
+}
 
-// Shutdown implements sdklog.Processor: a last export, then the exporter
-// stops. Records that could not be exported stay counted in status.
-func (q *queue) Shutdown(ctx context.Context) error {
+// shutdown stops the background export (cancelling its request in flight)
+// and makes a last export within the timeout, unless the collector failed
+// so recently that a retry is not due yet: then the last failure stands,
+// and closing does not wait for the timeout a second time. Records that
+// could not be exported stay counted in status.
+func (q *queue) shutdown() error {
 	q.mu.Lock()
 	if q.stopped {
 		q.mu.Unlock()
@@ -164,11 +248,16 @@ func (q *queue) Shutdown(ctx context.Context) error {
 	}
 	q.stopped = true
 	q.mu.Unlock()
-	close(q.stop)
+	q.cancel()
 	<-q.done
-	err := q.exportAll(ctx)
-	if serr := q.exporter.Shutdown(ctx); err == nil {
-		err = serr
+	q.mu.Lock()
+	pending, lastErr, notDue := len(q.recs), q.lastErr, time.Now().Before(q.retryAt)
+	q.mu.Unlock()
+	if pending == 0 {
+		return nil
 	}
-	return err
+	if notDue {
+		return lastErr
+	}
+	return q.flush(context.Background())
 }
