@@ -22,6 +22,7 @@ type analysis struct {
 	p      *Policy
 	parts  []Part
 	parsed int // bytes of shell code parsed so far
+	code   codeText
 }
 
 // scope is what the analysis knows inside one shell: the functions the
@@ -95,6 +96,9 @@ func (a *analysis) file(f *syntax.File, depth int) {
 		return true
 	})
 	a.hiddenSubscripts(f)
+	for _, p := range a.code.scan(f) {
+		a.add(a.p.judgeOpaque(p, dynamicCode(p+" expands the value as a prompt, which runs the command substitutions in it")))
+	}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if a.full() {
 			return false
@@ -110,6 +114,16 @@ func (a *analysis) file(f *syntax.File, depth int) {
 		}
 		return true // commands inside words ($(...), <(...)) are Stmts too
 	})
+}
+
+// finish judges what only the whole command line shows: text that bash
+// could evaluate as code where cordon cannot see it (see codetext.go).
+func (a *analysis) finish() {
+	if a.code.source() && a.code.sink != "" {
+		a.add(a.p.judgeOpaque(a.code.sink, dynamicCode(a.code.sink+
+			" evaluates a value as arithmetic or as a variable name, which runs the command substitutions in its subscripts, and the text "+
+			quoteForDisplay(a.code.example)+" on this command line could supply one")))
+	}
 }
 
 // hiddenSubscripts: bash evaluates array subscripts inside arithmetic and in
@@ -205,6 +219,9 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 	kind := kindWrapper
 	stdin := c.stdin
 	tab := tables()
+	if bare {
+		a.code.names(name, nameArgs(name, args))
+	}
 	switch {
 	case bare && tab.shellBuiltins[name] != nil:
 		// Also when not run by a shell: exec'ing "eval" fails, so judging it
@@ -431,14 +448,19 @@ type shellTables struct {
 	// subscriptCode finds text that runs a command if bash reads it as an
 	// array subscript: "a[$(cmd)]" or "a[`cmd`]".
 	subscriptCode *regexp.Regexp
+	// codeEscape finds an escape that printf or echo -e may turn into "$"
+	// or "`": \x24, \u0024, \044. number is a literal arithmetic number.
+	codeEscape, number *regexp.Regexp
 }
 
 func newShellTables() shellTables {
 	return shellTables{
 		stateBuiltins: optionSet(`cd pushd popd dirs true false : test [ echo printf pwd wait exit return break continue
-			shift umask ulimit getopts type jobs times shopt set unset disown suspend help logout let kill bg fg caller mapfile readarray`),
+			shift umask ulimit getopts type times shopt unset disown suspend help logout let kill bg fg caller history`),
 		shellBuiltins: newShellBuiltins(),
 		subscriptCode: regexp.MustCompile("\\[[^\\]]*(\\$\\(|`)"),
+		codeEscape:    regexp.MustCompile(`\\([xuU][0-9a-fA-F]|[0-7])`),
+		number:        regexp.MustCompile(`^(0[xX][0-9a-fA-F]+|[0-9]+#[0-9a-zA-Z@_]+|[0-9]+)$`),
 	}
 }
 
@@ -446,6 +468,9 @@ func newShellBuiltins() map[string]func(args []word) unwrapped {
 	return map[string]func(args []word) unwrapped{
 		"eval": func(args []word) unwrapped {
 			u := unwrapped{findings: []finding{{rule: ruleEval, detail: "eval " + joinWords(args)}}}
+			if len(args) > 0 && args[0].is("--") { // eval takes no options but accepts "--"
+				args = args[1:]
+			}
 			if len(args) > 0 {
 				u.addScript(joinScript(args), "eval")
 			}
@@ -468,12 +493,77 @@ func newShellBuiltins() map[string]func(args []word) unwrapped {
 			return u
 		},
 		"trap": func(args []word) unwrapped {
+			// trap [-lpP] [--] [code] signal...: -l and -p only list; "-"
+			// or a lone signal resets.
 			var u unwrapped
-			if len(args) < 2 || args[0].is("-p") || args[0].is("-l") || args[0].is("-") || args[0].is("--") {
+			for len(args) > 0 && args[0].exact() && len(args[0].value) > 1 && args[0].value[0] == '-' {
+				if args[0].value == "--" {
+					args = args[1:]
+					break
+				}
+				if strings.Trim(args[0].value[1:], "lpP") == "" {
+					return u
+				}
+				break // not an option: bash reports an error; judge it as code
+			}
+			if len(args) < 2 || args[0].is("-") {
 				return u
 			}
 			u.addScript(args[0], "trap")
 			return u
+		},
+		"mapfile":   mapfileBuiltin,
+		"readarray": mapfileBuiltin,
+		"compgen":   completionBuiltin,
+		"complete":  completionBuiltin,
+		"bind": func(args []word) unwrapped {
+			// bind -x KEYSEQ:CODE runs CODE when the key is pressed.
+			for _, a := range args {
+				if !a.exact() || strings.HasPrefix(a.value, "-") && !strings.HasPrefix(a.value, "--") && strings.ContainsRune(a.value, 'x') {
+					return unwrapped{findings: []finding{dynamicCode("bind -x binds shell code to a key, in a form cordon does not read")}}
+				}
+			}
+			return unwrapped{}
+		},
+		"jobs": func(args []word) unwrapped {
+			// jobs -x CMD ARGS runs CMD.
+			for i, a := range args {
+				if !a.exact() || !strings.HasPrefix(a.value, "-") {
+					break
+				}
+				if strings.ContainsRune(a.value, 'x') {
+					if i+1 < len(args) {
+						return unwrapped{commands: [][]word{args[i+1:]}}
+					}
+					break
+				}
+			}
+			return unwrapped{}
+		},
+		"fc": func(args []word) unwrapped {
+			// fc runs commands again from the history, or after an editor
+			// changed them; only fc -l just lists.
+			if len(args) > 0 && args[0].exact() && strings.HasPrefix(args[0].value, "-") && strings.ContainsRune(args[0].value, 'l') {
+				return unwrapped{}
+			}
+			return unwrapped{findings: []finding{dynamicCode("fc runs commands from the shell's history, which cordon does not follow")}}
+		},
+		"set": func(args []word) unwrapped {
+			// set -H (-o histexpand) makes "!!" run an earlier command again.
+			for i, a := range args {
+				if !a.exact() {
+					return unwrapped{findings: []finding{dynamicCode("set " + a.text + " sets shell options only known at run time")}}
+				}
+				if a.value == "--" || !strings.HasPrefix(a.value, "-") {
+					break
+				}
+				long := strings.HasPrefix(a.value, "--")
+				if !long && strings.HasSuffix(a.value, "o") && i+1 < len(args) && (args[i+1].is("histexpand") || !args[i+1].exact()) ||
+					!long && strings.ContainsRune(a.value, 'H') {
+					return unwrapped{findings: []finding{dynamicCode("set -H turns on history expansion, which runs earlier commands again")}}
+				}
+			}
+			return unwrapped{}
 		},
 		"hash":     loadOption("-p", "hash -p makes a command name run another file"),
 		"enable":   loadOption("-f", "enable -f loads a shared library into the shell"),
@@ -484,6 +574,40 @@ func newShellBuiltins() map[string]func(args []word) unwrapped {
 		"local":    declBuiltin,
 		"readonly": declBuiltin,
 	}
+}
+
+// mapfileBuiltin judges mapfile -C CODE: CODE runs every -c lines, with
+// the index and the line appended as arguments.
+func mapfileBuiltin(args []word) unwrapped {
+	var u unwrapped
+	for _, code := range optionValues(args, "-C", "", "t") {
+		if code.exact() {
+			code = exactWord(code.value + ` "$index" "$line"`)
+		}
+		u.addScript(code, "mapfile -C")
+	}
+	return u
+}
+
+// completionBuiltin judges compgen and complete: -C CODE runs CODE with
+// the words appended, and the -W word list is expanded like a command's
+// arguments, command substitutions included.
+func completionBuiltin(args []word) unwrapped {
+	var u unwrapped
+	const flags = "abcdefgjksuvDEI"
+	for _, code := range optionValues(args, "-C", "", flags) {
+		if code.exact() {
+			code = exactWord(code.value + ` "$command" "$word" "$previous"`)
+		}
+		u.addScript(code, "complete -C")
+	}
+	for _, list := range optionValues(args, "-W", "", flags) {
+		if list.exact() {
+			list = exactWord(": " + list.value)
+		}
+		u.addScript(list, "complete -W")
+	}
+	return u
 }
 
 func sourceBuiltin(args []word) unwrapped {

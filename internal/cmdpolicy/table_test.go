@@ -8,7 +8,7 @@ import (
 // The policies the table is judged under. TestMain builds them before the
 // tests run: built by package initialisation, they would count against the
 // package in TestInitAllocatesNothing.
-var builtinPolicy, strictPolicy, askPolicy *Policy
+var builtinPolicy, strictPolicy, askPolicy, pushPolicy *Policy
 
 func buildTestPolicies() {
 	// builtinPolicy: the built-in rules only, default allow.
@@ -23,6 +23,15 @@ func buildTestPolicies() {
 		Decision: Deny,
 		Category: "destructive",
 		Reason:   "deleting the root or the home directory is never intended",
+	}}})
+
+	// pushPolicy: a user who never wants git push run, the red team's
+	// target: every line that bash would run as git push must be denied.
+	pushPolicy = mustPolicy(Config{Rules: []Rule{{
+		Name:     "no-push",
+		Match:    []string{"git", "push", "**"},
+		Decision: Deny,
+		Reason:   "this user never pushes from an agent",
 	}}})
 
 	// askPolicy: ask by default, with an allow list.
@@ -475,6 +484,120 @@ var askTable = []tableCase{
 	{cmd: "cat README.md | ls", want: Allow},
 }
 
+// pushTable is judged under pushPolicy: command lines that bash (or dash)
+// runs as git push, found by reading the analyzer as an attacker would
+// (issue 17 point 7), and their harmless neighbours.
+var pushTable = []tableCase{
+	{cmd: "git push origin feature", want: Deny, rule: "no-push"},
+	{cmd: "git status", want: Allow},
+
+	// Brace expansion drops an unquoted empty alternative: {git,} is git.
+	{cmd: "{git,} push", want: Deny},
+	{cmd: "{,git} push origin feature", want: Deny},
+	{cmd: "git {,}push", want: Deny},
+	{cmd: `""{git,} push`, want: Allow}, // git "" push: the empty word is quoted, so it stays
+	{cmd: "{git,x} push", want: Allow},  // git x push
+
+	// Options of built-ins that end with "--", or run code given to them.
+	{cmd: "trap -- 'git push' EXIT", want: Deny},
+	{cmd: "eval -- git push", want: Deny},
+	{cmd: "mapfile -C 'git push' -c 1 lines < list.txt", want: Deny},
+	{cmd: "readarray -t -C 'git push' lines < list.txt", want: Deny},
+	{cmd: "mapfile -t lines < list.txt", want: Allow},
+	{cmd: "compgen -C 'git push' x", want: Deny},
+	{cmd: "complete -C 'git push' x", want: Deny},
+	{cmd: `bind -x '"\C-x": git push'`, want: Deny},
+	{cmd: "jobs -x git push", want: Deny},
+	{cmd: "jobs -l", want: Allow},
+	{cmd: "set -o history; history -s 'git push'; fc -s", want: Deny},
+	{cmd: "set -H; history -s 'git push'\n!!", want: Deny},
+	{cmd: "fc -l", want: Allow},
+
+	// Strings that become code: prompt expansion, and arithmetic, which
+	// runs the command substitutions in array subscripts, of text put
+	// together from pieces that are harmless on their own.
+	{cmd: "x='$(git push)'; : \"${x@P}\"", want: Deny},
+	{cmd: "x='a['; y='$(git push)]'; (( $x$y ))", want: Deny},
+	{cmd: "x='a['; y='$(git push)]'; z=$x$y; (( z ))", want: Deny},
+	{cmd: "x=$'a[\\x24(git push)]'; (( x ))", want: Deny},
+	{cmd: "printf -v x 'a[\\x24(git push)]'; (( x ))", want: Deny},
+	{cmd: "x='a['; y='$(git push)]'; [[ $x$y -eq 1 ]]", want: Deny},
+	{cmd: "x='a['; y='$(git push)]'; echo ${b[$x$y]}", want: Deny},
+	{cmd: "declare -i n; x='a['; y='$(git push)]'; n=$x$y", want: Deny},
+	{cmd: "x='a['; y='$(git push)]'; echo ${!z}", want: Deny},
+	{cmd: "x='a['; y='$(git push)]'; bash -c '(( $1$2 ))' _ \"$x\" \"$y\"", want: Deny},
+	{cmd: "for i in 1 2 3; do echo $((i * 2)); done", want: Allow},
+	{cmd: "n=$(wc -l < a.txt); echo $((n + 1))", want: Allow},
+	{cmd: "awk '{print $1}' a.txt; echo $((1 + 2))", want: Allow},
+
+	// Paths: a relative path to a program called git may well be git.
+	{cmd: "./gitk push", want: Allow},
+
+	// Programs that run a command line they are given.
+	{cmd: "tar czf a.tgz src", want: Allow},
+
+	// git subcommands that run commands.
+	{cmd: "git submodule foreach git status", want: Allow},
+	{cmd: "git rebase -i --exec 'go test ./...' main", want: Allow},
+
+	// Already judged strictly before the red team looked; kept so they stay.
+	{cmd: "g\\it push", want: Deny},
+	{cmd: `"g"it push`, want: Deny},
+	{cmd: `$'\x67it' push`, want: Deny},
+	{cmd: "$X push", want: Deny},
+	{cmd: "${X:-git} push", want: Deny},
+	{cmd: "${!name} push", want: Deny},
+	{cmd: "git $((1)) push", want: Deny},
+	{cmd: "command -p git push", want: Deny},
+	{cmd: "exec -a x git push", want: Deny},
+	{cmd: `env -S "git push"`, want: Deny},
+	{cmd: "env -u X git push", want: Deny},
+	{cmd: "nohup git push &", want: Deny},
+	{cmd: "setsid -w git push", want: Deny},
+	{cmd: "stdbuf -oL git push", want: Deny},
+	{cmd: "chroot / git push", want: Deny},
+	{cmd: "doas -u root git push", want: Deny},
+	{cmd: "time -p git push", want: Deny},
+	{cmd: "nice -n 5 git push", want: Deny},
+	{cmd: "ionice -c 3 git push", want: Deny},
+	{cmd: "taskset -c 1 git push", want: Deny},
+	{cmd: "flock /tmp/l git push", want: Deny},
+	{cmd: "watch -x git push", want: Deny},
+	{cmd: "echo push | xargs git", want: Deny},
+	{cmd: "xargs -I{} git {} origin", want: Deny},
+	{cmd: `find . -execdir git push \;`, want: Deny},
+	{cmd: `find . -okdir git push \;`, want: Deny},
+	{cmd: "busybox sh -c 'git push'", want: Deny},
+	{cmd: "bash -c -- 'git push'", want: Deny},
+	{cmd: `bash -c 'git "$@"' x push`, want: Deny},
+	{cmd: "bash -c '$0 push' git", want: Deny},
+	{cmd: "sh -s <<< 'git push'", want: Deny},
+	{cmd: "sh <<< 'git push'", want: Deny},
+	{cmd: "git -C dir push", want: Deny},
+	{cmd: "git -c alias.x=push x", want: Deny},
+	{cmd: "git -c core.sshCommand='git push' fetch", want: Deny},
+	{cmd: "npx git push", want: Deny},
+	{cmd: "pnpm dlx git push", want: Deny},
+	{cmd: "yarn dlx git push", want: Deny},
+	{cmd: "bunx git push", want: Deny},
+	{cmd: "/usr/bin/git push", want: Deny},
+	{cmd: "PATH=/x git push", want: Deny},
+	{cmd: "f(){ git push; }; f", want: Deny},
+	{cmd: "shopt -s expand_aliases; alias x='git push'; x", want: Deny},
+	{cmd: "trap 'git push' EXIT", want: Deny},
+	{cmd: "a=(git push); \"${a[@]}\"", want: Deny},
+	{cmd: "select x in a; do git push; done", want: Deny},
+	{cmd: "coproc git push", want: Deny},
+	{cmd: "gіt push", want: Ask, rule: ruleLookAlike}, // another file; ask, since it may be a copy of git
+
+	// Code in another language is the program's own business, like a
+	// script file: judged as python, confined by the sandbox.
+	{cmd: `python -c "import os; os.system('git push')"`, want: Allow},
+	// bash's /dev/tcp is a redirection, not a program; the sandbox's
+	// network decides what it reaches.
+	{cmd: "exec 3<>/dev/tcp/example.com/80", want: Allow},
+}
+
 func runTable(t *testing.T, name string, p *Policy, table []tableCase) {
 	t.Helper()
 	for _, tc := range table {
@@ -510,6 +633,7 @@ func TestTable(t *testing.T) {
 	runTable(t, "builtin", builtinPolicy, builtinTable)
 	runTable(t, "strict", strictPolicy, strictTable)
 	runTable(t, "ask", askPolicy, askTable)
+	runTable(t, "push", pushPolicy, pushTable)
 	if n := len(builtinTable) + len(strictTable) + len(askTable); n < 150 {
 		t.Fatalf("the table has %d command lines; keep at least 150", n)
 	}

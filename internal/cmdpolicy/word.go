@@ -78,9 +78,26 @@ func convertWord(w *syntax.Word) []word {
 	}
 	out := make([]word, 0, len(alts))
 	for _, parts := range alts {
+		if nullWord(parts) {
+			// bash removes an unquoted empty word: "{git,} push" runs
+			// "git push", not "git '' push".
+			continue
+		}
 		out = append(out, buildWord(parts, text))
 	}
 	return out
+}
+
+// nullWord reports whether parts are an unquoted empty word, which the
+// shell removes after expansion.
+func nullWord(parts []syntax.WordPart) bool {
+	for _, part := range parts {
+		lit, ok := part.(*syntax.Lit)
+		if !ok || lit.Value != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // expandBraces expands comma brace expressions ("{a,b}"); sequence
