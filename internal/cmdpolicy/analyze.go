@@ -206,6 +206,13 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		return
 	}
 	name := programName(prog.value)
+	// A relative path ("./git", ".venv/bin/pip") may be the program its file
+	// is named after: what that program would run is judged too, and the
+	// path itself stays a program the default decides.
+	dispatch, relative := name, false
+	if base := relativeBase(name); base != "" {
+		dispatch, relative = base, true
+	}
 	if looksAlike(name) {
 		u.findings = append(u.findings, finding{rule: ruleLookAlike, detail: fmt.Sprintf("program name %q", name)})
 	}
@@ -230,7 +237,7 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		kind = kindBuiltin
 	case builtin && tab.stateBuiltins[name]:
 		kind = kindBuiltin
-	case name == "env":
+	case dispatch == "env":
 		u.add(envWrapper(args))
 	case builtin && (name == "command" || name == "builtin"):
 		// They run the next word in the same shell: a built-in stays one.
@@ -240,38 +247,41 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 			u.commands = append(u.commands, args)
 		}
 		u.inShell = true
-	case name == "command":
+	case dispatch == "command":
 		u.add(commandWrapper(args))
-	case tab.wrappers[name] != nil:
-		u.add(tab.wrappers[name].unwrap(name, args))
-	case isDynamicLoader(name):
-		u.add(tab.wrappers["ld.so"].unwrap(name, args))
-	case name == "busybox" || name == "toybox":
+	case tab.wrappers[dispatch] != nil:
+		u.add(tab.wrappers[dispatch].unwrap(dispatch, args))
+	case isDynamicLoader(dispatch):
+		u.add(tab.wrappers["ld.so"].unwrap(dispatch, args))
+	case dispatch == "busybox" || dispatch == "toybox":
 		u.add(busyboxWrapper(args))
-	case name == "xargs":
+	case dispatch == "xargs":
 		u.add(xargsWrapper(args))
 		stdin = nil
-	case tab.posixShells[name] || tab.otherShells[name]:
-		u.add(shellInvocation(name, args, c.stdin))
-	case name == "nix-shell":
-		u.add(nixCommand(name, args))
-	case tab.pkgRunners[name] != nil:
-		u.add(tab.pkgRunners[name].unwrap(name, args))
-	case name == "find":
+	case tab.posixShells[dispatch] || tab.otherShells[dispatch]:
+		u.add(shellInvocation(dispatch, args, c.stdin))
+	case dispatch == "nix-shell":
+		u.add(nixCommand(dispatch, args))
+	case tab.pkgRunners[dispatch] != nil:
+		u.add(tab.pkgRunners[dispatch].unwrap(dispatch, args))
+	case dispatch == "find":
 		u.add(findExec(args))
 		kind, stdin = kindProgram, nil
-	case name == "fd" || name == "fdfind":
+	case dispatch == "fd" || dispatch == "fdfind":
 		u.add(fdExec(args))
 		kind, stdin = kindProgram, nil
 	default:
 		kind = kindProgram
-		rs, ru := readings(name, c.words)
+		rs, ru := readings(dispatch, c.words)
 		s.readings = rs
 		u.add(ru)
-		if sub, ok := subcommandWrapper(name, c.words, rs); ok {
+		if sub, ok := subcommandWrapper(dispatch, c.words, rs); ok {
 			u.add(sub)
 			kind = kindWrapper
 		}
+	}
+	if relative {
+		kind = kindProgram
 	}
 	a.emit(s, c.text, u, kind, stdin, sc)
 }

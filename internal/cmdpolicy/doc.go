@@ -33,9 +33,11 @@
 //     core.hooksPath), a program name with non-ASCII characters, and input
 //     that cannot be parsed. Such input is never allowed.
 //   - Program names are compared after an absolute path is removed
-//     (/usr/bin/git is git); a relative path ("./git") is a different program.
-//     Names must match exactly; one that matches only when case or a Windows
-//     ".exe" is ignored makes the rule "could apply".
+//     (/usr/bin/git is git). A relative path ("./git", ".venv/bin/pip") is a
+//     file in the working directory that may be a copy of the program it is
+//     named after, so that program's rules could apply to it. Names must
+//     match exactly; one that matches only when case or a Windows ".exe" is
+//     ignored makes the rule "could apply".
 //   - A less-trusted policy layer, merged with Config.Tighten, can only make
 //     decisions stricter.
 //

@@ -44,10 +44,15 @@ func (secretFileMatcher) match(s *subject) (verdict, string) {
 	case s.name == "":
 		reader = maybe
 	case !tab.fileReaders[s.name]:
-		if !tab.fileReaders[foldProgramName(s.name)] {
+		reader = no
+		for _, alt := range alternativeNames(s.name) {
+			if tab.fileReaders[alt] {
+				reader = maybe
+			}
+		}
+		if reader == no {
 			return no, ""
 		}
-		reader = maybe
 	}
 	v := no
 	for _, w := range s.argv[1:] {

@@ -150,7 +150,12 @@ var builtinTable = []tableCase{
 	{cmd: `git push origin "$BRANCH"`, want: Ask},
 	{cmd: "git push origin {feature,main}", want: Ask, rule: ruleGitPushProtected},
 	{cmd: "/usr/bin/git push --force origin feature", want: Ask, rule: "pr-merge/git-push-force"},
-	{cmd: "./git push --force origin feature", want: Allow},                  // a different, unknown program
+	{cmd: "./git push --force origin feature", want: Ask, rule: "pr-merge/git-push-force"}, // a file named git may be a copy of git
+	{cmd: "./gitk push --force origin feature", want: Allow},                               // another program
+	{cmd: ".venv/bin/pip install -r requirements.txt", want: Ask, rule: "dependency-install/pip"},
+	{cmd: "venv/bin/python -m pip install requests", want: Ask, rule: "dependency-install/pip"},
+	{cmd: "./node_modules/.bin/npx npm install", want: Ask, rule: "dependency-install/npm"},
+	{cmd: "node_modules/.bin/vitest run", want: Allow},
 	{cmd: "gіt push --force origin feature", want: Ask, rule: ruleLookAlike}, // Cyrillic і
 	{cmd: "GIT push --force origin feature", want: Ask, rule: "pr-merge/git-push-force"},
 	{cmd: "git $SUB --force", want: Ask},
@@ -540,6 +545,9 @@ var pushTable = []tableCase{
 	{cmd: "git submodule foreach git status", want: Allow},
 	{cmd: "git rebase -i --exec 'go test ./...' main", want: Allow},
 
+	{cmd: "./git push", want: Deny},
+	{cmd: "../bin/git push origin feature", want: Deny},
+	{cmd: "bin/git push", want: Deny},
 	// Already judged strictly before the red team looked; kept so they stay.
 	{cmd: "g\\it push", want: Deny},
 	{cmd: `"g"it push`, want: Deny},
