@@ -158,7 +158,7 @@ func (a *analysis) redirections(st *syntax.Stmt) {
 		}
 		for _, w := range convertWord(r.Word) {
 			s := &subject{name: "<", argv: []word{exactWord("<"), w}}
-			a.emit(s, "< "+w.text, unwrapped{}, kindQuiet, nil, nil)
+			a.emit(s, "< "+w.text, unwrapped{}, kindQuiet, input{}, nil)
 		}
 	}
 }
@@ -174,17 +174,17 @@ func (a *analysis) callExpr(call *syntax.CallExpr, redirs []*syntax.Redirect, sc
 	}
 	text := printNode(call)
 	if len(words) == 0 { // assignments only: no program for rules to match
-		a.emit(nil, text, pre, kindQuiet, nil, sc)
+		a.emit(nil, text, pre, kindQuiet, input{}, sc)
 		return
 	}
-	a.command(&command{words: words, stdin: stdinText(redirs), text: text, inShell: true}, pre, sc)
+	a.command(&command{words: words, stdin: stdinOf(redirs), text: text, inShell: true}, pre, sc)
 }
 
 // command is one simple command: its words, and what its standard input is
-// if the command line says it literally.
+// if the command line says.
 type command struct {
 	words []word
-	stdin *string
+	stdin input
 	text  string
 	// inShell: the shell runs it, so a built-in name (cd, echo, export) is the
 	// built-in. A command a wrapper or exec starts is a program.
@@ -202,7 +202,7 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 	if !prog.exact() {
 		u.findings = append(u.findings, finding{rule: ruleDynamicCommand,
 			detail: "the program " + prog.text + " is only known at run time"})
-		a.emit(&subject{argv: c.words, stdin: c.stdin}, c.text, u, kindProgram, c.stdin, sc)
+		a.emit(&subject{argv: c.words, stdin: c.stdin.text}, c.text, u, kindProgram, c.stdin, sc)
 		return
 	}
 	name := programName(prog.value)
@@ -221,7 +221,7 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 	if sc != nil && sc.funcs[name] && bare {
 		u.findings = append(u.findings, finding{rule: ruleShellFunction, detail: "calls " + name})
 	}
-	s := &subject{name: name, argv: c.words, stdin: c.stdin}
+	s := &subject{name: name, argv: c.words, stdin: c.stdin.text}
 	args := c.words[1:]
 	kind := kindWrapper
 	stdin := c.stdin
@@ -249,6 +249,9 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		u.inShell = true
 	case dispatch == "command":
 		u.add(commandWrapper(args))
+	case tab.runners[dispatch] != nil:
+		u.add(tab.runners[dispatch](args, c.stdin))
+		stdin = input{}
 	case tab.wrappers[dispatch] != nil:
 		u.add(tab.wrappers[dispatch].unwrap(dispatch, args))
 	case isDynamicLoader(dispatch):
@@ -257,7 +260,7 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		u.add(busyboxWrapper(args))
 	case dispatch == "xargs":
 		u.add(xargsWrapper(args))
-		stdin = nil
+		stdin = input{}
 	case tab.posixShells[dispatch] || tab.otherShells[dispatch]:
 		u.add(shellInvocation(dispatch, args, c.stdin))
 	case dispatch == "nix-shell":
@@ -266,10 +269,10 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		u.add(tab.pkgRunners[dispatch].unwrap(dispatch, args))
 	case dispatch == "find":
 		u.add(findExec(args))
-		kind, stdin = kindProgram, nil
+		kind, stdin = kindProgram, input{}
 	case dispatch == "fd" || dispatch == "fdfind":
 		u.add(fdExec(args))
-		kind, stdin = kindProgram, nil
+		kind, stdin = kindProgram, input{}
 	default:
 		kind = kindProgram
 		rs, ru := readings(dispatch, c.words)
@@ -298,19 +301,21 @@ func subcommandWrapper(name string, argv []word, rs [][]word) (unwrapped, bool) 
 		switch {
 		case tab.pkgRunners[key] != nil:
 			return tab.pkgRunners[key].unwrap(key, r[2:]), true
-		case tab.projectRunners[key] != nil:
+		case tab.projectRunners[key] != nil && key != "ip netns" && key != "ip vrf":
 			return tab.projectRunners[key].unwrap(key, r[2:]), true
 		case name == "nix" && (r[1].value == "develop" || r[1].value == "shell"):
 			return nixCommand(r[1].value, r[2:]), true
 		case key == "uv tool" && len(r) > 2 && r[2].is("run"):
 			return tab.pkgRunners["uv tool run"].unwrap("uv tool run", r[3:]), true
+		case (key == "ip netns" || key == "ip vrf") && len(r) > 2 && r[2].is("exec"):
+			return tab.projectRunners[key].unwrap(key+" exec", r[3:]), true
 		}
 	}
 	return unwrapped{}, false
 }
 
 // emit judges a command's own part, then the commands and code it runs.
-func (a *analysis) emit(s *subject, text string, u unwrapped, kind partKind, stdin *string, sc *scope) {
+func (a *analysis) emit(s *subject, text string, u unwrapped, kind partKind, stdin input, sc *scope) {
 	if part, hit := a.p.judge(s, text, u.findings, kind); hit || kind != kindQuiet {
 		a.add(part)
 	}
@@ -378,31 +383,43 @@ func (a *analysis) declClause(d *syntax.DeclClause, sc *scope) {
 		}
 		u.add(assignment(as))
 	}
-	a.emit(&subject{name: d.Variant.Value, argv: []word{exactWord(d.Variant.Value)}}, printNode(d), u, kindQuiet, nil, sc)
+	a.emit(&subject{name: d.Variant.Value, argv: []word{exactWord(d.Variant.Value)}}, printNode(d), u, kindQuiet, input{}, sc)
 }
 
-// stdinText returns the literal text a here-document or here-string feeds to
-// standard input, or nil if standard input is not given literally.
-func stdinText(redirs []*syntax.Redirect) *string {
-	var text *string
+// input is what the command line says a command's standard input is: text
+// it gives literally, a file the shell opens, or neither (a pipe, or what
+// the shell itself was given).
+type input struct {
+	text *string // a here-document or here-string with no expansions
+	file *word   // < FILE
+}
+
+// stdinOf returns the standard input the redirections give.
+func stdinOf(redirs []*syntax.Redirect) input {
+	var in input
 	for _, r := range redirs {
 		if r.N != nil && r.N.Value != "0" {
 			continue
 		}
 		switch r.Op {
 		case syntax.Hdoc, syntax.DashHdoc:
-			text = heredocText(r)
+			in = input{text: heredocText(r)}
 		case syntax.WordHdoc:
-			text = nil
+			in = input{}
 			if ws := convertWord(r.Word); len(ws) == 1 && ws[0].exact() {
 				s := ws[0].value + "\n"
-				text = &s
+				in.text = &s
 			}
-		case syntax.RdrIn, syntax.RdrInOut, syntax.DplIn:
-			text = nil
+		case syntax.RdrIn, syntax.RdrInOut:
+			in = input{}
+			if ws := convertWord(r.Word); len(ws) == 1 {
+				in.file = &ws[0]
+			}
+		case syntax.DplIn:
+			in = input{}
 		}
 	}
-	return text
+	return in
 }
 
 func heredocText(r *syntax.Redirect) *string {

@@ -10,6 +10,7 @@ import (
 // options ("--name" or "--name=value"), and "--" ending the options.
 type optSpec struct {
 	value map[string]bool // options that take a value ("-u", "--user")
+	pair  map[string]bool // long options that take two ("--bind SRC DEST")
 	flag  map[string]bool // options that take none
 	noRun map[string]bool // options after which the program runs nothing (--version, -l)
 	// numeric accepts "-10" style options (nice).
@@ -74,6 +75,8 @@ func (s optSpec) operandStarts(ws []word, i int) (starts []int, noRun, ok bool) 
 					i++
 				case s.value[name]:
 					i += 2
+				case s.pair[name]:
+					i += 3
 				default:
 					walk(i + 2) // it takes a value
 					i++         // it does not

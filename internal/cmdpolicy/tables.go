@@ -22,6 +22,7 @@ type tableSet struct {
 
 	shellTables    // analyze.go
 	wrapperTables  // wrappers.go
+	runnerTables   // runners.go
 	globalTables   // normalize.go
 	envTables      // envcode.go
 	secretTables   // secrets.go
@@ -47,6 +48,7 @@ func tables() *tableSet {
 			gitProgram:     mustPattern("git"),
 			shellTables:    newShellTables(),
 			wrapperTables:  newWrapperTables(),
+			runnerTables:   newRunnerTables(),
 			globalTables:   newGlobalTables(),
 			envTables:      newEnvTables(),
 			secretTables:   newSecretTables(),

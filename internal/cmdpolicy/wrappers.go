@@ -64,6 +64,9 @@ type wrapperSpec struct {
 	interactive bool
 	// loadOpts are options that make the command load other code.
 	loadOpts []string
+	// opaqueOpts are options that make it run code cordon cannot see
+	// (screen -X sends commands to a running session).
+	opaqueOpts []string
 }
 
 // wrapperTables describe the wrappers cordon sees through.
@@ -84,8 +87,12 @@ type wrapperTables struct {
 }
 
 func newWrapperTables() wrapperTables {
+	ws := newWrappers()
+	for n, w := range newMoreWrappers() {
+		ws[n] = w
+	}
 	return wrapperTables{
-		wrappers:       newWrappers(),
+		wrappers:       ws,
 		projectRunners: newProjectRunners(),
 		pkgRunners:     newPkgRunners(),
 		posixShells:    optionSet("sh bash dash zsh ksh mksh ash yash posh lksh oksh pdksh rbash"),
@@ -191,6 +198,11 @@ func (w *wrapperSpec) unwrap(name string, args []word) unwrapped {
 			}
 		}
 	}
+	for _, o := range w.opaqueOpts {
+		if len(optionValues(args, o, "", "")) > 0 {
+			u.findings = append(u.findings, dynamicCode(name+" "+o+" runs commands cordon cannot see"))
+		}
+	}
 	starts, noRun, ok := w.opts.operandStarts(args, 0)
 	if !ok {
 		u.findings = append(u.findings, dynamicCode("cordon cannot tell which command "+name+" runs from its options"))
@@ -209,6 +221,9 @@ func (w *wrapperSpec) unwrap(name string, args []word) unwrapped {
 				u.addScript(c, name)
 			}
 			continue
+		}
+		if w.operands > 0 && i < len(args) && args[i].is("--") {
+			i++ // npm explore PKG -- CMD
 		}
 		if w.env {
 			for i < len(args) {
@@ -479,7 +494,7 @@ func isShellOptionCluster(s string) bool {
 }
 
 // shellInvocation reads `sh [options] [-c code | file] [args]`.
-func shellInvocation(name string, args []word, stdin *string) unwrapped {
+func shellInvocation(name string, args []word, stdin input) unwrapped {
 	var u unwrapped
 	hasC, hasS, interactive := false, false, false
 	i := 0
@@ -534,8 +549,8 @@ options:
 	case i < len(args) && !hasS:
 		u.findings = append(u.findings, finding{rule: ruleScriptFile, opaque: true,
 			detail: name + " runs the script file " + args[i].text})
-	case stdin != nil && !interactive:
-		u.scripts = append(u.scripts, *stdin)
+	case stdin.text != nil && !interactive:
+		u.scripts = append(u.scripts, *stdin.text)
 	default:
 		u.findings = append(u.findings, finding{rule: ruleScriptFile, opaque: true,
 			detail: name + " reads its commands from standard input or the terminal"})
@@ -691,6 +706,17 @@ func newProjectRunners() map[string]*wrapperSpec {
 		"pnpm exec":      {opts: opts("-C --dir -F --filter --workspace-concurrency", "-r --recursive -c --shell-mode --parallel --resume-from --report-summary", "-h --help"), join: joinWithFlag, joinFlag: "-c"},
 		"mise exec":      {opts: opts("-C --cd -j --jobs", "--raw -q --quiet", "-h --help")},
 		"mise x":         {opts: opts("-C --cd -j --jobs", "--raw -q --quiet", "-h --help")},
+		"perf stat": {opts: opts("-e --event -o --output -p --pid -t --tid -r --repeat -C --cpu -G --cgroup -x --field-separator -I --interval-print "+
+			"-D --delay -M --metrics --log-fd --control --pre --post -j --json -u --uid",
+			"-a --all-cpus -A --no-aggr -B --big-num -c --scale -d --detailed -n --null -q --quiet -S --sync -T --transaction -v --verbose --per-core --per-socket --per-thread", "-h --help"),
+			scriptOpts: []string{"--pre", "--post"}},
+		"perf record": {opts: opts("-e --event -o --output -p --pid -t --tid -F --freq -c --count -C --cpu -m --mmap-pages --call-graph -G --cgroup -u --uid -D --delay --switch-output --control",
+			"-a --all-cpus -g -q --quiet -v --verbose -s --stat -n --no-samples -N --no-buildid-cache -R --raw-samples -T --timestamp -P --period -b --branch-any -W --weight", "-h --help")},
+		"perf trace": {opts: opts("-e --event --expr -o --output -p --pid -t --tid -C --cpu -u --uid --duration -m --mmap-pages",
+			"-a --all-cpus -s --summary -S --with-summary -f --no-syscalls -q --quiet -v --verbose -T --time", "-h --help")},
+		"ip netns":    {operands: 1},
+		"ip vrf":      {operands: 1},
+		"npm explore": {operands: 1, join: joinAlways, interactive: true},
 	}
 }
 
