@@ -278,6 +278,7 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		rs, ru := readings(dispatch, c.words)
 		s.readings = rs
 		u.add(ru)
+		u.add(programCode(dispatch, c.words, rs))
 		if sub, ok := subcommandWrapper(dispatch, c.words, rs); ok {
 			u.add(sub)
 			kind = kindWrapper

@@ -113,6 +113,10 @@ func gitConfigEffect(key, value string) codeEffect {
 		if rest == "difffilter" {
 			return runsScript
 		}
+	case "help":
+		if rest == "autocorrect" {
+			return loadsCode // "git psuh" may then run push
+		}
 	case "uploadpack":
 		if rest == "packobjectshook" {
 			return runsScript

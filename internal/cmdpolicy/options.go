@@ -147,6 +147,10 @@ func optionValues(args []word, short, long string, shortFlags string) []word {
 	for i := 0; i < len(args); i++ {
 		w := args[i]
 		if !w.exact() {
+			// "--exec=$(which x)": the option is known, its value is not.
+			if long != "" && strings.HasPrefix(w.literalPrefix(), long+"=") {
+				out = append(out, unknownWord(w.text))
+			}
 			continue
 		}
 		a := w.value
@@ -237,4 +241,13 @@ func (s optSpec) scanArgs(args []word) (vals map[string][]word, operands []word,
 		}
 	}
 	return vals, operands, noRun
+}
+
+// literalPrefix returns the text a word certainly starts with: all of it
+// when it is exact, else the literal characters before its first wildcard.
+func (w word) literalPrefix() string {
+	if w.exact() {
+		return w.value
+	}
+	return w.prefix
 }

@@ -20,6 +20,9 @@ type word struct {
 	// pipe: the word is a process substitution, <(cmd), which becomes the
 	// path of a pipe (/dev/fd/63), never the name of a file on disk.
 	pipe bool
+	// prefix is the literal text before the first part only known at run
+	// time, which the (first) resulting argument starts with.
+	prefix string
 }
 
 // fieldCount says how many arguments a word becomes.
@@ -141,6 +144,15 @@ type wordBuilder struct {
 	splits  bool // an unquoted expansion: field splitting applies
 	globbed bool // an unquoted glob character: pathname expansion applies
 	pipe    bool // a process substitution
+	prefix  *string
+}
+
+// mark records where the literal prefix of the word ends.
+func (b *wordBuilder) mark() {
+	if b.prefix == nil {
+		p := b.exact.String()
+		b.prefix = &p
+	}
 }
 
 func (b *wordBuilder) literal(s string) {
@@ -149,6 +161,7 @@ func (b *wordBuilder) literal(s string) {
 }
 
 func (b *wordBuilder) unknownPart(splits bool) {
+	b.mark()
 	b.unknown = true
 	b.splits = b.splits || splits
 	b.pattern = b.pattern.appendAny()
@@ -168,9 +181,11 @@ func (b *wordBuilder) unquoted(raw string) {
 			}
 			b.literalRune(r)
 		case '*':
+			b.mark()
 			b.globbed = true
 			b.pattern = b.pattern.appendAny()
 		case '?':
+			b.mark()
 			b.globbed = true
 			b.pattern = append(b.pattern, globElem{kind: globOne})
 		case '[':
@@ -179,6 +194,7 @@ func (b *wordBuilder) unquoted(raw string) {
 				b.literalRune(r)
 				continue
 			}
+			b.mark()
 			b.globbed = true
 			b.pattern = append(b.pattern, globElem{kind: globOne})
 			i = end
@@ -260,19 +276,24 @@ func buildWord(parts []syntax.WordPart, text string) word {
 			b.unknownPart(false)
 			b.pipe = len(parts) == 1
 		case *syntax.ExtGlob, *syntax.BraceExp:
+			b.mark()
 			b.globbed = true
 			b.pattern = b.pattern.appendAny()
 		default: // ParamExp, CmdSubst, ArithmExp: unquoted, so split into fields
 			b.unknownPart(true)
 		}
 	}
+	prefix := ""
+	if b.prefix != nil {
+		prefix = *b.prefix
+	}
 	switch {
 	case b.splits:
-		return word{pattern: anyGlob, fields: anyFields, text: text}
+		return word{pattern: anyGlob, fields: anyFields, text: text, prefix: prefix}
 	case b.globbed:
-		return word{pattern: b.pattern, fields: someFields, text: text}
+		return word{pattern: b.pattern, fields: someFields, text: text, prefix: prefix}
 	case b.unknown:
-		return word{pattern: b.pattern, text: text, pipe: b.pipe}
+		return word{pattern: b.pattern, text: text, pipe: b.pipe, prefix: prefix}
 	}
 	return word{value: b.exact.String(), text: text}
 }
