@@ -216,7 +216,9 @@ func newBuiltinRules() []*builtinRule {
 
 		// pr-merge
 		patternRule("pr-merge/gh-pr-merge", "merges a pull request", "gh pr merge **"),
-		patternRule("pr-merge/gh-api-merge", "merges a pull request", "gh api **", "*pulls/*/merge"),
+		patternRule("pr-merge/gh-api-merge", "merges a pull request or a branch", "gh api **", "*pulls/*/merge|*/merges"),
+		patternRule("pr-merge/gh-api-graphql-merge", "merges a pull request or a branch, or moves a branch, through the GraphQL API",
+			"gh api graphql **", "*mergePullRequest*|*mergeBranch*|*enablePullRequestAutoMerge*|*updateRef*|*updateRefs*"),
 		patternRule("pr-merge/glab-mr-merge", "merges a merge request", "glab mr merge|accept **"),
 		analyzerRule("pr-merge/git-push-force", "force-pushing rewrites history on the remote", gitPushMatcher{force: true}),
 		{name: ruleGitPushProtected, category: CategoryPRMerge, protected: true,

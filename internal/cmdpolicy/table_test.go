@@ -167,6 +167,14 @@ var builtinTable = []tableCase{
 	{cmd: "gh pr create --fill", want: Allow},
 	{cmd: "gh api -X PUT repos/o/r/pulls/1/merge", want: Ask, rule: "pr-merge/gh-api-merge"},
 	{cmd: "glab mr merge 5", want: Ask, rule: "pr-merge/glab-mr-merge"},
+	{cmd: "gh api -X POST repos/o/r/merges -f base=main -f head=feature", want: Ask, rule: "pr-merge/gh-api-merge"},
+	{cmd: `gh api graphql -f query='mutation { mergePullRequest(input: {pullRequestId: "x"}) { clientMutationId } }'`,
+		want: Ask, rule: "pr-merge/gh-api-graphql-merge"},
+	{cmd: `gh api graphql -f query='query { viewer { login } }'`, want: Allow},
+	{cmd: "GH_PAGER='npm i' gh pr list", want: Ask, rule: "dependency-install/npm"},
+	{cmd: "CARGO_TARGET_DIR=/tmp/t cargo build", want: Allow},
+	{cmd: "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=./run cargo test", want: Ask, rule: ruleLoadsCode},
+	{cmd: "RUSTFLAGS='-C linker=./ld' cargo build", want: Ask, rule: ruleLoadsCode},
 
 	// Dependency installs.
 	{cmd: "npm test", want: Allow},
