@@ -230,6 +230,9 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		a.code.names(name, nameArgs(name, args))
 	}
 	switch {
+	case bare && (name == "source" || name == "."):
+		u.add(sourceBuiltin(name, args, c.stdin))
+		kind = kindBuiltin
 	case bare && tab.shellBuiltins[name] != nil:
 		// Also when not run by a shell: exec'ing "eval" fails, so judging it
 		// as eval is only stricter.
@@ -284,9 +287,10 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 			kind = kindWrapper
 		}
 	}
-	if relative {
+	if relative || u.program {
 		kind = kindProgram
 	}
+	s.readings = append(s.readings, u.readings...)
 	a.emit(s, c.text, u, kind, stdin, sc)
 }
 
@@ -504,8 +508,6 @@ func newShellBuiltins() map[string]func(args []word) unwrapped {
 			}
 			return u
 		},
-		"source": sourceBuiltin,
-		".":      sourceBuiltin,
 		"alias": func(args []word) unwrapped {
 			var u unwrapped
 			for _, a := range args {
@@ -638,13 +640,26 @@ func completionBuiltin(args []word) unwrapped {
 	return u
 }
 
-func sourceBuiltin(args []word) unwrapped {
-	file := "a file"
-	if len(args) > 0 {
-		file = args[0].text
+// sourceBuiltin judges source FILE (and . FILE): like running the script
+// file (see shellInvocation). /dev/stdin reads standard input.
+func sourceBuiltin(name string, args []word, stdin input) unwrapped {
+	if len(args) > 0 && args[0].is("--") {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return unwrapped{} // an error: nothing runs
+	}
+	if !isStdinPath(args[0]) {
+		return scriptFile(name, args[0], args[1:])
+	}
+	switch {
+	case stdin.text != nil:
+		return unwrapped{scripts: []string{*stdin.text}}
+	case stdin.file != nil:
+		return scriptFile(name, *stdin.file, nil)
 	}
 	return unwrapped{findings: []finding{{rule: ruleScriptFile, opaque: true,
-		detail: "source runs " + file + " in this shell"}}}
+		detail: name + " runs code from a pipe or the terminal"}}}
 }
 
 func loadOption(opt, detail string) func([]word) unwrapped {

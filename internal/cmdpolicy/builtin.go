@@ -104,7 +104,7 @@ func newBuiltinRules() []*builtinRule {
 		{name: ruleEval, category: CategoryUndecidable,
 			reason: "eval runs a string as shell code"},
 		{name: ruleScriptFile, category: CategoryUndecidable,
-			reason: "the shell code comes from a file or standard input, which cordon does not see"},
+			reason: "the shell code comes from a pipe or the terminal, or is in a language cordon does not read"},
 		{name: ruleShellFunction, category: CategoryUndecidable,
 			reason: "calls a shell function defined in the same command line, whose behaviour depends on how it is called"},
 		{name: ruleAlias, category: CategoryUndecidable,

@@ -34,7 +34,7 @@ func checkResult(t *testing.T, input string, r Result) {
 // FuzzCheckScript: the splitter never panics, and never allows a command
 // line it cannot parse.
 func FuzzCheckScript(f *testing.F) {
-	for _, tables := range [][]tableCase{builtinTable, strictTable, askTable, pushTable} {
+	for _, tables := range [][]tableCase{builtinTable, strictTable, askTable, pushTable, scriptsTable} {
 		for _, tc := range tables {
 			f.Add(tc.cmd)
 		}

@@ -24,7 +24,7 @@ func newSecretTables() secretTables {
 			mustPattern("*.netrc|*_netrc|*.git-credentials|*.npmrc|*.pypirc|*.vault-token|*.config/gh/hosts.yml|*.terraform.d/credentials*"),
 			mustPattern(".env*|*/.env*|*=.env*|@.env*"),
 		},
-		fileReaders: optionSet(`< cat tac nl less more most head tail bat batcat view
+		fileReaders: optionSet(`< source . cat tac nl less more most head tail bat batcat view
 			grep egrep fgrep zgrep rg ag ack awk gawk mawk nawk sed cut sort uniq paste join fold fmt column comm diff cmp
 			od xxd hexdump strings base64 base32 basenc iconv jq yq dd tee
 			cp mv scp rsync install ln tar zip 7z gzip bzip2 xz zstd openssl ssh-keygen gpg gpg2
