@@ -157,7 +157,7 @@ func (a *analysis) redirections(st *syntax.Stmt) {
 			continue
 		}
 		for _, w := range convertWord(r.Word) {
-			s := &subject{name: "<", argv: []word{exactWord("<"), w}}
+			s := &subject{name: "<", argv: []word{exactWord("<"), w}, dotglob: a.code.dotglob}
 			a.emit(s, "< "+w.text, unwrapped{}, kindQuiet, input{}, nil)
 		}
 	}
@@ -221,7 +221,7 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 	if sc != nil && sc.funcs[name] && bare {
 		u.findings = append(u.findings, finding{rule: ruleShellFunction, detail: "calls " + name})
 	}
-	s := &subject{name: name, argv: c.words, stdin: c.stdin.text}
+	s := &subject{name: name, argv: c.words, stdin: c.stdin.text, dotglob: a.code.dotglob}
 	args := c.words[1:]
 	kind := kindWrapper
 	stdin := c.stdin

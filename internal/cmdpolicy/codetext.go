@@ -31,6 +31,9 @@ import (
 // codeText records what the analysis saw of both halves.
 type codeText struct {
 	dollar, paren, backquote, escape bool
+	// dotglob: literal text mentions a way to change pathname expansion
+	// (shopt, dotglob, GLOBIGNORE, BASHOPTS); see pathglob.go.
+	dotglob bool
 	example                          string // the first literal that supplied a part
 	sink                             string // the first place that evaluates a value
 }
@@ -47,6 +50,13 @@ func (c *codeText) literal(s string) {
 	c.escape = c.escape || strings.Contains(s, `\`) && tables().codeEscape.MatchString(s)
 	if c.example == "" && c.source() {
 		c.example = s
+	}
+	if !c.dotglob {
+		for _, w := range []string{"shopt", "dotglob", "GLOBIGNORE", "BASHOPTS"} {
+			if strings.Contains(s, w) {
+				c.dotglob = true
+			}
+		}
 	}
 }
 

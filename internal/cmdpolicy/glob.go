@@ -24,6 +24,12 @@ const (
 	globRune globKind = iota
 	globOne
 	globAny
+	// The shell's pathname expansion (pathnameGlob): one rune or any run of
+	// runes within one path component, and "the component does not start
+	// with '.'".
+	globSegOne
+	globSegAny
+	globNotDot
 )
 
 // invalidByteBase maps each byte of invalid UTF-8 to its own value outside the
@@ -98,10 +104,11 @@ func (g glob) String() string {
 	var b strings.Builder
 	for _, e := range g {
 		switch e.kind {
-		case globAny:
+		case globAny, globSegAny:
 			b.WriteByte('*')
-		case globOne:
+		case globOne, globSegOne:
 			b.WriteByte('?')
+		case globNotDot:
 		default:
 			r := e.r
 			if r >= invalidByteBase {

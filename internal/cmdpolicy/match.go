@@ -14,12 +14,17 @@ type subject struct {
 	// argv is the command as written; argv[0] is the program.
 	argv []word
 	// readings are argv with the global options of a known program removed
-	// ("git -C dir push" is read as "git push"). There may be several when an
-	// option's meaning is ambiguous. Empty when there is nothing to remove.
+	// ("git -C dir push" is read as "git push"), or a script a shell runs
+	// read as a program ("bash build.sh" as "build.sh"). There may be
+	// several when an option's meaning is ambiguous. Empty when there is
+	// nothing to remove.
 	readings [][]word
 	// stdin is the literal text a here-document or here-string feeds to the
 	// command, if any.
 	stdin *string
+	// dotglob: the command line may turn on bash's dotglob option, so a
+	// wildcard may also name files whose names start with '.'.
+	dotglob bool
 }
 
 // each calls f with argv and every reading and combines the verdicts: the

@@ -1,5 +1,7 @@
 package cmdpolicy
 
+import "strings"
+
 // secretTables describe credential files and the programs that read them.
 type secretTables struct {
 	// secretPaths are the credential files of the secret-access category,
@@ -59,12 +61,26 @@ func (secretFileMatcher) match(s *subject) (verdict, string) {
 		if w.pipe {
 			continue
 		}
+		pg, isPath := pathnameGlob(w)
+		isPath = isPath && !s.dotglob
 		for _, p := range tab.secretPaths {
-			if w.exact() {
+			switch {
+			case w.exact():
 				if p.matchString(w.value) {
 					return reader, "names " + w.text
 				}
-			} else if p.couldMatch(w) {
+			case isPath:
+				for _, alt := range p.alts {
+					// The option forms (--env-file=.env, curl -d @.env) are
+					// arguments, not names pathname expansion produces.
+					if s := alt.String(); strings.Contains(s, "=") || strings.HasPrefix(s, "@") {
+						continue
+					}
+					if intersectsPath(alt, pg) {
+						v = maybe
+					}
+				}
+			case p.couldMatch(w):
 				v = maybe
 			}
 		}

@@ -23,6 +23,9 @@ type word struct {
 	// prefix is the literal text before the first part only known at run
 	// time, which the (first) resulting argument starts with.
 	prefix string
+	// pathGlob: the word is literal text with unquoted *, ? or [...], which
+	// the shell's pathname expansion turns into names of existing files.
+	pathGlob bool
 }
 
 // fieldCount says how many arguments a word becomes.
@@ -143,6 +146,7 @@ type wordBuilder struct {
 	unknown bool // some part is only known at run time
 	splits  bool // an unquoted expansion: field splitting applies
 	globbed bool // an unquoted glob character: pathname expansion applies
+	special bool // an extended glob or a brace sequence
 	pipe    bool // a process substitution
 	prefix  *string
 }
@@ -277,7 +281,7 @@ func buildWord(parts []syntax.WordPart, text string) word {
 			b.pipe = len(parts) == 1
 		case *syntax.ExtGlob, *syntax.BraceExp:
 			b.mark()
-			b.globbed = true
+			b.globbed, b.special = true, true
 			b.pattern = b.pattern.appendAny()
 		default: // ParamExp, CmdSubst, ArithmExp: unquoted, so split into fields
 			b.unknownPart(true)
@@ -291,7 +295,7 @@ func buildWord(parts []syntax.WordPart, text string) word {
 	case b.splits:
 		return word{pattern: anyGlob, fields: anyFields, text: text, prefix: prefix}
 	case b.globbed:
-		return word{pattern: b.pattern, fields: someFields, text: text, prefix: prefix}
+		return word{pattern: b.pattern, fields: someFields, text: text, prefix: prefix, pathGlob: !b.special && !b.unknown}
 	case b.unknown:
 		return word{pattern: b.pattern, text: text, pipe: b.pipe, prefix: prefix}
 	}
