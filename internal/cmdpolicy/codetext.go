@@ -34,8 +34,8 @@ type codeText struct {
 	// dotglob: literal text mentions a way to change pathname expansion
 	// (shopt, dotglob, GLOBIGNORE, BASHOPTS); see pathglob.go.
 	dotglob bool
-	example                          string // the first literal that supplied a part
-	sink                             string // the first place that evaluates a value
+	example string // the first literal that supplied a part
+	sink    string // the first place that evaluates a value
 }
 
 // source reports whether literal text on the line could put a command
