@@ -175,6 +175,7 @@ func newBuiltinRules() []*builtinRule {
 		patternRule("dependency-install/nix-profile", "installs Nix packages", "nix profile install|add|upgrade **"),
 		patternRule("dependency-install/dotnet", "installs .NET packages or tools", "dotnet add|tool **", "package|install|update"),
 		patternRule("dependency-install/mix", "installs Elixir packages", "mix deps.get|deps.update|archive.install **"),
+		patternRule("dependency-install/cocoapods", "installs CocoaPods, which runs their podspecs", "pod install|update **"),
 
 		// database-write
 		analyzerRule("database-write/psql", "runs SQL that writes, or SQL cordon cannot see, against PostgreSQL", psqlMatcher{}),
@@ -184,6 +185,7 @@ func newBuiltinRules() []*builtinRule {
 		analyzerRule("database-write/redis-cli", "runs Redis commands that write, or commands cordon cannot see", redisMatcher{}),
 		patternRule("database-write/pg-tools", "creates, drops or restores a database",
 			"dropdb|createdb|dropuser|createuser|pg_restore|mongorestore|mongoimport|mysqlimport **"),
+		analyzerRule("database-write/migrate", "runs database migrations, which change the schema or data", schemaMigration()),
 		patternRule("database-write/mysqladmin", "changes a MySQL server",
 			"mysqladmin|mariadb-admin **", "create|drop|flush-*|kill|password|shutdown|reload|refresh|start-replica|stop-replica"),
 
@@ -213,6 +215,10 @@ func newBuiltinRules() []*builtinRule {
 		patternRule("deploy/docker-push", "pushes an image to a registry", "docker|podman|buildah push **"),
 		patternRule("deploy/docker-image-push", "pushes an image to a registry", "docker|podman image|manifest push **"),
 		patternRule("deploy/docker-build-push", "builds and pushes an image to a registry", "docker|podman buildx|build **", "--push|--push=true"),
+		patternRule("deploy/docker-compose-push", "pushes a project's images to a registry", "docker|podman compose push **"),
+		patternRule("deploy/docker-compose-v1-push", "pushes a project's images to a registry", "docker-compose|podman-compose push **"),
+		analyzerRule("deploy/package-publish", "publishes a package to a registry, where others install it", packagePublish()),
+		analyzerRule("deploy/cloud-storage-write", "writes to cloud storage (how static sites are deployed)", storageWriteMatcher{}),
 
 		// pr-merge
 		patternRule("pr-merge/gh-pr-merge", "merges a pull request", "gh pr merge **"),

@@ -62,12 +62,22 @@ func programCode(name string, argv []word, rs [][]word) unwrapped {
 				u.commands = append(u.commands, []word{p, spreadWord("<arguments>")})
 			}
 		}
-	case "npm", "pnpm", "yarn":
+	case "npm", "pnpm", "yarn", "bun":
 		// npm reads its configuration from any argument, not only before
 		// the subcommand.
 		for _, o := range []string{"--script-shell", "--node-options", "--shell"} {
 			if len(optionValues(args, "", o, "")) > 0 {
 				u.findings = append(u.findings, finding{rule: ruleLoadsCode, detail: name + " " + o + " changes the program that runs scripts"})
+			}
+		}
+		// "pnpm prisma migrate deploy": pnpm, yarn and bun run a package's
+		// program when the first word is none of their commands.
+		if known := tables().packageManagerCommands[name]; known != nil {
+			for _, r := range append([][]word{argv}, rs...) {
+				if len(r) > 1 && r[1].exact() && !known[r[1].value] && !strings.HasPrefix(r[1].value, "-") {
+					u.commands = append(u.commands, r[1:])
+					break
+				}
 			}
 		}
 	case "make", "gmake", "bmake", "remake":
@@ -248,4 +258,21 @@ func tarOldStyle(args []word) []word {
 		}
 	}
 	return append(out, args[next:]...)
+}
+
+// newPackageManagerCommands lists the commands of pnpm, yarn and bun; any
+// other first word names a script or a package's program.
+func newPackageManagerCommands() map[string]map[string]bool {
+	return map[string]map[string]bool{
+		"pnpm": optionSet(`add install i update up upgrade remove rm uninstall un link ln unlink import rebuild rb prune fetch
+			install-test it patch patch-commit patch-remove audit list ls ll outdated why licenses run run-script exec dlx create
+			test t tst start stop restart publish pack env setup store server init deploy doctor config c get set bin root
+			recursive multi m approve-builds ignored-builds self-update cat-file cat-index find-hash catalog help sbom`),
+		"yarn": optionSet(`add audit autoclean bin cache check config create dedupe dlx exec explain generate-lock-entry global
+			help import info init install licenses link list login logout node npm outdated owner pack patch patch-commit plugin
+			policies publish rebuild remove run search set stage team test unlink unplug up upgrade upgrade-interactive version
+			versions why workspace workspaces constraints`),
+		"bun": optionSet(`run test x repl exec init create c install i add a remove rm update outdated link unlink pm build
+			upgrade publish patch patch-commit audit info why completions discord help feedback`),
+	}
 }

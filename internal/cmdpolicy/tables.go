@@ -17,8 +17,11 @@ import "sync"
 // tableSet is every table the package reads. It is built once and never
 // changed, so it is safe for concurrent use.
 type tableSet struct {
-	builtinRules []*builtinRule // builtin.go
-	gitProgram   pattern        // gitpush.go: the program token "git"
+	builtinRules []*builtinRule  // builtin.go
+	gitProgram   pattern         // gitpush.go: the program token "git"
+	storageFlags map[string]bool // catalog.go
+	// packageManagerCommands: progcode.go
+	packageManagerCommands map[string]map[string]bool
 
 	shellTables    // analyze.go
 	wrapperTables  // wrappers.go
@@ -44,15 +47,17 @@ var (
 func tables() *tableSet {
 	tablesOnce.Do(func() {
 		tablesBuilt = &tableSet{
-			builtinRules:   newBuiltinRules(),
-			gitProgram:     mustPattern("git"),
-			shellTables:    newShellTables(),
-			wrapperTables:  newWrapperTables(),
-			runnerTables:   newRunnerTables(),
-			globalTables:   newGlobalTables(),
-			envTables:      newEnvTables(),
-			secretTables:   newSecretTables(),
-			databaseTables: newDatabaseTables(),
+			builtinRules:           newBuiltinRules(),
+			gitProgram:             mustPattern("git"),
+			storageFlags:           newStorageFlags(),
+			packageManagerCommands: newPackageManagerCommands(),
+			shellTables:            newShellTables(),
+			wrapperTables:          newWrapperTables(),
+			runnerTables:           newRunnerTables(),
+			globalTables:           newGlobalTables(),
+			envTables:              newEnvTables(),
+			secretTables:           newSecretTables(),
+			databaseTables:         newDatabaseTables(),
 		}
 	})
 	return tablesBuilt
