@@ -148,7 +148,7 @@ func optionValues(args []word, short, long string, shortFlags string) []word {
 		w := args[i]
 		if !w.exact() {
 			// "--exec=$(which x)": the option is known, its value is not.
-			if long != "" && strings.HasPrefix(w.literalPrefix(), long+"=") {
+			if name, _, ok := strings.Cut(w.literalPrefix(), "="); long != "" && ok && abbreviates(name, long) {
 				out = append(out, unknownWord(w.text))
 			}
 			continue
@@ -158,13 +158,15 @@ func optionValues(args []word, short, long string, shortFlags string) []word {
 			break
 		}
 		if long != "" {
-			if a == long && i+1 < len(args) {
+			name, v, hasValue := strings.Cut(a, "=")
+			switch {
+			case !abbreviates(name, long):
+			case hasValue:
+				out = append(out, exactWord(v))
+				continue
+			case i+1 < len(args):
 				out = append(out, args[i+1])
 				i++
-				continue
-			}
-			if v, ok := strings.CutPrefix(a, long+"="); ok {
-				out = append(out, exactWord(v))
 				continue
 			}
 		}
@@ -189,6 +191,15 @@ func optionValues(args []word, short, long string, shortFlags string) []word {
 		}
 	}
 	return out
+}
+
+// abbreviates reports whether the option given names long: written out,
+// or, for a "--" option, abbreviated, which getopt_long (GNU tar, env,
+// flock), git and npm accept ("--exe" for "--exec", "--s" for env's
+// "--split-string"). An abbreviation that is ambiguous makes the program
+// refuse to run, so reading it as this option is only stricter.
+func abbreviates(given, long string) bool {
+	return given == long || strings.HasPrefix(long, "--") && len(given) > len("--") && strings.HasPrefix(long, given)
 }
 
 // scanArgs reads options anywhere in args, GNU style, until "--": it returns

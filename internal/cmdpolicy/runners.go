@@ -373,8 +373,21 @@ func sshRunner(args []word, _ input) unwrapped {
 		return u
 	}
 	for _, s := range starts {
-		if s+1 < len(args) {
-			u.addScript(joinScript(args[s+1:]), "ssh")
+		if s+1 >= len(args) {
+			continue
+		}
+		// Options may follow the destination: ssh host -t CMD.
+		rest := args[s+1:]
+		more, noRun, ok := spec.operandStarts(rest, 0)
+		if !ok {
+			u.findings = append(u.findings, dynamicCode("cordon cannot tell which command ssh runs from its options"))
+			continue
+		}
+		u.add(sshConfigCode(rest, "ssh"))
+		for _, m := range more {
+			if m < len(rest) && !noRun {
+				u.addScript(joinScript(rest[m:]), "ssh")
+			}
 		}
 	}
 	return u

@@ -872,6 +872,17 @@ var pushTable = []tableCase{
 	// Programs that run a command line they are given.
 	{cmd: "tar czf a.tgz src", want: Allow},
 
+	// Long options abbreviated the way getopt_long, git and npm accept them,
+	// and options after ssh's destination.
+	{cmd: "env --sp='git push'", want: Deny},
+	{cmd: "flock --comm='git push' /tmp/l", want: Deny},
+	{cmd: "tar xf a.tar --to-com='git push'", want: Deny},
+	{cmd: "git rebase --exe='git push' HEAD~1", want: Deny},
+	{cmd: "git fetch --upload-p='git push' origin", want: Deny},
+	{cmd: "ssh host -t git push", want: Deny},
+	{cmd: "ssh host -- git push", want: Deny},
+	{cmd: "ssh -t host 'git status'", want: Allow},
+
 	// git subcommands that run commands.
 	{cmd: "git submodule foreach git status", want: Allow},
 	{cmd: "git rebase -i --exec 'go test ./...' main", want: Allow},
