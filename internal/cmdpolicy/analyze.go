@@ -282,6 +282,12 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		s.readings = rs
 		u.add(ru)
 		u.add(programCode(dispatch, c.words, rs))
+		// git's own programs (/usr/lib/git-core/git-push) are its subcommands.
+		if sub, ok := strings.CutPrefix(dispatch, "git-"); ok && sub != "" {
+			r := append([]word{{value: "git", text: prog.text}, exactWord(sub)}, c.words[1:]...)
+			s.readings = append(s.readings, r)
+			u.add(programCode("git", r, nil))
+		}
 		if sub, ok := subcommandWrapper(dispatch, c.words, rs); ok {
 			u.add(sub)
 			kind = kindWrapper

@@ -91,6 +91,8 @@ func newRunners() map[string]runner {
 			}
 			return tables().screenSpec.unwrap("screen", args)
 		},
+		"at":    atRunner,
+		"batch": atRunner,
 		"setarch": func(args []word, _ input) unwrapped {
 			// setarch ARCH [options] [program [arguments]]: options after ARCH.
 			if len(args) == 0 {
@@ -512,6 +514,21 @@ func capshRunner(args []word, stdin input) unwrapped {
 	return unwrapped{}
 }
 
+// atRunner: at [options] TIME and batch read shell commands from standard
+// input (or -f FILE) and run them later.
+func atRunner(args []word, stdin input) unwrapped {
+	vals, _, noRun := tables().atOptions.scanArgs(args)
+	for _, a := range args {
+		if a.is("-l") || a.is("-r") || a.is("-d") || a.is("-c") || a.is("-V") {
+			noRun = true
+		}
+	}
+	if noRun || len(vals["-f"]) > 0 {
+		return unwrapped{}
+	}
+	return commandsFromInput("at", stdin)
+}
+
 // runnerTables are the option specs of the runners.
 type runnerTables struct {
 	runners                                           map[string]runner
@@ -520,6 +537,7 @@ type runnerTables struct {
 	hyperfineOptions, tmuxOptions, tmuxCommandOptions optSpec
 	sshOptions                                        optSpec
 	runuserSpec, screenSpec                           *wrapperSpec
+	atOptions                                         optSpec
 }
 
 func newRunnerTables() runnerTables {
@@ -547,6 +565,7 @@ func newRunnerTables() runnerTables {
 		tmuxCommandOptions: opts("-c -e -F -n -s -t -x -y -f -l -p -w -T", "-A -b -d -D -E -h -k -P -v -X -Z -I -C -o -B", ""),
 		sshOptions: opts("-B -b -c -D -E -e -F -I -i -J -L -l -m -O -o -p -Q -R -S -W -w",
 			"-4 -6 -A -a -C -f -g -K -k -M -N -n -q -s -T -t -v -X -x -Y -y", "-V -G"),
+		atOptions: opts("-q -f -t", "-m -M -v", ""),
 		screenSpec: &wrapperSpec{opts: opts("-S -c -e -h -p -T -t -s", "-d -m -D -r -R -x -A -a -U -q -l -O -i -f", "-v --help"),
 			interactive: true, opaqueOpts: []string{"-X"}, loadOpts: []string{"-s"}},
 		runuserSpec: &wrapperSpec{opts: opts("-u --user -g --group -G --supp-group -s --shell -c --command -w --whitelist-environment",

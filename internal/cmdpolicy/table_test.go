@@ -461,6 +461,9 @@ var builtinTable = []tableCase{
 	{cmd: "python -m pip install requests", want: Ask, rule: "dependency-install/pip"},
 	{cmd: "python3.12 -m pip install -U pip", want: Ask},
 	{cmd: "python3 -m pip list", want: Allow},
+	{cmd: "python -m pip.__main__ install requests", want: Ask, rule: "dependency-install/pip"},
+	{cmd: "python3 -m uv pip install httpx", want: Ask, rule: "dependency-install/uv-pip"},
+	{cmd: "/usr/lib/git-core/git-push origin main", want: Ask, rule: ruleGitPushProtected},
 	{cmd: "python3 -m pytest -q", want: Allow},
 	{cmd: "uv pip install -e .", want: Ask},
 	{cmd: "uv sync", want: Ask},
@@ -882,6 +885,13 @@ var pushTable = []tableCase{
 	{cmd: "ssh host -t git push", want: Deny},
 	{cmd: "ssh host -- git push", want: Deny},
 	{cmd: "ssh -t host 'git status'", want: Allow},
+
+	// bash's own tables of aliases and command paths, git's own programs, at.
+	{cmd: "shopt -s expand_aliases; BASH_ALIASES[x]='git push'\nx", want: Deny},
+	{cmd: "BASH_CMDS[ls]=/usr/bin/git; ls push", want: Ask, rule: ruleLoadsCode},
+	{cmd: "/usr/lib/git-core/git-push origin feature", want: Deny},
+	{cmd: "at now <<< 'git push'", want: Deny},
+	{cmd: "echo 'git push' | at now", want: Deny},
 
 	// git subcommands that run commands.
 	{cmd: "git submodule foreach git status", want: Allow},

@@ -318,6 +318,11 @@ func (u *unwrapped) addScript(code word, runner string) {
 // envAssignment judges NAME=VALUE given to a command's environment.
 func envAssignment(name string, value word) unwrapped {
 	var u unwrapped
+	if name == "BASH_ALIASES" { // BASH_ALIASES[x]='git push' defines an alias
+		u.findings = append(u.findings, finding{rule: ruleAlias, detail: "BASH_ALIASES defines an alias"})
+		u.addScript(value, "BASH_ALIASES")
+		return u
+	}
 	switch envEffect(name) {
 	case runsScript:
 		u.addScript(value, name)
