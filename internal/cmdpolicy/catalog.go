@@ -191,12 +191,13 @@ func storageWrite(argv []word) (verdict, string) {
 	return no, ""
 }
 
-// programWordIs judges whether a program word is the program name.
+// programWordIs judges whether a program word is the program name (one of
+// aws, gcloud, gsutil).
 func programWordIs(w word, name string) verdict {
 	if !w.exact() {
 		return maybe
 	}
-	return programVerdict(mustPattern(name), w.value)
+	return programVerdict(tables().storagePrograms[name], w.value)
 }
 
 func (storageWriteMatcher) String() string {

@@ -75,6 +75,11 @@ func (m *patternMatcher) match(s *subject) (verdict, string) {
 }
 
 func (m *patternMatcher) matchArgv(argv []word) verdict {
+	// Most rules are for another program: say so before matchPrefix
+	// allocates its table.
+	if len(argv) > 0 && len(m.tokens) > 0 && argv[0].exact() && programVerdict(m.tokens[0], argv[0].value) == no {
+		return no
+	}
 	v := m.matchPrefix(argv)
 	if v == no || len(m.anyArg) == 0 {
 		return v

@@ -1004,6 +1004,8 @@ var pushTable = []tableCase{
 	{cmd: "git -C dir push", want: Deny},
 	{cmd: "git -c alias.x=push x", want: Deny},
 	{cmd: "git -c core.sshCommand='git push' fetch", want: Deny},
+	{cmd: "git --exec-path=/tmp/x push", want: Deny},
+	{cmd: "git --exec-path /tmp push", want: Allow}, // without "=" git prints its exec path and exits
 	{cmd: "npx git push", want: Deny},
 	{cmd: "pnpm dlx git push", want: Deny},
 	{cmd: "yarn dlx git push", want: Deny},

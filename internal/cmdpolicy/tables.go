@@ -20,6 +20,8 @@ type tableSet struct {
 	builtinRules []*builtinRule  // builtin.go
 	gitProgram   pattern         // gitpush.go: the program token "git"
 	storageFlags map[string]bool // catalog.go
+	// storagePrograms: catalog.go
+	storagePrograms map[string]pattern
 	// packageManagerCommands: progcode.go
 	packageManagerCommands map[string]map[string]bool
 
@@ -47,9 +49,11 @@ var (
 func tables() *tableSet {
 	tablesOnce.Do(func() {
 		tablesBuilt = &tableSet{
-			builtinRules:           newBuiltinRules(),
-			gitProgram:             mustPattern("git"),
-			storageFlags:           newStorageFlags(),
+			builtinRules: newBuiltinRules(),
+			gitProgram:   mustPattern("git"),
+			storageFlags: newStorageFlags(),
+			storagePrograms: map[string]pattern{"aws": mustPattern("aws"), "gcloud": mustPattern("gcloud"),
+				"gsutil": mustPattern("gsutil")},
 			packageManagerCommands: newPackageManagerCommands(),
 			shellTables:            newShellTables(),
 			wrapperTables:          newWrapperTables(),
