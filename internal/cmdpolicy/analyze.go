@@ -22,6 +22,7 @@ type analysis struct {
 	p      *Policy
 	parts  []Part
 	parsed int // bytes of shell code parsed so far
+	code   codeText
 }
 
 // scope is what the analysis knows inside one shell: the functions the
@@ -95,6 +96,9 @@ func (a *analysis) file(f *syntax.File, depth int) {
 		return true
 	})
 	a.hiddenSubscripts(f)
+	for _, p := range a.code.scan(f) {
+		a.add(a.p.judgeOpaque(p, dynamicCode(p+" expands the value as a prompt, which runs the command substitutions in it")))
+	}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if a.full() {
 			return false
@@ -110,6 +114,16 @@ func (a *analysis) file(f *syntax.File, depth int) {
 		}
 		return true // commands inside words ($(...), <(...)) are Stmts too
 	})
+}
+
+// finish judges what only the whole command line shows: text that bash
+// could evaluate as code where cordon cannot see it (see codetext.go).
+func (a *analysis) finish() {
+	if a.code.source() && a.code.sink != "" {
+		a.add(a.p.judgeOpaque(a.code.sink, dynamicCode(a.code.sink+
+			" evaluates a value as arithmetic or as a variable name, which runs the command substitutions in its subscripts, and the text "+
+			quoteForDisplay(a.code.example)+" on this command line could supply one")))
+	}
 }
 
 // hiddenSubscripts: bash evaluates array subscripts inside arithmetic and in
@@ -143,8 +157,8 @@ func (a *analysis) redirections(st *syntax.Stmt) {
 			continue
 		}
 		for _, w := range convertWord(r.Word) {
-			s := &subject{name: "<", argv: []word{exactWord("<"), w}}
-			a.emit(s, "< "+w.text, unwrapped{}, kindQuiet, nil, nil)
+			s := &subject{name: "<", argv: []word{exactWord("<"), w}, dotglob: a.code.dotglob}
+			a.emit(s, "< "+w.text, unwrapped{}, kindQuiet, input{}, nil)
 		}
 	}
 }
@@ -160,17 +174,17 @@ func (a *analysis) callExpr(call *syntax.CallExpr, redirs []*syntax.Redirect, sc
 	}
 	text := printNode(call)
 	if len(words) == 0 { // assignments only: no program for rules to match
-		a.emit(nil, text, pre, kindQuiet, nil, sc)
+		a.emit(nil, text, pre, kindQuiet, input{}, sc)
 		return
 	}
-	a.command(&command{words: words, stdin: stdinText(redirs), text: text, inShell: true}, pre, sc)
+	a.command(&command{words: words, stdin: stdinOf(redirs), text: text, inShell: true}, pre, sc)
 }
 
 // command is one simple command: its words, and what its standard input is
-// if the command line says it literally.
+// if the command line says.
 type command struct {
 	words []word
-	stdin *string
+	stdin input
 	text  string
 	// inShell: the shell runs it, so a built-in name (cd, echo, export) is the
 	// built-in. A command a wrapper or exec starts is a program.
@@ -188,10 +202,17 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 	if !prog.exact() {
 		u.findings = append(u.findings, finding{rule: ruleDynamicCommand,
 			detail: "the program " + prog.text + " is only known at run time"})
-		a.emit(&subject{argv: c.words, stdin: c.stdin}, c.text, u, kindProgram, c.stdin, sc)
+		a.emit(&subject{argv: c.words, stdin: c.stdin.text}, c.text, u, kindProgram, c.stdin, sc)
 		return
 	}
 	name := programName(prog.value)
+	// A relative path ("./git", ".venv/bin/pip") may be the program its file
+	// is named after: what that program would run is judged too, and the
+	// path itself stays a program the default decides.
+	dispatch, relative := name, false
+	if base := relativeBase(name); base != "" {
+		dispatch, relative = base, true
+	}
 	if looksAlike(name) {
 		u.findings = append(u.findings, finding{rule: ruleLookAlike, detail: fmt.Sprintf("program name %q", name)})
 	}
@@ -200,12 +221,18 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 	if sc != nil && sc.funcs[name] && bare {
 		u.findings = append(u.findings, finding{rule: ruleShellFunction, detail: "calls " + name})
 	}
-	s := &subject{name: name, argv: c.words, stdin: c.stdin}
+	s := &subject{name: name, argv: c.words, stdin: c.stdin.text, dotglob: a.code.dotglob}
 	args := c.words[1:]
 	kind := kindWrapper
 	stdin := c.stdin
 	tab := tables()
+	if bare {
+		a.code.names(name, nameArgs(name, args))
+	}
 	switch {
+	case bare && (name == "source" || name == "."):
+		u.add(sourceBuiltin(name, args, c.stdin))
+		kind = kindBuiltin
 	case bare && tab.shellBuiltins[name] != nil:
 		// Also when not run by a shell: exec'ing "eval" fails, so judging it
 		// as eval is only stricter.
@@ -213,7 +240,7 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 		kind = kindBuiltin
 	case builtin && tab.stateBuiltins[name]:
 		kind = kindBuiltin
-	case name == "env":
+	case dispatch == "env":
 		u.add(envWrapper(args))
 	case builtin && (name == "command" || name == "builtin"):
 		// They run the next word in the same shell: a built-in stays one.
@@ -223,39 +250,53 @@ func (a *analysis) command(c *command, pre unwrapped, sc *scope) {
 			u.commands = append(u.commands, args)
 		}
 		u.inShell = true
-	case name == "command":
+	case dispatch == "command":
 		u.add(commandWrapper(args))
-	case tab.wrappers[name] != nil:
-		u.add(tab.wrappers[name].unwrap(name, args))
-	case isDynamicLoader(name):
-		u.add(tab.wrappers["ld.so"].unwrap(name, args))
-	case name == "busybox" || name == "toybox":
+	case tab.runners[dispatch] != nil:
+		u.add(tab.runners[dispatch](args, c.stdin))
+		stdin = input{}
+	case tab.wrappers[dispatch] != nil:
+		u.add(tab.wrappers[dispatch].unwrap(dispatch, args))
+	case isDynamicLoader(dispatch):
+		u.add(tab.wrappers["ld.so"].unwrap(dispatch, args))
+	case dispatch == "busybox" || dispatch == "toybox":
 		u.add(busyboxWrapper(args))
-	case name == "xargs":
+	case dispatch == "xargs":
 		u.add(xargsWrapper(args))
-		stdin = nil
-	case tab.posixShells[name] || tab.otherShells[name]:
-		u.add(shellInvocation(name, args, c.stdin))
-	case name == "nix-shell":
-		u.add(nixCommand(name, args))
-	case tab.pkgRunners[name] != nil:
-		u.add(tab.pkgRunners[name].unwrap(name, args))
-	case name == "find":
+		stdin = input{}
+	case tab.posixShells[dispatch] || tab.otherShells[dispatch]:
+		u.add(shellInvocation(dispatch, args, c.stdin))
+	case dispatch == "nix-shell":
+		u.add(nixCommand(dispatch, args))
+	case tab.pkgRunners[dispatch] != nil:
+		u.add(tab.pkgRunners[dispatch].unwrap(dispatch, args))
+	case dispatch == "find":
 		u.add(findExec(args))
-		kind, stdin = kindProgram, nil
-	case name == "fd" || name == "fdfind":
+		kind, stdin = kindProgram, input{}
+	case dispatch == "fd" || dispatch == "fdfind":
 		u.add(fdExec(args))
-		kind, stdin = kindProgram, nil
+		kind, stdin = kindProgram, input{}
 	default:
 		kind = kindProgram
-		rs, ru := readings(name, c.words)
+		rs, ru := readings(dispatch, c.words)
 		s.readings = rs
 		u.add(ru)
-		if sub, ok := subcommandWrapper(name, c.words, rs); ok {
+		u.add(programCode(dispatch, c.words, rs))
+		// git's own programs (/usr/lib/git-core/git-push) are its subcommands.
+		if sub, ok := strings.CutPrefix(dispatch, "git-"); ok && sub != "" {
+			r := append([]word{{value: "git", text: prog.text}, exactWord(sub)}, c.words[1:]...)
+			s.readings = append(s.readings, r)
+			u.add(programCode("git", r, nil))
+		}
+		if sub, ok := subcommandWrapper(dispatch, c.words, rs); ok {
 			u.add(sub)
 			kind = kindWrapper
 		}
 	}
+	if relative || u.program {
+		kind = kindProgram
+	}
+	s.readings = append(s.readings, u.readings...)
 	a.emit(s, c.text, u, kind, stdin, sc)
 }
 
@@ -271,19 +312,21 @@ func subcommandWrapper(name string, argv []word, rs [][]word) (unwrapped, bool) 
 		switch {
 		case tab.pkgRunners[key] != nil:
 			return tab.pkgRunners[key].unwrap(key, r[2:]), true
-		case tab.projectRunners[key] != nil:
+		case tab.projectRunners[key] != nil && key != "ip netns" && key != "ip vrf":
 			return tab.projectRunners[key].unwrap(key, r[2:]), true
 		case name == "nix" && (r[1].value == "develop" || r[1].value == "shell"):
 			return nixCommand(r[1].value, r[2:]), true
 		case key == "uv tool" && len(r) > 2 && r[2].is("run"):
 			return tab.pkgRunners["uv tool run"].unwrap("uv tool run", r[3:]), true
+		case (key == "ip netns" || key == "ip vrf") && len(r) > 2 && r[2].is("exec"):
+			return tab.projectRunners[key].unwrap(key+" exec", r[3:]), true
 		}
 	}
 	return unwrapped{}, false
 }
 
 // emit judges a command's own part, then the commands and code it runs.
-func (a *analysis) emit(s *subject, text string, u unwrapped, kind partKind, stdin *string, sc *scope) {
+func (a *analysis) emit(s *subject, text string, u unwrapped, kind partKind, stdin input, sc *scope) {
 	if part, hit := a.p.judge(s, text, u.findings, kind); hit || kind != kindQuiet {
 		a.add(part)
 	}
@@ -351,31 +394,43 @@ func (a *analysis) declClause(d *syntax.DeclClause, sc *scope) {
 		}
 		u.add(assignment(as))
 	}
-	a.emit(&subject{name: d.Variant.Value, argv: []word{exactWord(d.Variant.Value)}}, printNode(d), u, kindQuiet, nil, sc)
+	a.emit(&subject{name: d.Variant.Value, argv: []word{exactWord(d.Variant.Value)}}, printNode(d), u, kindQuiet, input{}, sc)
 }
 
-// stdinText returns the literal text a here-document or here-string feeds to
-// standard input, or nil if standard input is not given literally.
-func stdinText(redirs []*syntax.Redirect) *string {
-	var text *string
+// input is what the command line says a command's standard input is: text
+// it gives literally, a file the shell opens, or neither (a pipe, or what
+// the shell itself was given).
+type input struct {
+	text *string // a here-document or here-string with no expansions
+	file *word   // < FILE
+}
+
+// stdinOf returns the standard input the redirections give.
+func stdinOf(redirs []*syntax.Redirect) input {
+	var in input
 	for _, r := range redirs {
 		if r.N != nil && r.N.Value != "0" {
 			continue
 		}
 		switch r.Op {
 		case syntax.Hdoc, syntax.DashHdoc:
-			text = heredocText(r)
+			in = input{text: heredocText(r)}
 		case syntax.WordHdoc:
-			text = nil
+			in = input{}
 			if ws := convertWord(r.Word); len(ws) == 1 && ws[0].exact() {
 				s := ws[0].value + "\n"
-				text = &s
+				in.text = &s
 			}
-		case syntax.RdrIn, syntax.RdrInOut, syntax.DplIn:
-			text = nil
+		case syntax.RdrIn, syntax.RdrInOut:
+			in = input{}
+			if ws := convertWord(r.Word); len(ws) == 1 {
+				in.file = &ws[0]
+			}
+		case syntax.DplIn:
+			in = input{}
 		}
 	}
-	return text
+	return in
 }
 
 func heredocText(r *syntax.Redirect) *string {
@@ -431,14 +486,19 @@ type shellTables struct {
 	// subscriptCode finds text that runs a command if bash reads it as an
 	// array subscript: "a[$(cmd)]" or "a[`cmd`]".
 	subscriptCode *regexp.Regexp
+	// codeEscape finds an escape that printf or echo -e may turn into "$"
+	// or "`": \x24, \u0024, \044. number is a literal arithmetic number.
+	codeEscape, number *regexp.Regexp
 }
 
 func newShellTables() shellTables {
 	return shellTables{
 		stateBuiltins: optionSet(`cd pushd popd dirs true false : test [ echo printf pwd wait exit return break continue
-			shift umask ulimit getopts type jobs times shopt set unset disown suspend help logout let kill bg fg caller mapfile readarray`),
+			shift umask ulimit getopts type times shopt unset disown suspend help logout let kill bg fg caller history`),
 		shellBuiltins: newShellBuiltins(),
 		subscriptCode: regexp.MustCompile("\\[[^\\]]*(\\$\\(|`)"),
+		codeEscape:    regexp.MustCompile(`\\([xuU][0-9a-fA-F]|[0-7])`),
+		number:        regexp.MustCompile(`^(0[xX][0-9a-fA-F]+|[0-9]+#[0-9a-zA-Z@_]+|[0-9]+)$`),
 	}
 }
 
@@ -446,13 +506,14 @@ func newShellBuiltins() map[string]func(args []word) unwrapped {
 	return map[string]func(args []word) unwrapped{
 		"eval": func(args []word) unwrapped {
 			u := unwrapped{findings: []finding{{rule: ruleEval, detail: "eval " + joinWords(args)}}}
+			if len(args) > 0 && args[0].is("--") { // eval takes no options but accepts "--"
+				args = args[1:]
+			}
 			if len(args) > 0 {
 				u.addScript(joinScript(args), "eval")
 			}
 			return u
 		},
-		"source": sourceBuiltin,
-		".":      sourceBuiltin,
 		"alias": func(args []word) unwrapped {
 			var u unwrapped
 			for _, a := range args {
@@ -468,12 +529,77 @@ func newShellBuiltins() map[string]func(args []word) unwrapped {
 			return u
 		},
 		"trap": func(args []word) unwrapped {
+			// trap [-lpP] [--] [code] signal...: -l and -p only list; "-"
+			// or a lone signal resets.
 			var u unwrapped
-			if len(args) < 2 || args[0].is("-p") || args[0].is("-l") || args[0].is("-") || args[0].is("--") {
+			for len(args) > 0 && args[0].exact() && len(args[0].value) > 1 && args[0].value[0] == '-' {
+				if args[0].value == "--" {
+					args = args[1:]
+					break
+				}
+				if strings.Trim(args[0].value[1:], "lpP") == "" {
+					return u
+				}
+				break // not an option: bash reports an error; judge it as code
+			}
+			if len(args) < 2 || args[0].is("-") {
 				return u
 			}
 			u.addScript(args[0], "trap")
 			return u
+		},
+		"mapfile":   mapfileBuiltin,
+		"readarray": mapfileBuiltin,
+		"compgen":   completionBuiltin,
+		"complete":  completionBuiltin,
+		"bind": func(args []word) unwrapped {
+			// bind -x KEYSEQ:CODE runs CODE when the key is pressed.
+			for _, a := range args {
+				if !a.exact() || strings.HasPrefix(a.value, "-") && !strings.HasPrefix(a.value, "--") && strings.ContainsRune(a.value, 'x') {
+					return unwrapped{findings: []finding{dynamicCode("bind -x binds shell code to a key, in a form cordon does not read")}}
+				}
+			}
+			return unwrapped{}
+		},
+		"jobs": func(args []word) unwrapped {
+			// jobs -x CMD ARGS runs CMD.
+			for i, a := range args {
+				if !a.exact() || !strings.HasPrefix(a.value, "-") {
+					break
+				}
+				if strings.ContainsRune(a.value, 'x') {
+					if i+1 < len(args) {
+						return unwrapped{commands: [][]word{args[i+1:]}}
+					}
+					break
+				}
+			}
+			return unwrapped{}
+		},
+		"fc": func(args []word) unwrapped {
+			// fc runs commands again from the history, or after an editor
+			// changed them; only fc -l just lists.
+			if len(args) > 0 && args[0].exact() && strings.HasPrefix(args[0].value, "-") && strings.ContainsRune(args[0].value, 'l') {
+				return unwrapped{}
+			}
+			return unwrapped{findings: []finding{dynamicCode("fc runs commands from the shell's history, which cordon does not follow")}}
+		},
+		"set": func(args []word) unwrapped {
+			// set -H (-o histexpand) makes "!!" run an earlier command again.
+			for i, a := range args {
+				if !a.exact() {
+					return unwrapped{findings: []finding{dynamicCode("set " + a.text + " sets shell options only known at run time")}}
+				}
+				if a.value == "--" || !strings.HasPrefix(a.value, "-") {
+					break
+				}
+				long := strings.HasPrefix(a.value, "--")
+				if !long && strings.HasSuffix(a.value, "o") && i+1 < len(args) && (args[i+1].is("histexpand") || !args[i+1].exact()) ||
+					!long && strings.ContainsRune(a.value, 'H') {
+					return unwrapped{findings: []finding{dynamicCode("set -H turns on history expansion, which runs earlier commands again")}}
+				}
+			}
+			return unwrapped{}
 		},
 		"hash":     loadOption("-p", "hash -p makes a command name run another file"),
 		"enable":   loadOption("-f", "enable -f loads a shared library into the shell"),
@@ -486,13 +612,60 @@ func newShellBuiltins() map[string]func(args []word) unwrapped {
 	}
 }
 
-func sourceBuiltin(args []word) unwrapped {
-	file := "a file"
-	if len(args) > 0 {
-		file = args[0].text
+// mapfileBuiltin judges mapfile -C CODE: CODE runs every -c lines, with
+// the index and the line appended as arguments.
+func mapfileBuiltin(args []word) unwrapped {
+	var u unwrapped
+	for _, code := range optionValues(args, "-C", "", "t") {
+		if code.exact() {
+			code = exactWord(code.value + ` "$index" "$line"`)
+		}
+		u.addScript(code, "mapfile -C")
+	}
+	return u
+}
+
+// completionBuiltin judges compgen and complete: -C CODE runs CODE with
+// the words appended, and the -W word list is expanded like a command's
+// arguments, command substitutions included.
+func completionBuiltin(args []word) unwrapped {
+	var u unwrapped
+	const flags = "abcdefgjksuvDEI"
+	for _, code := range optionValues(args, "-C", "", flags) {
+		if code.exact() {
+			code = exactWord(code.value + ` "$command" "$word" "$previous"`)
+		}
+		u.addScript(code, "complete -C")
+	}
+	for _, list := range optionValues(args, "-W", "", flags) {
+		if list.exact() {
+			list = exactWord(": " + list.value)
+		}
+		u.addScript(list, "complete -W")
+	}
+	return u
+}
+
+// sourceBuiltin judges source FILE (and . FILE): like running the script
+// file (see shellInvocation). /dev/stdin reads standard input.
+func sourceBuiltin(name string, args []word, stdin input) unwrapped {
+	if len(args) > 0 && args[0].is("--") {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return unwrapped{} // an error: nothing runs
+	}
+	if !isStdinPath(args[0]) {
+		return scriptFile(name, args[0], args[1:])
+	}
+	switch {
+	case stdin.text != nil:
+		return unwrapped{scripts: []string{*stdin.text}}
+	case stdin.file != nil:
+		return scriptFile(name, *stdin.file, nil)
 	}
 	return unwrapped{findings: []finding{{rule: ruleScriptFile, opaque: true,
-		detail: "source runs " + file + " in this shell"}}}
+		detail: name + " runs code from a pipe or the terminal"}}}
 }
 
 func loadOption(opt, detail string) func([]word) unwrapped {

@@ -104,7 +104,7 @@ func newBuiltinRules() []*builtinRule {
 		{name: ruleEval, category: CategoryUndecidable,
 			reason: "eval runs a string as shell code"},
 		{name: ruleScriptFile, category: CategoryUndecidable,
-			reason: "the shell code comes from a file or standard input, which cordon does not see"},
+			reason: "the shell code comes from a pipe or the terminal, or is in a language cordon does not read"},
 		{name: ruleShellFunction, category: CategoryUndecidable,
 			reason: "calls a shell function defined in the same command line, whose behaviour depends on how it is called"},
 		{name: ruleAlias, category: CategoryUndecidable,
@@ -175,6 +175,7 @@ func newBuiltinRules() []*builtinRule {
 		patternRule("dependency-install/nix-profile", "installs Nix packages", "nix profile install|add|upgrade **"),
 		patternRule("dependency-install/dotnet", "installs .NET packages or tools", "dotnet add|tool **", "package|install|update"),
 		patternRule("dependency-install/mix", "installs Elixir packages", "mix deps.get|deps.update|archive.install **"),
+		patternRule("dependency-install/cocoapods", "installs CocoaPods, which runs their podspecs", "pod install|update **"),
 
 		// database-write
 		analyzerRule("database-write/psql", "runs SQL that writes, or SQL cordon cannot see, against PostgreSQL", psqlMatcher{}),
@@ -184,6 +185,7 @@ func newBuiltinRules() []*builtinRule {
 		analyzerRule("database-write/redis-cli", "runs Redis commands that write, or commands cordon cannot see", redisMatcher{}),
 		patternRule("database-write/pg-tools", "creates, drops or restores a database",
 			"dropdb|createdb|dropuser|createuser|pg_restore|mongorestore|mongoimport|mysqlimport **"),
+		analyzerRule("database-write/migrate", "runs database migrations, which change the schema or data", schemaMigration()),
 		patternRule("database-write/mysqladmin", "changes a MySQL server",
 			"mysqladmin|mariadb-admin **", "create|drop|flush-*|kill|password|shutdown|reload|refresh|start-replica|stop-replica"),
 
@@ -213,10 +215,16 @@ func newBuiltinRules() []*builtinRule {
 		patternRule("deploy/docker-push", "pushes an image to a registry", "docker|podman|buildah push **"),
 		patternRule("deploy/docker-image-push", "pushes an image to a registry", "docker|podman image|manifest push **"),
 		patternRule("deploy/docker-build-push", "builds and pushes an image to a registry", "docker|podman buildx|build **", "--push|--push=true"),
+		patternRule("deploy/docker-compose-push", "pushes a project's images to a registry", "docker|podman compose push **"),
+		patternRule("deploy/docker-compose-v1-push", "pushes a project's images to a registry", "docker-compose|podman-compose push **"),
+		analyzerRule("deploy/package-publish", "publishes a package to a registry, where others install it", packagePublish()),
+		analyzerRule("deploy/cloud-storage-write", "writes to cloud storage (how static sites are deployed)", storageWriteMatcher{}),
 
 		// pr-merge
 		patternRule("pr-merge/gh-pr-merge", "merges a pull request", "gh pr merge **"),
-		patternRule("pr-merge/gh-api-merge", "merges a pull request", "gh api **", "*pulls/*/merge"),
+		patternRule("pr-merge/gh-api-merge", "merges a pull request or a branch", "gh api **", "*pulls/*/merge|*/merges"),
+		patternRule("pr-merge/gh-api-graphql-merge", "merges a pull request or a branch, or moves a branch, through the GraphQL API",
+			"gh api graphql **", "*mergePullRequest*|*mergeBranch*|*enablePullRequestAutoMerge*|*updateRef*|*updateRefs*"),
 		patternRule("pr-merge/glab-mr-merge", "merges a merge request", "glab mr merge|accept **"),
 		analyzerRule("pr-merge/git-push-force", "force-pushing rewrites history on the remote", gitPushMatcher{force: true}),
 		{name: ruleGitPushProtected, category: CategoryPRMerge, protected: true,

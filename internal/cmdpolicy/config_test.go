@@ -161,7 +161,7 @@ func TestTightenIsMonotone(t *testing.T) {
 		{ProtectedBranches: []string{"feature/*"}},
 	}
 	var lines []string
-	for _, tables := range [][]tableCase{builtinTable, strictTable, askTable} {
+	for _, tables := range [][]tableCase{builtinTable, strictTable, askTable, pushTable, scriptsTable} {
 		for _, tc := range tables {
 			lines = append(lines, tc.cmd)
 		}

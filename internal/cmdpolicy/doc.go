@@ -20,22 +20,29 @@
 //   - The command line is parsed with a real shell parser (mvdan.cc/sh) and
 //     split into every command it runs: lists, pipelines, subshells, $(...),
 //     backticks, process substitutions, here-documents, function bodies, and
-//     what wrappers run (env, sudo, nice, timeout, xargs, find -exec, npx,
-//     git -c, bash -c with literal code, recursively, to a bounded depth).
+//     what wrappers run (env, sudo, nice, timeout, xargs, parallel, find
+//     -exec, npx, ssh, tmux, bash -c with literal code, recursively, to a
+//     bounded depth), and what options that hold a command run (git -c,
+//     git rebase --exec, tar --to-command, rsync -e, go test -exec, trap,
+//     mapfile -C).
 //     Every part must pass: the result is the strictest decision of the parts.
 //   - For one part, every rule that applies is considered and the strictest
 //     decision wins; the default decides only when no rule certainly applies.
 //   - What cannot be decided from the text is decided as the strictest rule
 //     that could apply, and at least Ask: a program only known at run time,
-//     eval, source, a shell reading a script file or standard input, a call
-//     to a function defined on the same line, an alias, a variable that
-//     changes which code runs (PATH, LD_PRELOAD, GIT_PAGER, git -c
-//     core.hooksPath), a program name with non-ASCII characters, and input
-//     that cannot be parsed. Such input is never allowed.
+//     eval, a shell reading code from a pipe or the terminal, a call to a
+//     function defined on the same line, an alias, a variable that changes
+//     which code runs (PATH, LD_PRELOAD, GIT_PAGER, git -c core.hooksPath),
+//     text bash may evaluate as code (arithmetic on values put together
+//     from literals that could hold a command substitution, ${x@P}, fc),
+//     a program name with non-ASCII characters, and input that cannot be
+//     parsed. Such input is never allowed.
 //   - Program names are compared after an absolute path is removed
-//     (/usr/bin/git is git); a relative path ("./git") is a different program.
-//     Names must match exactly; one that matches only when case or a Windows
-//     ".exe" is ignored makes the rule "could apply".
+//     (/usr/bin/git is git). A relative path ("./git", ".venv/bin/pip") is a
+//     file in the working directory that may be a copy of the program it is
+//     named after, so that program's rules could apply to it. Names must
+//     match exactly; one that matches only when case or a Windows ".exe" is
+//     ignored makes the rule "could apply".
 //   - A less-trusted policy layer, merged with Config.Tighten, can only make
 //     decisions stricter.
 //

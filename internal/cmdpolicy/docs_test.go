@@ -48,7 +48,7 @@ func TestProgramNames(t *testing.T) {
 		}
 	}
 	git := mustPattern("git")
-	for prog, want := range map[string]verdict{"git": yes, "/usr/bin/git": yes, "GIT": maybe, "git.exe": maybe, "gіt": no, "./git": no, "gitk": no} {
+	for prog, want := range map[string]verdict{"git": yes, "/usr/bin/git": yes, "GIT": maybe, "git.exe": maybe, "gіt": no, "./git": maybe, "../bin/git": maybe, "./gitk": no, "gitk": no} {
 		if got := programVerdict(git, prog); got != want {
 			t.Errorf("programVerdict(git, %q) = %v, want %v", prog, got, want)
 		}

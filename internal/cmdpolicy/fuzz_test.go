@@ -34,7 +34,7 @@ func checkResult(t *testing.T, input string, r Result) {
 // FuzzCheckScript: the splitter never panics, and never allows a command
 // line it cannot parse.
 func FuzzCheckScript(f *testing.F) {
-	for _, tables := range [][]tableCase{builtinTable, strictTable, askTable} {
+	for _, tables := range [][]tableCase{builtinTable, strictTable, askTable, pushTable, scriptsTable} {
 		for _, tc := range tables {
 			f.Add(tc.cmd)
 		}
@@ -113,6 +113,81 @@ func TestGrowingInputIsBounded(t *testing.T) {
 		checkResult(t, line, r)
 		if r.Decision == Allow {
 			t.Fatalf("a line beyond the limits was allowed")
+		}
+	}
+}
+
+// pathMatch is a reference matcher for pathname globs: segment wildcards
+// never match '/', and a component that starts with a wildcard never
+// starts with '.'.
+func pathMatch(g glob, s []rune) bool {
+	if len(g) == 0 {
+		return len(s) == 0
+	}
+	switch e := g[0]; e.kind {
+	case globNotDot:
+		return (len(s) == 0 || s[0] != '.') && pathMatch(g[1:], s)
+	case globSegAny:
+		for k := 0; k <= len(s); k++ {
+			if pathMatch(g[1:], s[k:]) {
+				return true
+			}
+			if k < len(s) && s[k] == '/' {
+				return false
+			}
+		}
+		return false
+	case globSegOne:
+		return len(s) > 0 && s[0] != '/' && pathMatch(g[1:], s[1:])
+	default:
+		return len(s) > 0 && s[0] == e.r && pathMatch(g[1:], s[1:])
+	}
+}
+
+// FuzzIntersectsPath: intersectsPath never says "no" about a rule glob and
+// a pathname glob that both match a string.
+func FuzzIntersectsPath(f *testing.F) {
+	f.Add("*/.env*", "src/*.go", "src/.env")
+	f.Add("*.ssh/id_*", "~/.ssh/*", "~/.ssh/id_rsa")
+	f.Add(".env*", "*", ".env")
+	f.Add("*_netrc", "*", "_netrc")
+	f.Add("a?c", "a?*", "abc")
+	f.Fuzz(func(t *testing.T, a, b, s string) {
+		ga, errA := parseGlob(a)
+		gb, errB := parseGlob(b)
+		if errA != nil || errB != nil || len(gb) == 0 || len(s) > 64 || len(b) > 64 {
+			return
+		}
+		pg, ok := pathnameGlob(word{pattern: gb, fields: someFields, pathGlob: true})
+		if !ok {
+			t.Fatalf("pathnameGlob refused a pathname word")
+		}
+		if ga.match(s) && pathMatch(pg, runesOf(s)) && !intersectsPath(ga, pg) {
+			t.Fatalf("%q and the pathname glob %q both match %q but intersectsPath says no", a, b, s)
+		}
+	})
+}
+
+func TestPathnameGlobs(t *testing.T) {
+	for _, tc := range []struct {
+		rule, word string
+		want       bool
+	}{
+		{"*/.env*", "src/*.go", false},
+		{".env*", "*", false},
+		{".env*", ".e*", true},
+		{"*/.env*", "*/.env", true},
+		{"*.ssh/id_*", "~/.ssh/*", true},
+		{"*.ssh/id_*", "*.pem", false},
+		{"*.aws/credentials*", "~/.aws/*", true},
+		{"*/.aws/credentials*", "~/*/credentials", false}, // * cannot be ".aws"
+		{"*.aws/credentials*", "~/*/credentials", true},   // but it can be "x.aws"
+	} {
+		g, _ := parseGlob(tc.word)
+		pg, _ := pathnameGlob(word{pattern: g, fields: someFields, pathGlob: true})
+		r, _ := parseGlob(tc.rule)
+		if got := intersectsPath(r, pg); got != tc.want {
+			t.Errorf("intersectsPath(%q, pathname %q) = %v, want %v", tc.rule, tc.word, got, tc.want)
 		}
 	}
 }

@@ -134,6 +134,23 @@ func parseGitPush(args []word) gitPush {
 	return p
 }
 
+// subtreePushArgs turns "git subtree push -P DIR REMOTE REF" into the
+// arguments of the push it makes: REMOTE REF.
+func subtreePushArgs(args []word) []word {
+	var out []word
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a.is("-P") || a.is("--prefix") || a.is("-m") || a.is("--message") || a.is("--annotate") || a.is("-b") || a.is("--branch"):
+			i++
+		case a.exact() && strings.HasPrefix(a.value, "-"):
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // couldBeOption reports whether a word only known at run time could start
 // with '-' or '+' (an option or a forced refspec).
 func (w word) couldBeOption() bool {
@@ -179,10 +196,15 @@ func (m gitPushMatcher) judgePush(argv []word) (verdict, string) {
 	if !sub.exact() {
 		return maybe, "the git subcommand is only known at run time and may be push"
 	}
-	if sub.value != "push" {
+	args := argv[2:]
+	switch {
+	case sub.value == "push", sub.value == "send-pack": // send-pack is push's plumbing
+	case sub.value == "subtree" && len(args) > 0 && args[0].is("push"):
+		args = subtreePushArgs(args[1:])
+	default:
 		return no, ""
 	}
-	p := parseGitPush(argv[2:])
+	p := parseGitPush(args)
 	if m.force {
 		switch {
 		case p.force:

@@ -24,6 +24,12 @@ const (
 	globRune globKind = iota
 	globOne
 	globAny
+	// The shell's pathname expansion (pathnameGlob): one rune or any run of
+	// runes within one path component, and "the component does not start
+	// with '.'".
+	globSegOne
+	globSegAny
+	globNotDot
 )
 
 // invalidByteBase maps each byte of invalid UTF-8 to its own value outside the
@@ -33,7 +39,11 @@ const invalidByteBase = utf8.MaxRune + 1
 // runesOf decodes s like a range loop does, except that invalid bytes keep
 // their identity.
 func runesOf(s string) []rune {
-	out := make([]rune, 0, len(s))
+	return runesInto(make([]rune, 0, len(s)), s)
+}
+
+// runesInto appends the runes of s to out, as runesOf decodes them.
+func runesInto(out []rune, s string) []rune {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
@@ -98,10 +108,11 @@ func (g glob) String() string {
 	var b strings.Builder
 	for _, e := range g {
 		switch e.kind {
-		case globAny:
+		case globAny, globSegAny:
 			b.WriteByte('*')
-		case globOne:
+		case globOne, globSegOne:
 			b.WriteByte('?')
+		case globNotDot:
 		default:
 			r := e.r
 			if r >= invalidByteBase {
@@ -119,7 +130,9 @@ func (g glob) String() string {
 
 // match reports whether g matches all of s.
 func (g glob) match(s string) bool {
-	rs := runesOf(s)
+	// Most arguments are short: decode them on the stack.
+	var buf [64]rune
+	rs := runesInto(buf[:0], s)
 	// Classic wildcard matching: remember the last star and retry from there.
 	gi, si := 0, 0
 	starG, starS := -1, 0

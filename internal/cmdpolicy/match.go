@@ -2,6 +2,7 @@ package cmdpolicy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -13,12 +14,17 @@ type subject struct {
 	// argv is the command as written; argv[0] is the program.
 	argv []word
 	// readings are argv with the global options of a known program removed
-	// ("git -C dir push" is read as "git push"). There may be several when an
-	// option's meaning is ambiguous. Empty when there is nothing to remove.
+	// ("git -C dir push" is read as "git push"), or a script a shell runs
+	// read as a program ("bash build.sh" as "build.sh"). There may be
+	// several when an option's meaning is ambiguous. Empty when there is
+	// nothing to remove.
 	readings [][]word
 	// stdin is the literal text a here-document or here-string feeds to the
 	// command, if any.
 	stdin *string
+	// dotglob: the command line may turn on bash's dotglob option, so a
+	// wildcard may also name files whose names start with '.'.
+	dotglob bool
 }
 
 // each calls f with argv and every reading and combines the verdicts: the
@@ -69,6 +75,11 @@ func (m *patternMatcher) match(s *subject) (verdict, string) {
 }
 
 func (m *patternMatcher) matchArgv(argv []word) verdict {
+	// Most rules are for another program: say so before matchPrefix
+	// allocates its table.
+	if len(argv) > 0 && len(m.tokens) > 0 && argv[0].exact() && programVerdict(m.tokens[0], argv[0].value) == no {
+		return no
+	}
 	v := m.matchPrefix(argv)
 	if v == no || len(m.anyArg) == 0 {
 		return v
@@ -146,10 +157,42 @@ func programVerdict(p pattern, prog string) verdict {
 	if p.matchString(name) {
 		return yes
 	}
-	if folded := foldProgramName(name); folded != name && p.matchString(folded) {
-		return maybe
+	for _, alt := range alternativeNames(name) {
+		if p.matchString(alt) {
+			return maybe
+		}
 	}
 	return no
+}
+
+// alternativeNames are the names of programs that name could start besides
+// its own: the name with case and a Windows suffix ignored ("GIT.exe" may be
+// git on a case-insensitive file system), and for a relative path the file's
+// name ("./git" and "../bin/git" may be copies of git, and ".venv/bin/pip"
+// is pip).
+func alternativeNames(name string) []string {
+	var alts []string
+	add := func(n string) {
+		if n != "" && n != name && !slices.Contains(alts, n) {
+			alts = append(alts, n)
+		}
+	}
+	add(foldProgramName(name))
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		base := name[i+1:]
+		add(base)
+		add(foldProgramName(base))
+	}
+	return alts
+}
+
+// relativeBase returns the file name of a relative path to a program
+// ("bin/git" is git), or "" for a name without a directory.
+func relativeBase(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		return name[i+1:]
+	}
+	return ""
 }
 
 func matchAnyArg(pats []pattern, args []word) verdict {
@@ -189,8 +232,9 @@ func (m *patternMatcher) String() string {
 
 // programName is the name rules compare: the last element of an absolute
 // path ("/usr/bin/git", "~/bin/git", `C:\Git\bin\git.exe`). A relative path
-// with a slash ("./git", "bin/git") is kept whole: it names a different
-// program than the one found on PATH.
+// with a slash ("./git", "bin/git") is kept whole: it names a file in the
+// working directory rather than the program found on PATH, so a rule for
+// git only could apply to it (see alternativeNames).
 func programName(prog string) string {
 	seps := "/"
 	switch {
@@ -243,19 +287,19 @@ func looksAlike(name string) bool {
 }
 
 // programIs judges whether the command's program is one of names: yes
-// exactly, maybe when it matches only with case and a Windows suffix
-// ignored or when the program is only known at run time, else no.
+// exactly, maybe when it matches only one of its alternative names or when
+// the program is only known at run time, else no.
 func programIs(s *subject, names ...string) verdict {
 	if s.name == "" {
 		return maybe
 	}
-	folded := foldProgramName(s.name)
+	alts := alternativeNames(s.name)
 	v := no
 	for _, n := range names {
-		switch n {
-		case s.name:
+		switch {
+		case n == s.name:
 			return yes
-		case folded:
+		case slices.Contains(alts, n):
 			v = maybe
 		}
 	}

@@ -178,7 +178,8 @@ func isPython(name string) bool {
 	return true
 }
 
-// pythonModule reads `python -m pip ...` as `pip ...`.
+// pythonModule reads `python -m MODULE ...` as the module's program run
+// with the same arguments: `python -m pip install` is `pip install`.
 func pythonModule(argv []word) ([]word, bool) {
 	args := argv[1:]
 	pythonOptions := tables().pythonOptions
@@ -201,10 +202,15 @@ func pythonModule(argv []word) ([]word, bool) {
 		default:
 			return nil, false
 		}
-		if mod == "pip" || mod == "pip3" {
-			return append([]word{{value: "pip", text: joinWords(argv[:i+1])}}, args[i+1:]...), true
+		// "python -m pip.__main__" is pip, "python -m uv pip" is uv.
+		mod, _, _ = strings.Cut(mod, ".")
+		if mod == "pip3" {
+			mod = "pip"
 		}
-		return nil, false
+		if mod == "" {
+			return nil, false
+		}
+		return append([]word{{value: mod, text: joinWords(argv[:i+1])}}, args[i+1:]...), true
 	}
 	return nil, false
 }

@@ -10,6 +10,7 @@ import (
 // options ("--name" or "--name=value"), and "--" ending the options.
 type optSpec struct {
 	value map[string]bool // options that take a value ("-u", "--user")
+	pair  map[string]bool // long options that take two ("--bind SRC DEST")
 	flag  map[string]bool // options that take none
 	noRun map[string]bool // options after which the program runs nothing (--version, -l)
 	// numeric accepts "-10" style options (nice).
@@ -74,6 +75,8 @@ func (s optSpec) operandStarts(ws []word, i int) (starts []int, noRun, ok bool) 
 					i++
 				case s.value[name]:
 					i += 2
+				case s.pair[name]:
+					i += 3
 				default:
 					walk(i + 2) // it takes a value
 					i++         // it does not
@@ -144,6 +147,10 @@ func optionValues(args []word, short, long string, shortFlags string) []word {
 	for i := 0; i < len(args); i++ {
 		w := args[i]
 		if !w.exact() {
+			// "--exec=$(which x)": the option is known, its value is not.
+			if name, _, ok := strings.Cut(w.literalPrefix(), "="); long != "" && ok && abbreviates(name, long) {
+				out = append(out, unknownWord(w.text))
+			}
 			continue
 		}
 		a := w.value
@@ -151,13 +158,15 @@ func optionValues(args []word, short, long string, shortFlags string) []word {
 			break
 		}
 		if long != "" {
-			if a == long && i+1 < len(args) {
+			name, v, hasValue := strings.Cut(a, "=")
+			switch {
+			case !abbreviates(name, long):
+			case hasValue:
+				out = append(out, exactWord(v))
+				continue
+			case i+1 < len(args):
 				out = append(out, args[i+1])
 				i++
-				continue
-			}
-			if v, ok := strings.CutPrefix(a, long+"="); ok {
-				out = append(out, exactWord(v))
 				continue
 			}
 		}
@@ -182,6 +191,15 @@ func optionValues(args []word, short, long string, shortFlags string) []word {
 		}
 	}
 	return out
+}
+
+// abbreviates reports whether the option given names long: written out,
+// or, for a "--" option, abbreviated, which getopt_long (GNU tar, env,
+// flock), git and npm accept ("--exe" for "--exec", "--s" for env's
+// "--split-string"). An abbreviation that is ambiguous makes the program
+// refuse to run, so reading it as this option is only stricter.
+func abbreviates(given, long string) bool {
+	return given == long || strings.HasPrefix(long, "--") && len(given) > len("--") && strings.HasPrefix(long, given)
 }
 
 // scanArgs reads options anywhere in args, GNU style, until "--": it returns
@@ -234,4 +252,13 @@ func (s optSpec) scanArgs(args []word) (vals map[string][]word, operands []word,
 		}
 	}
 	return vals, operands, noRun
+}
+
+// literalPrefix returns the text a word certainly starts with: all of it
+// when it is exact, else the literal characters before its first wildcard.
+func (w word) literalPrefix() string {
+	if w.exact() {
+		return w.value
+	}
+	return w.prefix
 }

@@ -122,8 +122,12 @@ type Part struct {
 func (p *Policy) Check(argv []string) Result {
 	a := &analysis{p: p}
 	if len(argv) > 0 {
+		for _, arg := range argv {
+			a.code.literal(arg)
+		}
 		a.command(&command{words: exactWords(argv), text: joinWords(exactWords(argv))}, unwrapped{}, &scope{funcs: map[string]bool{}})
 	}
+	a.finish()
 	return a.result()
 }
 
@@ -131,6 +135,7 @@ func (p *Policy) Check(argv []string) Result {
 func (p *Policy) CheckScript(script string) Result {
 	a := &analysis{p: p}
 	a.script(script, 0)
+	a.finish()
 	return a.result()
 }
 

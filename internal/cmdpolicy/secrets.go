@@ -1,5 +1,7 @@
 package cmdpolicy
 
+import "strings"
+
 // secretTables describe credential files and the programs that read them.
 type secretTables struct {
 	// secretPaths are the credential files of the secret-access category,
@@ -24,7 +26,7 @@ func newSecretTables() secretTables {
 			mustPattern("*.netrc|*_netrc|*.git-credentials|*.npmrc|*.pypirc|*.vault-token|*.config/gh/hosts.yml|*.terraform.d/credentials*"),
 			mustPattern(".env*|*/.env*|*=.env*|@.env*"),
 		},
-		fileReaders: optionSet(`< cat tac nl less more most head tail bat batcat view
+		fileReaders: optionSet(`< source . cat tac nl less more most head tail bat batcat view
 			grep egrep fgrep zgrep rg ag ack awk gawk mawk nawk sed cut sort uniq paste join fold fmt column comm diff cmp
 			od xxd hexdump strings base64 base32 basenc iconv jq yq dd tee
 			cp mv scp rsync install ln tar zip 7z gzip bzip2 xz zstd openssl ssh-keygen gpg gpg2
@@ -44,22 +46,41 @@ func (secretFileMatcher) match(s *subject) (verdict, string) {
 	case s.name == "":
 		reader = maybe
 	case !tab.fileReaders[s.name]:
-		if !tab.fileReaders[foldProgramName(s.name)] {
+		reader = no
+		for _, alt := range alternativeNames(s.name) {
+			if tab.fileReaders[alt] {
+				reader = maybe
+			}
+		}
+		if reader == no {
 			return no, ""
 		}
-		reader = maybe
 	}
 	v := no
 	for _, w := range s.argv[1:] {
 		if w.pipe {
 			continue
 		}
+		pg, isPath := pathnameGlob(w)
+		isPath = isPath && !s.dotglob
 		for _, p := range tab.secretPaths {
-			if w.exact() {
+			switch {
+			case w.exact():
 				if p.matchString(w.value) {
 					return reader, "names " + w.text
 				}
-			} else if p.couldMatch(w) {
+			case isPath:
+				for _, alt := range p.alts {
+					// The option forms (--env-file=.env, curl -d @.env) are
+					// arguments, not names pathname expansion produces.
+					if s := alt.String(); strings.Contains(s, "=") || strings.HasPrefix(s, "@") {
+						continue
+					}
+					if intersectsPath(alt, pg) {
+						v = maybe
+					}
+				}
+			case p.couldMatch(w):
 				v = maybe
 			}
 		}

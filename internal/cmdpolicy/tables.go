@@ -17,11 +17,17 @@ import "sync"
 // tableSet is every table the package reads. It is built once and never
 // changed, so it is safe for concurrent use.
 type tableSet struct {
-	builtinRules []*builtinRule // builtin.go
-	gitProgram   pattern        // gitpush.go: the program token "git"
+	builtinRules []*builtinRule  // builtin.go
+	gitProgram   pattern         // gitpush.go: the program token "git"
+	storageFlags map[string]bool // catalog.go
+	// storagePrograms: catalog.go
+	storagePrograms map[string]pattern
+	// packageManagerCommands: progcode.go
+	packageManagerCommands map[string]map[string]bool
 
 	shellTables    // analyze.go
 	wrapperTables  // wrappers.go
+	runnerTables   // runners.go
 	globalTables   // normalize.go
 	envTables      // envcode.go
 	secretTables   // secrets.go
@@ -43,14 +49,19 @@ var (
 func tables() *tableSet {
 	tablesOnce.Do(func() {
 		tablesBuilt = &tableSet{
-			builtinRules:   newBuiltinRules(),
-			gitProgram:     mustPattern("git"),
-			shellTables:    newShellTables(),
-			wrapperTables:  newWrapperTables(),
-			globalTables:   newGlobalTables(),
-			envTables:      newEnvTables(),
-			secretTables:   newSecretTables(),
-			databaseTables: newDatabaseTables(),
+			builtinRules: newBuiltinRules(),
+			gitProgram:   mustPattern("git"),
+			storageFlags: newStorageFlags(),
+			storagePrograms: map[string]pattern{"aws": mustPattern("aws"), "gcloud": mustPattern("gcloud"),
+				"gsutil": mustPattern("gsutil")},
+			packageManagerCommands: newPackageManagerCommands(),
+			shellTables:            newShellTables(),
+			wrapperTables:          newWrapperTables(),
+			runnerTables:           newRunnerTables(),
+			globalTables:           newGlobalTables(),
+			envTables:              newEnvTables(),
+			secretTables:           newSecretTables(),
+			databaseTables:         newDatabaseTables(),
 		}
 	})
 	return tablesBuilt

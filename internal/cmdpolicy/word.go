@@ -20,6 +20,12 @@ type word struct {
 	// pipe: the word is a process substitution, <(cmd), which becomes the
 	// path of a pipe (/dev/fd/63), never the name of a file on disk.
 	pipe bool
+	// prefix is the literal text before the first part only known at run
+	// time, which the (first) resulting argument starts with.
+	prefix string
+	// pathGlob: the word is literal text with unquoted *, ? or [...], which
+	// the shell's pathname expansion turns into names of existing files.
+	pathGlob bool
 }
 
 // fieldCount says how many arguments a word becomes.
@@ -78,9 +84,26 @@ func convertWord(w *syntax.Word) []word {
 	}
 	out := make([]word, 0, len(alts))
 	for _, parts := range alts {
+		if nullWord(parts) {
+			// bash removes an unquoted empty word: "{git,} push" runs
+			// "git push", not "git '' push".
+			continue
+		}
 		out = append(out, buildWord(parts, text))
 	}
 	return out
+}
+
+// nullWord reports whether parts are an unquoted empty word, which the
+// shell removes after expansion.
+func nullWord(parts []syntax.WordPart) bool {
+	for _, part := range parts {
+		lit, ok := part.(*syntax.Lit)
+		if !ok || lit.Value != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // expandBraces expands comma brace expressions ("{a,b}"); sequence
@@ -123,7 +146,17 @@ type wordBuilder struct {
 	unknown bool // some part is only known at run time
 	splits  bool // an unquoted expansion: field splitting applies
 	globbed bool // an unquoted glob character: pathname expansion applies
+	special bool // an extended glob or a brace sequence
 	pipe    bool // a process substitution
+	prefix  *string
+}
+
+// mark records where the literal prefix of the word ends.
+func (b *wordBuilder) mark() {
+	if b.prefix == nil {
+		p := b.exact.String()
+		b.prefix = &p
+	}
 }
 
 func (b *wordBuilder) literal(s string) {
@@ -132,6 +165,7 @@ func (b *wordBuilder) literal(s string) {
 }
 
 func (b *wordBuilder) unknownPart(splits bool) {
+	b.mark()
 	b.unknown = true
 	b.splits = b.splits || splits
 	b.pattern = b.pattern.appendAny()
@@ -151,9 +185,11 @@ func (b *wordBuilder) unquoted(raw string) {
 			}
 			b.literalRune(r)
 		case '*':
+			b.mark()
 			b.globbed = true
 			b.pattern = b.pattern.appendAny()
 		case '?':
+			b.mark()
 			b.globbed = true
 			b.pattern = append(b.pattern, globElem{kind: globOne})
 		case '[':
@@ -162,6 +198,7 @@ func (b *wordBuilder) unquoted(raw string) {
 				b.literalRune(r)
 				continue
 			}
+			b.mark()
 			b.globbed = true
 			b.pattern = append(b.pattern, globElem{kind: globOne})
 			i = end
@@ -243,19 +280,24 @@ func buildWord(parts []syntax.WordPart, text string) word {
 			b.unknownPart(false)
 			b.pipe = len(parts) == 1
 		case *syntax.ExtGlob, *syntax.BraceExp:
-			b.globbed = true
+			b.mark()
+			b.globbed, b.special = true, true
 			b.pattern = b.pattern.appendAny()
 		default: // ParamExp, CmdSubst, ArithmExp: unquoted, so split into fields
 			b.unknownPart(true)
 		}
 	}
+	prefix := ""
+	if b.prefix != nil {
+		prefix = *b.prefix
+	}
 	switch {
 	case b.splits:
-		return word{pattern: anyGlob, fields: anyFields, text: text}
+		return word{pattern: anyGlob, fields: anyFields, text: text, prefix: prefix}
 	case b.globbed:
-		return word{pattern: b.pattern, fields: someFields, text: text}
+		return word{pattern: b.pattern, fields: someFields, text: text, prefix: prefix, pathGlob: !b.special && !b.unknown}
 	case b.unknown:
-		return word{pattern: b.pattern, text: text, pipe: b.pipe}
+		return word{pattern: b.pattern, text: text, pipe: b.pipe, prefix: prefix}
 	}
 	return word{value: b.exact.String(), text: text}
 }

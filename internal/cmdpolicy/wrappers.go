@@ -15,12 +15,18 @@ type unwrapped struct {
 	scripts  []string // shell code it runs
 	findings []finding
 	inShell  bool // the commands run in the same shell (command, builtin)
+	// program: it runs a script file, so it is judged as the program the
+	// file is (the default decides), with readings naming the script.
+	program  bool
+	readings [][]word
 }
 
 func (u *unwrapped) add(o unwrapped) {
 	u.commands = append(u.commands, o.commands...)
 	u.scripts = append(u.scripts, o.scripts...)
 	u.findings = append(u.findings, o.findings...)
+	u.program = u.program || o.program
+	u.readings = append(u.readings, o.readings...)
 }
 
 // finding is a reason, found while reading the command line, to apply one of
@@ -64,6 +70,9 @@ type wrapperSpec struct {
 	interactive bool
 	// loadOpts are options that make the command load other code.
 	loadOpts []string
+	// opaqueOpts are options that make it run code cordon cannot see
+	// (screen -X sends commands to a running session).
+	opaqueOpts []string
 }
 
 // wrapperTables describe the wrappers cordon sees through.
@@ -84,8 +93,12 @@ type wrapperTables struct {
 }
 
 func newWrapperTables() wrapperTables {
+	ws := newWrappers()
+	for n, w := range newMoreWrappers() {
+		ws[n] = w
+	}
 	return wrapperTables{
-		wrappers:       newWrappers(),
+		wrappers:       ws,
 		projectRunners: newProjectRunners(),
 		pkgRunners:     newPkgRunners(),
 		posixShells:    optionSet("sh bash dash zsh ksh mksh ash yash posh lksh oksh pdksh rbash"),
@@ -191,6 +204,11 @@ func (w *wrapperSpec) unwrap(name string, args []word) unwrapped {
 			}
 		}
 	}
+	for _, o := range w.opaqueOpts {
+		if len(optionValues(args, o, "", "")) > 0 {
+			u.findings = append(u.findings, dynamicCode(name+" "+o+" runs commands cordon cannot see"))
+		}
+	}
 	starts, noRun, ok := w.opts.operandStarts(args, 0)
 	if !ok {
 		u.findings = append(u.findings, dynamicCode("cordon cannot tell which command "+name+" runs from its options"))
@@ -209,6 +227,9 @@ func (w *wrapperSpec) unwrap(name string, args []word) unwrapped {
 				u.addScript(c, name)
 			}
 			continue
+		}
+		if w.operands > 0 && i < len(args) && args[i].is("--") {
+			i++ // npm explore PKG -- CMD
 		}
 		if w.env {
 			for i < len(args) {
@@ -297,6 +318,11 @@ func (u *unwrapped) addScript(code word, runner string) {
 // envAssignment judges NAME=VALUE given to a command's environment.
 func envAssignment(name string, value word) unwrapped {
 	var u unwrapped
+	if name == "BASH_ALIASES" { // BASH_ALIASES[x]='git push' defines an alias
+		u.findings = append(u.findings, finding{rule: ruleAlias, detail: "BASH_ALIASES defines an alias"})
+		u.addScript(value, "BASH_ALIASES")
+		return u
+	}
 	switch envEffect(name) {
 	case runsScript:
 		u.addScript(value, name)
@@ -479,7 +505,18 @@ func isShellOptionCluster(s string) bool {
 }
 
 // shellInvocation reads `sh [options] [-c code | file] [args]`.
-func shellInvocation(name string, args []word, stdin *string) unwrapped {
+//
+// Code on the command line (-c, a literal here-document) is judged by its
+// content. A script file, named or given as standard input (sh < FILE), is
+// judged like running the file itself (./script): by the rules for the
+// program and the script, with the sandbox confining whatever the file
+// does; cordon cannot see inside files, whichever way they are started.
+// Code from a pipe or the terminal (curl ... | sh) is code cordon cannot see
+// at all.
+func shellInvocation(name string, args []word, stdin input) unwrapped {
+	if !tables().posixShells[name] {
+		return otherShellInvocation(name, args, stdin)
+	}
 	var u unwrapped
 	hasC, hasS, interactive := false, false, false
 	i := 0
@@ -521,24 +558,85 @@ options:
 			break options
 		}
 	}
-	if !tables().posixShells[name] {
-		u.findings = append(u.findings, finding{rule: ruleScriptFile, opaque: true,
-			detail: name + " code is not POSIX shell syntax, which is all cordon reads"})
-		return u
-	}
 	switch {
 	case hasC && i < len(args):
 		u.addScript(args[i], name+" -c")
 	case hasC:
 		// "sh -c" without code is an error; nothing runs.
-	case i < len(args) && !hasS:
-		u.findings = append(u.findings, finding{rule: ruleScriptFile, opaque: true,
-			detail: name + " runs the script file " + args[i].text})
-	case stdin != nil && !interactive:
-		u.scripts = append(u.scripts, *stdin)
+	case i < len(args) && !hasS && !isStdinPath(args[i]):
+		u.add(scriptFile(name, args[i], args[i+1:]))
+	case stdin.text != nil && !interactive:
+		u.scripts = append(u.scripts, *stdin.text)
+	case stdin.file != nil:
+		u.add(scriptFile(name, *stdin.file, nil))
 	default:
 		u.findings = append(u.findings, finding{rule: ruleScriptFile, opaque: true,
-			detail: name + " reads its commands from standard input or the terminal"})
+			detail: name + " reads its commands from a pipe or the terminal"})
+	}
+	return u
+}
+
+// scriptFile judges a shell running the script file file with args: as the
+// command "file args", the way ./file runs. A process substitution
+// (bash <(curl ...)) is a pipe, not a file.
+func scriptFile(runner string, file word, args []word) unwrapped {
+	var u unwrapped
+	if file.pipe {
+		u.findings = append(u.findings, finding{rule: ruleScriptFile, opaque: true,
+			detail: runner + " runs code from the pipe " + file.text})
+		return u
+	}
+	if !file.exact() {
+		u.findings = append(u.findings, finding{rule: ruleDynamicCommand,
+			detail: runner + " runs the script " + file.text + ", which is only known at run time"})
+	}
+	u.program = true
+	u.readings = append(u.readings, append([]word{file}, args...))
+	return u
+}
+
+// isStdinPath reports whether a script operand names standard input.
+func isStdinPath(w word) bool {
+	return w.is("/dev/stdin") || w.is("/dev/fd/0") || w.is("/proc/self/fd/0")
+}
+
+// otherShellInvocation reads a shell whose language cordon does not parse
+// (fish, csh, pwsh, nu, ...): code given with an option (fish -c, pwsh
+// -Command) is visible but unreadable, so it could do anything; a script
+// file is judged like any script file.
+func otherShellInvocation(name string, args []word, stdin input) unwrapped {
+	var u unwrapped
+	pwsh := name == "pwsh" || name == "powershell"
+	var operand *word
+	for i := range args {
+		w := args[i]
+		if !w.exact() {
+			if operand == nil {
+				operand = &args[i]
+			}
+			continue
+		}
+		a := strings.ToLower(w.value)
+		isCode := a == "-c" || a == "--command" || a == "-i" || a == "--interactive" || a == "-C" || strings.HasPrefix(a, "--command=") ||
+			strings.HasPrefix(a, "--init-command") || a == "-" ||
+			pwsh && (strings.HasPrefix(a, "-c") || strings.HasPrefix(a, "-e") || strings.HasPrefix(a, "/c") || strings.HasPrefix(a, "/e"))
+		if isCode {
+			u.findings = append(u.findings, finding{rule: ruleScriptFile, opaque: true,
+				detail: name + " code is not POSIX shell syntax, which is all cordon reads"})
+			return u
+		}
+		if operand == nil && !strings.HasPrefix(a, "-") {
+			operand = &args[i]
+		}
+	}
+	switch {
+	case operand != nil:
+		u.add(scriptFile(name, *operand, nil))
+	case stdin.file != nil:
+		u.add(scriptFile(name, *stdin.file, nil))
+	default:
+		u.findings = append(u.findings, finding{rule: ruleScriptFile, opaque: true,
+			detail: name + " reads its commands from a pipe or the terminal, in a language cordon does not read"})
 	}
 	return u
 }
@@ -691,6 +789,17 @@ func newProjectRunners() map[string]*wrapperSpec {
 		"pnpm exec":      {opts: opts("-C --dir -F --filter --workspace-concurrency", "-r --recursive -c --shell-mode --parallel --resume-from --report-summary", "-h --help"), join: joinWithFlag, joinFlag: "-c"},
 		"mise exec":      {opts: opts("-C --cd -j --jobs", "--raw -q --quiet", "-h --help")},
 		"mise x":         {opts: opts("-C --cd -j --jobs", "--raw -q --quiet", "-h --help")},
+		"perf stat": {opts: opts("-e --event -o --output -p --pid -t --tid -r --repeat -C --cpu -G --cgroup -x --field-separator -I --interval-print "+
+			"-D --delay -M --metrics --log-fd --control --pre --post -j --json -u --uid",
+			"-a --all-cpus -A --no-aggr -B --big-num -c --scale -d --detailed -n --null -q --quiet -S --sync -T --transaction -v --verbose --per-core --per-socket --per-thread", "-h --help"),
+			scriptOpts: []string{"--pre", "--post"}},
+		"perf record": {opts: opts("-e --event -o --output -p --pid -t --tid -F --freq -c --count -C --cpu -m --mmap-pages --call-graph -G --cgroup -u --uid -D --delay --switch-output --control",
+			"-a --all-cpus -g -q --quiet -v --verbose -s --stat -n --no-samples -N --no-buildid-cache -R --raw-samples -T --timestamp -P --period -b --branch-any -W --weight", "-h --help")},
+		"perf trace": {opts: opts("-e --event --expr -o --output -p --pid -t --tid -C --cpu -u --uid --duration -m --mmap-pages",
+			"-a --all-cpus -s --summary -S --with-summary -f --no-syscalls -q --quiet -v --verbose -T --time", "-h --help")},
+		"ip netns":    {operands: 1},
+		"ip vrf":      {operands: 1},
+		"npm explore": {operands: 1, join: joinAlways, interactive: true},
 	}
 }
 
