@@ -20,6 +20,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/apply/linuxinit"
+	"github.com/cordon-sandbox/cordon/internal/cgroup"
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/internal/plan/linuxplan"
 	"github.com/cordon-sandbox/cordon/internal/report"
@@ -48,7 +49,10 @@ type prepared struct {
 	begin   time.Time
 	phases  []Phase
 	// proxy is the run's filtering proxy, when the network goes through it.
-	proxy   *netproxy.Server
+	proxy *netproxy.Server
+	// cgroup holds the run's process and memory limits, when a cgroup can
+	// be had (internal/cgroup).
+	cgroup  *cgroup.Group
 	cleanup []func()
 }
 
@@ -84,6 +88,10 @@ func explain(req Request) (*Plan, error) {
 		return nil, err
 	}
 	addLandlockGaps(rep, plan)
+	lim := cgroup.Limits{MaxProcesses: req.Policy.Limits.MaxProcesses.Value, MemoryBytes: req.Policy.Limits.Memory.Value}
+	if cp, err := cgroup.Probe(lim, cgroup.Options{UserNamespace: plan.Namespaces}); err == nil {
+		cp.AddTo(rep)
+	}
 	return &Plan{Report: rep, Details: plan}, nil
 }
 
@@ -208,10 +216,65 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 		plan.Landlock.ProbeDir = filepath.Join(filepath.Dir(tmp), "probe")
 	}
 	addLandlockGaps(rep, plan)
+	cg, err := runCgroup(req.Policy, plan.Namespaces, rep)
+	if err != nil {
+		return nil, err
+	}
+	prep.cgroup = cg
+	prep.cleanup = append(prep.cleanup, func() { cg.Close() })
 	prep.plan, prep.report = plan, rep
 	prep.timeout = req.Policy.Limits.Timeout.Value
 	ok = true
 	return prep, nil
+}
+
+// runCgroup makes the run's cgroup with the policy's process and memory
+// limits and adds what holds each to the report. A limit that nothing can
+// hold is reported; when the user asked for it (a policy file, not the
+// built-in default) the run is refused.
+func runCgroup(p *policy.Policy, namespaced bool, rep *report.Report) (*cgroup.Group, error) {
+	cgroup.RemoveStale() //nolint:errcheck // best effort: groups of runs whose supervisor died
+	lim := cgroup.Limits{MaxProcesses: p.Limits.MaxProcesses.Value, MemoryBytes: p.Limits.Memory.Value}
+	cp, err := cgroup.Probe(lim, cgroup.Options{UserNamespace: namespaced})
+	if err != nil {
+		return nil, &LayerError{Layer: "limits", Err: err, Fix: hintOf(err)}
+	}
+	if cp.Processes.Kind == cgroup.CgroupV2 && lim.MaxProcesses > 0 {
+		// The whole init is in a cgroup v2 group: room for its threads.
+		cp.Limits.MaxProcesses += initTasks
+	}
+	cg, err := cp.Create("")
+	if err != nil {
+		return nil, &LayerError{Layer: "limits", Err: err, Fix: hintOf(err)}
+	}
+	cg.AddTo(rep)
+	for _, c := range []struct {
+		o    cgroup.Outcome
+		from policy.Source
+	}{{cg.Processes(), p.Limits.MaxProcesses.From}, {cg.Memory(), p.Limits.Memory.From}} {
+		if c.o.Value == 0 || c.o.Applied() || c.from.Layer == policy.LayerBuiltin {
+			continue
+		}
+		cg.Close()
+		return nil, &LayerError{Layer: "limits",
+			Err: fmt.Errorf("%s = %d (from %s) cannot be applied: %s", c.o.Limit, c.o.Value, c.from, c.o.Reason),
+			Fix: c.o.Fix}
+	}
+	return cg, nil
+}
+
+// initTasks is the room a cgroup v2 process limit leaves for the sandbox's
+// init (a Go program with GOMAXPROCS=1 and the guard's threads: about 10,
+// at most about 30), which counts there as a whole process.
+const initTasks = 64
+
+// hintOf returns the hint an error carries, if any.
+func hintOf(err error) string {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
 }
 
 func planInput(req Request, degraded policy.Degraded, tmp string) (linuxplan.Input, error) {
@@ -472,6 +535,22 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 	req.emit(enforcementEvent(prep.report, accepted))
 	cmd, ctl, started := l.cmd, l.ctl, l.started
 	initPID := cmd.Process.Pid
+	// The init waits for its plan, so it has started nothing yet. In
+	// cgroup v1, where membership is per thread, only its main thread,
+	// which starts the command, goes in: the init's other threads stay out
+	// of the command's limits, so a command that uses them all up cannot
+	// keep the Go runtime from a thread it needs. cgroup v2 membership is
+	// per process: the whole init goes in, and the process limit there has
+	// room for its threads (runCgroup).
+	err := prep.cgroup.AddThread(initPID)
+	if err == nil {
+		err = prep.cgroup.AddProcessV2(initPID)
+	}
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, &LayerError{Layer: "limits", Err: err, Fix: hintOf(err)}
+	}
 	plan, err := json.Marshal(prep.plan)
 	if err != nil {
 		cmd.Process.Kill()
@@ -604,6 +683,7 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 func (prep *prepared) stop(cmd *exec.Cmd, kill func()) {
 	if !prep.plan.Namespaces {
 		cmd.Process.Signal(linuxinit.StopSignal)
+		prep.cgroup.Kill() //nolint:errcheck // where the run has a cgroup, everything in it
 		time.AfterFunc(2*time.Second, kill)
 		return
 	}

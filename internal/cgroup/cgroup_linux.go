@@ -272,6 +272,9 @@ func (g *Group) AddTo(rep *report.Report) {
 // outside. Adding a process that is already in (after [Group.CloneInto])
 // changes nothing.
 func (g *Group) Add(pid int) error {
+	if g == nil {
+		return nil
+	}
 	s := strconv.Itoa(pid)
 	for _, d := range g.dirs {
 		name := d.dir + "/cgroup.procs"
@@ -284,6 +287,80 @@ func (g *Group) Add(pid int) error {
 		}
 	}
 	return nil
+}
+
+// AddThread puts one thread into the run's cgroup v1 groups: cgroup v1
+// membership is per thread (the file "tasks"), and what a thread starts is
+// born in its groups. The sandbox's init moves only the thread that starts
+// the command, so that the init's other threads, which the Go runtime may
+// need to create at any time, never meet the command's limits. cgroup v2
+// groups are left alone (their membership is per process): start the
+// command inside them with [Group.V2Dir].
+func (g *Group) AddThread(tid int) error {
+	if g == nil {
+		return nil
+	}
+	s := strconv.Itoa(tid)
+	for _, d := range g.dirs {
+		if d.loc.Version != 1 {
+			continue
+		}
+		name := d.dir + "/tasks"
+		if err := writeFile(name, s); err != nil {
+			return &Error{Op: "move thread " + s + " into", Path: name, Err: err, Fix: "the thread must be alive and the caller allowed to move it"}
+		}
+	}
+	return nil
+}
+
+// AddProcessV2 moves a process (all its threads) into the run's cgroup v2
+// group only, where membership is per process; together with
+// [Group.AddThread] for cgroup v1 it is how the sandbox's init goes in.
+func (g *Group) AddProcessV2(pid int) error {
+	if g == nil {
+		return nil
+	}
+	s := strconv.Itoa(pid)
+	for _, d := range g.dirs {
+		if d.loc.Version != 2 {
+			continue
+		}
+		name := d.dir + "/cgroup.procs"
+		if err := writeFile(name, s); err != nil {
+			return &Error{Op: "move process " + s + " into", Path: name, Err: err,
+				Fix: fmt.Sprintf("the process must be alive and the caller allowed to move it (cgroup v2: write access to %s/cgroup.procs, the common ancestor)", d.loc.Dir)}
+		}
+	}
+	return nil
+}
+
+// V2Path returns the run's cgroup v2 directory, for a process that starts
+// the command born inside it (CLONE_INTO_CGROUP, Linux 5.7), or "" when the
+// run has no cgroup v2 group or the kernel is older. Then [Group.Add] is the
+// way in, for the whole process.
+func (g *Group) V2Path() string {
+	if g == nil || !kernelAtLeast(5, 7) {
+		return ""
+	}
+	for _, d := range g.dirs {
+		if d.loc.Version == 2 {
+			return d.dir
+		}
+	}
+	return ""
+}
+
+// HasV2 reports whether the run has a cgroup v2 group.
+func (g *Group) HasV2() bool {
+	if g == nil {
+		return false
+	}
+	for _, d := range g.dirs {
+		if d.loc.Version == 2 {
+			return true
+		}
+	}
+	return false
 }
 
 // CloneInto makes a process started with attr born in the run's cgroup v2
@@ -348,6 +425,9 @@ const killWait = 3 * time.Second
 // there can be. Each signal goes through a pidfd to a process checked to be
 // in the group, so a pid reused meanwhile is never hit.
 func (g *Group) Kill() error {
+	if g == nil {
+		return nil
+	}
 	return killDirs(g.dirs)
 }
 
@@ -460,6 +540,9 @@ func (g *Group) Stats() Stats {
 // (and cordon's directory above them when it is empty). It waits for a few
 // seconds at most; it can be called again after an error.
 func (g *Group) Close() error {
+	if g == nil {
+		return nil
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.fd != nil {

@@ -66,7 +66,7 @@ func (r *Report) String() string {
 	}
 	b.WriteByte('\n')
 	for _, l := range r.Layers {
-		fmt.Fprintf(&b, "  %-12s %-10s %s\n", l.Name, l.Status, l.Detail)
+		fmt.Fprintf(&b, "  %-13s %-10s %s\n", l.Name, l.Status, l.Detail)
 	}
 	return b.String()
 }

@@ -670,6 +670,156 @@ func TestUnixSocketRace(t *testing.T) {
 	}
 }
 
+// The process limit: a bounded loop that starts 300 sleepers reaches 300
+// without cordon and stays at the limit inside; a real fork bomb inside is
+// stopped, the run ends (by its timeout), the host can still start
+// processes meanwhile, and nothing of the bomb is left afterwards.
+func TestProcessLimit(t *testing.T) {
+	const limit = 64
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
+		for _, u := range users() {
+			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				for _, sandboxed := range []bool{false, true} {
+					e := newEnv(t, u.uid)
+					pol := filepath.Join(e.root, "limits.toml")
+					e.writeFile(pol, fmt.Sprintf("version = 1\n[limits]\nmax_processes = %d\n", limit))
+					e.extra = append(append([]string{}, mode.extra...), "--policy", pol)
+					// Each sleeper is one task whose command line holds the
+					// token (sleep run through a link named after it); the
+					// probe goes on when a start fails.
+					token := "cordon-sleeper-" + e.token
+					os.Symlink("/bin/sleep", filepath.Join(e.ws, token))
+					e.chownAll()
+					cmd := e.command(sandboxed, nil, probeBin, "spawn", "300", filepath.Join(e.ws, token), "30")
+					var errb bytes.Buffer
+					cmd.Stderr = &errb
+					if err := cmd.Start(); err != nil {
+						t.Fatal(err)
+					}
+					peak := 0
+					for range 40 {
+						peak = max(peak, len(alive(token)))
+						time.Sleep(50 * time.Millisecond)
+					}
+					cmd.Wait()
+					killAll(alive(token))
+					waitFor(func() bool { return len(alive(token)) == 0 }, 5*time.Second)
+					if !sandboxed && peak < 250 {
+						t.Fatalf("baseline reached only %d processes, so the probe cannot show a missing limit (stderr %s)", peak, errb.String())
+					}
+					if sandboxed && peak > limit {
+						t.Errorf("ESCAPED the limit: %d processes alive at once, limit %d\n%s", peak, limit, errb.String())
+					}
+					// Without a cgroup and a user namespace (the landlock
+					// mode, unprivileged, here) RLIMIT_NPROC counts every
+					// process of the user on the machine, so the run may
+					// get fewer than the limit; it must never get more.
+					perUser := mode.name == "landlock" && u.uid != 0
+					if sandboxed && peak < limit/2 && !perUser {
+						t.Errorf("only %d processes started under a limit of %d: the probe did not reach the limit\n%s", peak, limit, errb.String())
+					}
+				}
+			})
+			t.Run(mode.name+"/"+u.name+"/fork bomb", func(t *testing.T) {
+				e := newEnv(t, u.uid)
+				pol := filepath.Join(e.root, "limits.toml")
+				e.writeFile(pol, fmt.Sprintf("version = 1\n[limits]\nmax_processes = %d\ntimeout = \"4s\"\n", limit))
+				e.extra = append(append([]string{}, mode.extra...), "--policy", pol)
+				// The bomb is a script whose name holds the token: every
+				// copy of it shows the token in its command line.
+				token := "cordon-bomb-" + e.token
+				e.writeFile(filepath.Join(e.ws, token), "bomb() { bomb & bomb & }\nbomb\nsleep 30\n")
+				e.chownAll()
+				cmd := e.command(true, nil, sh(`$PROBE env >/dev/null; sh ./`+token)(e)...)
+				var errb bytes.Buffer
+				cmd.Stderr = &errb
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				done := make(chan struct{})
+				go func() { cmd.Wait(); close(done) }()
+				time.Sleep(time.Second)
+				// The host still starts processes while the bomb runs.
+				host := exec.Command("/bin/true")
+				hostDone := make(chan error, 1)
+				go func() { hostDone <- host.Run() }()
+				select {
+				case err := <-hostDone:
+					if err != nil {
+						t.Errorf("the host could not start a process during the bomb: %v", err)
+					}
+				case <-time.After(30 * time.Second):
+					t.Errorf("the host could not start a process within 30 s during the bomb")
+				}
+				select {
+				case <-done:
+				case <-time.After(60 * time.Second):
+					cmd.Process.Kill()
+					t.Fatalf("the run did not end after its timeout")
+				}
+				if code := cmd.ProcessState.ExitCode(); code != 124 {
+					t.Errorf("exit %d, want 124 (the timeout): %s", code, errb.String())
+				}
+				if left := waitFor(func() bool { return len(alive(token)) == 0 }, 5*time.Second); !left {
+					n := len(alive(token))
+					killAll(alive(token))
+					t.Errorf("ESCAPED: %d processes of the bomb outlived the run", n)
+				}
+			})
+		}
+	}
+}
+
+// The memory limit: 256 MiB of touched memory fits without cordon and not
+// under memory = 64MiB, where a cgroup can hold the limit (root here). An
+// unprivileged run with no cgroup to hold it is refused, since the policy
+// asked for it: it never runs with the limit silently missing.
+func TestMemoryLimit(t *testing.T) {
+	const alloc = `python3 -c "b = bytearray(256 << 20); print('allocated', len(b))"`
+	for _, u := range users() {
+		t.Run(u.name, func(t *testing.T) {
+			for _, sandboxed := range []bool{false, true} {
+				e := newEnv(t, u.uid)
+				pol := filepath.Join(e.root, "limits.toml")
+				e.writeFile(pol, "version = 1\n[limits]\nmemory = \"64MiB\"\n")
+				e.extra = []string{"--policy", pol}
+				r := e.runLax(sandboxed, `$PROBE env >/dev/null; `+alloc)
+				allocated := strings.Contains(r.stdout, "allocated 268435456")
+				switch {
+				case !sandboxed && !allocated:
+					t.Fatalf("baseline could not allocate 256 MiB, so the probe proves nothing: %s", r.stderr)
+				case sandboxed && allocated:
+					t.Errorf("ESCAPED the memory limit: 256 MiB allocated under memory = 64MiB\n%s", r.stderr)
+				case sandboxed && u.uid != 0 && r.code != 125:
+					// No cgroup for uid 65534 on this machine: the run
+					// must have been refused, not run unlimited.
+					t.Errorf("unprivileged run without a memory cgroup: exit %d, want 125 (refused)\n%s", r.code, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// runLax runs a shell script like run, but accepts cordon's own refusal
+// (exit 125) as an outcome.
+func (e *env) runLax(sandboxed bool, script string) result {
+	e.t.Helper()
+	cmd := e.command(sandboxed, nil, sh(script)(e)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("run: %v", err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
 // cordon does no file operation on the host for a run: absent protected
 // paths are refused by name, not stood in for by placeholders that a
 // concurrent run, a crash or another sandbox could turn against the host

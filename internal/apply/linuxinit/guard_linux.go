@@ -65,9 +65,10 @@ type guard struct {
 
 type fileID struct{ dev, ino uint64 }
 
-// maxWorkers bounds the threads serving calls. A call that blocks (a
-// connect to a full backlog) holds one; more are started while none is idle.
-const maxWorkers = 64
+// maxWorkers bounds the pairs of threads serving calls. A call that blocks
+// (a connect to a full backlog, the open of a FIFO) holds one; more are
+// started while none is idle.
+const maxWorkers = 16
 
 // maxDenialReports bounds the refusals reported to the supervisor, so that a
 // command cannot flood the audit trail with them.

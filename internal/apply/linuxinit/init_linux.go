@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,6 +27,16 @@ import (
 // the sandbox and exit; it is also its parent-death signal. (With a PID
 // namespace the init simply gets SIGKILL, and the kernel kills the rest.)
 const StopSignal = unix.SIGPWR
+
+// The init starts the command from its main thread, the one the process id
+// names: the supervisor moves that thread alone into the run's cgroup v1
+// groups (cgroup v1 membership is per thread). Locking it here, in a
+// package initialiser, is what keeps the main goroutine on the main thread.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == InitArg {
+		runtime.LockOSThread()
+	}
+}
 
 // Main runs the init and exits; it never returns.
 func Main() {
@@ -142,10 +153,14 @@ func (in *initProc) run() int {
 		}
 	}
 	in.phase("landlock")
+	// The rlimits are the command's, set on it once it is started
+	// (setLimits): set on the init they would also bind the init's own
+	// threads and descriptors, which the guard needs. Here only what can
+	// be checked before: no limit above the current hard limit.
 	for _, rl := range p.Rlimits {
-		lim := unix.Rlimit{Cur: rl.Value, Max: rl.Value}
-		if err := unix.Setrlimit(rl.Resource, &lim); err != nil {
-			return in.fail("rlimits", fmt.Errorf("set %s to %d: %w", rl.Name, rl.Value, err),
+		var cur unix.Rlimit
+		if err := unix.Getrlimit(rl.Resource, &cur); err == nil && rl.Value > cur.Max {
+			return in.fail("rlimits", fmt.Errorf("%s = %d is above the current hard limit %d", rl.Name, rl.Value, cur.Max),
 				"a limit above the current hard limit cannot be raised by an unprivileged user; lower it in the policy")
 		}
 	}
@@ -214,12 +229,20 @@ func (in *initProc) start() int {
 		in.send(Message{Type: MsgExecError, Code: code, Error: fmt.Sprintf("%s: %v", p.Argv[0], err)})
 		return code
 	}
+	if err := setLimits(pid, p.Rlimits); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+		in.send(Message{Type: MsgError, Layer: "rlimits", Error: err.Error()})
+		return 125
+	}
 	in.phase("exec")
 	in.send(Message{Type: MsgStarted, PID: pid, Path: path, Phases: in.phases})
 
 	go func() {
 		for s := range sigs {
 			if s == StopSignal {
+				stopping.Store(true)
 				killDescendants()
 				os.Exit(125)
 			}
@@ -234,6 +257,7 @@ func (in *initProc) start() int {
 			buf := make([]byte, 1)
 			for {
 				if _, err := in.ctl.Read(buf); err != nil {
+					stopping.Store(true)
 					killDescendants()
 					os.Exit(125)
 				}
@@ -247,6 +271,11 @@ func (in *initProc) start() int {
 		got, err := unix.Wait4(-1, &ws, 0, &ru)
 		if errors.Is(err, unix.EINTR) {
 			continue
+		}
+		if err != nil && stopping.Load() {
+			// The stop reaps everything itself, the command included,
+			// and then exits the init.
+			select {}
 		}
 		if err != nil {
 			in.send(Message{Type: MsgError, Layer: "lifetime", Error: fmt.Sprintf("wait: %v", err)})
@@ -281,6 +310,24 @@ func (in *initProc) start() int {
 		return status
 	}
 }
+
+// setLimits sets the plan's rlimits on the command, right after it started.
+// Set this way they bind the command and what it starts, not the init. The
+// command has just been executed and is still loading when this runs; the
+// process limit is held by the run's cgroup as well where there is one.
+func setLimits(pid int, rls []linuxplan.Rlimit) error {
+	for _, rl := range rls {
+		lim := unix.Rlimit{Cur: rl.Value, Max: rl.Value}
+		if err := unix.Prlimit(pid, rl.Resource, &lim, nil); err != nil {
+			return fmt.Errorf("set %s to %d on the command: %w", rl.Name, rl.Value, err)
+		}
+	}
+	return nil
+}
+
+// stopping is set once the init is stopping the sandbox (the supervisor
+// asked, or died): its reaping then races the main wait loop's.
+var stopping atomic.Bool
 
 // killDescendants kills every process below the init (which is a
 // subreaper, so orphans come back to it) until none is left.

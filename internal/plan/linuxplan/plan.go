@@ -769,10 +769,14 @@ func rlimits(p *policy.Policy) []Rlimit {
 			out = append(out, Rlimit{Resource: res, Name: name, Value: v})
 		}
 	}
+	// RLIMIT_NPROC is a second layer under the run's cgroup (and the only
+	// one where there is none): the kernel counts it per user namespace.
+	// memory is a cgroup limit only (internal/cgroup): RLIMIT_AS, address
+	// space, would break the runtimes that reserve large ranges (Go, the
+	// JVM, V8) long before resident memory runs out.
 	add(rlimitNproc, "max_processes", p.Limits.MaxProcesses.Value)
 	add(rlimitNofile, "open_files", p.Limits.OpenFiles.Value)
 	add(rlimitFsize, "file_size", p.Limits.FileSize.Value)
-	add(rlimitAS, "memory", p.Limits.Memory.Value)
 	return out
 }
 
@@ -782,7 +786,6 @@ const (
 	rlimitCore   = 4
 	rlimitNproc  = 6
 	rlimitNofile = 7
-	rlimitAS     = 9
 )
 
 func rlimitText(rs []Rlimit) string {

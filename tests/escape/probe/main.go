@@ -133,6 +133,17 @@ func main() {
 			l.(*net.UnixListener).SetUnlinkOnClose(false)
 			l.Close()
 		}
+	case "spawn":
+		// Start args[0] copies of args[1:] in the background, going on
+		// when a start fails, and live for a while: a bounded fork loop.
+		started := 0
+		for range atoi(args[0]) {
+			if c := exec.Command(args[1], args[2:]...); c.Start() == nil {
+				started++
+			}
+		}
+		fmt.Println("spawned", started)
+		time.Sleep(3 * time.Second)
 	case "unix-pair":
 		// A server and a client on a unix socket at args[0], both inside:
 		// the legitimate use the guard must keep working.
