@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/cordon-sandbox/cordon/audit"
@@ -77,7 +76,10 @@ standard error. docs/agents.md shows how to add it to an agent.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return srv.Run(ctx, &mcp.StdioTransport{})
+			// Not the SDK's stdio transport: it ends the session at the
+			// first line that is not a message; ServeStdio answers such a
+			// line with a JSON-RPC error and reads the next.
+			return srv.ServeStdio(ctx, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 	pf.register(cmd, true)

@@ -18,6 +18,14 @@
 // `cordon run`: audit trail, command rules, approvals, sandbox. The server
 // judges the command with the same rules first, to explain a refusal.
 //
+// # The wire
+//
+// ServeStdio speaks newline-delimited JSON-RPC on standard input and
+// output, through a transport of this package rather than the SDK's: a
+// line that is not a JSON-RPC message (not UTF-8, not JSON, a batch, longer
+// than MaxLineBytes) is answered with a JSON-RPC error (-32700 or -32600)
+// and the session goes on; the SDK only ever sees messages that decode.
+//
 // # What it promises
 //
 //   - The workspace and the policy are fixed when the server starts. No tool
@@ -35,4 +43,6 @@
 //     text goes to the server's log (stderr), for the human.
 //   - Command output is returned as the command wrote it, capped; it is the
 //     sandbox that keeps secrets out of reach of the command.
+//   - No line the client sends ends the session; only the end of the
+//     input, or an error writing the output, does.
 package mcpserver

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -44,9 +45,12 @@ func newRedactor(workspace string, p *policy.Policy, environ []string) *redactor
 
 // absPath finds absolute paths (and ~/ paths) in free text: a slash or ~/
 // at the start of the text or after a space, quote, bracket, =, comma or
-// colon,
-// up to the next character that cannot be part of a path in a message.
-var absPath = regexp.MustCompile(`(^|[\s"'(\[=,:])((?:~|/)[^\s"'()\[\]<>,;:]*)`)
+// colon, up to the next character that cannot be part of a path in a
+// message. It is compiled on first use, not at start: every cordon
+// command links this package, and only cordon mcp redacts.
+var absPath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(^|[\s"'(\[=,:])((?:~|/)[^\s"'()\[\]<>,;:]*)`)
+})
 
 const outsidePath = "<path outside the workspace>"
 
@@ -54,8 +58,9 @@ func (r *redactor) clean(msg string) string {
 	for _, s := range r.secrets {
 		msg = strings.ReplaceAll(msg, s, "<withheld>")
 	}
-	return absPath.ReplaceAllStringFunc(msg, func(m string) string {
-		sub := absPath.FindStringSubmatch(m)
+	re := absPath()
+	return re.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := re.FindStringSubmatch(m)
 		lead, p := sub[1], sub[2]
 		if strings.HasPrefix(p, "/") && r.inside(strings.TrimRight(p, ".")) {
 			return m
