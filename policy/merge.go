@@ -422,8 +422,9 @@ func mergeCommands(cur, layer cmdpolicy.Config, source string) cmdpolicy.Config 
 	return out
 }
 
-// mergeNetwork merges a trusted layer's [network]: the mode and the unlisted
-// decision it sets replace earlier ones, its lists are added.
+// mergeNetwork merges a trusted layer's [network]: the mode, the unlisted
+// decision and the extra CA file it sets replace earlier ones, its lists
+// are added.
 func mergeNetwork(cur, layer netproxy.Config) netproxy.Config {
 	out := cur
 	if layer.Mode != "" {
@@ -431,6 +432,9 @@ func mergeNetwork(cur, layer netproxy.Config) netproxy.Config {
 	}
 	if layer.Unlisted != "" {
 		out.Unlisted = layer.Unlisted
+	}
+	if layer.ExtraCA != "" {
+		out.ExtraCA = layer.ExtraCA
 	}
 	add := func(a, b []string) []string { return append(append([]string{}, a...), b...) }
 	out.Presets = add(cur.Presets, layer.Presets)
