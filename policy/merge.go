@@ -220,7 +220,7 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 		if err != nil {
 			e := l.errorf("credentials", "%v", err)
 			if !trusted {
-				e = e.withHint("a workspace policy may only remove credentials, narrow their commands, or raise allow to ask")
+				e = e.withHint("a workspace policy may only remove credentials, narrow their commands or the hosts and paths they are injected into, or raise allow to ask")
 			}
 			errs = append(errs, e)
 		} else {
