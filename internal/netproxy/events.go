@@ -42,7 +42,8 @@ type ConnEvent struct {
 	// Status is the response status of a ProtoHTTPS request.
 	Status int `json:"status,omitempty"`
 	// Intercepted marks a CONNECT or SOCKS5 connection the proxy ended TLS
-	// on, to inject a credential; its requests are events of their own.
+	// on, to inject a credential, and each request inside it (ProtoHTTPS),
+	// which is an event of its own.
 	Intercepted bool `json:"intercepted,omitempty"`
 	// Credential names the credential a request was in the scope of, or
 	// whose placeholder it carried where it may not (then it is refused).

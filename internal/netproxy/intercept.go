@@ -192,7 +192,7 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sess.active.Add(1)
 	defer sess.active.Done()
 	ev := ConnEvent{Start: time.Now(), Protocol: ProtoHTTPS, Host: sess.host, Port: sess.port, Addr: sess.addr,
-		Allowed: true, Rule: sess.rule, Method: r.Method, Path: truncate(r.URL.EscapedPath(), 512)}
+		Allowed: true, Rule: sess.rule, Intercepted: true, Method: r.Method, Path: truncate(r.URL.EscapedPath(), 512)}
 	defer sess.s.finish(&ev)
 	refuse := func(reason, fix string) {
 		ev.Allowed, ev.Reason, ev.Status = false, reason, http.StatusForbidden
