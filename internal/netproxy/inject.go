@@ -454,7 +454,7 @@ func newReplaceReader(src io.ReadCloser, old, new string) *replaceReader {
 	return &replaceReader{src: src, old: []byte(old), new: []byte(new)}
 }
 
-const replaceChunk = 32 << 10
+const replaceChunk = 128 << 10
 
 func (r *replaceReader) Read(p []byte) (int, error) {
 	for r.settled == 0 {

@@ -136,7 +136,7 @@ type interceptFixture struct {
 	otherHost string
 }
 
-func newInterceptFixture(t *testing.T, injections ...Injection) *interceptFixture {
+func newInterceptFixture(t testing.TB, injections ...Injection) *interceptFixture {
 	t.Helper()
 	f := &interceptFixture{serverCA: newTestCA(t)}
 	var err error
@@ -176,7 +176,7 @@ func (f *interceptFixture) client(roots *x509.CertPool, h2 bool) *http.Client {
 	if !h2 {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
-	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Minute}
 }
 
 func (f *interceptFixture) cordonPool() *x509.CertPool {
@@ -540,7 +540,7 @@ func drain(br *bufio.Reader) []byte {
 func TestInterceptOverSOCKS5(t *testing.T) {
 	f := newInterceptFixture(t)
 	tr := &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "socks5", Host: f.proxy.addr}), TLSClientConfig: &tls.Config{RootCAs: f.cordonPool()}, ForceAttemptHTTP2: true}
-	resp, body := get(t, &http.Client{Transport: tr, Timeout: 20 * time.Second}, "https://"+f.apiHost+"/s")
+	resp, body := get(t, &http.Client{Transport: tr, Timeout: 10 * time.Minute}, "https://"+f.apiHost+"/s")
 	if resp.StatusCode != 200 {
 		t.Fatalf("%s: %s", resp.Status, body)
 	}
@@ -586,5 +586,51 @@ func TestNewChecksInjections(t *testing.T) {
 	}
 	if j, _ := json.Marshal(good); strings.Contains(string(j), testSecret) {
 		t.Errorf("JSON of an Injection holds the secret: %s", j)
+	}
+}
+
+// BenchmarkInterceptThroughput downloads benchBytes over HTTPS through the
+// proxy, from a tunnelled host (TLS end to end) and from an intercepted one
+// (TLS to the proxy and again to the host, the secret injected), with each
+// HTTP version to the client (bench/proxy/run.sh prints the ratios):
+//
+//	go test -run '^$' -bench InterceptThroughput -benchtime 1x ./internal/netproxy/
+func BenchmarkInterceptThroughput(b *testing.B) {
+	f := newInterceptFixture(b)
+	chunk := make([]byte, 256<<10)
+	big := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(benchBytes))
+		for sent := 0; sent < benchBytes; sent += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+	f.api.Config.Handler = http.HandlerFunc(big)
+	f.other.Config.Handler = http.HandlerFunc(big)
+	roots := f.cordonPool()
+	roots.AddCert(f.serverCA.cert)
+	for _, tc := range []struct {
+		name, host string
+		h2         bool
+	}{
+		{"tunnel/h2", f.otherHost, true}, {"intercepted/h2", f.apiHost, true},
+		{"tunnel/h1", f.otherHost, false}, {"intercepted/h1", f.apiHost, false},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := f.client(roots, tc.h2)
+			b.SetBytes(benchBytes)
+			for b.Loop() {
+				resp, err := c.Get("https://" + tc.host + "/big")
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, err := io.CopyBuffer(io.Discard, resp.Body, make([]byte, 256<<10))
+				resp.Body.Close()
+				if err != nil || n != benchBytes {
+					b.Fatalf("got %d bytes: %v", n, err)
+				}
+			}
+		})
 	}
 }
