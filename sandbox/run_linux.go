@@ -209,7 +209,11 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 				}
 			}
 			if err != nil {
-				return nil, &LayerError{Layer: "network", Err: err, Fix: "check cordon's CA with `cordon ca show`, or replace it with `cordon ca rotate`"}
+				fix := "check cordon's CA with `cordon ca show`, or replace it with `cordon ca rotate`"
+				if ke := (*netproxy.KeyError)(nil); errors.As(err, &ke) {
+					fix = "fix " + ke.Key + " in the policy (docs/network.md)"
+				}
+				return nil, &LayerError{Layer: "network", Err: err, Fix: fix}
 			}
 			opts.CA, opts.Inject = ca, req.Inject
 		}
