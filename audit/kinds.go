@@ -103,13 +103,21 @@ type NetworkConnection struct {
 	Host          string   `json:"host"`
 	Port          int      `json:"port"`
 	Address       string   `json:"address"`
-	Protocol      string   `json:"protocol"` // http, connect, socks5, tcp
+	Protocol      string   `json:"protocol"` // http, connect, socks5, tcp, https
 	Decision      string   `json:"decision"` // allow, deny
 	Rule          string   `json:"rule"`
 	BytesSent     int64    `json:"bytes_sent"`
 	BytesReceived int64    `json:"bytes_received"`
 	Duration      Duration `json:"duration_ms"`
 	Error         string   `json:"error"`
+	// Set only for connections the proxy intercepted to inject a
+	// credential, and for the requests inside them (protocol https).
+	Intercepted bool   `json:"intercepted,omitempty"`
+	Method      string `json:"method,omitempty"`
+	Path        string `json:"path,omitempty"`
+	Status      int    `json:"status,omitempty"`
+	Credential  string `json:"credential,omitempty"`
+	Injected    bool   `json:"injected,omitempty"`
 }
 
 // AccessDenied records an access a layer refused, when cordon could see it.

@@ -220,7 +220,7 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 		if err != nil {
 			e := l.errorf("credentials", "%v", err)
 			if !trusted {
-				e = e.withHint("a workspace policy may only remove credentials, narrow their commands, or raise allow to ask")
+				e = e.withHint("a workspace policy may only remove credentials, narrow their commands or the hosts and paths they are injected into, or raise allow to ask")
 			}
 			errs = append(errs, e)
 		} else {
@@ -422,8 +422,9 @@ func mergeCommands(cur, layer cmdpolicy.Config, source string) cmdpolicy.Config 
 	return out
 }
 
-// mergeNetwork merges a trusted layer's [network]: the mode and the unlisted
-// decision it sets replace earlier ones, its lists are added.
+// mergeNetwork merges a trusted layer's [network]: the mode, the unlisted
+// decision and the extra CA file it sets replace earlier ones, its lists
+// are added.
 func mergeNetwork(cur, layer netproxy.Config) netproxy.Config {
 	out := cur
 	if layer.Mode != "" {
@@ -431,6 +432,9 @@ func mergeNetwork(cur, layer netproxy.Config) netproxy.Config {
 	}
 	if layer.Unlisted != "" {
 		out.Unlisted = layer.Unlisted
+	}
+	if layer.ExtraCA != "" {
+		out.ExtraCA = layer.ExtraCA
 	}
 	add := func(a, b []string) []string { return append(append([]string{}, a...), b...) }
 	out.Presets = add(cur.Presets, layer.Presets)

@@ -52,5 +52,7 @@ func connectionEvent(ev netproxy.ConnEvent) audit.NetworkConnection {
 		Host: ev.Host, Port: ev.Port, Address: ev.Addr, Protocol: ev.Protocol,
 		Decision: decision, Rule: ev.Rule, BytesSent: ev.BytesSent, BytesReceived: ev.BytesReceived,
 		Duration: audit.Duration(ev.Duration), Error: ev.Reason,
+		Intercepted: ev.Intercepted, Method: ev.Method, Path: ev.Path, Status: ev.Status,
+		Credential: ev.Credential, Injected: ev.Injected,
 	}
 }

@@ -33,15 +33,6 @@ func userNSProblem() string {
 	return ""
 }
 
-// StateDir is cordon's state directory: audit logs, grants, locks. It is
-// never writable, nor readable, inside the sandbox.
-func StateDir(home string) string {
-	if x := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "cordon")
-	}
-	return filepath.Join(home, ".local", "state", "cordon")
-}
-
 // cacheDir returns (and creates) the workspace's private tool cache: build
 // tools inside the sandbox write there, never into the host's caches.
 func cacheDir(home, workspace string) (string, error) {

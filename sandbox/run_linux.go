@@ -190,8 +190,35 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(req.Inject) > 0 && req.Policy.Network.Value.Mode == netproxy.ModeFull {
+		return nil, &LayerError{Layer: "network", Err: fmt.Errorf("credential %q is injected by cordon's proxy, but network.mode = \"full\" does not go through it", req.Inject[0].Name),
+			Fix: "use network.mode = \"proxy\" and allow the credential's hosts"}
+	}
 	if req.Policy.Network.Value.Mode == netproxy.ModeProxy {
-		srv, err := netproxy.New(req.Policy.Network.Value, netproxy.Options{Asker: req.NetworkAsker, OnEvent: func(ev netproxy.ConnEvent) { req.emit(connectionEvent(ev)) }})
+		opts := netproxy.Options{Asker: req.NetworkAsker, OnEvent: func(ev netproxy.ConnEvent) { req.emit(connectionEvent(ev)) }}
+		if len(req.Inject) > 0 {
+			// The CA key stays in the state directory (masked inside);
+			// the sandbox gets its certificate, in a bundle with the
+			// system's roots, at the same path outside and inside.
+			ca, err := netproxy.LoadOrCreateCA(CADir(req.Home))
+			if err == nil {
+				var trust map[string]string
+				if trust, _, err = netproxy.SandboxTrust(ca, req.Policy.Network.Value, TrustDir(req.Home)); err == nil {
+					for k, v := range trust {
+						in.Env = append(in.Env, k+"="+v)
+					}
+				}
+			}
+			if err != nil {
+				fix := "check cordon's CA with `cordon ca show`, or replace it with `cordon ca rotate`"
+				if ke := (*netproxy.KeyError)(nil); errors.As(err, &ke) {
+					fix = "fix " + ke.Key + " in the policy (docs/network.md)"
+				}
+				return nil, &LayerError{Layer: "network", Err: err, Fix: fix}
+			}
+			opts.CA, opts.Inject = ca, req.Inject
+		}
+		srv, err := netproxy.New(req.Policy.Network.Value, opts)
 		if err != nil {
 			return nil, &LayerError{Layer: "network", Err: err, Fix: "fix the [network] section of the policy (docs/network.md)"}
 		}

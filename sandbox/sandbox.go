@@ -28,6 +28,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/cordon-sandbox/cordon/audit"
@@ -51,7 +53,11 @@ type Request struct {
 	Environ []string
 	// Secrets are KEY=VALUE entries added after the filter: credentials the
 	// policy scopes to this command and a human (or the policy) granted.
+	// For a credential the proxy injects, the value is its placeholder.
 	Secrets []string
+	// Inject are the granted credentials the proxy puts into requests
+	// (credentials.NewInjection). They need network.mode = "proxy".
+	Inject []netproxy.Injection
 	// Home is the user's home directory.
 	Home string
 	// PolicyFiles are the policy files in use; the sandbox may not write them.
@@ -172,6 +178,30 @@ func (e *ExecError) ExitCode() int { return e.Code }
 // boundary yet.
 var ErrUnsupported = errors.New("cordon cannot enforce a sandbox on this operating system yet")
 
+// StateDir is cordon's state directory: audit logs, grants, locks, the CA
+// key. It is never writable, nor readable, inside the sandbox.
+func StateDir(home string) string {
+	if x := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "cordon")
+	}
+	return filepath.Join(home, ".local", "state", "cordon")
+}
+
+// CADir holds cordon's CA for credential injection (netproxy.LoadOrCreateCA):
+// in the state directory, so its key never reaches the sandbox.
+func CADir(home string) string { return filepath.Join(StateDir(home), "ca") }
+
+// TrustDir holds the CA bundles sandboxed commands are given when their
+// proxy intercepts (netproxy.SandboxTrust): certificates only, readable
+// inside the sandbox and outside every writable root.
+func TrustDir(home string) string {
+	base := filepath.Join(home, ".cache")
+	if x := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
+		base = x
+	}
+	return filepath.Join(base, "cordon", "ca")
+}
+
 // Run runs the command and waits for it and everything it started. The
 // context's cancellation kills the command.
 func Run(ctx context.Context, req Request) (*Result, error) {
@@ -197,6 +227,9 @@ func (req *Request) check() error {
 		return errors.New("sandbox: no command")
 	case req.Workspace == "":
 		return errors.New("sandbox: no workspace")
+	case len(req.Inject) > 0 && runtime.GOOS != "linux":
+		return &LayerError{Layer: "network", Err: fmt.Errorf("credential %q is injected by cordon's proxy, which is not wired on %s yet", req.Inject[0].Name, runtime.GOOS),
+			Fix: "remove the credential's inject table to hand it over in its variable instead"}
 	case req.ForceDegraded != "" && !req.Policy.Accepts(req.ForceDegraded):
 		return &LayerError{Layer: "policy", Err: fmt.Errorf("the weaker mode %q was forced but not accepted", req.ForceDegraded),
 			Fix: fmt.Sprintf("accept it by name with --allow-degraded=%s", req.ForceDegraded)}

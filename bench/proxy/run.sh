@@ -4,7 +4,9 @@
 #
 #   - throughput of a 1 GiB transfer (goal: at least 90% of direct),
 #   - latency of 1,000 sequential short connections,
-#   - 1,000 concurrent tunnels held open (any error fails the run).
+#   - 1,000 concurrent tunnels held open (any error fails the run),
+#   - an HTTPS download of 1 GiB from an intercepted host (credential
+#     injection) against the same through a plain tunnel.
 #
 # Usage: bench/proxy/run.sh [COUNT]   (default 5 repetitions; the median is
 # reported because loopback numbers on a shared machine are noisy).
@@ -51,5 +53,12 @@ END {
 	for (r = 2; r <= 4; r++) {
 		k = "BenchmarkConcurrent/" routes[r] SUBSEP "ns/op"
 		if (n[k]) printf "  %-13s %8.0f ms, no errors\n", routes[r], median(k) / 1e6
+	}
+	printf "\nHTTPS download of 1 GiB, intercepted (credential injected) vs tunnelled (median MB/s):\n"
+	split("h2 h1", protos, " ")
+	for (r = 1; r <= 2; r++) {
+		t = "BenchmarkInterceptThroughput/tunnel/" protos[r] SUBSEP "MB/s"
+		i = "BenchmarkInterceptThroughput/intercepted/" protos[r] SUBSEP "MB/s"
+		if (n[t] && n[i]) printf "  %-13s tunnel %6.0f  intercepted %6.0f  %5.1f%%\n", protos[r], median(t), median(i), 100 * median(i) / median(t)
 	}
 }' "$out"

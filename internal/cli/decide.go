@@ -156,14 +156,17 @@ func shellJoin(argv []string) string {
 // credentials hands the command the secrets the policy scopes to it: each
 // is read outside the sandbox, asked about unless the policy allows it
 // outright, recorded (by name, never by value), and returned as KEY=VALUE
-// for the sandbox to add after its environment filter.
-func (a *approvals) credentials(ctx context.Context, argv []string, dir string) ([]string, error) {
+// for the sandbox to add after its environment filter. A credential with
+// inject stays outside: the command gets a placeholder, and the returned
+// injection tells the run's proxy where to put the secret.
+func (a *approvals) credentials(ctx context.Context, argv []string, dir string) ([]string, []netproxy.Injection, error) {
 	var out []string
+	var injections []netproxy.Injection
 	line := strings.Join(argv, " ")
 	for _, sc := range credentials.Match(a.l.policy.Credentials, argv) {
 		sec, err := credentials.Resolve(sc, a.l.home, os.Environ())
 		if err != nil {
-			return nil, &deniedError{msg: fmt.Sprintf("credential %q: %v", sc.Name, err),
+			return nil, nil, &deniedError{msg: fmt.Sprintf("credential %q: %v", sc.Name, err),
 				hint: "fix the credential's source (docs/credentials.md)", rule: "credentials/" + sc.Name}
 		}
 		decider := "policy"
@@ -180,15 +183,24 @@ func (a *approvals) credentials(ctx context.Context, argv []string, dir string) 
 					d.msg += ": it needs approval and no approval channel is available"
 					d.hint, d.noChannel = noChannel.Hint(), true
 				}
-				return nil, d
+				return nil, nil, d
 			}
 			decider = "human"
 			if ans.Channel == "grant" {
 				decider = "grant"
 			}
 		}
+		if sc.Inject != nil {
+			inj, entry, err := credentials.NewInjection(sc, sec)
+			if err != nil {
+				return nil, nil, &deniedError{msg: err.Error(), rule: "credentials/" + sc.Name}
+			}
+			a.log.Emit(credentials.Event(sc, cmdpolicy.Allow, decider))
+			out, injections = append(out, entry), append(injections, inj)
+			continue
+		}
 		a.log.Emit(credentials.Event(sc, cmdpolicy.Allow, decider))
 		out = append(out, sec.EnvEntry())
 	}
-	return out, nil
+	return out, injections, nil
 }

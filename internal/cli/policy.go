@@ -123,6 +123,9 @@ func printPolicy(w io.Writer, l *loaded) {
 	}{{"presets", net.Presets}, {"allow", net.Allow}, {"allow_private", net.AllowPrivate}, {"tcp", net.TCP}, {"deny", net.Deny}} {
 		fmt.Fprintf(w, "%s = %s\n", l.key, tomlList(l.vals))
 	}
+	if net.ExtraCA != "" {
+		fmt.Fprintf(w, "extra_ca = %q\n", net.ExtraCA)
+	}
 	a := p.Audit.Value
 	fmt.Fprintf(w, "\n[audit]  # %s (docs/audit.md)\n", p.Audit.From)
 	fmt.Fprintf(w, "file.enabled = %v\nfile.path = %q\nfile.required = %v\nstderr.enabled = %v\notlp.enabled = %v\notlp.endpoint = %q\notlp.required = %v\n",
@@ -142,6 +145,10 @@ func printPolicy(w io.Writer, l *loaded) {
 		}
 		fmt.Fprintf(w, "\n[[credentials]]  # %s (docs/credentials.md)\nname = %q\nenv = %q  # from %s\ncommands = %v\ndecision = %q\n",
 			c.Source, c.Name, c.Env, from, c.Commands, orDefault(c.Decision.String(), "ask"))
+		if in := c.Inject; in != nil {
+			fmt.Fprintf(w, "inject = { hosts = %s, paths = %s, header = %q, format = %q }  # %s gets a placeholder; the proxy adds the secret\n",
+				tomlList(in.Hosts), tomlList(in.Paths), orDefault(in.Header, "Authorization"), orDefault(in.Format, "(bearer for Authorization, else raw)"), c.Env)
+		}
 	}
 	fmt.Fprintln(w, "\n[commands]  # every command rule, built-in ones included (docs/commands.md)")
 	if rules, err := cmdpolicy.New(p.Commands); err == nil {

@@ -66,7 +66,7 @@ func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, o runOption
 	ap.approvedBy = o.approvedBy
 	err = ap.decide(ctx, req.Argv, req.Dir)
 	if err == nil {
-		req.Secrets, err = ap.credentials(ctx, req.Argv, req.Dir)
+		req.Secrets, req.Inject, err = ap.credentials(ctx, req.Argv, req.Dir)
 	}
 	if err != nil {
 		log.Emit(audit.RunEnd{Outcome: "denied", ExitCode: exitCodeOf(err), Duration: audit.Duration(time.Since(begin)), Error: err.Error()})

@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
@@ -26,7 +27,12 @@ func Event(s Scope, d cmdpolicy.Decision, decider string) audit.Decision {
 		rule = s.Source + ": " + rule
 	}
 	reason := s.Reason
-	if reason == "" {
+	switch {
+	case reason != "":
+	case s.Inject != nil:
+		reason = fmt.Sprintf("the policy scopes credential %q to this command; the command gets a placeholder in %s, and cordon's proxy puts the secret into requests to %s",
+			s.Name, s.Env, strings.Join(s.Inject.Hosts, ", "))
+	default:
 		reason = fmt.Sprintf("the policy scopes credential %q (variable %s) to this command", s.Name, s.Env)
 	}
 	return audit.Decision{Decision: d.String(), Subject: AuditSubject, Target: s.Name, Rule: rule,

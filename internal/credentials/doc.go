@@ -47,4 +47,23 @@
 // to a file, or sending it to a host the network policy allows; and the
 // shell holding the line has it too. A scope is a decision to trust that
 // command, with arguments the agent chooses, with that secret.
+//
+// # Secrets that stay outside
+//
+// A scope with an inject table (Inject) hands the command a placeholder
+// instead (Placeholder: fresh for each run, the secret's length and kind
+// prefix, nothing else of it). NewInjection returns the variable and the
+// netproxy.Injection for the run's proxy, which puts the secret into the
+// named header of HTTPS requests to the named hosts and paths, and refuses
+// the placeholder anywhere else. The command, its files and its output then
+// never hold the secret; it can still use the credential, through those
+// hosts, for as long as the run lasts:
+//
+//	if s.Inject != nil {
+//		inj, entry, err := NewInjection(s, sec)  // entry: "ENV=PLACEHOLDER"
+//		injections, env = append(injections, inj), append(env, entry)
+//	}
+//
+// A less-trusted layer may narrow an injected credential's hosts (to some of
+// its own) and paths (to prefixes within its own), nothing else of it.
 package credentials

@@ -20,6 +20,8 @@ import (
 //	commands = [["gh", "**"], ["git", "push", "**"]] # command patterns, as in [[commands.rule]] match
 //	decision = "ask"                                 # ask (default) or allow
 //	reason = "gh needs it to talk to GitHub"
+//	[credentials.inject]                             # optional: the secret stays outside (Inject)
+//	hosts = ["api.github.com"]
 //
 // An entry is one of three forms. A definition sets env and one of from_env
 // or from_file, and commands. A change names a credential an earlier layer
@@ -34,6 +36,10 @@ type Scope struct {
 	Commands [][]string         `toml:"commands,omitempty" json:"commands,omitempty"`
 	Decision cmdpolicy.Decision `toml:"decision,omitempty" json:"decision,omitempty"`
 	Reason   string             `toml:"reason,omitempty" json:"reason,omitempty"`
+	// Inject, when set, keeps the secret outside the sandbox: the command
+	// gets a placeholder in Env, and the proxy puts the secret into
+	// requests to the hosts Inject names.
+	Inject *Inject `toml:"inject,omitempty" json:"inject,omitempty"`
 	// Remove drops a credential an earlier layer defined.
 	Remove bool `toml:"remove,omitempty" json:"remove,omitempty"`
 	// Source is where the definition was written (a policy file's path),
@@ -81,7 +87,7 @@ func (ss Scopes) Validate() error {
 		}
 		switch {
 		case s.Remove:
-			if s.isDefinition() || s.Commands != nil || s.Decision != 0 || s.Reason != "" {
+			if s.isDefinition() || s.Commands != nil || s.Decision != 0 || s.Reason != "" || s.Inject != nil {
 				errs = append(errs, fmt.Errorf("%s: remove = true takes no other key than name", s.label(i)))
 			}
 			continue
@@ -96,9 +102,22 @@ func (ss Scopes) Validate() error {
 					envs[key] = i
 				}
 			}
-		case s.Commands == nil && s.Decision == 0 && s.Reason == "":
-			errs = append(errs, fmt.Errorf("%s: sets nothing: define a credential (env, from_env or from_file, commands), change one an earlier layer defined (commands, decision, reason), or remove it (remove = true)", s.label(i)))
+		case s.Commands == nil && s.Decision == 0 && s.Reason == "" && s.Inject == nil:
+			errs = append(errs, fmt.Errorf("%s: sets nothing: define a credential (env, from_env or from_file, commands), change one an earlier layer defined (commands, decision, reason, inject), or remove it (remove = true)", s.label(i)))
 			continue
+		case s.Inject != nil:
+			// A change: hosts and paths may be narrowed (Tighten) or
+			// replaced (Merge); an empty list would mean "everything".
+			if len(s.Inject.Hosts) == 0 && len(s.Inject.Paths) == 0 && s.Inject.Header == "" && s.Inject.Format == "" && s.Inject.User == "" {
+				errs = append(errs, fmt.Errorf("%s: inject sets nothing; give hosts or paths (to withdraw the credential, set remove = true)", s.label(i)))
+			}
+		}
+		if s.Inject != nil {
+			in := *s.Inject
+			if !s.isDefinition() && len(in.Hosts) == 0 {
+				in.Hosts = []string{"unchanged.invalid"} // a change need not repeat the hosts
+			}
+			errs = append(errs, in.validate(s.label(i))...)
 		}
 		if s.Commands != nil && len(s.Commands) == 0 {
 			errs = append(errs, fmt.Errorf("%s: commands is empty; name at least one command, e.g. [[\"gh\", \"**\"]] (to withdraw the credential, remove the entry or set remove = true)", s.label(i)))
@@ -280,6 +299,28 @@ func (ss Scopes) Merge(layer Scopes, source string) (Scopes, error) {
 			if s.Reason != "" {
 				b.Reason = s.Reason
 			}
+			if s.Inject != nil {
+				merged := b.Inject.clone()
+				if merged == nil {
+					merged = &Inject{}
+				}
+				if s.Inject.Hosts != nil {
+					merged.Hosts = slices.Clone(s.Inject.Hosts)
+				}
+				if s.Inject.Paths != nil {
+					merged.Paths = slices.Clone(s.Inject.Paths)
+				}
+				if s.Inject.Header != "" {
+					merged.Header = s.Inject.Header
+				}
+				if s.Inject.Format != "" {
+					merged.Format = s.Inject.Format
+				}
+				if s.Inject.User != "" {
+					merged.User = s.Inject.User
+				}
+				b.Inject = merged
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -294,8 +335,9 @@ func (ss Scopes) Merge(layer Scopes, source string) (Scopes, error) {
 // Tighten merges a less-trusted layer (a workspace's own policy file) into
 // ss and returns the result; ss is not modified. The layer may only take
 // away: remove a credential (remove = true), replace its commands with
-// patterns each as narrow as or narrower than one it had, and raise allow
-// to ask. Anything else is an error naming the entry and the key: a
+// patterns each as narrow as or narrower than one it had, raise allow to
+// ask, and narrow an injected credential's hosts (to some of its own) and
+// paths (to prefixes within its own). Anything else is an error naming the entry and the key: a
 // definition (a new credential, or another source or variable for one), a
 // pattern that is not narrower, decision allow where the credential asks,
 // a new reason (the human reads it when asked), a name no trusted layer
@@ -347,6 +389,22 @@ func (ss Scopes) Tighten(layer Scopes, source string) (Scopes, error) {
 				}
 			}
 			b.Commands = clonePatterns(s.Commands)
+		}
+		if s.Inject != nil {
+			if ierrs := s.Inject.narrows(b.Inject, s.label(i)); len(ierrs) > 0 {
+				for _, e := range ierrs {
+					fail("%v", e)
+				}
+			} else {
+				narrowed := b.Inject.clone()
+				if s.Inject.Hosts != nil {
+					narrowed.Hosts = slices.Clone(s.Inject.Hosts)
+				}
+				if s.Inject.Paths != nil {
+					narrowed.Paths = slices.Clone(s.Inject.Paths)
+				}
+				b.Inject = narrowed
+			}
 		}
 		out[at] = b
 	}

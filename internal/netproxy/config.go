@@ -69,6 +69,10 @@ type Config struct {
 	// empty) or "ask", which holds the connection while a human is asked.
 	// Without an approval channel ask behaves as deny.
 	Unlisted string `toml:"unlisted,omitempty" json:"unlisted,omitempty"`
+	// ExtraCA is a PEM file of CA certificates the proxy trusts, besides
+	// the system's, when it verifies the hosts it intercepts (those a
+	// credential is injected into); sandboxed tools trust them too.
+	ExtraCA string `toml:"extra_ca,omitempty" json:"extra_ca,omitempty"`
 }
 
 // Keys as they appear in a policy file, for error messages.
@@ -80,6 +84,7 @@ const (
 	keyTCP          = "network.tcp"
 	keyDeny         = "network.deny"
 	keyUnlisted     = "network.unlisted"
+	keyExtraCA      = "network.extra_ca"
 )
 
 func (c Config) mode() Mode {
@@ -149,6 +154,9 @@ func (c Config) Tighten(less Config) (Config, error) {
 		} else {
 			out.Unlisted = less.Unlisted
 		}
+	}
+	if less.ExtraCA != "" && less.ExtraCA != c.ExtraCA {
+		errs = append(errs, keyErrorf(keyExtraCA, "%q adds certificates the proxy would trust; %s", less.ExtraCA, narrowOnly))
 	}
 	if less.Presets != nil {
 		for _, p := range less.Presets {

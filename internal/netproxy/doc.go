@@ -20,11 +20,29 @@
 //     refused for every name.
 //  4. The proxy dials the address it checked. There is no second lookup, and
 //     redirects are relayed to the client, never followed.
+//  5. Only for a host an Injection names (a credential the proxy puts into
+//     requests), and only after every step above: the proxy opens its own
+//     TLS connection to the host, verified against the system's roots and
+//     the policy's extra CA file (a failure refuses the connection, with the
+//     reason), then answers the client and ends the client's TLS with a
+//     certificate its CA signs for that host. It then serves the client's
+//     HTTP/2 or HTTP/1.1 requests one by one: each must name the same host,
+//     carries the credential's placeholder only in the credential's header
+//     (anywhere else the request is refused), and gets the secret in that
+//     header when its path is in scope. Every other host stays a plain
+//     tunnel, never intercepted. Plain HTTP requests carrying a placeholder
+//     are refused: a secret never crosses the network in clear text.
 //
 // A refusal tells the client what to do about it: HTTP 403 with an
 // X-Cordon-Denied header and a body naming the host, the rule and how to
 // allow it, or the SOCKS5 reply "not allowed by ruleset". Each connection
-// produces one ConnEvent; Server.Summary totals them.
+// produces one ConnEvent, and so does each request inside an intercepted
+// connection (ProtoHTTPS, naming the credential, never its secret);
+// Server.Summary totals them.
+//
+// The CA (LoadOrCreateCA, RotateCA) is per user: its key stays in a
+// directory the caller keeps from the sandbox, and SandboxTrust gives the
+// sandbox the certificate alone, in a bundle with the system's roots.
 //
 // The package also holds the client side used inside the sandbox: ClientEnv
 // (the proxy variables a command gets), SSHCommand, and ConnectStdio, which

@@ -11,6 +11,7 @@ const (
 	ProtoHTTP    = "http"    // an absolute-form plain HTTP request, forwarded
 	ProtoConnect = "connect" // an HTTP CONNECT tunnel
 	ProtoSOCKS5  = "socks5"  // a SOCKS5 CONNECT tunnel
+	// ProtoHTTPS (intercept.go): a request inside an intercepted connection.
 )
 
 // ConnEvent records one proxied connection: a tunnel, one forwarded plain
@@ -33,8 +34,22 @@ type ConnEvent struct {
 	Rule string `json:"rule,omitempty"`
 	// Reason says why a connection was refused or failed.
 	Reason string `json:"reason,omitempty"`
-	// Method is the request method of a plain HTTP request.
+	// Method is the request method of a plain HTTP request or of a
+	// request inside an intercepted connection (ProtoHTTPS).
 	Method string `json:"method,omitempty"`
+	// Path is the URL path (without the query) of a ProtoHTTPS request.
+	Path string `json:"path,omitempty"`
+	// Status is the response status of a ProtoHTTPS request.
+	Status int `json:"status,omitempty"`
+	// Intercepted marks a CONNECT or SOCKS5 connection the proxy ended TLS
+	// on, to inject a credential, and each request inside it (ProtoHTTPS),
+	// which is an event of its own.
+	Intercepted bool `json:"intercepted,omitempty"`
+	// Credential names the credential a request was in the scope of, or
+	// whose placeholder it carried where it may not (then it is refused).
+	Credential string `json:"credential,omitempty"`
+	// Injected says the credential's secret was put into the request.
+	Injected bool `json:"injected,omitempty"`
 	// BytesSent flowed from the sandboxed client to the destination,
 	// BytesReceived the other way; for plain HTTP both include headers.
 	BytesSent     int64 `json:"bytes_sent"`
@@ -43,12 +58,15 @@ type ConnEvent struct {
 
 // Summary totals a run's connections, for the run's result.
 type Summary struct {
-	Connections   int           `json:"connections"`
-	Allowed       int           `json:"allowed"`
-	Denied        int           `json:"denied"`
-	BytesSent     int64         `json:"bytes_sent"`
-	BytesReceived int64         `json:"bytes_received"`
-	Hosts         []HostSummary `json:"hosts,omitempty"`
+	Connections   int   `json:"connections"`
+	Allowed       int   `json:"allowed"`
+	Denied        int   `json:"denied"`
+	BytesSent     int64 `json:"bytes_sent"`
+	BytesReceived int64 `json:"bytes_received"`
+	// Requests counts the requests inside intercepted connections (each
+	// connection counts once in Connections).
+	Requests int           `json:"requests,omitempty"`
+	Hosts    []HostSummary `json:"hosts,omitempty"`
 }
 
 // HostSummary totals the connections to one host and port.
@@ -88,6 +106,20 @@ func (r *recorder) record(ev ConnEvent) {
 	if h == nil {
 		h = &HostSummary{Host: ev.Host, Port: ev.Port}
 		r.hosts[k] = h
+	}
+	if ev.Protocol == ProtoHTTPS {
+		// A request inside a connection counted already: its bytes are
+		// the connection's; only a refusal is news.
+		r.total.Requests++
+		if !ev.Allowed {
+			r.total.Denied++
+			h.Denied++
+			h.Reason = ev.Reason
+		}
+		if r.onEvent != nil {
+			r.onEvent(ev)
+		}
+		return
 	}
 	r.total.Connections++
 	if ev.Allowed {

@@ -180,10 +180,32 @@ func (s *Server) handleConnect(c net.Conn, br *clientReader, req *http.Request, 
 		return
 	}
 	defer s.untrack(nil, upstream)
-	if _, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+	established := func() error {
+		_, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+		return err
+	}
+	if s.intercepts(ev.Host, ev.Port) {
+		s.intercept(c, br.detach(), upstream, &ev, established, func(r *refusal) { writeRefusal(c, ev, r) })
+		return
+	}
+	if established() != nil {
 		return
 	}
 	ev.BytesSent, ev.BytesReceived = tunnel(c, upstream, br.detach())
+}
+
+// intercepts reports whether connections to host (normalised, as open
+// leaves it in the event) and port are intercepted.
+func (s *Server) intercepts(host string, port int) bool {
+	if len(s.inject) == 0 {
+		return false
+	}
+	t, err := parseHost(host)
+	if err != nil {
+		return false
+	}
+	t.port = port
+	return s.inject.intercepts(t)
 }
 
 // forward sends one absolute-form plain HTTP request on a fresh connection
@@ -219,6 +241,13 @@ func (s *Server) forward(c net.Conn, req *http.Request, hosts []string, secret s
 	if reason := hostMismatch(host, port, hosts, 80); reason != "" {
 		ev.Reason = reason
 		writeRefusal(c, ev, policyRefusal(reason, "send the same host in the URL and the Host header"))
+		return false
+	}
+	if _, cred, reason := s.inject.check(req.Header, req.URL, nil); cred != "" {
+		// Plain HTTP never gets a secret, and a placeholder here was
+		// meant for one.
+		ev.Credential, ev.Reason = cred, reason
+		writeRefusal(c, ev, policyRefusal(reason, "send the request over HTTPS to one of the credential's hosts"))
 		return false
 	}
 	upstream, r := s.open(s.ctx, host, port, &ev)
@@ -365,6 +394,18 @@ func headerSafe(s string) string {
 // writeRefusal answers a refused request. Policy refusals carry the
 // X-Cordon-Denied header naming the destination, the rule and the fix.
 func writeRefusal(c net.Conn, ev ConnEvent, r *refusal) {
+	h, body := refusalResponse(ev, r)
+	writeResponse(c, r.status, h, body)
+}
+
+// writeRefusalTo answers a refused request inside an intercepted
+// connection.
+func writeRefusalTo(w http.ResponseWriter, ev ConnEvent, r *refusal) {
+	h, body := refusalResponse(ev, r)
+	writeResponseTo(w, r.status, h, body)
+}
+
+func refusalResponse(ev ConnEvent, r *refusal) (http.Header, string) {
 	dest := net.JoinHostPort(ev.Host, strconv.Itoa(ev.Port))
 	var body strings.Builder
 	h := http.Header{}
@@ -383,13 +424,30 @@ func writeRefusal(c net.Conn, ev ConnEvent, r *refusal) {
 		fmt.Fprintf(&body, "cordon: could not reach %s: %s\n", dest, r.reason)
 		h.Set("X-Cordon-Error", headerSafe(r.reason))
 	}
-	writeResponse(c, r.status, h, body.String())
+	return h, body.String()
 }
 
 func writeError(c net.Conn, status int, msg string) {
 	h := http.Header{}
 	h.Set("X-Cordon-Error", headerSafe(msg))
 	writeResponse(c, status, h, "cordon: "+msg+"\n")
+}
+
+func writeErrorTo(w http.ResponseWriter, status int, msg string) {
+	h := http.Header{}
+	h.Set("X-Cordon-Error", headerSafe(msg))
+	writeResponseTo(w, status, h, "cordon: "+msg+"\n")
+}
+
+// writeResponseTo writes a plain-text answer through an http.Server.
+func writeResponseTo(w http.ResponseWriter, status int, h http.Header, body string) {
+	for k, v := range h {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	io.WriteString(w, body)
 }
 
 func writeAuthRequired(c net.Conn) {

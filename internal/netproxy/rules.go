@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,6 +156,9 @@ func compile(cfg Config) (*Rules, error) {
 	case "", UnlistedDeny, UnlistedAsk:
 	default:
 		errs = append(errs, configError(keyUnlisted, cfg.Unlisted, `valid values are "deny" (the default) and "ask"`))
+	}
+	if cfg.ExtraCA != "" && !filepath.IsAbs(cfg.ExtraCA) {
+		errs = append(errs, configError(keyExtraCA, cfg.ExtraCA, "must be an absolute path to a PEM file of CA certificates"))
 	}
 	for _, l := range cfg.ruleLists() {
 		for i, e := range l.entries {

@@ -213,6 +213,8 @@ func TestValidate(t *testing.T) {
 		{Config{Allow: []string{"*.10.0.0.1"}}, []string{"IP address"}},
 		{Config{Allow: []string{"0.0.0.0:80"}}, []string{"cannot be a destination"}},
 		{Config{Allow: []string{"example.com:99999"}}, []string{"outside 1-65535"}},
+		{Config{ExtraCA: "/etc/corp/ca.pem"}, nil},
+		{Config{ExtraCA: "corp/ca.pem"}, []string{`network.extra_ca: "corp/ca.pem"`, "absolute path"}},
 		{Config{Deny: []string{"bad..host"}}, []string{`network.deny[0]: "bad..host"`}},
 		{Config{AllowPrivate: []string{"[::1"}}, []string{`network.allow_private[0]`, "bracket"}},
 		// every problem is reported, not only the first
@@ -299,6 +301,7 @@ func TestTighten(t *testing.T) {
 		{"preset", Config{Presets: []string{"package-registries"}}, []string{`network.presets: "package-registries"`}},
 		{"mode", Config{Mode: ModeFull}, []string{`network.mode`, `"full"`}},
 		{"ask", Config{Unlisted: UnlistedAsk}, []string{`network.unlisted`, `"ask"`}},
+		{"extra CA", Config{ExtraCA: "/ws/evil-ca.pem"}, []string{`network.extra_ca: "/ws/evil-ca.pem"`, "trust"}},
 		{"several", Config{Mode: ModeFull, Allow: []string{"x.test"}}, []string{"network.mode", `"x.test"`}},
 		{"invalid", Config{Allow: []string{"a b"}}, []string{"less trusted", "invalid"}},
 	} {

@@ -2,11 +2,13 @@ package netproxy
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 )
@@ -56,6 +58,16 @@ type Options struct {
 	// request (SOCKS5 handshake or HTTP header), and the idle time between
 	// plain HTTP requests on one connection. Default 30s.
 	HandshakeTimeout time.Duration
+	// Inject lists the credentials the proxy puts into requests. The hosts
+	// they name are intercepted; every other host stays a plain tunnel.
+	Inject []Injection
+	// CA signs the certificates the proxy shows clients of intercepted
+	// hosts. Required with Inject.
+	CA *CA
+	// UpstreamRoots verifies the certificates of intercepted hosts.
+	// Default: the system's roots plus the certificates in the file the
+	// Config's ExtraCA names.
+	UpstreamRoots *x509.CertPool
 }
 
 // Server is the filtering proxy. It serves HTTP (absolute-form requests and
@@ -64,6 +76,8 @@ type Options struct {
 type Server struct {
 	rules     *Rules
 	opts      Options
+	inject    injectors
+	roots     *x509.CertPool // verifies intercepted hosts
 	rec       recorder
 	transport *http.Transport
 	// dial connects to a checked address; tests replace it to stand in
@@ -101,7 +115,30 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if opts.HandshakeTimeout <= 0 {
 		opts.HandshakeTimeout = 30 * time.Second
 	}
+	inject, err := compileInjections(opts.Inject)
+	if err != nil {
+		return nil, fmt.Errorf("invalid credential injection: %w", err)
+	}
+	roots := opts.UpstreamRoots
+	if len(inject) > 0 {
+		if opts.CA == nil {
+			return nil, errors.New("netproxy: credentials are injected but no CA is set to intercept their hosts")
+		}
+		if roots == nil {
+			var extra []byte
+			if cfg.ExtraCA != "" {
+				if extra, err = os.ReadFile(cfg.ExtraCA); err != nil {
+					return nil, keyErrorf(keyExtraCA, "%v", err)
+				}
+			}
+			if roots, err = upstreamRoots(extra); err != nil {
+				return nil, keyErrorf(keyExtraCA, "%s %v; name a PEM file of CA certificates", cfg.ExtraCA, err)
+			}
+		}
+	}
 	s := &Server{
+		inject:    inject,
+		roots:     roots,
 		rules:     rules,
 		opts:      opts,
 		rec:       recorder{onEvent: opts.OnEvent},

@@ -155,7 +155,7 @@ type testProxy struct {
 
 // prepare, if given, adjusts the proxy before it serves its first
 // connection (resolver entries, the dial hook).
-func startProxy(t *testing.T, cfg Config, opts Options, prepare ...func(*testProxy)) *testProxy {
+func startProxy(t testing.TB, cfg Config, opts Options, prepare ...func(*testProxy)) *testProxy {
 	t.Helper()
 	p := &testProxy{resolver: newResolver()}
 	if opts.Resolver == nil {

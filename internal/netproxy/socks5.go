@@ -155,7 +155,12 @@ func (s *Server) serveSOCKS5(c net.Conn, br *clientReader, secret string) {
 		return
 	}
 	defer s.untrack(nil, upstream)
-	if err := writeSOCKSReply(c, socksSucceeded); err != nil {
+	established := func() error { return writeSOCKSReply(c, socksSucceeded) }
+	if s.intercepts(ev.Host, ev.Port) {
+		s.intercept(c, br.detach(), upstream, &ev, established, func(r *refusal) { writeSOCKSReply(c, r.socksCode) })
+		return
+	}
+	if err := established(); err != nil {
 		return
 	}
 	ev.BytesSent, ev.BytesReceived = tunnel(c, upstream, br.detach())

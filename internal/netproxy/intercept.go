@@ -1,0 +1,383 @@
+package netproxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ProtoHTTPS names the events of requests inside an intercepted connection.
+const ProtoHTTPS = "https"
+
+// upstreamRoots is the pool intercepted hosts are verified against: the
+// system's roots plus the PEM certificates in extra.
+func upstreamRoots(extra []byte) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if len(extra) > 0 && !pool.AppendCertsFromPEM(extra) {
+		return nil, errors.New("holds no PEM certificate")
+	}
+	return pool, nil
+}
+
+// session is one intercepted connection: the client's TLS, ended by the
+// proxy with a certificate from its CA, and the proxy's own verified TLS
+// connections to the one host the client asked for.
+type session struct {
+	s    *Server
+	t    target
+	host string // as events name it
+	port int
+	addr string // the address first dialled
+	rule string
+
+	transport *http.Transport
+	// first is the connection made while the client waited for its
+	// CONNECT answer; the transport takes it before dialling any other.
+	firstMu sync.Mutex
+	first   net.Conn
+
+	sent, received atomic.Int64 // upstream bytes, TLS included
+	active         sync.WaitGroup
+}
+
+// intercept serves a connection to a host a credential is injected into.
+// upstream is the connection open dialled after every check; established
+// answers the client's CONNECT or SOCKS5 request, fail refuses it. The
+// upstream TLS handshake, with full verification, comes first, so that a
+// host whose certificate fails is refused before the client sends anything.
+func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, ev *ConnEvent, established func() error, fail func(*refusal)) {
+	ev.Intercepted = true
+	t, _ := parseHost(ev.Host)
+	t.port = ev.Port
+	sess := &session{s: s, t: t, host: ev.Host, port: ev.Port, addr: ev.Addr, rule: ev.Rule}
+	defer func() { ev.BytesSent, ev.BytesReceived = sess.sent.Load(), sess.received.Load() }()
+	tc, err := sess.handshake(s.ctx, upstream)
+	if err != nil {
+		ev.Reason = err.Error()
+		fail(&refusal{status: http.StatusBadGateway, socksCode: socksGeneralFailure, reason: ev.Reason})
+		return
+	}
+	sess.first = tc
+	sess.transport = &http.Transport{
+		Proxy:                  nil,
+		DialTLSContext:         sess.dialTLS,
+		ForceAttemptHTTP2:      true,
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: 1 << 20,
+		MaxIdleConnsPerHost:    4,
+		IdleConnTimeout:        90 * time.Second,
+	}
+	defer sess.transport.CloseIdleConnections()
+	defer func() {
+		sess.firstMu.Lock()
+		if sess.first != nil {
+			sess.first.Close()
+		}
+		sess.firstMu.Unlock()
+	}()
+	if established() != nil {
+		return
+	}
+	leaf, err := s.opts.CA.leaf(t.host())
+	if err != nil {
+		ev.Reason = "making a certificate for the client failed: " + err.Error()
+		return
+	}
+	ctls := tls.Server(&pendingConn{Conn: client, pending: pending}, &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{*leaf},
+		NextProtos:   []string{"h2", "http/1.1"},
+	})
+	hctx, cancel := context.WithTimeout(s.ctx, s.opts.HandshakeTimeout)
+	err = ctls.HandshakeContext(hctx)
+	cancel()
+	if err != nil {
+		ev.Reason = fmt.Sprintf("the client's TLS handshake failed (%v); a client that does not trust cordon's CA refuses the connection: see docs/network.md, \"Interception\"", err)
+		return
+	}
+	sess.serve(ctls)
+}
+
+// handshake makes a verified TLS client connection to the session's host
+// over conn, counting its bytes and closing it with the server.
+func (sess *session) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error) {
+	counted := &sessionConn{Conn: conn, sess: sess}
+	tc := tls.Client(counted, &tls.Config{
+		ServerName: sess.t.host(), // an IP address is checked against the certificate's IP addresses
+		RootCAs:    sess.s.roots,
+		MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"h2", "http/1.1"},
+	})
+	ctx, cancel := context.WithTimeout(ctx, sess.s.opts.DialTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, upstreamTLSError(sess.t.hostPort(), err)
+	}
+	return tc, nil
+}
+
+func upstreamTLSError(dest string, err error) error {
+	var cve *tls.CertificateVerificationError
+	if errors.As(err, &cve) {
+		return fmt.Errorf("the certificate of %s failed verification: %v; cordon checks intercepted hosts against the system's CAs and the file network.extra_ca names", dest, cve.Err)
+	}
+	return fmt.Errorf("TLS with %s failed: %v", dest, err)
+}
+
+// dialTLS gives the transport the first connection, then dials again
+// through every check (policy, resolution, address) for each further one.
+func (sess *session) dialTLS(ctx context.Context, _, _ string) (net.Conn, error) {
+	sess.firstMu.Lock()
+	c := sess.first
+	sess.first = nil
+	sess.firstMu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	var ev ConnEvent
+	conn, r := sess.s.open(ctx, sess.host, sess.port, &ev)
+	if r != nil {
+		return nil, errors.New(r.reason)
+	}
+	if !sess.s.track(nil, conn) {
+		conn.Close()
+		return nil, errors.New("the proxy is shutting down")
+	}
+	tracked := &untrackConn{Conn: conn, s: sess.s}
+	tc, err := sess.handshake(ctx, tracked)
+	if err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+// serve runs an HTTP server (HTTP/2 or HTTP/1.1, as the client's TLS
+// negotiated) on the one client connection until it ends.
+func (sess *session) serve(c *tls.Conn) {
+	l := &oneConnListener{conn: c, done: make(chan struct{})}
+	srv := &http.Server{
+		Handler:           sess,
+		ReadHeaderTimeout: sess.s.opts.HandshakeTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          log.New(io.Discard, "", 0),
+		TLSConfig:         &tls.Config{NextProtos: []string{"h2", "http/1.1"}},
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateClosed || st == http.StateHijacked {
+				l.Close()
+			}
+		},
+	}
+	srv.Serve(l)
+	sess.active.Wait()
+}
+
+// ServeHTTP judges and forwards one request of the intercepted connection.
+func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sess.active.Add(1)
+	defer sess.active.Done()
+	ev := ConnEvent{Start: time.Now(), Protocol: ProtoHTTPS, Host: sess.host, Port: sess.port, Addr: sess.addr,
+		Allowed: true, Rule: sess.rule, Intercepted: true, Method: r.Method, Path: truncate(r.URL.EscapedPath(), 512)}
+	defer sess.s.finish(&ev)
+	refuse := func(reason, fix string) {
+		ev.Allowed, ev.Reason, ev.Status = false, reason, http.StatusForbidden
+		writeRefusalTo(w, ev, policyRefusal(reason, fix))
+	}
+	if r.Method == http.MethodConnect {
+		refuse("CONNECT inside an intercepted connection is not supported", "")
+		return
+	}
+	if reason := hostMismatch(sess.host, sess.port, []string{r.Host}, 443); reason != "" {
+		refuse(reason, "send requests for other hosts on connections of their own")
+		return
+	}
+	use, refusedBy, reason := sess.s.inject.check(r.Header, r.URL, &sess.t)
+	if refusedBy != "" {
+		ev.Credential = refusedBy
+		refuse(reason, "")
+		return
+	}
+	if use != nil {
+		ev.Credential = use.Name
+	}
+	body := &countingBody{ReadCloser: r.Body}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = body
+	}
+	rw := &statusWriter{ResponseWriter: w}
+	var injected bool
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme = "https"
+			pr.Out.URL.Host = net.JoinHostPort(sess.t.host(), strconv.Itoa(sess.port))
+			pr.Out.Host = pr.In.Host
+			if use != nil {
+				injected = use.inject(pr.Out.Header)
+			}
+		},
+		Transport: sess.transport,
+		ModifyResponse: func(resp *http.Response) error {
+			if injected {
+				// A server that echoes the request must not hand the
+				// secret to the sandbox.
+				mask := use.Placeholder
+				if len(mask) != len(use.Secret) {
+					mask = strings.Repeat("*", len(use.Secret))
+				}
+				scrubHeader(resp.Header, use.Secret, mask)
+				scrubHeader(resp.Trailer, use.Secret, mask)
+				resp.Body = newReplaceReader(resp.Body, use.Secret, mask)
+			}
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			ev.Reason = "forwarding failed: " + err.Error()
+			writeErrorTo(w, http.StatusBadGateway, ev.Reason)
+		},
+		BufferPool: copyBuffers{},
+	}
+	rp.ServeHTTP(rw, r)
+	ev.Injected = injected
+	ev.Status = rw.status
+	ev.BytesSent, ev.BytesReceived = body.n.Load(), rw.n
+}
+
+// copyBuffers lends ReverseProxy its copy buffers.
+type copyBuffers struct{}
+
+var copyBufferPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+func (copyBuffers) Get() []byte  { return *copyBufferPool.Get().(*[]byte) }
+func (copyBuffers) Put(b []byte) { copyBufferPool.Put(&b) }
+
+// statusWriter records the status and counts the body of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 || w.status < 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type countingBody struct {
+	io.ReadCloser
+	n atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// sessionConn counts a session's upstream bytes.
+type sessionConn struct {
+	net.Conn
+	sess *session
+}
+
+func (c *sessionConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.sess.received.Add(int64(n))
+	return n, err
+}
+
+func (c *sessionConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.sess.sent.Add(int64(n))
+	return n, err
+}
+
+// untrackConn ends the server's tracking of a connection when it closes.
+type untrackConn struct {
+	net.Conn
+	s    *Server
+	once sync.Once
+}
+
+func (c *untrackConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.s.untrack(nil, c.Conn) })
+	return err
+}
+
+// pendingConn reads pending (bytes the client sent behind its request)
+// before the connection itself.
+type pendingConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (c *pendingConn) Read(p []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// oneConnListener hands an http.Server one connection, then blocks until
+// closed.
+type oneConnListener struct {
+	mu   sync.Mutex
+	conn net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func (l *oneConnListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	c := l.conn
+	l.conn = nil
+	l.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	<-l.done
+	return nil, net.ErrClosed
+}
+
+func (l *oneConnListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *oneConnListener) Addr() net.Addr { return dummyAddr{} }
+
+type dummyAddr struct{}
+
+func (dummyAddr) Network() string { return "tcp" }
+func (dummyAddr) String() string  { return "cordon-intercept" }
