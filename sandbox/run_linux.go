@@ -626,6 +626,32 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 			cmd.Process.Signal(unix.SIGKILL)
 		}
 	}
+	gitDirs := map[string]bool{}
+	handle := func(m linuxinit.Message) {
+		switch m.Type {
+		case linuxinit.MsgStarted:
+			res.PID = m.PID
+			req.emit(audit.ProcessStart{PID: m.PID, Argv: prep.plan.Argv, Executable: m.Path, Cwd: prep.plan.Dir})
+			res.Phases = append(res.Phases, Phase{"init reported", time.Since(prep.begin)})
+			for _, ph := range m.Phases {
+				res.Phases = append(res.Phases, Phase{"  init: " + ph.Name, time.Duration(ph.Micros) * time.Microsecond})
+			}
+		case linuxinit.MsgError:
+			setupErr = &LayerError{Layer: m.Layer, Err: errors.New(m.Error), Fix: m.Hint}
+		case linuxinit.MsgExecError:
+			setupErr = &ExecError{Code: m.Code, Msg: m.Error}
+		case linuxinit.MsgExit:
+			res.applyExit(m)
+			res.Phases = append(res.Phases, Phase{"command exited", time.Since(prep.begin)})
+		case linuxinit.MsgDenied:
+			res.denied(req, m)
+		case linuxinit.MsgGitDir:
+			gitDirs[m.Target] = true
+		case linuxinit.MsgGitDirMoved:
+			delete(gitDirs, m.From)
+			gitDirs[m.Target] = true
+		}
+	}
 	for {
 		select {
 		case m, ok := <-msgs:
@@ -633,24 +659,7 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 				msgs = nil
 				continue
 			}
-			switch m.Type {
-			case linuxinit.MsgStarted:
-				res.PID = m.PID
-				req.emit(audit.ProcessStart{PID: m.PID, Argv: prep.plan.Argv, Executable: m.Path, Cwd: prep.plan.Dir})
-				res.Phases = append(res.Phases, Phase{"init reported", time.Since(prep.begin)})
-				for _, ph := range m.Phases {
-					res.Phases = append(res.Phases, Phase{"  init: " + ph.Name, time.Duration(ph.Micros) * time.Microsecond})
-				}
-			case linuxinit.MsgError:
-				setupErr = &LayerError{Layer: m.Layer, Err: errors.New(m.Error), Fix: m.Hint}
-			case linuxinit.MsgExecError:
-				setupErr = &ExecError{Code: m.Code, Msg: m.Error}
-			case linuxinit.MsgExit:
-				res.applyExit(m)
-				res.Phases = append(res.Phases, Phase{"command exited", time.Since(prep.begin)})
-			case linuxinit.MsgDenied:
-				res.denied(req, m)
-			}
+			handle(m)
 		case s := <-sigs:
 			syscall.Kill(initPID, s.(syscall.Signal))
 		case <-timeout:
@@ -668,20 +677,16 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 				if !ok {
 					break
 				}
-				switch m.Type {
-				case linuxinit.MsgError:
-					setupErr = &LayerError{Layer: m.Layer, Err: errors.New(m.Error), Fix: m.Hint}
-				case linuxinit.MsgExecError:
-					setupErr = &ExecError{Code: m.Code, Msg: m.Error}
-				case linuxinit.MsgStarted:
-					res.PID = m.PID
-				case linuxinit.MsgExit:
-					res.applyExit(m)
-				case linuxinit.MsgDenied:
-					res.denied(req, m)
-				}
+				handle(m)
 			}
 			res.Duration = time.Since(started)
+			// Check the repositories the command made before anyone runs
+			// git in them, once nothing of the sandbox is left to race the
+			// check (without a PID namespace, its cgroup makes sure).
+			if !prep.plan.Namespaces {
+				prep.cgroup.Kill() //nolint:errcheck // where the run has a cgroup
+			}
+			res.reportDisarmed(req, disarmGitDirs(gitDirs, prep.plan.Guard.Roots))
 			if setupErr != nil {
 				return nil, setupErr
 			}

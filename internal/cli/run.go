@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -98,6 +99,7 @@ error, 126 cannot execute, 127 not found.`,
 					}
 				}
 			}
+			printDenials(errw, res.Denied, verbose)
 			if res.TimedOut {
 				fmt.Fprintf(errw, "cordon: error: the command ran out of time (%s) and was killed with everything it started\n", l.policy.Limits.Timeout.Value)
 				fmt.Fprintf(errw, "cordon: hint: raise it with --timeout or limits.timeout in the policy\n")
@@ -131,4 +133,27 @@ func printExplain(cmd *cobra.Command, plan *sandbox.Plan, jsonOut bool) error {
 	}
 	fmt.Fprintf(out, "plan:\n%s\n", b)
 	return nil
+}
+
+// maxDenialLines bounds the refusals printed after a run; the audit trail
+// has them all.
+const maxDenialLines = 5
+
+// printDenials tells the user what the sandbox refused and could see, so
+// that a "permission denied" inside has a visible reason: repositories
+// disarmed always, other refusals briefly (all of them with -v).
+func printDenials(w io.Writer, ds []sandbox.Denial, verbose bool) {
+	shown := 0
+	for _, d := range ds {
+		if d.Operation == "disarm" {
+			fmt.Fprintf(w, "cordon: warning: disarmed %s, in a repository the command made: %s (review it before you put it back: git would run it outside the sandbox)\n", d.Target, d.Why)
+			continue
+		}
+		if shown == maxDenialLines && !verbose {
+			fmt.Fprintf(w, "cordon: note: %d more refusals; see `cordon audit tail`\n", len(ds)-shown)
+			return
+		}
+		shown++
+		fmt.Fprintf(w, "cordon: note: refused %s %s: %s\n", d.Operation, d.Target, d.Why)
+	}
 }

@@ -4,6 +4,7 @@ import "golang.org/x/sys/unix"
 
 // unixNumbers is x/sys/unix's view of the amd64 table in arch.go.
 var unixNumbers = map[string]uintptr{
+	"truncate":  unix.SYS_TRUNCATE,
 	"bind":      unix.SYS_BIND,
 	"listen":    unix.SYS_LISTEN,
 	"connect":   unix.SYS_CONNECT,

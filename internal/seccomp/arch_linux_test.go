@@ -27,7 +27,7 @@ func TestSyscallNumbersMatchUnix(t *testing.T) {
 		}
 	}
 	// Every rule names a system call that exists somewhere.
-	for _, r := range append(rulesFor(Options{DenyNetworkExceptTCP: true, Supervise: true}), guardRulesFor(Options{Supervise: true, SuperviseNames: true})...) {
+	for _, r := range append(rulesFor(Options{DenyNetworkExceptTCP: true, Supervise: true}), guardRulesFor(Options{Supervise: true, SuperviseFiles: true})...) {
 		if !knownSyscall(r.syscall) {
 			t.Errorf("rule for %q, which no architecture table has", r.syscall)
 		}

@@ -31,11 +31,12 @@ type Options struct {
 	// needs (process_vm_readv, pidfd_getfd).
 	Supervise bool
 
-	// SuperviseNames, with Supervise, also hands the supervisor every call
-	// that creates a name in the filesystem: mkdir, mknod, rename, link,
-	// symlink (and their *at forms), creat, open and openat with O_CREAT,
-	// and openat2.
-	SuperviseNames bool
+	// SuperviseFiles, with Supervise, also hands the supervisor every call
+	// that creates a name in the filesystem or opens a file for writing:
+	// mkdir, mknod, rename, link, symlink (and their *at forms), creat,
+	// open and openat with O_WRONLY, O_RDWR, O_CREAT or O_TRUNC, openat2,
+	// and truncate.
+	SuperviseFiles bool
 }
 
 // A Filter is a compiled seccomp-bpf program and the options it was built
@@ -77,8 +78,8 @@ func Compile(o Options) (*Filter, error) {
 	if !ok {
 		return nil, fmt.Errorf("seccomp: no system call table for architecture %q; cordon's filter supports %v", o.Arch, supportedArches())
 	}
-	if o.SuperviseNames && !o.Supervise {
-		return nil, fmt.Errorf("seccomp: SuperviseNames needs Supervise")
+	if o.SuperviseFiles && !o.Supervise {
+		return nil, fmt.Errorf("seccomp: SuperviseFiles needs Supervise")
 	}
 	rules, prog, err := compile(a, rulesFor(o))
 	if err != nil {

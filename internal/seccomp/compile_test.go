@@ -283,7 +283,7 @@ func TestFilterDecisions(t *testing.T) {
 				checkGuardCases(t, Options{Arch: archName, Supervise: true}, guardCases(archName, false))
 			})
 			t.Run("guard with names", func(t *testing.T) {
-				checkGuardCases(t, Options{Arch: archName, Supervise: true, SuperviseNames: true}, guardCases(archName, true))
+				checkGuardCases(t, Options{Arch: archName, Supervise: true, SuperviseFiles: true}, guardCases(archName, true))
 			})
 			// Everything the table refuses unconditionally is in the test's own
 			// list, so a rule added without a test fails here.
@@ -369,7 +369,12 @@ func guardCases(archName string, names bool) []filterCase {
 		{name: "seccomp GET_ACTION_AVAIL", syscall: "seccomp", args: [6]uint64{2, 0, 0x1000}, want: allow},
 		{name: "other architecture", syscall: "read", arch: auditArchI386, want: killProcess},
 		{name: "openat O_RDONLY", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0}, want: allow},
-		{name: "openat O_WRONLY|O_TRUNC", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0x201}, want: allow},
+		{name: "openat O_WRONLY|O_TRUNC", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0x201}, want: creating},
+		{name: "openat O_WRONLY", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0x1}, want: creating},
+		{name: "openat O_RDWR", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0x2}, want: creating},
+		{name: "openat O_RDONLY|O_TRUNC", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0x200}, want: creating},
+		{name: "openat O_RDONLY|O_CLOEXEC|O_DIRECTORY", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0x90000}, want: allow},
+		{name: "truncate", syscall: "truncate", want: creating},
 		{name: "openat O_CREAT", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, oCreat | 0x201, 0o644}, want: creating},
 		{name: "openat O_CREAT with garbage above", syscall: "openat", args: [6]uint64{0xffffff9c, 0x1000, 0xffff0000_00000040}, want: creating},
 		{name: "openat2", syscall: "openat2", args: [6]uint64{0xffffff9c, 0x1000, 0x2000, 24}, want: creating},
@@ -404,8 +409,8 @@ func TestNoGuardWithoutSupervise(t *testing.T) {
 	if f.guard != nil {
 		t.Errorf("a filter without Supervise has a guard")
 	}
-	if _, err := Compile(Options{Arch: "amd64", SuperviseNames: true}); err == nil {
-		t.Errorf("SuperviseNames without Supervise was accepted")
+	if _, err := Compile(Options{Arch: "amd64", SuperviseFiles: true}); err == nil {
+		t.Errorf("SuperviseFiles without Supervise was accepted")
 	}
 }
 
@@ -474,7 +479,7 @@ func TestLongBlock(t *testing.T) {
 
 func TestProgramSize(t *testing.T) {
 	for _, archName := range []string{"amd64", "arm64"} {
-		f, err := Compile(Options{Arch: archName, DenyNetworkExceptTCP: true, Supervise: true, SuperviseNames: true})
+		f, err := Compile(Options{Arch: archName, DenyNetworkExceptTCP: true, Supervise: true, SuperviseFiles: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -520,7 +525,7 @@ func TestSummary(t *testing.T) {
 
 func BenchmarkCompile(b *testing.B) {
 	for b.Loop() {
-		if _, err := Compile(Options{Arch: "amd64", DenyNetworkExceptTCP: true, Supervise: true, SuperviseNames: true}); err != nil {
+		if _, err := Compile(Options{Arch: "amd64", DenyNetworkExceptTCP: true, Supervise: true, SuperviseFiles: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -63,10 +63,10 @@
 //     hands every connect(2) and bind(2) to the supervisor, refuses
 //     seccomp(SECCOMP_SET_MODE_FILTER) with SECCOMP_FILTER_FLAG_NEW_LISTENER
 //     (a listener of the command's own would take precedence over the
-//     supervisor's), and with [Options.SuperviseNames] hands over every call
-//     that creates a name in the filesystem (mkdir, mknod, rename, link,
-//     symlink and their *at forms, creat, open and openat with O_CREAT,
-//     openat2). The supervisor never lets such a call continue in the
+//     supervisor's), and with [Options.SuperviseFiles] hands over every call
+//     that creates a name in the filesystem or opens a file for writing
+//     (mkdir, mknod, rename, link, symlink and their *at forms, creat, open
+//     and openat with a writing flag, openat2, truncate). The supervisor never lets such a call continue in the
 //     command: it reads the arguments once and makes the call itself, so
 //     nothing the command changes in its memory afterwards can redirect it.
 //

@@ -52,6 +52,9 @@ const (
 	msgFastOpen = 0x20000000
 
 	oCreat = 0x40 // O_CREAT, the same on amd64 and arm64
+	// oWriting is every open flag that writes or creates: O_WRONLY, O_RDWR,
+	// O_CREAT and O_TRUNC (the same on amd64 and arm64).
+	oWriting = 0x1 | 0x2 | oCreat | 0x200
 
 	seccompSetModeFilter         = 1
 	seccompFilterFlagNewListener = 0x8
@@ -295,19 +298,21 @@ func guardRulesFor(o Options) []rule {
 		{"listen", notify, nil},
 	}
 	rules = append(rules, rule{"process_vm_readv", eperm, nil}, rule{"pidfd_getfd", eperm, nil})
-	if o.SuperviseNames {
-		// Every call that creates a name in the filesystem, so that the
-		// supervisor can refuse the names the policy reserves (absent
-		// protected paths) and see repositories being created. open and
-		// openat only with O_CREAT (the flags are an argument); openat2
-		// keeps its flags in memory, so always.
+	if o.SuperviseFiles {
+		// Every call that creates a name in the filesystem or opens a file
+		// for writing, so that the supervisor can refuse the names the
+		// policy reserves (absent protected paths), keep the control files
+		// of existing git repositories as they are, and see repositories
+		// being created. open and openat only with a flag that writes or
+		// creates (the flags are an argument); openat2 keeps its flags in
+		// memory, so always; truncate names its file by path.
 		for _, name := range []string{"mkdir", "mkdirat", "mknod", "mknodat", "rename", "renameat", "renameat2",
-			"link", "linkat", "symlink", "symlinkat", "creat", "openat2"} {
+			"link", "linkat", "symlink", "symlinkat", "creat", "openat2", "truncate"} {
 			rules = append(rules, rule{name, notify, nil})
 		}
 		rules = append(rules,
-			rule{"open", notify, []argCheck{argAnyBit(1, oCreat)}},
-			rule{"openat", notify, []argCheck{argAnyBit(2, oCreat)}},
+			rule{"open", notify, []argCheck{argAnyBit(1, oWriting)}},
+			rule{"openat", notify, []argCheck{argAnyBit(2, oWriting)}},
 		)
 	}
 	return rules

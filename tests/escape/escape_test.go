@@ -189,6 +189,30 @@ func sh(script string) func(e *env) []string {
 	}
 }
 
+// gitInit makes a repository with one commit at dir, owned by the test's
+// user.
+func gitInit(e *env, dir string) {
+	e.t.Helper()
+	e.mkdir(dir)
+	e.chownAll()
+	git(e, dir, "init", "-q")
+	git(e, dir, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "init")
+	e.chownAll()
+}
+
+// git runs git in dir outside the sandbox, as the test's user would; its
+// failures are the test's business only where the test checks them.
+func git(e *env, dir string, args ...string) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"HOME=" + e.home, "PATH=/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if e.uid != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(e.uid), Gid: uint32(e.uid)}
+	}
+	cmd.Run()
+}
+
 // nameProbes try every call that can create a name, and every way to name
 // the place (relative from a subdirectory, through a symbolic link to a
 // directory, through /proc/self/cwd), each on its own protected name, so
@@ -211,7 +235,7 @@ func nameProbes() []probe {
 		{"symbolic link", ".codex", `$PROBE symlink file $WS/.codex`},
 		{"fifo", ".idea", `$PROBE mkfifo $WS/.idea`},
 		{"unix socket", ".cordon", `$PROBE bind-unix $WS/.cordon`},
-		{"openat2", ".git", `$PROBE openat2-create $WS/.git`},
+		{"openat2", ".gemini", `$PROBE openat2-create $WS/.gemini`},
 		{"rename onto it", ".vscode", `$PROBE rename $WS/tmpdir $WS/.vscode`},
 		{"shell redirection", ".mcp.json", `cd $WS && $PROBE env >/dev/null; echo '{}' > .mcp.json`},
 	} {
@@ -300,9 +324,64 @@ func probes() []probe {
 		},
 		{
 			name: "create protected paths that do not exist yet",
-			argv: sh(`$PROBE mkdirp $WS/.vscode; $PROBE write $WS/.vscode/tasks.json evil; $PROBE write $WS/.mcp.json evil; $PROBE mkdirp $WS/.git/hooks; $PROBE write $WS/.git/config evil`),
+			// (A .git the command makes is a repository of its own: see
+			// "plant a hook ... in a repository made in the run".)
+			argv: sh(`$PROBE mkdirp $WS/.vscode; $PROBE write $WS/.vscode/tasks.json evil; $PROBE write $WS/.mcp.json evil`),
 			escaped: func(e *env, _ result) bool {
-				return exists(filepath.Join(e.ws, ".vscode")) || exists(filepath.Join(e.ws, ".mcp.json")) || exists(filepath.Join(e.ws, ".git"))
+				return exists(filepath.Join(e.ws, ".vscode")) || exists(filepath.Join(e.ws, ".mcp.json"))
+			},
+		},
+		{
+			// A repository below the workspace (a vendored dependency): its
+			// hooks and config would run outside the next time the user
+			// runs git there.
+			name: "write the hooks and config of a nested repository", degraded: true,
+			setup: func(e *env) []string {
+				gitInit(e, filepath.Join(e.ws, "vendor", "dep"))
+				return nil
+			},
+			argv: sh(`cd $WS/vendor/dep; $PROBE append .git/config '[core] fsmonitor = evil'; $PROBE write .git/hooks/pre-commit evil; $PROBE rename .git .git-old; $PROBE write .git/commondir ..`),
+			escaped: func(e *env, _ result) bool {
+				d := filepath.Join(e.ws, "vendor", "dep", ".git")
+				if !exists(filepath.Join(e.ws, "vendor", "dep", ".git-old")) && !exists(d) {
+					e.t.Fatal("the nested repository was never made, so the probe proves nothing")
+				}
+				s, _ := e.read(filepath.Join(d, "config"))
+				return strings.Contains(s, "evil") || exists(filepath.Join(d, "hooks", "pre-commit")) || !exists(d) || exists(filepath.Join(d, "commondir"))
+			},
+		},
+		{
+			// A linked worktree's own git directory: config.worktree and
+			// commondir decide which config and hooks git uses there.
+			name: "write a worktree's config.worktree and commondir", degraded: true,
+			setup: func(e *env) []string {
+				gitInit(e, e.ws)
+				git(e, e.ws, "worktree", "add", "-q", filepath.Join(e.ws, "wt"))
+				e.chownAll()
+				return nil
+			},
+			argv: sh(`cd $WS/.git/worktrees/wt; $PROBE write config.worktree '[core] fsmonitor = evil'; $PROBE write commondir ../../../evil`),
+			escaped: func(e *env, _ result) bool {
+				d := filepath.Join(e.ws, ".git", "worktrees", "wt")
+				s, _ := e.read(filepath.Join(d, "commondir"))
+				return exists(filepath.Join(d, "config.worktree")) || strings.Contains(s, "evil")
+			},
+		},
+		{
+			// A repository the command makes (git init sub) is its own, but
+			// what it plants there must not run when the user runs git in it
+			// afterwards: cordon disarms it when the run ends.
+			name: "plant a hook and core.fsmonitor in a repository made in the run", degraded: true,
+			argv: sh(`cd $WS && git init -q sub && printf '#!/bin/sh\ntouch "$0.ran"\n' > sub/.git/hooks/pre-commit && chmod +x sub/.git/hooks/pre-commit && git -C sub config core.fsmonitor 'touch fsmonitor.ran; false #' && $PROBE env >/dev/null`),
+			escaped: func(e *env, _ result) bool {
+				sub := filepath.Join(e.ws, "sub")
+				if !exists(filepath.Join(sub, ".git")) {
+					return false
+				}
+				// What the user does next, outside the sandbox.
+				git(e, sub, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "next")
+				git(e, sub, "status")
+				return exists(filepath.Join(sub, ".git", "hooks", "pre-commit.ran")) || exists(filepath.Join(sub, "fsmonitor.ran"))
 			},
 		},
 		{

@@ -248,3 +248,47 @@ func TestExitStatuses(t *testing.T) {
 		}
 	}
 }
+
+// The git workflows an agent runs: a repository made in the run (init,
+// commit, branch), a linked worktree of an existing repository, a clone of
+// a local repository, and a submodule already registered, updated inside.
+// They must work; what cordon refuses is only the control files of
+// repositories that existed before the run.
+func TestGit(t *testing.T) {
+	need(t, "git")
+	p := newProject(t, nil)
+	hostGit := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=u", "-c", "user.email=u@x", "-c", "protocol.file.allow=always"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = []string{"HOME=" + p.home, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	// A local "remote", outside the workspace, and the user's git config.
+	remote := filepath.Join(p.home, "remote")
+	os.MkdirAll(remote, 0o755)
+	hostGit(remote, "init", "-q")
+	hostGit(remote, "commit", "-q", "--allow-empty", "-m", "remote")
+	os.WriteFile(filepath.Join(p.home, ".gitconfig"), []byte("[user]\n\tname = u\n\temail = u@x\n[protocol \"file\"]\n\tallow = always\n"), 0o644)
+
+	// Without a repository: one made in the run.
+	out := p.cordon("sh", "-c", "git init -q . && git commit -q --allow-empty -m first && git switch -q -c feature && git log --oneline && echo git-init-ok")
+	if !strings.Contains(out, "git-init-ok") {
+		t.Fatalf("git init and commit in the run: %s", out)
+	}
+	// Now an existing repository: a worktree, a clone, a submodule update.
+	hostGit(p.ws, "submodule", "add", "-q", remote, "sm")
+	hostGit(p.ws, "commit", "-q", "-m", "submodule")
+	os.RemoveAll(filepath.Join(p.ws, "sm"))
+	os.MkdirAll(filepath.Join(p.ws, "sm"), 0o755)
+	os.RemoveAll(filepath.Join(p.ws, ".git", "modules"))
+	out = p.cordon("sh", "-c", `git worktree add -q wt && git -C wt log --oneline -1 && git clone -q "$0" cl && git -C cl log --oneline -1 && git submodule update -q && git -C sm log --oneline -1 && git commit -q --allow-empty -m more && echo git-ok`, remote)
+	if !strings.Contains(out, "git-ok") {
+		t.Fatalf("git worktree, clone and submodule update in the run: %s", out)
+	}
+	if strings.Contains(out, "disarmed") {
+		t.Errorf("a clean repository made in the run was disarmed: %s", out)
+	}
+}

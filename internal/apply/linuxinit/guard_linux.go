@@ -51,6 +51,8 @@ type guard struct {
 	folded        map[fileID]bool
 	pinned        map[fileID]bool
 	reservedNames map[string]bool
+	// git is what the supervisor keeps of repositories (guard_git_linux.go).
+	git *gitState
 
 	rulesetOnce sync.Once
 	rulesetFD   int
@@ -78,7 +80,7 @@ const maxDenialReports = 100
 // installed on this thread: it looks up paths, and from then on some
 // lookups are the guard's.
 func newGuard(p *linuxplan.Plan, send func(Message)) *guard {
-	g := &guard{plan: p.Guard, landlock: p.Landlock, namespaced: p.Namespaces, send: send, grants: map[fileID]bool{}}
+	g := &guard{plan: p.Guard, landlock: p.Landlock, namespaced: p.Namespaces, send: send, grants: map[fileID]bool{}, git: newGitState()}
 	for _, path := range p.Guard.SocketGrants {
 		var st unix.Stat_t
 		if err := unix.Stat(path, &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK {
@@ -280,6 +282,8 @@ func (g *guard) call(t *caller) (int64, error) {
 		return 0, g.openat(t, unix.AT_FDCWD, 0, openHow{flags: uint64(uint32(t.c.Args[1])), mode: t.c.Args[2] & 0o7777}, false)
 	case sysCreat:
 		return 0, g.openat(t, unix.AT_FDCWD, 0, openHow{flags: unix.O_CREAT | unix.O_WRONLY | unix.O_TRUNC, mode: t.c.Args[1] & 0o7777}, false)
+	case unix.SYS_TRUNCATE:
+		return g.truncate(t, 0, int64(t.c.Args[1]))
 	case unix.SYS_OPENAT2:
 		how, err := t.readHow(2)
 		if err != nil {

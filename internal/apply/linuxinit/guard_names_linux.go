@@ -12,7 +12,7 @@ import (
 )
 
 // The calls that create a name in the filesystem (seccomp's
-// SuperviseNames). The supervisor resolves the directory that will hold the
+// SuperviseFiles). The supervisor resolves the directory that will hold the
 // new name as the caller would, refuses the names the plan reserves (absent
 // protected paths) and renames of pinned directories, and makes the call on
 // the actor thread, relative to the directory it resolved, so that the name
@@ -91,8 +91,11 @@ func fdIdentity(fd int) (fileID, error) {
 
 // mayCreate refuses a new name that the plan reserves.
 func (g *guard) mayCreate(t *caller, op string, pfd int, name, asked string) error {
-	if name == "" || name == "." || name == ".." || len(g.reserved) == 0 {
+	if name == "" || name == "." || name == ".." {
 		return nil
+	}
+	if len(g.reserved) == 0 {
+		return g.mayTouchGit(t, op, pfd, name, asked)
 	}
 	id, err := fdIdentity(pfd)
 	if err != nil {
@@ -104,7 +107,7 @@ func (g *guard) mayCreate(t *caller, op string, pfd int, name, asked string) err
 			return unix.EROFS
 		}
 	}
-	return nil
+	return g.mayTouchGit(t, op, pfd, name, asked)
 }
 
 // mayMove refuses to rename a pinned directory.
@@ -180,10 +183,14 @@ func (g *guard) mkdirat(t *caller, dirfd int32, pathArg int, mode uint32) (int64
 	if err := g.mayCreate(t, "mkdir", pfd, name, path); err != nil {
 		return 0, err
 	}
-	return 0, t.do(func() error {
+	err = t.do(func() error {
 		unix.Umask(umask)
 		return unix.Mkdirat(pfd, name, mode)
 	})
+	if err == nil {
+		g.madeName(pfd, name)
+	}
+	return 0, err
 }
 
 func (g *guard) mknodat(t *caller, dirfd int32, pathArg int, mode uint32, dev uint64) (int64, error) {
@@ -208,10 +215,14 @@ func (g *guard) mknodat(t *caller, dirfd int32, pathArg int, mode uint32, dev ui
 	if err := g.mayCreate(t, "mknod", pfd, name, path); err != nil {
 		return 0, err
 	}
-	return 0, t.do(func() error {
+	err = t.do(func() error {
 		unix.Umask(umask)
 		return unix.Mknodat(pfd, name, mode, int(dev))
 	})
+	if err == nil {
+		g.madeName(pfd, name)
+	}
+	return 0, err
 }
 
 func (g *guard) symlinkat(t *caller, targetArg int, dirfd int32, pathArg int) (int64, error) {
@@ -236,7 +247,11 @@ func (g *guard) symlinkat(t *caller, targetArg int, dirfd int32, pathArg int) (i
 	if err := g.mayCreate(t, "symlink", pfd, name, path); err != nil {
 		return 0, err
 	}
-	return 0, t.do(func() error { return unix.Symlinkat(target, pfd, name) })
+	err = t.do(func() error { return unix.Symlinkat(target, pfd, name) })
+	if err == nil {
+		g.madeName(pfd, name)
+	}
+	return 0, err
 }
 
 func (g *guard) linkat(t *caller, olddirfd int32, oldArg int, newdirfd int32, newArg int, flags int) (int64, error) {
@@ -279,12 +294,23 @@ func (g *guard) linkat(t *caller, olddirfd int32, oldArg int, newdirfd int32, ne
 	if err := g.mayCreate(t, "link", npfd, nname, newp); err != nil {
 		return 0, err
 	}
-	return 0, t.do(func() error {
+	if oname != "" {
+		// A second name for a control file would let it be written as
+		// an ordinary file.
+		if err := g.mayTouchGit(t, "link", ofd, oname, old); err != nil {
+			return 0, err
+		}
+	}
+	err = t.do(func() error {
 		if oname == "" {
 			return unix.Linkat(ofd, "", npfd, nname, unix.AT_EMPTY_PATH)
 		}
 		return unix.Linkat(ofd, oname, npfd, nname, 0)
 	})
+	if err == nil {
+		g.madeName(npfd, nname)
+	}
+	return 0, err
 }
 
 func (g *guard) renameat2(t *caller, olddirfd int32, oldArg int, newdirfd int32, newArg int, flags uint) (int64, error) {
@@ -313,15 +339,70 @@ func (g *guard) renameat2(t *caller, olddirfd int32, oldArg int, newdirfd int32,
 	if err := g.mayMove(t, opfd, oname, old); err != nil {
 		return 0, err
 	}
+	if err := g.mayMoveGit(t, opfd, oname, old); err != nil {
+		return 0, err
+	}
 	if flags&unix.RENAME_EXCHANGE != 0 {
 		if err := g.mayMove(t, npfd, nname, newp); err != nil {
+			return 0, err
+		}
+		if err := g.mayMoveGit(t, npfd, nname, newp); err != nil {
 			return 0, err
 		}
 	}
 	if err := g.mayCreate(t, "rename", npfd, nname, newp); err != nil {
 		return 0, err
 	}
-	return 0, t.do(func() error { return unix.Renameat2(opfd, oname, npfd, nname, flags) })
+	// A HEAD that appears under a name that had none makes a repository;
+	// one git replaces (HEAD.lock onto HEAD) does not.
+	var st unix.Stat_t
+	headExisted := nname == "HEAD" && unix.Fstatat(npfd, nname, &st, unix.AT_SYMLINK_NOFOLLOW) == nil
+	var oldPath, newPath string
+	if g.hasCandidates() {
+		oldPath, newPath = fdPath(opfd, old)+"/"+oname, fdPath(npfd, newp)+"/"+nname
+	}
+	err = t.do(func() error { return unix.Renameat2(opfd, oname, npfd, nname, flags) })
+	if err != nil {
+		return 0, err
+	}
+	if nname == "HEAD" && !headExisted {
+		g.madeName(npfd, nname)
+	}
+	if oldPath != "" {
+		g.moved(oldPath, newPath)
+	}
+	return 0, nil
+}
+
+// truncate serves truncate(2): the file is resolved as the caller would and
+// truncated through the supervisor's own descriptor of it.
+func (g *guard) truncate(t *caller, pathArg int, length int64) (int64, error) {
+	path, err := t.path(pathArg)
+	if err != nil {
+		return 0, err
+	}
+	base, rest, err := t.start(unix.AT_FDCWD, path)
+	if err != nil {
+		return 0, err
+	}
+	pfd, name, _, err := t.final(base, rest, 0, false)
+	if err != nil {
+		return 0, err
+	}
+	if !t.c.Valid() {
+		return 0, unotify.ErrGone
+	}
+	if err := g.mayTouchGit(t, "truncate", pfd, name, path); err != nil {
+		return 0, err
+	}
+	obj := pfd
+	if name != "" {
+		if obj, err = unix.Openat(pfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err != nil {
+			return 0, err
+		}
+		t.keep(obj)
+	}
+	return 0, t.do(func() error { return unix.Truncate("/proc/self/fd/"+strconv.Itoa(obj), length) })
 }
 
 // openHow is struct open_how (openat2(2)).
@@ -392,11 +473,19 @@ func (g *guard) openat(t *caller, dirfd int32, pathArg int, how openHow, openat2
 				if errors.Is(err, unix.EEXIST) && flags&unix.O_EXCL == 0 {
 					continue // made meanwhile: open it as it is now
 				}
+				if err == nil {
+					g.madeName(pfd, name)
+				}
 			case exists && creating && flags&unix.O_EXCL != 0:
 				return unix.EEXIST
 			default:
 				// An existing name (or none, without O_CREAT): open it
 				// without following a link that appeared since.
+				if exists && flags&(unix.O_WRONLY|unix.O_RDWR|unix.O_TRUNC) != 0 {
+					if err := g.mayTouchGit(t, "write", pfd, name, path); err != nil {
+						return err
+					}
+				}
 				open := flags &^ (unix.O_CREAT | unix.O_EXCL)
 				if !(exists && st.Mode&unix.S_IFMT == unix.S_IFLNK) {
 					open |= unix.O_NOFOLLOW

@@ -176,7 +176,7 @@ func (in *initProc) run() int {
 			Arch:                 runtime.GOARCH,
 			DenyNetworkExceptTCP: p.Seccomp.DenyNetworkExceptTCP,
 			Supervise:            p.Seccomp.Supervise,
-			SuperviseNames:       p.Seccomp.SuperviseNames,
+			SuperviseFiles:       p.Seccomp.SuperviseFiles,
 		})
 		if err == nil {
 			err = filter.Install()

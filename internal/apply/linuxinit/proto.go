@@ -16,6 +16,8 @@
 //	    | <-- error {layer, error, hint} --- |  if any layer fails: nothing runs
 //	    | <-- started {pid} ---------------- |  fork+exec of the command
 //	    | <-- denied {op, target} ---------- |  a supervised call refused (any time)
+//	    | <-- gitdir {target} -------------- |  a repository made in this run
+//	    | <-- gitdir_moved {from, target} -- |  ... and renamed
 //	    | <-- exec_error {code, error} ----- |  if the command cannot start
 //	    | <-- exit {code, signal, usage} --- |  when the command ends; then the
 //	    |                                    |  init exits and the kernel kills
@@ -41,6 +43,12 @@ const (
 	// socket outside the sandbox, say), for the audit trail. It may come at
 	// any time while the command runs.
 	MsgDenied = "denied"
+	// MsgGitDir names a directory that acquired a HEAD in this run: a git
+	// repository the supervisor checks, and disarms, when the run ends.
+	MsgGitDir = "gitdir"
+	// MsgGitDirMoved says such a directory (or one above it) was renamed,
+	// From to Target.
+	MsgGitDirMoved = "gitdir_moved"
 )
 
 // Message is one line from the init to the supervisor.
@@ -66,6 +74,8 @@ type Message struct {
 	// is the caller's thread.
 	Op     string `json:"op,omitempty"`
 	Target string `json:"target,omitempty"`
+	// gitdir_moved: the path before the rename.
+	From string `json:"from,omitempty"`
 }
 
 // Usage is what the command's processes used.

@@ -19,7 +19,7 @@
 // can be placed on a name that does not exist, so the plan reserves the name
 // instead (Guard.Reserved): the init's supervisor, which makes every call
 // that creates a name in the filesystem on the command's behalf (see
-// internal/seccomp, Options.SuperviseNames), refuses to create it, and the
+// internal/seccomp, Options.SuperviseFiles), refuses to create it, and the
 // directory that would hold it is pinned like every ancestor of a protected
 // path, so that it cannot be renamed away and replaced by one without the
 // reservation. Nothing is created on the host.
@@ -169,9 +169,9 @@ type Seccomp struct {
 	// Supervise hands connect and bind to the init's supervisor (Guard),
 	// and refuses unix datagram sockets.
 	Supervise bool `json:"supervise,omitempty"`
-	// SuperviseNames also hands it every call that creates a name in the
+	// SuperviseFiles also hands it every call that creates a name in the
 	// filesystem, so that reserved names stay uncreatable.
-	SuperviseNames bool `json:"supervise_names,omitempty"`
+	SuperviseFiles bool `json:"supervise_files,omitempty"`
 }
 
 // Guard is what the init's supervisor decides for the system calls the
@@ -197,6 +197,9 @@ type Guard struct {
 	// between a writable root and a protected path. The mounts pin them too
 	// where there are mounts; without, the supervisor's rename is the pin.
 	Pinned []string `json:"pinned,omitempty"`
+	// Roots are the writable roots that outlive the run (not the private
+	// temp dir): git repositories made in them are checked when it ends.
+	Roots []string `json:"roots,omitempty"`
 }
 
 // Rlimit is one resource limit (soft = hard).
@@ -314,6 +317,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		return nil, nil, err
 	}
 	plan.Guard.Reserved = absent
+	plan.Guard.Roots = roots
 	plan.Guard.Pinned = pinsOf(append(append([]string{}, protected...), absent...), roots)
 
 	grants, err := b.socketGrants(denied)
@@ -335,7 +339,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	}
 	var proxyEnv map[string]string
 	plan.Rlimits = rlimits(p)
-	plan.Seccomp = Seccomp{Enabled: true, Supervise: true, SuperviseNames: true}
+	plan.Seccomp = Seccomp{Enabled: true, Supervise: true, SuperviseFiles: true}
 
 	if in.Degraded == policy.DegradedLandlock {
 		var outside []string
@@ -517,6 +521,12 @@ func (b *builder) protected(roots []string) (existing, absent []string, err erro
 			continue
 		}
 		seen[target] = true
+		if !exists && filepath.Base(target) == ".git" {
+			// No repository here yet: one the command makes (git init,
+			// clone) is its own, and the supervisor checks it when the run
+			// ends (guard_git_linux.go) instead of refusing it.
+			continue
+		}
 		if exists {
 			existing = append(existing, target)
 		} else {

@@ -97,7 +97,7 @@ func TestWorkspaceWriteLayout(t *testing.T) {
 		t.Errorf("writable binds = %v", got)
 	}
 	ro := protectedOf(plan)
-	for _, want := range []string{".git/config", ".git/hooks", ".git/modules", ".vscode", ".mcp.json", ".cordon"} {
+	for _, want := range []string{".git/config", ".git/hooks", ".vscode", ".mcp.json", ".cordon"} {
 		if !slices.Contains(ro, filepath.Join(f.ws, want)) {
 			t.Errorf("%s is neither bound read-only nor reserved: %v", want, ro)
 		}
@@ -158,15 +158,17 @@ func TestAbsentProtectedPathsAreReserved(t *testing.T) {
 	for _, r := range plan.Guard.Reserved {
 		reserved[strings.TrimPrefix(r, f.ws+"/")] = true
 	}
-	// The .git/* entries fold into .git: without it, the whole .git is
-	// uncreatable.
-	for _, name := range []string{".git", ".vscode", ".claude", ".mcp.json", ".cordon"} {
+	for _, name := range []string{".vscode", ".claude", ".mcp.json", ".cordon"} {
 		if !reserved[name] {
 			t.Errorf("%s is not reserved; reserved: %v", name, plan.Guard.Reserved)
 		}
 	}
-	if reserved[".git/hooks"] {
-		t.Errorf(".git/hooks reserved on its own although .git is absent")
+	// Without .git, a repository the command makes is its own (checked
+	// when the run ends): neither .git nor anything below it is reserved.
+	for r := range reserved {
+		if r == ".git" || strings.HasPrefix(r, ".git/") {
+			t.Errorf("%s reserved although .git is absent", r)
+		}
 	}
 	// Nothing is created on the host, nothing is mounted for them, and
 	// GOFLAGS is the caller's.
@@ -178,7 +180,7 @@ func TestAbsentProtectedPathsAreReserved(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(f.ws, ".vscode")); err == nil {
 		t.Errorf("planning created .vscode")
 	}
-	if !plan.Seccomp.SuperviseNames {
+	if !plan.Seccomp.SuperviseFiles {
 		t.Errorf("names are not supervised, so reserved names would be creatable")
 	}
 	for _, kv := range plan.Env {
