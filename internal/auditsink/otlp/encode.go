@@ -127,13 +127,17 @@ func appendKey(b []byte, k string, comma bool) []byte {
 var durationType = reflect.TypeFor[audit.Duration]()
 
 // appendFields appends a payload struct's fields as KeyValues named by their
-// JSON names, so that the attributes and the JSON lines share one vocabulary
+// JSON names, and leaves out the ones the JSON line leaves out (omitempty),
+// so that the attributes and the JSON lines share one vocabulary
 // (docs/audit.md).
 func appendFields(b []byte, prefix string, v reflect.Value, comma bool) []byte {
 	for i := range v.NumField() {
-		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		name, opts, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
 		if name == "" || name == "-" {
 			continue
+		}
+		if strings.Contains(","+opts+",", ",omitempty,") && v.Field(i).IsZero() {
+			continue // absent from the JSON line too
 		}
 		b = appendKey(b, prefix+name, comma)
 		b = appendValue(b, v.Field(i))
