@@ -275,20 +275,40 @@ func probes() []probe {
 			argv:    sh(`$PROBE write $WS/dangle x`),
 			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.outside, "created")) },
 		},
+		hardLinkProbe("write", `$PROBE write $WS/hardlink pwned`, ""),
+		hardLinkProbe("append", `$PROBE append $WS/hardlink pwned`, ""),
+		hardLinkProbe("truncate", `$PROBE truncate $WS/hardlink`, ""),
+		hardLinkProbe("shell redirection", `$PROBE env >/dev/null; echo pwned > $WS/hardlink`, ""),
+		// The planner never searched below node_modules nor deeper than a
+		// few levels; the supervisor judges each write where it happens.
+		hardLinkProbe("write", `$PROBE write $WS/node_modules/a/b/c/d/e/hardlink pwned`, "node_modules/a/b/c/d/e"),
 		{
-			name: "write through a pre-existing hard link",
+			// A .pyc beside an unchanged module runs the next time the
+			// user's Python imports it, outside the sandbox.
+			name: "plant Python byte code in the workspace", degraded: true,
 			setup: func(e *env) []string {
-				target := filepath.Join(e.outside, "target")
-				e.writeFile(target, "original")
-				os.Chown(target, e.uid, e.uid)
-				os.Link(target, filepath.Join(e.ws, "hardlink"))
+				e.writeFile(filepath.Join(e.ws, "mod.py"), "x = 1\n")
+				e.mkdir(filepath.Join(e.ws, "__pycache__"))
+				e.chownAll()
 				return nil
 			},
-			argv: sh(`$PROBE write $WS/hardlink pwned`),
+			argv: sh(`$PROBE write $WS/__pycache__/mod.cpython-311.pyc evil; $PROBE write $WS/mod.pyc evil`),
 			escaped: func(e *env, _ result) bool {
-				s, _ := e.read(filepath.Join(e.outside, "target"))
-				return s != "original"
+				return exists(filepath.Join(e.ws, "__pycache__", "mod.cpython-311.pyc")) || exists(filepath.Join(e.ws, "mod.pyc"))
 			},
+		},
+		{
+			// Moved below a directory the planner does not search, a .env
+			// would be readable in the next run.
+			name: "move the directory of a masked .env where it is not searched",
+			setup: func(e *env) []string {
+				e.writeFile(filepath.Join(e.ws, "cfg", ".env"), "API_KEY=CANARY-ENV-"+e.token)
+				e.mkdir(filepath.Join(e.ws, "node_modules"))
+				e.chownAll()
+				return nil
+			},
+			argv:    sh(`$PROBE rename $WS/cfg $WS/node_modules/cfg`),
+			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.ws, "node_modules", "cfg")) },
 		},
 		{
 			name: "write through /proc/self/root", degraded: true,
@@ -412,6 +432,23 @@ func probes() []probe {
 			},
 		},
 		{
+			name: "read a .env file in the workspace in read-only mode",
+			setup: func(e *env) []string {
+				e.writeFile(filepath.Join(e.ws, "app", ".env"), "API_KEY=CANARY-ENV-"+e.token)
+				e.chownAll()
+				return nil
+			},
+			argv: func(e *env) []string {
+				if len(e.extra) == 0 {
+					e.extra = []string{"--mode=read-only"}
+				}
+				return sh(`$PROBE read $WS/app/.env`)(e)
+			},
+			escaped: func(e *env, r result) bool {
+				return strings.Contains(r.stdout+r.stderr, "CANARY-ENV-"+e.token)
+			},
+		},
+		{
 			name: "credential in the caller's environment", degraded: true,
 			setup: func(e *env) []string {
 				return []string{"GITHUB_TOKEN=CANARY-ENV-" + e.token, "AWS_SECRET_ACCESS_KEY=CANARY-AWS-" + e.token}
@@ -448,6 +485,33 @@ func probes() []probe {
 			degraded: true,
 		},
 	}...)
+}
+
+// hardLinkProbe writes, in the way how, through a name in the workspace (in
+// subdirectory dir) of a file that also has a name outside it.
+func hardLinkProbe(how, script, dir string) probe {
+	name := "write through a pre-existing hard link: " + how
+	if dir != "" {
+		name += " (in " + dir + ")"
+	}
+	return probe{
+		name: name, degraded: true,
+		setup: func(e *env) []string {
+			target := filepath.Join(e.outside, "target")
+			e.writeFile(target, "original")
+			e.mkdir(filepath.Join(e.ws, dir))
+			if err := os.Link(target, filepath.Join(e.ws, dir, "hardlink")); err != nil {
+				e.t.Fatal(err)
+			}
+			e.chownAll()
+			return nil
+		},
+		argv: sh(script),
+		escaped: func(e *env, _ result) bool {
+			s, _ := e.read(filepath.Join(e.outside, "target"))
+			return s != "original"
+		},
+	}
 }
 
 // runProbe runs p without the sandbox (it must escape) and with it (it must
@@ -1168,5 +1232,30 @@ func TestNothingLeftRunning(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSecretNamedLink: a link the command names like a secret (.env) must
+// not stop later runs (no mask can go on a link), and what it leads to is
+// hidden from them.
+func TestSecretNamedLink(t *testing.T) {
+	for _, u := range users() {
+		t.Run(u.name, func(t *testing.T) {
+			e := newEnv(t, u.uid)
+			e.writeFile(filepath.Join(e.ws, "settings.txt"), "API_KEY=CANARY-ENV-"+e.token)
+			e.chownAll()
+			if r := e.run(false, nil, sh(`$PROBE read $WS/settings.txt`)(e)...); !strings.Contains(r.stdout, "CANARY-ENV-") {
+				t.Fatalf("baseline: the file is not readable, so the check proves nothing: %s", r.stderr)
+			}
+			if r := e.run(true, nil, sh(`$PROBE symlink settings.txt $WS/.env`)(e)...); r.code != 0 {
+				t.Fatalf("making the link: exit %d: %s", r.code, r.stderr)
+			}
+			// The next run starts (e.run fails the test on exit 125) and
+			// cannot read the file through either name.
+			r := e.run(true, nil, sh(`$PROBE read $WS/.env; $PROBE read $WS/settings.txt`)(e)...)
+			if strings.Contains(r.stdout+r.stderr, "CANARY-ENV-"+e.token) {
+				t.Errorf("the target of a link named .env was readable:\n%s%s", r.stdout, r.stderr)
+			}
+		})
 	}
 }

@@ -38,17 +38,24 @@ import (
 // gitControlNames are the names in a git directory that name code git runs.
 var gitControlNames = map[string]bool{"config": true, "config.worktree": true, "commondir": true, "hooks": true}
 
-// gitState is what the supervisor remembers of repositories in one run.
+// gitState is what the supervisor remembers of what one run made.
 type gitState struct {
 	mu sync.Mutex
 	// made are the directories this run made (by identity).
 	made map[fileID]bool
+	// own are the files this run made or gave another name (by identity):
+	// hard links among them are the command's own.
+	own map[fileID]bool
 	// candidates are directories that acquired a HEAD in this run, by path.
 	candidates map[string]bool
 }
 
+// maxOwn bounds the files remembered; past it, files this run made and then
+// hard-linked are refused writes like the user's own hard links.
+const maxOwn = 1 << 20
+
 func newGitState() *gitState {
-	return &gitState{made: map[fileID]bool{}, candidates: map[string]bool{}}
+	return &gitState{made: map[fileID]bool{}, own: map[fileID]bool{}, candidates: map[string]bool{}}
 }
 
 // isGitDir reports whether the directory open as dirfd looks like a git
@@ -143,11 +150,13 @@ func (g *guard) madeName(pfd int, name string) {
 	if unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
 		return
 	}
+	g.git.mu.Lock()
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		g.git.mu.Lock()
 		g.git.made[fileID{st.Dev, st.Ino}] = true
-		g.git.mu.Unlock()
+	} else if st.Mode&unix.S_IFMT == unix.S_IFREG && len(g.git.own) < maxOwn {
+		g.git.own[fileID{st.Dev, st.Ino}] = true
 	}
+	g.git.mu.Unlock()
 	if name != "HEAD" {
 		return
 	}
@@ -185,4 +194,46 @@ func (g *guard) hasCandidates() bool {
 	g.git.mu.Lock()
 	defer g.git.mu.Unlock()
 	return len(g.git.candidates) > 0
+}
+
+// mayWriteFile refuses to write a file that has other names (hard links)
+// the command did not give it: a write through this name would change it
+// under its other names, which may lie outside the workspace (a package
+// manager's store, a file of the user's). And it refuses byte code in the
+// workspace: a .pyc beside an unchanged module would run the next time the
+// user's Python imports it (the sandbox's own Python writes its byte code to
+// the private cache).
+func (g *guard) mayWriteFile(t *caller, op string, pfd int, name, asked string) error {
+	if err := g.mayWriteName(t, op, pfd, name, asked); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if name == "" || unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return nil
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink <= 1 {
+		return nil
+	}
+	g.git.mu.Lock()
+	own := g.git.own[fileID{st.Dev, st.Ino}]
+	g.git.mu.Unlock()
+	if own {
+		return nil
+	}
+	g.deny(t, op, fdPath(pfd, asked)+"/"+name, "the file has other names (hard links), which may lie outside the workspace; copy it to write it (cp --remove-destination)")
+	return unix.EROFS
+}
+
+// mayWriteName refuses names that must not be written in the writable
+// roots whatever they hold: Python byte code.
+func (g *guard) mayWriteName(t *caller, op string, pfd int, name, asked string) error {
+	if !strings.HasSuffix(name, ".pyc") && !strings.HasSuffix(name, ".pyo") {
+		return nil
+	}
+	dir, err := os.Readlink("/proc/thread-self/fd/" + strconv.Itoa(pfd))
+	if err != nil || !underAny(dir, g.plan.Roots) {
+		return nil // the private temp dir and cache are the sandbox's own
+	}
+	g.deny(t, op, dir+"/"+name, "Python byte code in the workspace would run when the user's Python imports the module; the sandbox's Python keeps it in the private cache")
+	return unix.EROFS
 }

@@ -95,6 +95,9 @@ func (g *guard) mayCreate(t *caller, op string, pfd int, name, asked string) err
 		return nil
 	}
 	if len(g.reserved) == 0 {
+		if err := g.mayWriteName(t, op, pfd, name, asked); err != nil {
+			return err
+		}
 		return g.mayTouchGit(t, op, pfd, name, asked)
 	}
 	id, err := fdIdentity(pfd)
@@ -106,6 +109,9 @@ func (g *guard) mayCreate(t *caller, op string, pfd int, name, asked string) err
 			g.deny(t, op, fdPath(pfd, asked)+"/"+name, "protected path: it may not be created inside the sandbox (filesystem.protected)")
 			return unix.EROFS
 		}
+	}
+	if err := g.mayWriteName(t, op, pfd, name, asked); err != nil {
+		return err
 	}
 	return g.mayTouchGit(t, op, pfd, name, asked)
 }
@@ -395,6 +401,9 @@ func (g *guard) truncate(t *caller, pathArg int, length int64) (int64, error) {
 	if err := g.mayTouchGit(t, "truncate", pfd, name, path); err != nil {
 		return 0, err
 	}
+	if err := g.mayWriteFile(t, "truncate", pfd, name, path); err != nil {
+		return 0, err
+	}
 	obj := pfd
 	if name != "" {
 		if obj, err = unix.Openat(pfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err != nil {
@@ -483,6 +492,9 @@ func (g *guard) openat(t *caller, dirfd int32, pathArg int, how openHow, openat2
 				// without following a link that appeared since.
 				if exists && flags&(unix.O_WRONLY|unix.O_RDWR|unix.O_TRUNC) != 0 {
 					if err := g.mayTouchGit(t, "write", pfd, name, path); err != nil {
+						return err
+					}
+					if err := g.mayWriteFile(t, "write", pfd, name, path); err != nil {
 						return err
 					}
 				}

@@ -88,16 +88,19 @@ func (b *builder) denied(roots []string) ([]string, error) {
 		}
 		b.walk(r, "", 1, func(relPath, full string, e fs.DirEntry) {
 			for _, pat := range rel {
-				if matchRel(pat, relPath) && !allowed(full, relPath) {
-					found[full] = true
+				if !matchRel(pat, relPath) || allowed(full, relPath) {
+					continue
 				}
-			}
-			if e.Type().IsRegular() {
-				// A file with another name may have that name outside the
-				// roots; a write through this one would change it there.
-				if fi, err := b.fs.Lstat(full); err == nil && linkCount(fi) > 1 {
-					b.hardLinks = append(b.hardLinks, full)
+				if e.Type()&fs.ModeSymlink != 0 {
+					// A link named like a secret: no mask can go on a
+					// link (and one the command made would stop every
+					// later run); mask what it leads to, if anything.
+					if real, err := b.fs.EvalSymlinks(full); err == nil && !allowed(real, "") {
+						found[real] = true
+					}
+					continue
 				}
+				found[full] = true
 			}
 		})
 	}

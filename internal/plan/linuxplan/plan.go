@@ -303,14 +303,11 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	if !inAny(dir, append(roots, "/")) {
 		return nil, nil, fmt.Errorf("working directory %s is outside the sandbox", dir)
 	}
-	denied, err := b.denied(roots)
+	// The workspace is searched for secrets in read-only mode too, where
+	// it is no writable root.
+	denied, err := b.denied(dedupe(append([]string{in.Workspace}, roots...)))
 	if err != nil {
 		return nil, nil, err
-	}
-	if len(b.hardLinks) > MaxHardLinks {
-		return nil, nil, &InputError{
-			Msg: fmt.Sprintf("the writable roots hold %d files with more than one name (hard links), more than the %d cordon can keep read-only one by one; the first is %s", len(b.hardLinks), MaxHardLinks, b.hardLinks[0]),
-			Fix: "a write through a hard link changes the file everywhere it is linked, outside the workspace too; replace them with copies (cp --remove-destination) or keep them in a directory cordon does not search (node_modules, vendor, .git)"}
 	}
 	protected, absent, err := b.protected(roots)
 	if err != nil {
@@ -319,6 +316,10 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	plan.Guard.Reserved = absent
 	plan.Guard.Roots = roots
 	plan.Guard.Pinned = pinsOf(append(append([]string{}, protected...), absent...), roots)
+	// A directory that holds a masked secret must not be renamed either:
+	// moved below a directory the next run does not search (node_modules),
+	// the secret would be readable then.
+	plan.Guard.Pinned = dedupe(append(plan.Guard.Pinned, pinsOf(keepInRoots(denied, roots), roots)...))
 
 	grants, err := b.socketGrants(denied)
 	if err != nil {
@@ -377,7 +378,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk)")
 		}
 		rep.Add("namespaces", report.Missing, "weaker mode %q: no user, mount, PID, network, IPC or UTS namespaces", in.Degraded)
-		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; %d absent protected paths uncreatable and their parents not renamable (cordon's supervisor); NOT enforced: %d existing protected paths and hard-linked files inside writable roots, deny-read inside writable roots", len(absent), len(protected))
+		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; %d absent protected paths uncreatable and their parents not renamable (cordon's supervisor); NOT enforced: %d existing protected paths inside writable roots, deny-read inside writable roots", len(absent), len(protected))
 		rep.Add("landlock", report.Applied, "read everywhere except %d denied paths; write only in %d roots and %s; TCP refused", len(outside), len(roots), tmp)
 		rep.Add("processes", report.Downgraded, "no PID namespace: processes outside are visible; signals and ptrace to them refused by Landlock scopes and seccomp")
 	} else {
@@ -434,14 +435,18 @@ var devices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/
 type builder struct {
 	in Input
 	fs FS
-	// hardLinks are regular files inside the roots with more than one name,
-	// found by the walk in denied.
-	hardLinks []string
 }
 
-// MaxHardLinks bounds how many hard-linked files a run protects one by one;
-// a workspace with more is refused rather than left open.
-const MaxHardLinks = 256
+// keepInRoots keeps the paths that lie inside one of roots.
+func keepInRoots(paths, roots []string) []string {
+	var out []string
+	for _, p := range paths {
+		if inAny(p, roots) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // writableRoots returns the canonical writable roots: the workspace, the
 // policy's extra roots and the private cache. Read-only mode has none.
@@ -484,9 +489,6 @@ func (b *builder) protected(roots []string) (existing, absent []string, err erro
 		}
 	}
 	for _, f := range b.in.PolicyFiles {
-		add(f)
-	}
-	for _, f := range b.hardLinks {
 		add(f)
 	}
 	// A .git file points to the real git directory (worktrees, submodules).

@@ -240,17 +240,37 @@ func TestGitFilePointsElsewhere(t *testing.T) {
 	}
 }
 
-func TestHardLinksAreProtected(t *testing.T) {
-	f := newFixture(t, map[string]string{"home/outside/target": "x"})
-	if err := os.Link(filepath.Join(f.home, "outside/target"), filepath.Join(f.ws, "link")); err != nil {
-		t.Skip("no hard links here:", err)
-	}
+// A link named like a secret (one the command could make in a run) is not
+// masked itself, which would stop every later run; what it leads to is.
+func TestSecretNamedLinkIsNoMount(t *testing.T) {
+	f := newFixture(t, map[string]string{"home/elsewhere/real.env": "S=1"})
+	os.Symlink(filepath.Join(f.home, "elsewhere/real.env"), filepath.Join(f.ws, ".env"))
+	os.Symlink(filepath.Join(f.home, "nowhere"), filepath.Join(f.ws, "app/.env.local"))
+	os.MkdirAll(filepath.Join(f.ws, "app"), 0o755)
+	os.Symlink(filepath.Join(f.home, "nowhere"), filepath.Join(f.ws, "app/.env.local"))
 	plan, err := f.plan(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(mountsOf(plan, BindRO), filepath.Join(f.ws, "link")) {
-		t.Errorf("hard link not bound read-only")
+	masked := append(mountsOf(plan, MaskFile), mountsOf(plan, MaskDir)...)
+	if slices.Contains(masked, filepath.Join(f.ws, ".env")) || slices.Contains(masked, filepath.Join(f.ws, "app/.env.local")) {
+		t.Errorf("a mask on a link: %v", masked)
+	}
+	if !slices.Contains(masked, filepath.Join(f.home, "elsewhere/real.env")) {
+		t.Errorf("the file the link leads to is not masked: %v", masked)
+	}
+}
+
+// The directories that hold a masked secret are pinned: renamed below a
+// directory the next run does not search, the secret would be readable.
+func TestDirsOfMaskedSecretsArePinned(t *testing.T) {
+	f := newFixture(t, map[string]string{"home/proj/app/.env": "S=1"})
+	plan, err := f.plan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(plan.Guard.Pinned, filepath.Join(f.ws, "app")) {
+		t.Errorf("app/ is not pinned: %v", plan.Guard.Pinned)
 	}
 }
 
@@ -273,7 +293,7 @@ func asInputError(err error, target **InputError) bool {
 }
 
 func TestReadOnlyModeHasNoWritableRoots(t *testing.T) {
-	f := newFixture(t, nil)
+	f := newFixture(t, map[string]string{"home/proj/.env": "SECRET=1", "home/proj/app/.env.local": "SECRET=2"})
 	plan, err := f.plan(func(o *policy.Options, _ *Input) { o.Flags.Mode = policy.ModeReadOnly })
 	if err != nil {
 		t.Fatal(err)
@@ -286,6 +306,13 @@ func TestReadOnlyModeHasNoWritableRoots(t *testing.T) {
 	}
 	if !slices.Equal(plan.Landlock.Write, []string{"/tmp", "/dev/shm"}) {
 		t.Errorf("landlock writes = %v", plan.Landlock.Write)
+	}
+	// Nothing is writable, but the workspace's secrets are still secrets.
+	masked := append(mountsOf(plan, MaskFile), mountsOf(plan, MaskDir)...)
+	for _, want := range []string{filepath.Join(f.ws, ".env"), filepath.Join(f.ws, "app/.env.local")} {
+		if !slices.Contains(masked, want) {
+			t.Errorf("read-only mode leaves %s readable; masked: %v", want, masked)
+		}
 	}
 }
 

@@ -46,6 +46,8 @@ func main() {
 			_, err = f.WriteString(args[1])
 			f.Close()
 		}
+	case "truncate":
+		err = os.Truncate(args[0], 0)
 	case "read":
 		var b []byte
 		if b, err = os.ReadFile(args[0]); err == nil {
