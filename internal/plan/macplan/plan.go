@@ -114,19 +114,80 @@ type Plan struct {
 	ProxyPort int      `json:"proxy_port,omitempty"`
 }
 
-// ExecArgv is the launcher's command line: sandbox-exec with the profile,
-// its parameters and the shim, then the command; or the command alone in
-// full-access mode.
+// ExecArgv is the launcher's command line: sandbox-exec with the profile
+// and its parameters, starting the shim, which execs the command; in
+// full-access mode the shim alone (it still sets the resource limits).
 func (p *Plan) ExecArgv() []string {
+	shim := ShimArgv(p.Cordon, ShimSpec{ProbeDir: p.ProbeDir, Rlimits: p.Rlimits, Argv: p.Argv})
 	if p.FullAccess {
-		return append([]string{}, p.Argv...)
+		return shim
 	}
 	out := []string{SandboxExec, "-p", p.Profile}
 	for _, pa := range p.Params {
 		out = append(out, "-D"+pa.Key+"="+pa.Value)
 	}
-	out = append(out, "--", p.Cordon, ShimArg, p.ProbeDir, "--")
-	return append(out, p.Argv...)
+	out = append(out, "--")
+	return append(out, shim...)
+}
+
+// ShimSpec is what the shim does before it execs the command.
+type ShimSpec struct {
+	// ProbeDir, when set, is a directory the shim must fail to write: the
+	// proof that the profile is in force.
+	ProbeDir string
+	Rlimits  []Rlimit
+	Argv     []string
+}
+
+// ShimArgv is the shim's command line: cordon __darwin-exec [-probe DIR]
+// [-rlimit RESOURCE=VALUE]... -- COMMAND...
+func ShimArgv(cordon string, s ShimSpec) []string {
+	out := []string{cordon, ShimArg}
+	if s.ProbeDir != "" {
+		out = append(out, "-probe", s.ProbeDir)
+	}
+	for _, r := range s.Rlimits {
+		out = append(out, "-rlimit", fmt.Sprintf("%d=%d", r.Resource, r.Value))
+	}
+	out = append(out, "--")
+	return append(out, s.Argv...)
+}
+
+// ParseShimArgs reads the arguments after ShimArg.
+func ParseShimArgs(args []string) (ShimSpec, error) {
+	var s ShimSpec
+	for len(args) > 0 {
+		a := args[0]
+		args = args[1:]
+		switch a {
+		case "--":
+			if len(args) == 0 {
+				return s, errors.New("no command after --")
+			}
+			s.Argv = args
+			return s, nil
+		case "-probe", "-rlimit":
+			if len(args) == 0 {
+				return s, fmt.Errorf("%s needs a value", a)
+			}
+			v := args[0]
+			args = args[1:]
+			if a == "-probe" {
+				s.ProbeDir = v
+				continue
+			}
+			res, val, ok := strings.Cut(v, "=")
+			r, err1 := strconv.Atoi(res)
+			n, err2 := strconv.ParseUint(val, 10, 64)
+			if !ok || err1 != nil || err2 != nil || r < 0 {
+				return s, fmt.Errorf("-rlimit %q is not RESOURCE=VALUE", v)
+			}
+			s.Rlimits = append(s.Rlimits, Rlimit{Resource: r, Value: n})
+		default:
+			return s, fmt.Errorf("unknown argument %q", a)
+		}
+	}
+	return s, errors.New("no -- before the command")
 }
 
 // Make builds the plan and the enforcement report it promises.
@@ -159,6 +220,10 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	}
 	plan.Rlimits = rlimits(p, in.UserProcesses)
 
+	if in.Cordon == "" {
+		return nil, nil, errors.New("bug: the macOS plan needs the cordon binary, which runs as the shim")
+	}
+	plan.Cordon = in.Cordon
 	if mode == policy.ModeFullAccess {
 		plan.FullAccess = true
 		plan.Env = in.Env
@@ -169,8 +234,8 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		addProcessLayers(rep, in, plan)
 		return plan, rep, nil
 	}
-	if in.TmpDir == "" || in.ProbeDir == "" || in.Cordon == "" {
-		return nil, nil, errors.New("bug: the macOS plan needs the private temp dir, the probe dir and the cordon binary")
+	if in.TmpDir == "" || in.ProbeDir == "" {
+		return nil, nil, errors.New("bug: the macOS plan needs the private temp dir and the probe dir")
 	}
 	tmp, ok, err := b.canonical(in.TmpDir)
 	if err != nil {
@@ -245,7 +310,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		return nil, nil, err
 	}
 	plan.Profile, plan.Params = text, g.params
-	plan.ProbeDir, plan.Cordon = probe, in.Cordon
+	plan.ProbeDir = probe
 	plan.Writable, plan.Denied, plan.Protected, plan.Pinned = writable, denied, protected, pinned
 	plan.Absent = keys(absent)
 	plan.ProxyPort = port

@@ -353,8 +353,8 @@ func TestFullAccess(t *testing.T) {
 	if !c.plan.FullAccess || c.plan.Profile != "" {
 		t.Fatalf("plan = %+v", c.plan)
 	}
-	if got := c.plan.ExecArgv(); !slices.Equal(got, []string{"make", "test"}) {
-		t.Errorf("full access runs %v", got)
+	if got := c.plan.ExecArgv(); !slices.Equal(got, []string{cordonB, ShimArg, "-rlimit", "4=0", "--", "make", "test"}) {
+		t.Errorf("full access runs %q", got)
 	}
 	if l := layer(c.rep, "processes"); l.Status == "" {
 		t.Error("full access still reports the process layer")
@@ -480,7 +480,7 @@ func TestExecArgv(t *testing.T) {
 		t.Fatalf("argv starts %q", argv[:3])
 	}
 	i := slices.Index(argv, "--")
-	if i < 0 || !slices.Equal(argv[i+1:], []string{cordonB, ShimArg, "/private" + probe, "--", "make", "test"}) {
+	if i < 0 || !slices.Equal(argv[i+1:], []string{cordonB, ShimArg, "-probe", "/private" + probe, "-rlimit", "4=0", "--", "make", "test"}) {
 		t.Fatalf("argv after the parameters = %q", argv[i:])
 	}
 	for _, a := range argv[3:i] {
@@ -611,3 +611,23 @@ func TestEveryConstantIsSafe(t *testing.T) {
 }
 
 func flagsFullAccess() policy.Flags { return policy.Flags{Mode: policy.ModeFullAccess} }
+
+func TestShimArgsRoundTrip(t *testing.T) {
+	want := ShimSpec{ProbeDir: "/private/var/x y/probe", Rlimits: []Rlimit{{Resource: 4}, {Resource: 8, Value: 256}}, Argv: []string{"sh", "-c", "echo -- -probe"}}
+	argv := ShimArgv(cordonB, want)
+	if argv[0] != cordonB || argv[1] != ShimArg {
+		t.Fatalf("argv = %q", argv)
+	}
+	got, err := ParseShimArgs(argv[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ProbeDir != want.ProbeDir || !slices.Equal(got.Argv, want.Argv) || len(got.Rlimits) != 2 || got.Rlimits[1].Value != 256 {
+		t.Errorf("round trip: %+v", got)
+	}
+	for _, bad := range [][]string{{}, {"--"}, {"-probe"}, {"-rlimit", "x=1", "--", "a"}, {"-rlimit", "4", "--", "a"}, {"-nope", "--", "a"}} {
+		if _, err := ParseShimArgs(bad); err == nil {
+			t.Errorf("ParseShimArgs(%q) succeeded", bad)
+		}
+	}
+}
