@@ -111,7 +111,7 @@ func (r *Run) Close() error { return r.ctl.Close() }
 // session of the command at pid and every descendant still to be found.
 func KillRun(pid int) (killed int, survivors []int, err error) {
 	tree := macplan.NewTree(macplan.Proc{PID: pid, PGID: pid, SID: pid, Start: procStart(pid)}, os.Getpid())
-	return killAll(tree, os.Getuid())
+	return killAll(tree, darwinTable{uid: os.Getuid()})
 }
 
 // Main takes over the process when the binary was started as the watcher

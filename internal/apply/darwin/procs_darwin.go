@@ -5,8 +5,6 @@ package darwin
 import (
 	"fmt"
 	"os"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -17,9 +15,14 @@ import (
 // to be reaped, so there is nothing left to kill.
 const sZomb = 5
 
-// snapshot reads the process table: the processes whose real user is uid
-// (a run's processes keep the user's real uid, a setuid program's too).
-func snapshot(uid int) ([]macplan.Proc, error) {
+// darwinTable reads the process table: the processes whose real user is
+// uid (a run's processes keep the user's real uid, a setuid program's too).
+type darwinTable struct{ uid int }
+
+func (t darwinTable) start(pid int) int64 { return procStart(pid) }
+
+func (t darwinTable) snapshot() ([]macplan.Proc, error) {
+	uid := t.uid
 	kps, err := unix.SysctlKinfoProcSlice("kern.proc.all")
 	if err != nil {
 		return nil, fmt.Errorf("read the process table (sysctl kern.proc.all): %w", err)
@@ -56,47 +59,10 @@ func procStart(pid int) int64 {
 	return startOf(kp)
 }
 
-// killRounds bounds the kill phase: each round kills what a look at the
-// table finds, until a look finds nothing.
-const killRounds = 64
-
-// killAll kills every process of the run, and the groups they are in,
-// until none is left. It returns how many it killed and any it could not.
-func killAll(tree *macplan.Tree, uid int) (killed int, survivors []int, err error) {
-	seen := map[int]bool{}
-	var pids []int
-	for round := 0; round < killRounds; round++ {
-		procs, err := snapshot(uid)
-		if err != nil {
-			return killed, nil, err
-		}
-		var groups []int
-		pids, groups = tree.Victims(procs)
-		if len(pids) == 0 {
-			return killed, nil, nil
-		}
-		// Groups first: one call takes a whole group, racing no fork in it.
-		for _, g := range groups {
-			unix.Kill(-g, syscall.SIGKILL)
-		}
-		for _, p := range pids {
-			unix.Kill(p, syscall.SIGKILL)
-			if !seen[p] {
-				seen[p] = true
-				killed++
-			}
-		}
-		// Killed processes leave the table once their parents reap them;
-		// give that a moment, longer each round.
-		time.Sleep(time.Duration(round+1) * time.Millisecond)
-	}
-	return killed, pids, nil
-}
-
 // userProcesses counts the processes of the real user, which macOS's
 // RLIMIT_NPROC counts.
 func userProcesses() int {
-	ps, err := snapshot(os.Getuid())
+	ps, err := darwinTable{uid: os.Getuid()}.snapshot()
 	if err != nil {
 		return 0
 	}
