@@ -170,7 +170,10 @@ func (ev *evaluator) match(f sexpr, q query) bool {
 	case "remote", "local":
 		switch args[0].atom {
 		case "ip":
-			return head == "remote" && remoteMatch(*args[1].str, q.remote)
+			if head == "local" {
+				return q.op != "network-outbound" && remoteMatch(*args[1].str, q.remote)
+			}
+			return remoteMatch(*args[1].str, q.remote)
 		case "unix-socket":
 			inner := args[1]
 			if !q.unix {

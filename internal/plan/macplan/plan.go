@@ -560,7 +560,13 @@ func (g *gen) profile(in profileInput) *Profile {
 	case netproxy.ModeProxy:
 		add(&allow, Allow, "TCP only to cordon's proxy on loopback; it asks for the per-run secret.", ops("network-outbound"), RemoteIP(fmt.Sprintf("localhost:%d", in.port)))
 	case netproxy.ModeFull:
-		add(&allow, Allow, "network.mode = full: the host's network (named risk).", ops("network*", "system-socket"))
+		// IP only: unix sockets stay limited to the writable places, as
+		// Linux's socket guard keeps them in every mode; the resolver's
+		// socket is the one host socket this mode adds.
+		add(&allow, Allow, "network.mode = full: the host's IP network (named risk), its DNS resolver, every socket type.", ops("network-outbound"),
+			RemoteIP("*:*"), RemoteUnix(Literal(Const("/private/var/run/mDNSResponder"))))
+		add(&allow, Allow, "", ops("network-bind", "network-inbound"), LocalIP("*:*"))
+		add(&allow, Allow, "", ops("system-socket"))
 	}
 
 	// Services.

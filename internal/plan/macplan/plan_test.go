@@ -330,6 +330,12 @@ func TestFullNetwork(t *testing.T) {
 	if c.may(t, mach("com.apple.SecurityServer")) || c.may(t, write(home+"/x")) {
 		t.Error("network.mode = full must not open the keychain or the filesystem")
 	}
+	if c.may(t, unixConn(home+"/.docker/run/docker.sock")) {
+		t.Error("network.mode = full must not open host unix sockets")
+	}
+	if !c.may(t, unixConn("/var/run/mDNSResponder")) || !c.may(t, query{op: "network-bind", remote: "127.0.0.1:8080"}) {
+		t.Error("network.mode = full must give DNS and listeners")
+	}
 }
 
 func TestReadOnly(t *testing.T) {

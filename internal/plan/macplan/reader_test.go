@@ -268,8 +268,11 @@ func checkFilter(e sexpr, params map[string]bool) error {
 		}
 		switch args[0].atom {
 		case "ip":
-			if head != "remote" || !isStr(args[1]) {
+			if !isStr(args[1]) {
 				return fmt.Errorf("filter %s: want (remote ip \"HOST:PORT\")", e)
+			}
+			if head == "local" && *args[1].str != "*:*" {
+				return fmt.Errorf("filter %s: a local address other than *:* is never written", e)
 			}
 			host, port, ok := strings.Cut(*args[1].str, ":")
 			if !ok || host != "localhost" && host != "*" {

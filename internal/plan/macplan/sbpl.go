@@ -74,6 +74,11 @@ func RemoteIP(hostPort string) Filter {
 	return Filter{head: "remote", sym: "ip", value: Const(hostPort), hasValue: true}
 }
 
+// LocalIP matches binding or accepting on a local address ("*:*").
+func LocalIP(hostPort string) Filter {
+	return Filter{head: "local", sym: "ip", value: Const(hostPort), hasValue: true}
+}
+
 // RemoteUnix matches connecting to a unix socket whose path the path filter
 // matches; LocalUnix matches binding or accepting on one.
 func RemoteUnix(path Filter) Filter {
