@@ -596,6 +596,11 @@ func (g *gen) profile(in profileInput) *Profile {
 		esc = append(esc, Literal(Const(e)))
 	}
 	add(&deny, Deny, "Programs that exist to become another user.", ops("process-exec"), esc...)
+	var raw []Filter
+	for _, d := range RawDevices {
+		raw = append(raw, Prefix(Const(d)))
+	}
+	add(&deny, Deny, "Raw disks (every file's bytes), packet capture and the audit pipe, for a command run as root.", ops("file-read*", "file-write*"), raw...)
 	if len(in.denied) > 0 {
 		add(&deny, Deny, "Secrets: neither read, run, written, renamed nor removed.", ops("file-read*", "file-write*", "process-exec"),
 			g.paths("DENY", in.denied, "denied: secret", true)...)

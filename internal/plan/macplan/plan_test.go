@@ -256,6 +256,8 @@ func escapes() []probeCase {
 		{"write /dev/null", write("/dev/null"), true},
 		{"open a pty of its own", query{op: "file-write-data", path: "/dev/ttys010", ext: "com.apple.sandbox.pty"}, true},
 		{"read hardware serials", query{op: "iokit-get-properties"}, false},
+		{"read the raw disk (as root)", read("/dev/rdisk1s1"), false},
+		{"capture packets (as root)", read("/dev/bpf0"), false},
 		{"other IOKit clients", query{op: "iokit-open", name: "IOHIDParamUserClient"}, false},
 		{"other apps' shared memory", query{op: "ipc-posix-shm-read-data", name: "com.example.shm"}, false},
 	}
@@ -608,7 +610,7 @@ func TestEveryConstantIsSafe(t *testing.T) {
 	for _, c := range DeniedClasses {
 		all = append(all, c.Services...)
 	}
-	all = append(append(append(append(all, Sysctls...), SysctlPrefixes...), EscalationPrograms...), Devices...)
+	all = append(append(append(append(append(all, Sysctls...), SysctlPrefixes...), EscalationPrograms...), Devices...), RawDevices...)
 	for _, s := range all {
 		if !safeConst(s) {
 			t.Errorf("constant %q is outside the safe set", s)

@@ -119,6 +119,12 @@ const SysctlWhy = "what runtimes read about the machine: the CPU and its feature
 // which macOS installs setuid root.)
 var EscalationPrograms = []string{"/usr/bin/sudo", "/usr/bin/su", "/usr/bin/login", "/usr/libexec/security_authtrampoline"}
 
+// RawDevices are device prefixes refused for reading and writing: the raw
+// disks (reading them reads every file, denied ones too), packet capture
+// and the audit pipe. Only root and the operator group may open them at
+// all; the rule holds when cordon runs as root.
+var RawDevices = []string{"/dev/disk", "/dev/rdisk", "/dev/bpf", "/dev/auditpipe"}
+
 // Devices are the device files a command may write (their reads are
 // covered by the read rules).
 var Devices = []string{"/dev/null", "/dev/zero", "/dev/tty", "/dev/dtracehelper"}
