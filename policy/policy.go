@@ -62,12 +62,16 @@ const (
 	// writes are confined by a write-restricted token and ACLs, but reads
 	// of secrets and the network cannot be enforced.
 	DegradedWindowsUnelevated Degraded = "windows-unelevated"
+	// DegradedMacOSNoMemoryLimit runs on macOS although the policy sets
+	// limits.memory, which macOS cannot enforce for a command.
+	DegradedMacOSNoMemoryLimit Degraded = "macos-no-memory-limit"
 )
 
 // KnownDegraded lists the weaker modes a user can accept, with what each loses.
 var KnownDegraded = map[Degraded]string{
-	DegradedLandlock:          "no namespaces: Landlock, seccomp and rlimits only; protected paths, hard-linked files and deny-read patterns inside writable roots are not enforced; processes outside are visible",
-	DegradedWindowsUnelevated: "Windows without administrator setup: writes confined by a write-restricted token and ACLs; secrets stay readable and the network is only steered to the proxy, not enforced",
+	DegradedLandlock:           "no namespaces: Landlock, seccomp and rlimits only; protected paths, hard-linked files and deny-read patterns inside writable roots are not enforced; processes outside are visible",
+	DegradedWindowsUnelevated:  "Windows without administrator setup: writes confined by a write-restricted token and ACLs; secrets stay readable and the network is only steered to the proxy, not enforced",
+	DegradedMacOSNoMemoryLimit: "macOS with limits.memory set: macOS cannot cap a command's memory (it refuses an address-space limit below what every process already maps), so the limit is not enforced",
 }
 
 // LayerKind says where a layer came from, and so how far it is trusted.

@@ -1,11 +1,7 @@
 package sandbox
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -31,23 +27,4 @@ func userNSProblem() string {
 		}
 	}
 	return ""
-}
-
-// cacheDir returns (and creates) the workspace's private tool cache: build
-// tools inside the sandbox write there, never into the host's caches.
-func cacheDir(home, workspace string) (string, error) {
-	base := filepath.Join(home, ".cache")
-	if x := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
-		base = x
-	}
-	sum := sha256.Sum256([]byte(workspace))
-	dir := filepath.Join(base, "cordon", "workspaces", filepath.Base(workspace)+"-"+hex.EncodeToString(sum[:6]))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("create the workspace's private cache: %w", err)
-	}
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return "", err
-	}
-	return real, nil
 }

@@ -25,6 +25,8 @@ package sandbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -194,12 +196,26 @@ func CADir(home string) string { return filepath.Join(StateDir(home), "ca") }
 // TrustDir holds the CA bundles sandboxed commands are given when their
 // proxy intercepts (netproxy.SandboxTrust): certificates only, readable
 // inside the sandbox and outside every writable root.
-func TrustDir(home string) string {
-	base := filepath.Join(home, ".cache")
+func TrustDir(home string) string { return filepath.Join(cacheBase(home), "cordon", "ca") }
+
+// cacheBase is the user's cache directory (XDG_CACHE_HOME or ~/.cache).
+func cacheBase(home string) string {
 	if x := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
-		base = x
+		return x
 	}
-	return filepath.Join(base, "cordon", "ca")
+	return filepath.Join(home, ".cache")
+}
+
+// cacheDir returns (and creates) the workspace's private tool cache: build
+// tools inside the sandbox write there, never into the host's caches. The
+// same workspace keeps the same cache on every system.
+func cacheDir(home, workspace string) (string, error) {
+	sum := sha256.Sum256([]byte(workspace))
+	dir := filepath.Join(cacheBase(home), "cordon", "workspaces", filepath.Base(workspace)+"-"+hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create the workspace's private cache: %w", err)
+	}
+	return filepath.EvalSymlinks(dir)
 }
 
 // Run runs the command and waits for it and everything it started. The

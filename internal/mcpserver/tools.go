@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -283,10 +284,10 @@ func (s *Server) sandboxInfo(context.Context, *mcp.CallToolRequest, InfoInput) (
 		out.WritableRoots = []string{"/ (full-access mode: no boundary)"}
 		out.Network = Network{Access: "host", AllowedHosts: []string{}, Detail: "full-access mode: the host's network, unfiltered"}
 	case policy.ModeReadOnly:
-		out.WritableRoots = []string{"a private /tmp, emptied after each command"}
+		out.WritableRoots = []string{privateTmp()}
 	default:
 		out.WritableRoots = append([]string{s.opts.Workspace}, s.tilde(policy.Values(p.Filesystem.Writable))...)
-		out.WritableRoots = append(out.WritableRoots, "a private /tmp, emptied after each command", "a private tool cache for this workspace (Go, npm, pip, ...)")
+		out.WritableRoots = append(out.WritableRoots, privateTmp(), "a private tool cache for this workspace (Go, npm, pip, ...)")
 	}
 	if p.Mode.Value != policy.ModeFullAccess {
 		out.Network = networkInfo(p.Network.Value)
@@ -360,4 +361,13 @@ func networkInfo(n netproxy.Config) Network {
 	}
 	return Network{Access: "none", AllowedHosts: []string{},
 		Detail: "commands have no network: downloads and package installs fail; use vendored dependencies or offline caches, or ask the user to allow hosts in cordon's policy"}
+}
+
+// privateTmp describes the command's private temp dir: a private /tmp on
+// Linux; on macOS a private $TMPDIR, with /tmp itself not writable.
+func privateTmp() string {
+	if runtime.GOOS == "darwin" {
+		return "a private $TMPDIR, emptied after each command (/tmp is not writable)"
+	}
+	return "a private /tmp, emptied after each command"
 }

@@ -1,0 +1,233 @@
+package macplan
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Kind is what a path names.
+type Kind int
+
+const (
+	KindFile Kind = iota
+	KindDir
+	KindSymlink
+	KindSocket
+	KindOther
+)
+
+// Info describes one path without following a symbolic link at its end.
+type Info struct {
+	Kind Kind
+	// Nlink is the number of names the file has.
+	Nlink uint64
+}
+
+// FS is what the planner reads of the filesystem: facts, never changes.
+// OSFS reads the real one; tests give a fake with macOS's layout (/var,
+// /tmp and /etc as links into /private).
+type FS interface {
+	// Lstat fails with an error satisfying errors.Is(err, fs.ErrNotExist)
+	// when the path does not exist.
+	Lstat(path string) (Info, error)
+	Readlink(path string) (string, error)
+	// ReadDir returns the names in a directory.
+	ReadDir(path string) ([]string, error)
+	ReadFile(path string) ([]byte, error)
+}
+
+// OSFS reads the real filesystem.
+type OSFS struct{}
+
+func (OSFS) Lstat(p string) (Info, error) {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return Info{}, err
+	}
+	info := Info{Kind: KindOther, Nlink: linkCount(fi)}
+	switch m := fi.Mode(); {
+	case m.IsRegular():
+		info.Kind = KindFile
+	case m.IsDir():
+		info.Kind = KindDir
+	case m&fs.ModeSymlink != 0:
+		info.Kind = KindSymlink
+	case m&fs.ModeSocket != 0:
+		info.Kind = KindSocket
+	}
+	return info, nil
+}
+
+func (OSFS) Readlink(p string) (string, error) { return os.Readlink(p) }
+
+func (OSFS) ReadDir(p string) ([]string, error) {
+	es, err := os.ReadDir(p)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(es))
+	for i, e := range es {
+		names[i] = e.Name()
+	}
+	return names, nil
+}
+
+func (OSFS) ReadFile(p string) ([]byte, error) { return os.ReadFile(p) }
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// maxLinks bounds how many symbolic links one resolution follows, as the
+// kernel's MAXSYMLINKS does.
+const maxLinks = 32
+
+// resolver turns paths into the form Seatbelt compares its rules with: the
+// path of the file as the kernel finds it, every symbolic link on the way
+// followed (/var/folders/... is /private/var/folders/..., /tmp is
+// /private/tmp, /etc is /private/etc). Unlike filepath.EvalSymlinks it
+// resolves paths whose last components do not exist yet: a protected path
+// that is absent must be denied under the name it will have.
+type resolver struct {
+	fs FS
+	// fold: the volume compares names without case (APFS's default), so
+	// each existing component is spelled as the directory spells it.
+	fold bool
+}
+
+// resolve returns the canonical form of the absolute path p, and whether it
+// exists.
+func (r resolver) resolve(p string) (string, bool, error) {
+	if !path.IsAbs(p) {
+		return "", false, fmt.Errorf("path %q is not absolute", p)
+	}
+	rest := strings.Split(strings.TrimPrefix(path.Clean(p), "/"), "/")
+	if len(rest) == 1 && rest[0] == "" {
+		return "/", true, nil
+	}
+	cur := "/"
+	links := 0
+	for len(rest) > 0 {
+		name := rest[0]
+		rest = rest[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, name)
+		info, err := r.fs.Lstat(next)
+		if isNotExist(err) {
+			// The rest does not exist: it is taken as written.
+			return path.Join(append([]string{next}, rest...)...), false, nil
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("resolve %s: %w", p, err)
+		}
+		if r.fold {
+			if spelled, ok := r.spelling(cur, name); ok {
+				next = path.Join(cur, spelled)
+			}
+		}
+		if info.Kind != KindSymlink {
+			cur = next
+			continue
+		}
+		links++
+		if links > maxLinks {
+			return "", false, fmt.Errorf("resolve %s: more than %d symbolic links", p, maxLinks)
+		}
+		target, err := r.fs.Readlink(next)
+		if err != nil {
+			return "", false, fmt.Errorf("resolve %s: %w", p, err)
+		}
+		if path.IsAbs(target) {
+			cur = "/"
+		}
+		rest = append(strings.Split(target, "/"), rest...)
+	}
+	return cur, true, nil
+}
+
+// spelling returns the name of dir's entry that equals name without case.
+func (r resolver) spelling(dir, name string) (string, bool) {
+	names, err := r.fs.ReadDir(dir)
+	if err != nil {
+		return "", false
+	}
+	for _, n := range names {
+		if n == name {
+			return n, true
+		}
+	}
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// under reports whether p is dir or below it. Both must be clean.
+func under(p, dir string) bool {
+	if dir == "/" {
+		return strings.HasPrefix(p, "/")
+	}
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+func inAny(p string, dirs []string) bool { return rootOf(p, dirs) != "" }
+
+// rootOf returns the innermost dir of dirs that holds p, or "".
+func rootOf(p string, dirs []string) string {
+	best := ""
+	for _, d := range dirs {
+		if under(p, d) && len(d) > len(best) {
+			best = d
+		}
+	}
+	return best
+}
+
+// outermost drops paths that lie below another path of the list.
+func outermost(paths []string) []string {
+	sorted := append([]string{}, paths...)
+	sort.Strings(sorted)
+	var out []string
+	for _, p := range sorted {
+		if len(out) > 0 && under(p, out[len(out)-1]) {
+			continue
+		}
+		if len(out) > 0 && p == out[len(out)-1] {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func dedupe(paths []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range paths {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
