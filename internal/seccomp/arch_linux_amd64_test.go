@@ -22,6 +22,8 @@ var unixNumbers = map[string]uintptr{
 	"renameat":  unix.SYS_RENAMEAT,
 	"renameat2": unix.SYS_RENAMEAT2,
 	"seccomp":   unix.SYS_SECCOMP,
+	"kill":      unix.SYS_KILL, "tkill": unix.SYS_TKILL, "tgkill": unix.SYS_TGKILL, "rt_sigqueueinfo": unix.SYS_RT_SIGQUEUEINFO,
+	"rt_tgsigqueueinfo": unix.SYS_RT_TGSIGQUEUEINFO, "pidfd_send_signal": unix.SYS_PIDFD_SEND_SIGNAL,
 	"symlink":   unix.SYS_SYMLINK,
 	"symlinkat": unix.SYS_SYMLINKAT,
 	"ioctl":     unix.SYS_IOCTL, "socket": unix.SYS_SOCKET, "sendto": unix.SYS_SENDTO, "sendmsg": unix.SYS_SENDMSG,

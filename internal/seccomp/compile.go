@@ -37,6 +37,21 @@ type Options struct {
 	// open and openat with O_WRONLY, O_RDWR, O_CREAT or O_TRUNC, openat2,
 	// and truncate.
 	SuperviseFiles bool
+
+	// ProtectPID and ProtectPGID, with Supervise, are the process and
+	// process group of the sandbox's init in the mode without a PID
+	// namespace, where the command and the init's forking thread share one
+	// Landlock domain, so Landlock's signal scope lets the command signal
+	// the init. The guard then refuses every signal to that process (kill,
+	// tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo), to its group, and to -1
+	// (every process the caller may signal); tkill, which names a thread
+	// alone, is refused, and pidfd_send_signal, whose target (a pidfd or a
+	// /proc/PID directory) a filter cannot see, looks absent (ENOSYS: Go
+	// and other runtimes then fall back to kill). SIGURG from the init to
+	// itself stays allowed: Go's runtime preempts its threads with it.
+	// Zero: not protected (a PID namespace's init ignores SIGKILL and
+	// SIGSTOP from inside it).
+	ProtectPID, ProtectPGID int
 }
 
 // A Filter is a compiled seccomp-bpf program and the options it was built

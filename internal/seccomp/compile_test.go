@@ -285,6 +285,12 @@ func TestFilterDecisions(t *testing.T) {
 			t.Run("guard with names", func(t *testing.T) {
 				checkGuardCases(t, Options{Arch: archName, Supervise: true, SuperviseFiles: true}, guardCases(archName, true))
 			})
+			t.Run("guard protecting the init", func(t *testing.T) {
+				checkGuardCases(t, Options{Arch: archName, Supervise: true, ProtectPID: 4242, ProtectPGID: 4000}, protectCases(true))
+			})
+			t.Run("guard without a protected init", func(t *testing.T) {
+				checkGuardCases(t, Options{Arch: archName, Supervise: true}, protectCases(false))
+			})
 			// Everything the table refuses unconditionally is in the test's own
 			// list, so a rule added without a test fails here.
 			t.Run("test covers table", func(t *testing.T) {
@@ -319,6 +325,37 @@ func superviseCases() []filterCase {
 		{name: "pidfd_getfd for the supervisor", syscall: "pidfd_getfd", want: allow},
 		{name: "process_vm_writev stays refused", syscall: "process_vm_writev", want: eperm},
 		{name: "connect is not the baseline's", syscall: "connect", want: allow},
+	}
+}
+
+// protectCases are the signals to the init (pid 4242, group 4000) and to
+// others; protected says whether the guard protects the init.
+func protectCases(protected bool) []filterCase {
+	refused, absent := eperm, errno(errnoENOSYS)
+	if !protected {
+		refused, absent = allow, allow
+	}
+	const sigKill, sigStop, sigTerm = 9, 19, 15
+	neg := func(v int32) uint64 { return uint64(int64(v)) } // as the kernel sees a negative pid_t
+	return []filterCase{
+		{name: "kill(init, SIGKILL)", syscall: "kill", args: [6]uint64{4242, sigKill}, want: refused},
+		{name: "kill(init, SIGSTOP)", syscall: "kill", args: [6]uint64{4242, sigStop}, want: refused},
+		{name: "kill(init, 0)", syscall: "kill", args: [6]uint64{4242, 0}, want: refused},
+		{name: "kill(init, SIGURG): Go's preemption", syscall: "kill", args: [6]uint64{4242, sigURG}, want: allow},
+		{name: "kill(-init's group, SIGKILL)", syscall: "kill", args: [6]uint64{neg(-4000), sigKill}, want: refused},
+		{name: "kill(-1, SIGTERM)", syscall: "kill", args: [6]uint64{neg(-1), sigTerm}, want: refused},
+		{name: "kill(-1 with a clean upper word)", syscall: "kill", args: [6]uint64{0xffffffff, sigTerm}, want: refused},
+		{name: "kill(another pid)", syscall: "kill", args: [6]uint64{4243, sigKill}, want: allow},
+		{name: "kill(own group)", syscall: "kill", args: [6]uint64{0, sigKill}, want: allow},
+		{name: "kill(-another group)", syscall: "kill", args: [6]uint64{neg(-4243), sigKill}, want: allow},
+		{name: "tgkill(init, a thread, SIGKILL)", syscall: "tgkill", args: [6]uint64{4242, 4250, sigKill}, want: refused},
+		{name: "tgkill(init, a thread, SIGURG)", syscall: "tgkill", args: [6]uint64{4242, 4250, sigURG}, want: allow},
+		{name: "tgkill(another process)", syscall: "tgkill", args: [6]uint64{4300, 4301, sigKill}, want: allow},
+		{name: "rt_sigqueueinfo(init)", syscall: "rt_sigqueueinfo", args: [6]uint64{4242, sigKill}, want: refused},
+		{name: "rt_sigqueueinfo(another)", syscall: "rt_sigqueueinfo", args: [6]uint64{4300, sigKill}, want: allow},
+		{name: "rt_tgsigqueueinfo(init)", syscall: "rt_tgsigqueueinfo", args: [6]uint64{4242, 4250, sigKill}, want: refused},
+		{name: "tkill(any thread)", syscall: "tkill", args: [6]uint64{4250, sigKill}, want: refused},
+		{name: "pidfd_send_signal", syscall: "pidfd_send_signal", args: [6]uint64{5, sigKill}, want: absent},
 	}
 }
 

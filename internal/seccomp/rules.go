@@ -49,6 +49,8 @@ const (
 
 	ipprotoTCP = 6
 
+	sigURG = 23 // SIGURG, the same on amd64 and arm64
+
 	msgFastOpen = 0x20000000
 
 	oCreat = 0x40 // O_CREAT, the same on amd64 and arm64
@@ -298,6 +300,21 @@ func guardRulesFor(o Options) []rule {
 		{"listen", notify, nil},
 	}
 	rules = append(rules, rule{"process_vm_readv", eperm, nil}, rule{"pidfd_getfd", eperm, nil})
+	if o.ProtectPID > 0 {
+		pid := uint32(o.ProtectPID)
+		targets := []uint32{pid, 0xffffffff} // the init, and -1
+		if o.ProtectPGID > 0 {
+			targets = append(targets, uint32(-int32(o.ProtectPGID)))
+		}
+		rules = append(rules,
+			rule{"kill", eperm, []argCheck{argIn(0, targets...), argNotIn(1, sigURG)}},
+			rule{"tgkill", eperm, []argCheck{argIn(0, pid), argNotIn(2, sigURG)}},
+			rule{"rt_sigqueueinfo", eperm, []argCheck{argIn(0, pid)}},
+			rule{"rt_tgsigqueueinfo", eperm, []argCheck{argIn(0, pid)}},
+			rule{"tkill", eperm, nil},
+			rule{"pidfd_send_signal", errno(errnoENOSYS), nil},
+		)
+	}
 	if o.SuperviseFiles {
 		// Every call that creates a name in the filesystem or opens a file
 		// for writing, so that the supervisor can refuse the names the

@@ -1235,6 +1235,44 @@ func TestNothingLeftRunning(t *testing.T) {
 	}
 }
 
+// TestKillTheInit: the command kills the process that supervises it (its
+// parent, cordon's init, in the mode without a PID namespace) and leaves a
+// daemon behind; when cordon returns, nothing of the run may be left.
+func TestKillTheInit(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
+		for _, u := range users() {
+			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				for _, sandboxed := range []bool{false, true} {
+					e := newEnv(t, u.uid)
+					e.extra = mode.extra
+					token := e.daemonToken()
+					// Unsandboxed, the parent killed is a shell of the
+					// script's own, not the test.
+					script := fmt.Sprintf("%s daemon %s; kill -KILL $PPID; sleep 0.2", probeBin, filepath.Join(e.ws, "marker"))
+					if !sandboxed {
+						script = "/bin/sh -c " + shellQuote(script)
+					}
+					e.run(sandboxed, nil, "/bin/sh", "-c", script)
+					left := waitFor(func() bool { return len(alive(token)) > 0 }, 300*time.Millisecond)
+					pids := alive(token)
+					killAll(pids)
+					if !sandboxed && !left {
+						t.Fatal("baseline daemon did not survive, so the probe proves nothing")
+					}
+					if sandboxed && len(pids) > 0 {
+						t.Errorf("ESCAPED: %d processes outlived cordon after the command killed its supervisor", len(pids))
+					}
+				}
+			})
+		}
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
 // TestSecretNamedLink: a link the command names like a secret (.env) must
 // not stop later runs (no mask can go on a link), and what it leads to is
 // hidden from them.

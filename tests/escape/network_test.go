@@ -5,7 +5,9 @@ package escape
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -75,31 +77,90 @@ func TestProxyFromInside(t *testing.T) {
 }
 
 func proxyProbe(t *testing.T, uid int, how string, extra []string) {
-	{
-		{
-			{
-				allowed, other := serveTarget(t), serveTarget(t)
+	allowed, other := serveTarget(t), serveTarget(t)
 
-				e := newEnv(t, uid)
-				e.extra = append(append([]string{}, extra...), "--allow-host", allowed.addr)
-				r := e.run(true, nil, probeBin, how, allowed.addr)
-				if allowed.hits.Load() == 0 {
-					t.Fatalf("the allowed host was not reached through the proxy (exit %d): %s", r.code, r.stderr)
-				}
+	e := newEnv(t, uid)
+	e.extra = append(append([]string{}, extra...), "--allow-host", allowed.addr)
+	r := e.run(true, nil, probeBin, how, allowed.addr)
+	if allowed.hits.Load() == 0 {
+		t.Fatalf("the allowed host was not reached through the proxy (exit %d): %s", r.code, r.stderr)
+	}
 
-				e.run(true, nil, probeBin, how, other.addr)
-				if n := other.hits.Load(); n != 0 {
-					t.Errorf("ESCAPED: a host the policy does not list received %d connections", n)
-				}
+	e.run(true, nil, probeBin, how, other.addr)
+	if n := other.hits.Load(); n != 0 {
+		t.Errorf("ESCAPED: a host the policy does not list received %d connections", n)
+	}
 
-				e.extra = append(append([]string{}, extra...), "--allow-host", other.addr)
-				e.run(true, nil, probeBin, how, other.addr)
-				if other.hits.Load() == 0 {
-					t.Fatalf("once allowed, the host was not reached: the probe cannot tell a refusal from a failure")
+	e.extra = append(append([]string{}, extra...), "--allow-host", other.addr)
+	e.run(true, nil, probeBin, how, other.addr)
+	if other.hits.Load() == 0 {
+		t.Fatalf("once allowed, the host was not reached: the probe cannot tell a refusal from a failure")
+	}
+}
+
+// TestListenWithoutBind: listen(2) on a socket never bound binds a port of
+// every address; from the host, nothing may reach it (issue 17.9: in the
+// landlock mode, Landlock's bind rule never sees this bind).
+func TestListenWithoutBind(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
+		for _, u := range users() {
+			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				for _, sandboxed := range []bool{false, true} {
+					e := newEnv(t, u.uid)
+					e.extra = mode.extra
+					reached := listenProbe(t, e, sandboxed)
+					if !sandboxed && !reached {
+						t.Fatal("baseline without cordon: the host could not reach the listener, so the probe proves nothing")
+					}
+					if sandboxed && reached {
+						t.Error("ESCAPED: the host reached a listener inside the sandbox")
+					}
 				}
-			}
+			})
 		}
 	}
+}
+
+// listenProbe runs the listen-unbound probe and reports whether the host
+// reached its listener.
+func listenProbe(t *testing.T, e *env, sandboxed bool) bool {
+	portFile := filepath.Join(e.ws, "port")
+	cmd := e.command(sandboxed, nil, probeBin, "listen-unbound", portFile)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() { cmd.Process.Kill(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(portFile); err == nil && len(b) > 0 {
+			c, err := net.DialTimeout("tcp4", "127.0.0.1:"+string(b), 2*time.Second)
+			if err != nil {
+				return false
+			}
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 6)
+			n, _ := c.Read(buf)
+			c.Close()
+			return string(buf[:n]) == "inside"
+		}
+		select {
+		case <-done:
+			if !strings.Contains(stderr.String(), "probe: started") {
+				t.Fatalf("the probe never ran: %s", stderr.String())
+			}
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("the probe neither wrote its port nor ended")
+	return false
 }
 
 // TestProxyUnlistedPort: an allowed host on a port its rule does not list is

@@ -172,12 +172,20 @@ func (in *initProc) run() int {
 		}
 	}
 	if p.Seccomp.Enabled {
-		filter, err := seccomp.Compile(seccomp.Options{
+		opts := seccomp.Options{
 			Arch:                 runtime.GOARCH,
 			DenyNetworkExceptTCP: p.Seccomp.DenyNetworkExceptTCP,
 			Supervise:            p.Seccomp.Supervise,
 			SuperviseFiles:       p.Seccomp.SuperviseFiles,
-		})
+		}
+		if !p.Namespaces {
+			// Without a PID namespace the command shares this thread's
+			// Landlock domain, and Landlock lets it signal us: killed, the
+			// init would leave the command's daemons running where no
+			// cgroup holds them.
+			opts.ProtectPID, opts.ProtectPGID = os.Getpid(), unix.Getpgrp()
+		}
+		filter, err := seccomp.Compile(opts)
 		if err == nil {
 			err = filter.Install()
 		}

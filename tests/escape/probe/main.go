@@ -46,6 +46,8 @@ func main() {
 			_, err = f.WriteString(args[1])
 			f.Close()
 		}
+	case "listen-unbound":
+		err = listenUnbound(args[0])
 	case "truncate":
 		err = os.Truncate(args[0], 0)
 	case "read":
@@ -101,7 +103,9 @@ func main() {
 		}
 		cmd := exec.Command("/proc/self/exe", "daemon-1", string(marker))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		err = cmd.Start()
+		// daemon-1 ends once the sleeper runs: when this returns, there
+		// is a daemon to look for.
+		err = cmd.Run()
 	case "daemon-1":
 		cmd := exec.Command("/proc/self/exe", "sleeper", args[0])
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -213,6 +217,38 @@ func unixPair(path string) error {
 	}
 	fmt.Println("unix pair:", string(buf))
 	return nil
+}
+
+// listenUnbound listens on a TCP socket it never bound (the kernel binds it
+// to a free port of every address), writes the port to portFile and serves
+// one connection.
+func listenUnbound(portFile string) error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return err
+	}
+	port := sa.(*unix.SockaddrInet4).Port
+	if err := os.WriteFile(portFile, []byte(strconv.Itoa(port)), 0o644); err != nil {
+		return err
+	}
+	l, err := net.FileListener(os.NewFile(uintptr(fd), "listener"))
+	if err != nil {
+		return err
+	}
+	l.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+	c, err := l.Accept()
+	if err != nil {
+		return err
+	}
+	c.Write([]byte("inside"))
+	return c.Close()
 }
 
 func fail(err error) {
