@@ -45,24 +45,33 @@ func clean(t testing.TB, p string) string {
 	return c
 }
 
-// mkdir creates dir and its missing parents.
+// mkdir creates dir, with exactly aces, and its missing parents; existing
+// parents are kept as they are.
 func (f *fakeFS) mkdir(t testing.TB, p string, aces ...ACE) *fakeNode {
 	t.Helper()
 	p = clean(t, p)
-	if parent := parentOf(p); parent != "" {
-		if _, ok := f.nodes[mustKey(parent)]; !ok {
-			f.mkdir(t, parent)
-		}
-	}
+	f.ensureDir(t, parentOf(p))
 	n := &fakeNode{path: p, dir: true, aces: aces}
 	f.nodes[mustKey(p)] = n
 	return n
 }
 
+// ensureDir creates dir and its missing parents, leaving whatever exists
+// (and its ACEs) alone.
+func (f *fakeFS) ensureDir(t testing.TB, p string) {
+	t.Helper()
+	if p == "" {
+		return
+	}
+	if _, ok := f.nodes[mustKey(clean(t, p))]; !ok {
+		f.mkdir(t, p)
+	}
+}
+
 func (f *fakeFS) file(t testing.TB, p string, size int64, aces ...ACE) *fakeNode {
 	t.Helper()
 	p = clean(t, p)
-	f.mkdir(t, parentOf(p))
+	f.ensureDir(t, parentOf(p))
 	n := &fakeNode{path: p, size: size, aces: aces}
 	f.nodes[mustKey(p)] = n
 	return n
@@ -71,7 +80,7 @@ func (f *fakeFS) file(t testing.TB, p string, size int64, aces ...ACE) *fakeNode
 func (f *fakeFS) link(t testing.TB, p, target string) {
 	t.Helper()
 	p = clean(t, p)
-	f.mkdir(t, parentOf(p))
+	f.ensureDir(t, parentOf(p))
 	f.nodes[mustKey(p)] = &fakeNode{path: p, dir: true, reparse: clean(t, target)}
 }
 
