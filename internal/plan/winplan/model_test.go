@@ -1,0 +1,509 @@
+package winplan
+
+// End-to-end checks of cordon's plans against the access-check model
+// (accessmodel): a fixture machine is built in the model, cordon's real
+// Build and Reconcile stamp it through an FS and Writer that act as the
+// user's own token would, the sandbox token is derived from the real
+// TokenSpec, and then every probe (an operation on a path) is run as the
+// sandbox and as the user and compared with what cordon promises.
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	am "github.com/cordon-sandbox/cordon/internal/plan/winplan/accessmodel"
+)
+
+const (
+	mUser  am.SID = "S-1-5-21-111-222-333-1001"
+	mLogon am.SID = "S-1-5-5-0-77777"
+
+	mProfile = `C:\Users\me`
+	mState   = `C:\Users\me\AppData\Local\cordon\windows-sandbox`
+	mWS      = `C:\Users\me\src\app`
+)
+
+func fileACE(t am.AceType, f am.AceFlags, m am.Mask, s am.SID) am.ACE {
+	return am.ACE{Type: t, Flags: f, Mask: m, SID: s}
+}
+
+const oici = am.ObjectInherit | am.ContainerInherit
+
+// modify is the "Modify" right set (read, write, execute, DELETE; no
+// FILE_DELETE_CHILD, no WRITE_DAC).
+const modify = am.Mask(0x1301BF)
+
+// machine builds the fixture: the system drive with Windows' default root
+// DACL, a profile with the usual protected DACL (SYSTEM, Administrators and
+// the user Full Control), a workspace in the profile with a git repository,
+// a workspace on C:\src (where the user holds Modify through Authenticated
+// Users), a second volume D: with the non-system default root DACL, a remote
+// share, an Everyone-writable tools directory, and the user's secrets.
+func machine(t *testing.T) *am.FS {
+	t.Helper()
+	fs := am.New(am.Administrators)
+	fs.AddVolume("C:", false, false,
+		fileACE(am.Allowed, oici, am.FileAllAccess, am.Administrators),
+		fileACE(am.Allowed, oici, am.FileAllAccess, am.LocalSystem),
+		fileACE(am.Allowed, oici, 0x1200A9, am.Users),
+		fileACE(am.Allowed, oici|am.InheritOnly, modify, am.AuthenticatedUsers),
+		fileACE(am.Allowed, 0, am.FileAppendData, am.AuthenticatedUsers),
+	)
+	fs.AddVolume("D:", false, false,
+		fileACE(am.Allowed, oici, am.FileAllAccess, am.Administrators),
+		fileACE(am.Allowed, oici, am.FileAllAccess, am.LocalSystem),
+		fileACE(am.Allowed, oici, modify, am.AuthenticatedUsers),
+		fileACE(am.Allowed, oici, 0x1200A9, am.Users),
+		fileACE(am.Allowed, oici|am.InheritOnly, am.FileAllAccess, am.CreatorOwner),
+	)
+	fs.AddVolume(`\\srv\share`, true, false, fileACE(am.Allowed, oici, am.FileAllAccess, mUser))
+	mustM(t, fs.Mkdir(`C:\Windows\System32`))
+	mustM(t, fs.Mkdir(`C:\Users`))
+	mustM(t, fs.Mkdir(`C:\tools\shared`, fileACE(am.Allowed, oici, am.FileAllAccess, am.Everyone)))
+	mustM(t, fs.Mkdir(mProfile))
+	sd, err := fs.GetSD(mProfile, true)
+	mustM(t, err)
+	sd.Owner, sd.Protected = mUser, true
+	sd.DACL = []am.ACE{
+		fileACE(am.Allowed, oici, am.FileAllAccess, am.LocalSystem),
+		fileACE(am.Allowed, oici, am.FileAllAccess, am.Administrators),
+		fileACE(am.Allowed, oici, am.FileAllAccess, mUser),
+	}
+	mustM(t, fs.PutSD(mProfile, sd, true))
+	fs.Owner = mUser
+	for _, d := range []string{mState, mWS + `\.git\hooks`, mWS + `\src`, mProfile + `\.ssh`, mProfile + `\Documents`, `C:\src\app2\.git\hooks`, `D:\work\app3\.git\hooks`, `\\srv\share\proj`} {
+		mustM(t, fs.Mkdir(d))
+	}
+	for _, f := range []string{
+		mWS + `\.git\config`, mWS + `\.git\HEAD`, mWS + `\.git\hooks\pre-commit.sample`, mWS + `\main.go`, mWS + `\src\lib.go`,
+		mProfile + `\.ssh\id_ed25519`, mProfile + `\Documents\thesis.docx`, mState + `\ledger.json`, mState + `\capsids.json`,
+		`C:\src\app2\.git\config`, `C:\src\app2\main.go`, `D:\work\app3\.git\config`, `D:\work\app3\main.go`,
+	} {
+		mustM(t, fs.WriteFile(f))
+	}
+	mustM(t, fs.ShortName(mWS+`\.git`, "GIT~1"))
+	return fs
+}
+
+func mustM(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// modelFS is winplan's FS and Writer over the model, acting with the user's
+// token: cordon runs as the user, so it can only change what the user may.
+// AddACE and RevokeSID do what SetEntriesInAcl followed by
+// SetNamedSecurityInfo do: merge by path (following links), then propagate
+// below a directory.
+type modelFS struct {
+	fs   *am.FS
+	user *am.Token
+	// propagateFollowsJunctions is the open question of whether
+	// SetNamedSecurityInfo's propagation enters junctions.
+	propagateFollowsJunctions bool
+	nul                       DACL
+	aceWrites                 int
+}
+
+var (
+	_ FS     = (*modelFS)(nil)
+	_ Writer = (*modelFS)(nil)
+)
+
+func (m *modelFS) Lstat(p string) (FileInfo, error) {
+	info, err := m.fs.Stat(p, false)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return FileInfo{Exists: info.Exists, Dir: info.Dir, Reparse: info.Reparse, Size: int64(info.Writes)}, nil
+}
+
+func (m *modelFS) Resolve(p string) (string, error) {
+	info, err := m.fs.Stat(p, true)
+	if err != nil {
+		return "", err
+	}
+	if !info.Exists {
+		return "", fmt.Errorf("%s: not found", p)
+	}
+	return info.Final, nil
+}
+
+func fromModel(sd *am.SD) DACL {
+	if sd.NullDACL {
+		return DACL{Null: true}
+	}
+	var d DACL
+	for _, a := range sd.DACL {
+		t := Allow
+		if a.Type == am.Denied {
+			t = Deny
+		}
+		d.ACEs = append(d.ACEs, ACE{Type: t, Flags: uint8(a.Flags), Mask: uint32(a.Mask), SID: SID(a.SID)})
+	}
+	return d
+}
+
+func toModel(a ACE) am.ACE {
+	t := am.Allowed
+	if a.Type == Deny {
+		t = am.Denied
+	}
+	return am.ACE{Type: t, Flags: am.AceFlags(a.Flags), Mask: am.Mask(a.Mask), SID: am.SID(a.SID)}
+}
+
+func (m *modelFS) ReadDACL(obj Object) (DACL, error) {
+	if obj.Kernel {
+		return m.nul, nil
+	}
+	if err := m.fs.Open(m.user, obj.Path, am.ReadControl, false); err != nil {
+		return DACL{}, err
+	}
+	sd, err := m.fs.GetSD(obj.Path, true)
+	if err != nil {
+		return DACL{}, err
+	}
+	return fromModel(sd), nil
+}
+
+func (m *modelFS) ReadDir(p string, max int) ([]DirEntry, error) {
+	es, err := m.fs.ReadDir(p)
+	if err != nil {
+		return nil, err
+	}
+	var out []DirEntry
+	for _, e := range es {
+		out = append(out, DirEntry{Name: e.Name, Dir: e.Dir, Reparse: e.Reparse})
+	}
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, nil
+}
+
+func (m *modelFS) Create(p string, dir bool) error { return m.fs.Create(m.user, p, dir) }
+
+// merge applies one SetEntriesInAcl entry to the explicit part of a DACL:
+// an ACE of the same type, SID and flags gets the rights added; otherwise a
+// deny goes after the explicit denies and an allow after the explicit
+// allows; inherited ACEs stay behind.
+func merge(dacl []am.ACE, a am.ACE) []am.ACE {
+	explicit := am.Explicit(dacl)
+	var inherited []am.ACE
+	for _, x := range dacl {
+		if x.Flags&am.Inherited != 0 {
+			inherited = append(inherited, x)
+		}
+	}
+	for i, x := range explicit {
+		if x.Type == a.Type && x.SID == a.SID && x.Flags == a.Flags {
+			explicit[i].Mask |= a.Mask
+			return append(explicit, inherited...)
+		}
+	}
+	i := len(explicit)
+	if a.Type == am.Denied {
+		i = 0
+		for i < len(explicit) && explicit[i].Type == am.Denied {
+			i++
+		}
+	}
+	explicit = append(explicit[:i], append([]am.ACE{a}, explicit[i:]...)...)
+	return append(explicit, inherited...)
+}
+
+func (m *modelFS) change(obj Object, f func([]am.ACE) []am.ACE) error {
+	if obj.Kernel {
+		var aces []am.ACE
+		for _, a := range m.nul.ACEs {
+			aces = append(aces, toModel(a))
+		}
+		m.nul = fromModel(&am.SD{DACL: f(aces)})
+		return nil
+	}
+	if err := m.fs.Open(m.user, obj.Path, am.WriteDAC|am.ReadControl, false); err != nil {
+		return err
+	}
+	sd, err := m.fs.GetSD(obj.Path, true)
+	if err != nil {
+		return err
+	}
+	sd.DACL = f(sd.DACL)
+	if err := m.fs.PutSD(obj.Path, sd, true); err != nil {
+		return err
+	}
+	return m.fs.Propagate(obj.Path, m.propagateFollowsJunctions)
+}
+
+func (m *modelFS) AddACE(obj Object, ace ACE) error {
+	m.aceWrites++
+	return m.change(obj, func(d []am.ACE) []am.ACE { return merge(d, toModel(ace)) })
+}
+
+func (m *modelFS) RevokeSID(obj Object, sid SID) error {
+	return m.change(obj, func(d []am.ACE) []am.ACE {
+		var out []am.ACE
+		for _, a := range d {
+			if a.Flags&am.Inherited != 0 || !strings.EqualFold(string(a.SID), string(sid)) {
+				out = append(out, a)
+			}
+		}
+		return out
+	})
+}
+
+func (m *modelFS) RemoveIfEmpty(p string, dir bool) (bool, error) {
+	info, err := m.fs.Stat(p, false)
+	if err != nil || !info.Exists {
+		return false, err
+	}
+	if dir {
+		es, err := m.fs.ReadDir(p)
+		if err != nil || len(es) > 0 {
+			return false, err
+		}
+	} else if info.Writes > 0 {
+		return false, nil
+	}
+	return true, m.fs.Delete(m.user, p)
+}
+
+// world is the fixture machine after cordon prepared one run.
+type world struct {
+	fs      *am.FS
+	mfs     *modelFS
+	user    am.Token
+	sandbox am.Token
+	plan    *Plan
+	journal *memJournal
+}
+
+func modelInput() Input {
+	return Input{
+		Workspace:  mWS,
+		StateDir:   mState,
+		ProfileDir: mProfile,
+		ProtectedPaths: []ProtectedPath{
+			{Path: mWS + `\.git\hooks`, Dir: true},
+			{Path: mWS + `\.git\config`},
+			{Path: mWS + `\.vscode`, Dir: true},
+			{Path: mWS + `\.mcp.json`},
+		},
+		Env: []string{`PATH=C:\Windows\System32`},
+	}
+}
+
+// prepare builds the machine, lets cordon plan and reconcile in, and derives
+// the sandbox token from cordon's own token specification.
+func prepare(t *testing.T, in Input, setup func(*am.FS)) *world {
+	t.Helper()
+	fs := machine(t)
+	if setup != nil {
+		setup(fs)
+	}
+	user := am.StandardUser(mUser, mLogon, true)
+	w := &world{fs: fs, user: user, journal: &memJournal{}}
+	w.mfs = &modelFS{fs: fs, user: &w.user,
+		nul: DACL{ACEs: []ACE{{Type: Allow, Mask: GenericRead | GenericWrite, SID: Everyone}}}}
+	p, err := Build(in, w.mfs, &fixedSIDs{}, SID(mLogon))
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	if _, err := Reconcile(w.mfs, w.mfs, w.journal, &p.ACL, fixedNow); err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	w.plan = p
+	w.sandbox = sandboxToken(t, user, p)
+	return w
+}
+
+// sandboxToken is what CreateRestrictedToken makes of the user's token with
+// cordon's TokenSpec for plan.
+func sandboxToken(t *testing.T, user am.Token, p *Plan) am.Token {
+	t.Helper()
+	spec, err := NewTokenSpec(p.CapabilitySIDs(), p.LogonSID, SID(mUser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var restricting []am.SID
+	for _, s := range spec.RestrictingSIDs {
+		restricting = append(restricting, am.SID(s))
+	}
+	tok := am.Restrict(user, spec.Flags, nil, restricting)
+	tok.DefaultDACL = nil
+	for _, a := range spec.DefaultDACL {
+		tok.DefaultDACL = append(tok.DefaultDACL, toModel(a))
+	}
+	return tok
+}
+
+// outcome is what cordon promises for one probe.
+type outcome int
+
+const (
+	allow outcome = iota
+	deny
+	// gap: the unelevated mode cannot deny this; the model must agree that
+	// it is allowed (else the report understates the mode) and the plan's
+	// facts must name the layer as not enforced.
+	gap
+)
+
+func (o outcome) String() string {
+	return [...]string{"allow", "deny", "known gap (allowed, reported)"}[o]
+}
+
+// probe is one operation on the fixture.
+type probe struct {
+	name    string
+	op      func(w *world, t *am.Token) error
+	sandbox outcome
+	user    outcome
+	// gapLayer is the fact layer that must say "not enforced" for a gap.
+	gapLayer string
+}
+
+// run runs each probe on a fresh world made by mk, as the sandbox and as the
+// user, and reports every broken promise.
+func runProbes(t *testing.T, mk func(t *testing.T) *world, probes []probe) {
+	t.Helper()
+	for _, p := range probes {
+		for _, who := range []string{"sandbox", "user"} {
+			w := mk(t)
+			tok, want := &w.sandbox, p.sandbox
+			if who == "user" {
+				tok, want = &w.user, p.user
+			}
+			err := p.op(w, tok)
+			if err != nil && !errors.Is(err, am.ErrAccessDenied) && !errors.Is(err, am.ErrPrivilegeNotHeld) {
+				t.Errorf("%s as %s: %v (not an access decision: the probe is broken)", p.name, who, err)
+				continue
+			}
+			switch {
+			case want == deny && err == nil:
+				t.Errorf("%s as %s: allowed, cordon promises it is denied", p.name, who)
+			case want != deny && err != nil:
+				t.Errorf("%s as %s: denied (%v), want %s", p.name, who, err, want)
+			}
+			if want == gap {
+				if f := factFor(w.plan, p.gapLayer); f.Status != NotEnforced {
+					t.Errorf("%s as %s is a known gap, but the report says %q for %q", p.name, who, f.Status, p.gapLayer)
+				}
+			}
+		}
+	}
+}
+
+func factFor(p *Plan, layer string) Fact {
+	for _, f := range p.Facts(nil, false) {
+		if f.Layer == layer {
+			return f
+		}
+	}
+	return Fact{Layer: layer, Status: "(no such fact)"}
+}
+
+func write(p string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.Write(t, p) }
+}
+func read(p string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.Read(t, p) }
+}
+func appendTo(p string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.Append(t, p) }
+}
+func setAttrs(p string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.SetAttributes(t, p) }
+}
+func writeEA(p string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.WriteEA(t, p) }
+}
+func create(p string, dir bool) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.Create(t, p, dir) }
+}
+func del(p string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.Delete(t, p) }
+}
+func rename(from, to string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.Rename(t, from, to, false) }
+}
+func replaceWith(from, to string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.Rename(t, from, to, true) }
+}
+func setDACL(p string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error {
+		return w.fs.SetDACL(t, p, []am.ACE{fileACE(am.Allowed, oici, am.FileAllAccess, am.Everyone)})
+	}
+}
+func takeOwnership(p string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.SetOwner(t, p, t.User) }
+}
+func hardLink(existing, newPath string) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error { return w.fs.HardLink(t, existing, newPath) }
+}
+
+// then runs two operations; both must succeed for the probe to succeed.
+func then(a, b func(*world, *am.Token) error) func(*world, *am.Token) error {
+	return func(w *world, t *am.Token) error {
+		if err := a(w, t); err != nil {
+			return err
+		}
+		return b(w, t)
+	}
+}
+
+// TestModelWorkspaceWrite runs the probes of a workspace-write run with the
+// default protected paths.
+func TestModelWorkspaceWrite(t *testing.T) {
+	mk := func(t *testing.T) *world { return prepare(t, modelInput(), nil) }
+	probes := []probe{
+		// P1: the workspace is writable.
+		{name: "write a workspace file", op: write(mWS + `\main.go`)},
+		{name: "append to a workspace file", op: appendTo(mWS + `\main.go`)},
+		{name: "set attributes of a workspace file", op: setAttrs(mWS + `\main.go`)},
+		{name: "create a workspace file", op: create(mWS+`\new.go`, false)},
+		{name: "create a workspace directory", op: create(mWS+`\pkg`, true)},
+		{name: "delete a workspace file", op: del(mWS + `\src\lib.go`)},
+		{name: "rename a workspace file", op: rename(mWS+`\main.go`, mWS+`\src\main.go`)},
+		{name: "replace a workspace file (atomic save)", op: then(create(mWS+`\main.go.tmp`, false), replaceWith(mWS+`\main.go.tmp`, mWS+`\main.go`))},
+		{name: "write .git\\HEAD (git itself works)", op: write(mWS + `\.git\HEAD`)},
+		{name: "create .git\\index.lock", op: create(mWS+`\.git\index.lock`, false)},
+		// P2: but its ACLs and owners are not the sandbox's to change.
+		{name: "WRITE_DAC on a workspace file", op: setDACL(mWS + `\main.go`), sandbox: deny},
+		{name: "WRITE_DAC on the workspace", op: setDACL(mWS), sandbox: deny},
+		{name: "take ownership of a workspace file", op: takeOwnership(mWS + `\main.go`), sandbox: deny},
+		// P3: protected paths are not writable.
+		{name: "read .git\\config", op: read(mWS + `\.git\config`)},
+		{name: "write .git\\config", op: write(mWS + `\.git\config`), sandbox: deny},
+		{name: "append to .git\\config", op: appendTo(mWS + `\.git\config`), sandbox: deny},
+		{name: "set attributes of .git\\config", op: setAttrs(mWS + `\.git\config`), sandbox: deny},
+		{name: "write EAs of .git\\config", op: writeEA(mWS + `\.git\config`), sandbox: deny},
+		{name: "WRITE_DAC on .git\\config", op: setDACL(mWS + `\.git\config`), sandbox: deny},
+		{name: "create a hook", op: create(mWS+`\.git\hooks\pre-commit`, false), sandbox: deny},
+		{name: "create a directory in hooks", op: create(mWS+`\.git\hooks\sub`, true), sandbox: deny},
+		{name: "write a hook sample", op: write(mWS + `\.git\hooks\pre-commit.sample`), sandbox: deny},
+		{name: "write the placeholder .mcp.json", op: write(mWS + `\.mcp.json`), sandbox: deny},
+		{name: "create a file in the placeholder .vscode", op: create(mWS+`\.vscode\tasks.json`, false), sandbox: deny},
+		// A1: other spellings reach the same objects.
+		{name: "write .git\\config through its stream", op: write(mWS + `\.git\config:x`), sandbox: deny},
+		{name: "write .git\\config through the 8.3 name", op: write(mWS + `\GIT~1\config`), sandbox: deny},
+		{name: "write .GIT\\CONFIG.", op: write(mWS + `\.GIT\CONFIG.`), sandbox: deny},
+		{name: "write .git.\\config", op: write(mWS + `\.git.\config`), sandbox: deny},
+		// O1: outside the roots, nothing is writable, everything readable.
+		{name: "read an outside file", op: read(mProfile + `\Documents\thesis.docx`)},
+		{name: "read a secret (deny-read needs the elevated mode)", op: read(mProfile + `\.ssh\id_ed25519`)},
+		{name: "write an outside file", op: write(mProfile + `\Documents\thesis.docx`), sandbox: deny},
+		{name: "create an outside file", op: create(mProfile+`\Documents\new.txt`, false), sandbox: deny},
+		{name: "WRITE_DAC on an outside file", op: setDACL(mProfile + `\Documents\thesis.docx`), sandbox: deny},
+		{name: "write cordon's ledger", op: write(mState + `\ledger.json`), sandbox: deny},
+		{name: "create a file in cordon's state directory", op: create(mState+`\capsids.json.tmp`, false), sandbox: deny},
+		{name: "write into an Everyone-writable directory", op: create(`C:\tools\shared\x.exe`, false), sandbox: gap, gapLayer: "Everyone-writable directories"},
+		// L1: a hard link to an outside file cannot be made.
+		{name: "hard-link an outside file into the workspace", op: hardLink(mProfile+`\Documents\thesis.docx`, mWS+`\thesis.docx`), sandbox: deny},
+	}
+	runProbes(t, mk, probes)
+}
