@@ -29,11 +29,13 @@ func newWindowsCleanupCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cleanup",
 		Short: "Remove every ACL entry and placeholder cordon added on this machine",
-		Long: `cleanup revokes every ACL entry recorded in cordon's ledger (the allow
-entries on writable roots, the deny entries on protected paths, the null
-device entry), removes the placeholders it created for missing protected
-paths when they are still empty, and forgets the capability SIDs, so that the
-next run starts afresh. Run it when no cordon command is running.`,
+		Long: `cleanup removes every ACL entry recorded in cordon's ledger (the allow
+entries on writable roots, the deny entries on protected paths and the
+directories above them, the null device entry), exactly as far as cordon
+added it, so that entries you had for the same user or SID stay; removes the
+placeholders it created for missing protected paths when they are still
+empty; and forgets the capability SIDs, so that the next run starts afresh.
+Run it when no cordon command is running.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runtime.GOOS != "windows" {
@@ -59,7 +61,7 @@ next run starts afresh. Run it when no cordon command is running.`,
 }
 
 func printCleanup(w io.Writer, res winplan.CleanupResult) {
-	fmt.Fprintf(w, "revoked the ACL entries of %d (path, SID) pairs; %d were on paths that no longer exist\n", res.Revoked, res.Gone)
+	fmt.Fprintf(w, "removed %d ACL entries cordon had added; %d were on paths that no longer exist\n", res.Revoked, res.Gone)
 	for _, p := range res.Removed {
 		fmt.Fprintf(w, "removed placeholder %s\n", p)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -138,29 +139,24 @@ func (winFS) ReadDACL(obj winplan.Object) (winplan.DACL, error) {
 	if h != 0 {
 		defer windows.CloseHandle(h)
 	}
+	control, _, err := sd.Control()
+	if err != nil {
+		return winplan.DACL{}, fmt.Errorf("reading the security descriptor's control bits: %w", err)
+	}
 	acl, null, err := daclOf(sd)
 	if err != nil || null {
 		return winplan.DACL{Null: null}, err
 	}
-	var d winplan.DACL
-	for i := uint32(0); i < uint32(acl.AceCount); i++ {
-		var ace *windows.ACCESS_ALLOWED_ACE
-		if err := windows.GetAce(acl, i, &ace); err != nil {
-			return winplan.DACL{}, fmt.Errorf("reading ACE %d: %w", i, err)
-		}
-		a := winplan.ACE{Type: winplan.Other, Flags: ace.Header.AceFlags, Mask: uint32(ace.Mask)}
-		switch ace.Header.AceType {
-		case windows.ACCESS_ALLOWED_ACE_TYPE, windows.ACCESS_DENIED_ACE_TYPE:
-			if ace.Header.AceType == windows.ACCESS_ALLOWED_ACE_TYPE {
-				a.Type = winplan.Allow
-			} else {
-				a.Type = winplan.Deny
-			}
-			a.SID = winplan.SID((*windows.SID)(unsafe.Pointer(&ace.SidStart)).String())
-		}
-		d.ACEs = append(d.ACEs, a)
+	// Decode the ACL's own bytes: every ACE type round-trips, also those
+	// cordon does not reason about.
+	hdr := unsafe.Slice((*byte)(unsafe.Pointer(acl)), 8)
+	size := int(hdr[2]) | int(hdr[3])<<8 // ACL.AclSize, unexported in x/sys
+	aces, err := winplan.DecodeACL(unsafe.Slice((*byte)(unsafe.Pointer(acl)), size))
+	runtime.KeepAlive(sd)
+	if err != nil {
+		return winplan.DACL{}, err
 	}
-	return d, nil
+	return winplan.DACL{ACEs: aces, Protected: control&windows.SE_DACL_PROTECTED != 0}, nil
 }
 
 func (winFS) ReadDir(path string, max int) ([]winplan.DirEntry, error) {
@@ -199,75 +195,39 @@ func (winFS) Create(path string, dir bool) error {
 	return windows.CloseHandle(h)
 }
 
-// setEntries merges one explicit-access entry into obj's DACL with
-// SetEntriesInAclW, which keeps the ACL canonical, and writes it back;
-// SetNamedSecurityInfo then propagates inheritable ACEs below a directory.
-func setEntries(obj winplan.Object, ea windows.EXPLICIT_ACCESS) error {
-	sd, h, err := securityDescriptor(obj, windows.READ_CONTROL|windows.WRITE_DAC)
+// WriteDACL writes d, encoded by winplan, as obj's DACL; for a file or
+// directory SetNamedSecurityInfo keeps the inherited ACEs in line with the
+// parent and propagates inheritable ACEs below a directory.
+func (winFS) WriteDACL(obj winplan.Object, d winplan.DACL) error {
+	if d.Null {
+		return fmt.Errorf("%s: refusing to write a NULL DACL", obj.Path)
+	}
+	b, err := winplan.EncodeACL(d.ACEs)
 	if err != nil {
 		return err
 	}
-	if h != 0 {
-		defer windows.CloseHandle(h)
-	}
-	old, null, err := daclOf(sd)
-	if err != nil {
-		return err
-	}
-	if null {
-		return fmt.Errorf("%s has a NULL DACL; cordon will not replace it", obj.Path)
-	}
-	acl, err := windows.ACLFromEntries([]windows.EXPLICIT_ACCESS{ea}, old)
-	if err != nil {
-		return fmt.Errorf("SetEntriesInAcl: %w", err)
-	}
+	// An ACL must be DWORD-aligned.
+	buf := make([]uint32, (len(b)+3)/4)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(b)), b)
+	acl := (*windows.ACL)(unsafe.Pointer(&buf[0]))
+	defer runtime.KeepAlive(buf)
 	if obj.Kernel {
+		_, h, err := securityDescriptor(obj, windows.READ_CONTROL|windows.WRITE_DAC)
+		if err != nil {
+			return err
+		}
+		defer windows.CloseHandle(h)
 		return windows.SetSecurityInfo(h, windows.SE_KERNEL_OBJECT, windows.DACL_SECURITY_INFORMATION, nil, nil, acl, nil)
 	}
 	p, err := extendedPath(obj.Path)
 	if err != nil {
 		return err
 	}
-	return windows.SetNamedSecurityInfo(p, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION, nil, nil, acl, nil)
-}
-
-func trustee(sid winplan.SID) (windows.TRUSTEE, error) {
-	s, err := windows.StringToSid(string(sid))
-	if err != nil {
-		return windows.TRUSTEE{}, fmt.Errorf("SID %s: %w", sid, err)
+	info := windows.SECURITY_INFORMATION(windows.DACL_SECURITY_INFORMATION)
+	if d.Protected {
+		info |= windows.PROTECTED_DACL_SECURITY_INFORMATION
 	}
-	return windows.TRUSTEE{
-		TrusteeForm:  windows.TRUSTEE_IS_SID,
-		TrusteeType:  windows.TRUSTEE_IS_UNKNOWN,
-		TrusteeValue: windows.TrusteeValueFromSID(s),
-	}, nil
-}
-
-func (winFS) AddACE(obj winplan.Object, ace winplan.ACE) error {
-	t, err := trustee(ace.SID)
-	if err != nil {
-		return err
-	}
-	mode := windows.ACCESS_MODE(windows.GRANT_ACCESS)
-	if ace.Type == winplan.Deny {
-		mode = windows.DENY_ACCESS
-	} else if ace.Type != winplan.Allow {
-		return fmt.Errorf("cannot add an ACE of type %s", ace.Type)
-	}
-	return setEntries(obj, windows.EXPLICIT_ACCESS{
-		AccessPermissions: windows.ACCESS_MASK(ace.Mask),
-		AccessMode:        mode,
-		Inheritance:       uint32(ace.Flags & (winplan.InheritAll | winplan.NoPropagate | winplan.InheritOnly)),
-		Trustee:           t,
-	})
-}
-
-func (winFS) RevokeSID(obj winplan.Object, sid winplan.SID) error {
-	t, err := trustee(sid)
-	if err != nil {
-		return err
-	}
-	return setEntries(obj, windows.EXPLICIT_ACCESS{AccessMode: windows.REVOKE_ACCESS, Trustee: t})
+	return windows.SetNamedSecurityInfo(p, windows.SE_FILE_OBJECT, info, nil, nil, acl, nil)
 }
 
 func (f winFS) RemoveIfEmpty(path string, dir bool) (bool, error) {

@@ -51,7 +51,7 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 		return nil, err
 	}
 	defer state.Close()
-	plan, err := winplan.Build(in, fs, state, logon)
+	plan, err := winplan.Build(in, fs, state, winplan.Identity{User: user, Logon: logon})
 	if err != nil {
 		return nil, err
 	}

@@ -123,37 +123,26 @@ func restrictedToken(base windows.Token, spec winplan.TokenSpec) (windows.Token,
 	return t, nil
 }
 
-// aclOf builds an ACL from allow ACEs.
-func aclOf(aces []winplan.ACE) (*windows.ACL, error) {
-	entries := make([]windows.EXPLICIT_ACCESS, len(aces))
-	for i, a := range aces {
+// setDefaultDACL sets t's default DACL to aces, encoded by winplan. Generic
+// rights stay generic: each object type maps them when an object gets them.
+func setDefaultDACL(t windows.Token, aces []winplan.ACE) error {
+	for _, a := range aces {
 		if a.Type != winplan.Allow {
-			return nil, fmt.Errorf("default DACL entry %s is not an allow ACE", a)
-		}
-		t, err := trustee(a.SID)
-		if err != nil {
-			return nil, err
-		}
-		entries[i] = windows.EXPLICIT_ACCESS{
-			AccessPermissions: windows.ACCESS_MASK(a.Mask),
-			AccessMode:        windows.GRANT_ACCESS,
-			Inheritance:       uint32(a.Flags),
-			Trustee:           t,
+			return fmt.Errorf("default DACL entry %s is not an allow ACE", a)
 		}
 	}
-	return windows.ACLFromEntries(entries, nil)
-}
-
-func setDefaultDACL(t windows.Token, aces []winplan.ACE) error {
-	acl, err := aclOf(aces)
+	b, err := winplan.EncodeACL(aces)
 	if err != nil {
 		return fmt.Errorf("building the token's default DACL: %w", err)
 	}
-	info := tokenDefaultDACL{DefaultDacl: acl}
-	if err := windows.SetTokenInformation(t, windows.TokenDefaultDacl, (*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info))); err != nil {
+	buf := make([]uint32, (len(b)+3)/4)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(b)), b)
+	info := tokenDefaultDACL{DefaultDacl: (*windows.ACL)(unsafe.Pointer(&buf[0]))}
+	err = windows.SetTokenInformation(t, windows.TokenDefaultDacl, (*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)))
+	runtime.KeepAlive(buf)
+	if err != nil {
 		return fmt.Errorf("setting the token's default DACL: %w", err)
 	}
-	runtime.KeepAlive(acl)
 	return nil
 }
 

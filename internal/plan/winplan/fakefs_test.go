@@ -15,8 +15,8 @@ type fakeFS struct {
 	nodes  map[string]*fakeNode // by PathKey
 	kernel map[string]*fakeNode
 
-	creates, aceWrites, revokes int
-	// dropWrites makes AddACE succeed without changing anything, as a file
+	creates, aceWrites int
+	// dropWrites makes WriteDACL succeed without changing anything, as a file
 	// system without ACLs would.
 	dropWrites bool
 }
@@ -28,6 +28,8 @@ type fakeNode struct {
 	size    int64
 	aces    []ACE // explicit only
 	null    bool
+	// protected stops inheritance from the parents.
+	protected bool
 }
 
 func newFakeFS() *fakeFS {
@@ -162,8 +164,8 @@ func (f *fakeFS) ReadDACL(obj Object) (DACL, error) {
 	if n.null {
 		return DACL{Null: true}, nil
 	}
-	d := DACL{ACEs: append([]ACE(nil), n.aces...)}
-	if obj.Kernel {
+	d := DACL{ACEs: append([]ACE(nil), n.aces...), Protected: n.protected}
+	if obj.Kernel || n.protected {
 		return d, nil
 	}
 	for a, depth := parentOf(n.path), 1; a != ""; a, depth = parentOf(a), depth+1 {
@@ -217,10 +219,9 @@ func (f *fakeFS) Create(p string, dir bool) error {
 	return nil
 }
 
-// AddACE merges like SetEntriesInAcl: an explicit ACE of the same type, SID
-// and flags gets the rights added; otherwise denies go after the explicit
-// denies and allows after the explicit allows.
-func (f *fakeFS) AddACE(obj Object, ace ACE) error {
+// WriteDACL keeps the explicit ACEs of d (inherited ones are computed on
+// read) and counts the write.
+func (f *fakeFS) WriteDACL(obj Object, d DACL) error {
 	n, err := f.node(obj)
 	if err != nil {
 		return err
@@ -229,37 +230,8 @@ func (f *fakeFS) AddACE(obj Object, ace ACE) error {
 	if f.dropWrites {
 		return nil
 	}
-	for i, a := range n.aces {
-		if a.Type == ace.Type && a.SID == ace.SID && a.Flags == ace.Flags {
-			n.aces[i].Mask |= ace.Mask
-			return nil
-		}
-	}
-	if ace.Type == Allow {
-		n.aces = append(n.aces, ace)
-		return nil
-	}
-	i := 0
-	for i < len(n.aces) && n.aces[i].Type == Deny {
-		i++
-	}
-	n.aces = append(n.aces[:i], append([]ACE{ace}, n.aces[i:]...)...)
-	return nil
-}
-
-func (f *fakeFS) RevokeSID(obj Object, sid SID) error {
-	n, err := f.node(obj)
-	if err != nil {
-		return err
-	}
-	f.revokes++
-	var kept []ACE
-	for _, a := range n.aces {
-		if a.SID != sid {
-			kept = append(kept, a)
-		}
-	}
-	n.aces = kept
+	explicit, _ := d.split()
+	n.aces, n.null, n.protected = explicit, d.Null, d.Protected
 	return nil
 }
 

@@ -47,12 +47,11 @@ type Writer interface {
 	// Create makes an empty directory or file at path, whose parent exists;
 	// it fails if path exists.
 	Create(path string, dir bool) error
-	// AddACE merges ace into obj's DACL, keeping it in canonical order
-	// (explicit deny before explicit allow before inherited ACEs), and lets
-	// inheritable ACEs propagate below a directory.
-	AddACE(obj Object, ace ACE) error
-	// RevokeSID removes every explicit ACE for sid from obj's DACL.
-	RevokeSID(obj Object, sid SID) error
+	// WriteDACL replaces obj's DACL with d: its explicit ACEs in the order
+	// given (Other ACEs byte for byte), and d.Protected. The inherited ACEs
+	// in d are those read; the system keeps them in line with the parent.
+	// A directory's inheritable ACEs then reach the objects below it.
+	WriteDACL(obj Object, d DACL) error
 	// RemoveIfEmpty removes path if it is an empty directory (dir) or an
 	// empty file, and reports whether it did.
 	RemoveIfEmpty(path string, dir bool) (bool, error)

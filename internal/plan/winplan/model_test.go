@@ -10,7 +10,6 @@ package winplan
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	am "github.com/cordon-sandbox/cordon/internal/plan/winplan/accessmodel"
@@ -96,9 +95,6 @@ func mustM(t *testing.T, err error) {
 
 // modelFS is winplan's FS and Writer over the model, acting with the user's
 // token: cordon runs as the user, so it can only change what the user may.
-// AddACE and RevokeSID do what SetEntriesInAcl followed by
-// SetNamedSecurityInfo do: merge by path (following links), then propagate
-// below a directory.
 type modelFS struct {
 	fs   *am.FS
 	user *am.Token
@@ -167,7 +163,9 @@ func (m *modelFS) ReadDACL(obj Object) (DACL, error) {
 	if err != nil {
 		return DACL{}, err
 	}
-	return fromModel(sd), nil
+	d := fromModel(sd)
+	d.Protected = sd.Protected
+	return d, nil
 }
 
 func (m *modelFS) ReadDir(p string, max int) ([]DirEntry, error) {
@@ -187,42 +185,22 @@ func (m *modelFS) ReadDir(p string, max int) ([]DirEntry, error) {
 
 func (m *modelFS) Create(p string, dir bool) error { return m.fs.Create(m.user, p, dir) }
 
-// merge applies one SetEntriesInAcl entry to the explicit part of a DACL:
-// an ACE of the same type, SID and flags gets the rights added; otherwise a
-// deny goes after the explicit denies and an allow after the explicit
-// allows; inherited ACEs stay behind.
-func merge(dacl []am.ACE, a am.ACE) []am.ACE {
-	explicit := am.Explicit(dacl)
-	var inherited []am.ACE
-	for _, x := range dacl {
-		if x.Flags&am.Inherited != 0 {
-			inherited = append(inherited, x)
+// WriteDACL writes d as SetNamedSecurityInfo does: by path (following
+// links), the explicit ACEs as given, the inherited ones recomputed from the
+// parent, then propagation below a directory.
+func (m *modelFS) WriteDACL(obj Object, d DACL) error {
+	m.aceWrites++
+	var aces []am.ACE
+	for _, a := range d.ACEs {
+		if a.Type == Other {
+			return fmt.Errorf("the model keeps no ACEs of other types")
 		}
-	}
-	for i, x := range explicit {
-		if x.Type == a.Type && x.SID == a.SID && x.Flags == a.Flags {
-			explicit[i].Mask |= a.Mask
-			return append(explicit, inherited...)
-		}
-	}
-	i := len(explicit)
-	if a.Type == am.Denied {
-		i = 0
-		for i < len(explicit) && explicit[i].Type == am.Denied {
-			i++
-		}
-	}
-	explicit = append(explicit[:i], append([]am.ACE{a}, explicit[i:]...)...)
-	return append(explicit, inherited...)
-}
-
-func (m *modelFS) change(obj Object, f func([]am.ACE) []am.ACE) error {
-	if obj.Kernel {
-		var aces []am.ACE
-		for _, a := range m.nul.ACEs {
+		if a.Flags&Inherited == 0 {
 			aces = append(aces, toModel(a))
 		}
-		m.nul = fromModel(&am.SD{DACL: f(aces)})
+	}
+	if obj.Kernel {
+		m.nul = fromModel(&am.SD{DACL: aces})
 		return nil
 	}
 	if err := m.fs.Open(m.user, obj.Path, am.WriteDAC|am.ReadControl, false); err != nil {
@@ -232,28 +210,25 @@ func (m *modelFS) change(obj Object, f func([]am.ACE) []am.ACE) error {
 	if err != nil {
 		return err
 	}
-	sd.DACL = f(sd.DACL)
+	sd.NullDACL, sd.Protected = false, d.Protected
+	var parent []am.ACE
+	if !d.Protected {
+		if info, _ := m.fs.Stat(obj.Path, true); info.Exists {
+			if psd, err := m.fs.GetSD(parentOf(info.Final), true); err == nil {
+				parent = psd.DACL
+			}
+		}
+	}
+	sd.DACL = append(aces, am.InheritedACEs(parent, m.isDir(obj.Path), sd.Owner, sd.Group, am.FileMapping)...)
 	if err := m.fs.PutSD(obj.Path, sd, true); err != nil {
 		return err
 	}
 	return m.fs.Propagate(obj.Path, m.propagateFollowsJunctions)
 }
 
-func (m *modelFS) AddACE(obj Object, ace ACE) error {
-	m.aceWrites++
-	return m.change(obj, func(d []am.ACE) []am.ACE { return merge(d, toModel(ace)) })
-}
-
-func (m *modelFS) RevokeSID(obj Object, sid SID) error {
-	return m.change(obj, func(d []am.ACE) []am.ACE {
-		var out []am.ACE
-		for _, a := range d {
-			if a.Flags&am.Inherited != 0 || !strings.EqualFold(string(a.SID), string(sid)) {
-				out = append(out, a)
-			}
-		}
-		return out
-	})
+func (m *modelFS) isDir(p string) bool {
+	info, _ := m.fs.Stat(p, true)
+	return info.Dir
 }
 
 func (m *modelFS) RemoveIfEmpty(p string, dir bool) (bool, error) {
@@ -309,7 +284,7 @@ func prepare(t *testing.T, in Input, setup func(*am.FS)) *world {
 	w := &world{fs: fs, user: user, journal: &memJournal{}}
 	w.mfs = &modelFS{fs: fs, user: &w.user,
 		nul: DACL{ACEs: []ACE{{Type: Allow, Mask: GenericRead | GenericWrite, SID: Everyone}}}}
-	p, err := Build(in, w.mfs, &fixedSIDs{}, SID(mLogon))
+	p, err := Build(in, w.mfs, &fixedSIDs{}, Identity{User: SID(mUser), Logon: SID(mLogon)})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -506,4 +481,118 @@ func TestModelWorkspaceWrite(t *testing.T) {
 		{name: "hard-link an outside file into the workspace", op: hardLink(mProfile+`\Documents\thesis.docx`, mWS+`\thesis.docx`), sandbox: deny},
 	}
 	runProbes(t, mk, probes)
+}
+
+// TestModelProtectedPathsSurviveDeletes: review C1. A WRITE_RESTRICTED
+// token's request for FILE_DELETE_CHILD is decided by the normal pass, and
+// the user holds Full Control on their profile (and, through CREATOR OWNER,
+// on their own directories on a non-system volume): deny ACEs for the
+// capability SID alone cannot stop a protected path from being deleted or
+// renamed away through its parent, and then recreated.
+func TestModelProtectedPathsSurviveDeletes(t *testing.T) {
+	workspaces := []struct {
+		name, ws string
+	}{
+		{"profile workspace", mWS},
+		{"C:\\src workspace (Modify through Authenticated Users)", `C:\src\app2`},
+		{"D: workspace (Full Control through CREATOR OWNER)", `D:\work\app3`},
+	}
+	for _, c := range workspaces {
+		t.Run(c.name, func(t *testing.T) {
+			ws := c.ws
+			in := modelInput()
+			in.Workspace = ws
+			in.ProtectedPaths = []ProtectedPath{
+				{Path: ws + `\.git\hooks`, Dir: true},
+				{Path: ws + `\.git\config`},
+				{Path: ws + `\.vscode`, Dir: true},
+				{Path: ws + `\.mcp.json`},
+			}
+			mk := func(t *testing.T) *world {
+				w := prepare(t, in, func(fs *am.FS) {
+					mustM(t, fs.WriteFile(ws+`\.git\hooks\pre-commit.sample`))
+				})
+				return w
+			}
+			probes := []probe{
+				{name: "delete .git\\config", op: del(ws + `\.git\config`), sandbox: deny},
+				{name: "delete .git\\config and write a forged one", op: then(del(ws+`\.git\config`), create(ws+`\.git\config`, false)), sandbox: deny},
+				{name: "rename .git\\config away", op: rename(ws+`\.git\config`, ws+`\.git\config.old`), sandbox: deny},
+				{name: "replace .git\\config by a rename", op: then(create(ws+`\forged`, false), replaceWith(ws+`\forged`, ws+`\.git\config`)), sandbox: deny},
+				{name: "move .git\\config into the workspace", op: rename(ws+`\.git\config`, ws+`\config`), sandbox: deny},
+				{name: "delete a hook sample", op: del(ws + `\.git\hooks\pre-commit.sample`), sandbox: deny},
+				{name: "rename .git\\hooks away", op: rename(ws+`\.git\hooks`, ws+`\.git\hooks.old`), sandbox: deny},
+				{name: "rename .git away", op: rename(ws+`\.git`, ws+`\.git.old`), sandbox: deny},
+				{name: "delete the placeholder .mcp.json", op: del(ws + `\.mcp.json`), sandbox: deny},
+				{name: "rename the placeholder .vscode away", op: rename(ws+`\.vscode`, ws+`\vscode.old`), sandbox: deny},
+				{name: "delete the placeholder .vscode", op: del(ws + `\.vscode`), sandbox: deny},
+				// What the sandbox must still be able to do.
+				{name: "delete a workspace file", op: del(ws + `\main.go`)},
+				{name: "replace a workspace file", op: then(create(ws+`\main.go.tmp`, false), replaceWith(ws+`\main.go.tmp`, ws+`\main.go`))},
+				{name: "create and delete a file in .git", op: then(create(ws+`\.git\index.lock`, false), del(ws+`\.git\index.lock`))},
+				{name: "rename a file within .git", op: then(create(ws+`\.git\index.lock`, false), replaceWith(ws+`\.git\index.lock`, ws+`\.git\index`))},
+			}
+			runProbes(t, mk, probes)
+		})
+	}
+}
+
+// TestModelCleanupRestoresEveryDescriptor: review invariant I4. After a run
+// and `cordon windows cleanup`, every object's descriptor on the machine is
+// what it was before cordon first ran, the user's own ACEs included; and a
+// second reconcile on the stamped machine writes nothing (I3).
+func TestModelCleanupRestoresEveryDescriptor(t *testing.T) {
+	fs := machine(t)
+	before := fs.Snapshot()
+	user := am.StandardUser(mUser, mLogon, true)
+	m := &modelFS{fs: fs, user: &user, nul: DACL{ACEs: []ACE{{Type: Allow, Mask: GenericRead, SID: Everyone}}}}
+	nulBefore := m.nul
+	j := &memJournal{}
+	in := modelInput()
+	in.WritableRoots = []string{`D:\work`}
+	in.ProtectedPaths = append(in.ProtectedPaths, ProtectedPath{Path: `D:\work\app3\.git\hooks`, Dir: true})
+	id := Identity{User: SID(mUser), Logon: SID(mLogon)}
+	sids := &fixedSIDs{}
+	p, err := Build(in, m, sids, id)
+	mustM(t, err)
+	if _, err := Reconcile(m, m, j, &p.ACL, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+	writes := m.aceWrites
+	p2, err := Build(in, m, sids, id)
+	mustM(t, err)
+	st, err := Reconcile(m, m, j, &p2.ACL, fixedNow)
+	if err != nil || m.aceWrites != writes || st.ACEsAdded != 0 || len(st.Created) != 0 {
+		t.Fatalf("second reconcile: %+v, %v, %d DACL writes", st, err, m.aceWrites-writes)
+	}
+	res, err := Cleanup(m, m, j.ledger())
+	if err != nil || len(res.Remaining.ACEs) != 0 {
+		t.Fatalf("Cleanup: %+v, %v", res, err)
+	}
+	after := fs.Snapshot()
+	for path, sd := range before {
+		if after[path] != sd {
+			t.Errorf("%s changed:\n before %s\n after  %s", path, sd, after[path])
+		}
+	}
+	for path := range after {
+		if _, ok := before[path]; !ok {
+			t.Errorf("%s is left behind", path)
+		}
+	}
+	if !slicesEqualACE(m.nul.ACEs, nulBefore.ACEs) {
+		t.Errorf("the null device's DACL changed: %v, was %v", m.nul.ACEs, nulBefore.ACEs)
+	}
+}
+
+func slicesEqualACE(a, b []ACE) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

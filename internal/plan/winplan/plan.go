@@ -40,6 +40,7 @@ const (
 	ReasonProtectAncestor = "directory above a protected path"
 	ReasonNullDevice      = "null device"
 	ReasonWorldWritable   = "Everyone-writable directory"
+	ReasonDeleteChild     = "no FILE_DELETE_CHILD above a protected path"
 )
 
 // ACLPlan is every change the command needs on the file system, in the order
@@ -71,6 +72,9 @@ type Plan struct {
 	Unprotected []string
 	// LogonSID is the logon session's SID, a restricting SID of the token.
 	LogonSID SID
+	// User is the user's SID, which the token keeps as an enabled SID of
+	// its normal pass (and never as a restricting SID).
+	User SID
 
 	input cleanedInput
 }
@@ -85,18 +89,36 @@ func (p *Plan) CapabilitySIDs() []SID {
 	return sids
 }
 
+// Identity is who the command runs as: the user's SID and the SID of the
+// logon session cordon runs in.
+type Identity struct {
+	User, Logon SID
+}
+
+func (id Identity) check() error {
+	if !IsLogonSID(id.Logon) {
+		return fmt.Errorf("%q is not a logon session SID (S-1-5-5-X-Y)", id.Logon)
+	}
+	if id.User == "" || IsLogonSID(id.User) || id.User == Everyone || id.User == LocalSystem {
+		return fmt.Errorf("%q is not a user's SID", id.User)
+	}
+	return nil
+}
+
 // Build decides the plan for in: it refuses what this mode cannot enforce
 // and roots it must not stamp, resolves the roots through fs, takes their
-// capability SIDs from sids, and computes the wanted ACEs. logon is the SID
-// of the caller's logon session, which the token keeps and the null device
-// is granted to. Build changes nothing.
-func Build(in Input, fs FS, sids SIDSource, logon SID) (*Plan, error) {
+// capability SIDs from sids, and computes the wanted ACEs. id is the user
+// and logon session cordon runs as: the token keeps both, the null device is
+// granted to the logon SID, and the user's SID is denied FILE_DELETE_CHILD
+// above protected paths. Build changes nothing.
+func Build(in Input, fs FS, sids SIDSource, id Identity) (*Plan, error) {
 	if err := in.checkModeLimits(); err != nil {
 		return nil, err
 	}
-	if !IsLogonSID(logon) {
-		return nil, fmt.Errorf("%q is not a logon session SID (S-1-5-5-X-Y)", logon)
+	if err := id.check(); err != nil {
+		return nil, err
 	}
+	logon := id.Logon
 	c, err := in.clean()
 	if err != nil {
 		return nil, err
@@ -109,7 +131,7 @@ func Build(in Input, fs FS, sids SIDSource, logon SID) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Workspace: c.workspace, Timeout: in.Timeout, LogonSID: logon, input: c}
+	p := &Plan{Workspace: c.workspace, Timeout: in.Timeout, LogonSID: logon, User: id.User, input: c}
 	for _, r := range roots {
 		sid, ok := bySID[mustKey(r)]
 		if !ok || !IsCapabilitySID(sid) {
@@ -168,8 +190,31 @@ func resolveRoots(fs FS, c cleanedInput) ([]string, error) {
 }
 
 // planACL fills p.ACL: placeholders and deny ACEs for protected paths inside
-// writable roots, deny-DELETE on the directories between, allow ACEs on the
-// roots, and the null device.
+// writable roots, deny-DELETE on the directories between, deny
+// FILE_DELETE_CHILD for the user on the roots and directories that hold
+// protected paths and on protected directories, allow ACEs on the roots,
+// and the null device.
+//
+// Why the FILE_DELETE_CHILD deny, and why for the user's SID: NTFS grants
+// DELETE on an object when the parent grants FILE_DELETE_CHILD (MS-FSA
+// 2.1.5.1.2.1), and a WRITE_RESTRICTED token sends a request for
+// FILE_DELETE_CHILD through the normal pass only, because it is not a write
+// right. The user holds it through Full Control on their profile (or through
+// CREATOR OWNER on other volumes), so deny ACEs for the capability SIDs
+// cannot stop a protected path from being deleted or renamed away and
+// forged (review C1, openai/codex#32915). Only a deny the normal pass sees
+// can: one for a SID the command's token holds as an enabled (or deny-only)
+// group. Its normal SIDs are the user's own, so any such deny binds the
+// user's unsandboxed programs too; they lose FILE_DELETE_CHILD on a few
+// directories and delete through DELETE on each child instead, which their
+// Full Control or Modify grants. The user's SID is chosen over the logon SID
+// the review suggests because it does not change at each logon: no new ACEs
+// per session, no stale ones for ended sessions, and no window in which a
+// second session's sandbox finds only the first session's deny. Removing the
+// user's own FILE_DELETE_CHILD (a protected DACL without it) would change the
+// user's rights on the whole tree and cut inheritance; moving protected files
+// elsewhere is not possible for .git\config. The access-check model proves
+// the choice (model_test.go); a real Windows host has not.
 func (p *Plan) planACL(fs FS) error {
 	var denies, allows []Grant
 	created := map[string]bool{}
@@ -200,6 +245,7 @@ func (p *Plan) planACL(fs FS) error {
 		flags := uint8(0)
 		if dir {
 			flags = InheritAll
+			denies = append(denies, p.deleteChildGuard(final, ContainerInherit))
 		}
 		for _, r := range holders {
 			denies = append(denies, Grant{
@@ -207,12 +253,13 @@ func (p *Plan) planACL(fs FS) error {
 				ACE:    ACE{Type: Deny, Flags: flags, Mask: DenyWriteMask, SID: r.SID},
 				Reason: ReasonProtected,
 			})
+			denies = append(denies, p.deleteChildGuard(r.Path, 0))
 			for _, a := range ancestorsBetween(r.Path, final) {
 				denies = append(denies, Grant{
 					Object: Object{Path: a},
 					ACE:    ACE{Type: Deny, Mask: DenyDeleteMask, SID: r.SID},
 					Reason: ReasonProtectAncestor,
-				})
+				}, p.deleteChildGuard(a, 0))
 			}
 		}
 	}
@@ -294,6 +341,16 @@ func (p *Plan) resolveProtected(fs FS, pp ProtectedPath) (final string, dir bool
 		dir = pp.Dir
 	}
 	return final, dir, missing, nil
+}
+
+// deleteChildGuard denies the user FILE_DELETE_CHILD on dir (and, with
+// ContainerInherit, on the directories below it); see planACL.
+func (p *Plan) deleteChildGuard(dir string, flags uint8) Grant {
+	return Grant{
+		Object: Object{Path: dir},
+		ACE:    ACE{Type: Deny, Flags: flags, Mask: FileDeleteChild, SID: p.User},
+		Reason: ReasonDeleteChild,
+	}
 }
 
 func (p *Plan) rootPaths() []string {

@@ -14,6 +14,8 @@ const (
 	testWS          = `C:\src\app`
 )
 
+var testID = Identity{User: testUser, Logon: testLogon}
+
 // project builds a workspace with a git repository in the fake.
 func project(t *testing.T) *fakeFS {
 	f := newFakeFS()
@@ -42,18 +44,29 @@ func baseInput() Input {
 
 func build(t *testing.T, f *fakeFS, in Input, sids SIDSource) *Plan {
 	t.Helper()
-	p, err := Build(in, f, sids, testLogon)
+	p, err := Build(in, f, sids, testID)
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
 	return p
 }
 
-// grantOn finds the grants for one path and SID.
+// grantsOn finds the grants for one path.
 func grantsOn(p *Plan, path string) []Grant {
 	var out []Grant
 	for _, g := range p.ACL.Grants {
 		if strings.EqualFold(g.Object.Path, path) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// grantsFor finds the grants for one path and SID.
+func grantsFor(p *Plan, path string, sid SID) []Grant {
+	var out []Grant
+	for _, g := range grantsOn(p, path) {
+		if g.ACE.SID == sid {
 			out = append(out, g)
 		}
 	}
@@ -69,7 +82,7 @@ func TestBuildWorkspace(t *testing.T) {
 	}
 	sid := p.Roots[0].SID
 
-	root := grantsOn(p, testWS)
+	root := grantsFor(p, testWS, sid)
 	if len(root) != 1 || root[0].ACE != (ACE{Type: Allow, Flags: InheritAll, Mask: RootAllowMask, SID: sid}) {
 		t.Fatalf("root grants = %+v", root)
 	}
@@ -77,7 +90,7 @@ func TestBuildWorkspace(t *testing.T) {
 		t.Errorf("RootAllowMask %#x: want DELETE, no FILE_DELETE_CHILD, no WRITE_DAC/WRITE_OWNER", RootAllowMask)
 	}
 
-	hooks := grantsOn(p, testWS+`\.git\hooks`)
+	hooks := grantsFor(p, testWS+`\.git\hooks`, sid)
 	if len(hooks) != 1 || hooks[0].ACE != (ACE{Type: Deny, Flags: InheritAll, Mask: DenyWriteMask, SID: sid}) {
 		t.Fatalf(".git\\hooks grants = %+v", hooks)
 	}
@@ -90,9 +103,28 @@ func TestBuildWorkspace(t *testing.T) {
 	}
 	// .git lies between the root and two protected paths: renaming it away
 	// must be denied, once.
-	gitdir := grantsOn(p, testWS+`\.git`)
+	gitdir := grantsFor(p, testWS+`\.git`, sid)
 	if len(gitdir) != 1 || gitdir[0].ACE != (ACE{Type: Deny, Mask: Delete, SID: sid}) {
 		t.Fatalf(".git grants = %+v", gitdir)
+	}
+
+	// The user is denied FILE_DELETE_CHILD on the root and every directory
+	// holding a protected path (this directory only), and on protected
+	// directories (with their subdirectories); never on files, and nothing
+	// else is granted or denied to the user.
+	guards := map[string]uint8{testWS: 0, testWS + `\.git`: 0, testWS + `\.git\hooks`: ContainerInherit, testWS + `\.vscode`: ContainerInherit}
+	for _, g := range p.ACL.Grants {
+		if g.ACE.SID != testUser {
+			continue
+		}
+		want, ok := guards[g.Object.Path]
+		if !ok || g.ACE != (ACE{Type: Deny, Flags: want, Mask: FileDeleteChild, SID: testUser}) || g.Reason != ReasonDeleteChild {
+			t.Errorf("unexpected grant for the user: %+v", g)
+		}
+		delete(guards, g.Object.Path)
+	}
+	if len(guards) != 0 {
+		t.Errorf("no FILE_DELETE_CHILD deny on %v", guards)
 	}
 
 	wantCreate := []Placeholder{{Path: testWS + `\.vscode`, Dir: true}, {Path: testWS + `\.mcp.json`, Dir: false}}
@@ -159,7 +191,7 @@ func TestBuildNestedRoots(t *testing.T) {
 	}
 	// The outer root's SID could rename the inner root away.
 	var subDenies []ACE
-	for _, g := range grantsOn(p, testWS+`\sub`) {
+	for _, g := range grantsFor(p, testWS+`\sub`, outer) {
 		if g.ACE.Type == Deny {
 			subDenies = append(subDenies, g.ACE)
 		}
@@ -180,7 +212,7 @@ func TestBuildLinkedWorkspaceIsResolved(t *testing.T) {
 	if p.Roots[0].Path != `D:\real\app` {
 		t.Fatalf("root = %s, want the link's target", p.Roots[0].Path)
 	}
-	if g := grantsOn(p, `D:\real\app\.git`); len(g) != 1 || g[0].ACE.Type != Deny {
+	if g := grantsFor(p, `D:\real\app\.git`, p.Roots[0].SID); len(g) != 1 || g[0].ACE.Type != Deny {
 		t.Fatalf("protected path not planned at its resolved place: %+v", p.ACL.Grants)
 	}
 }
@@ -238,7 +270,7 @@ func TestBuildRefuses(t *testing.T) {
 			f := project(t)
 			in := baseInput()
 			c.modify(&in, f)
-			_, err := Build(in, f, &fixedSIDs{}, testLogon)
+			_, err := Build(in, f, &fixedSIDs{}, testID)
 			if err == nil || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Build error = %v, want ErrRefused mentioning %q", err, c.want)
 			}
@@ -263,7 +295,7 @@ func TestBuildMissingRoot(t *testing.T) {
 	f := project(t)
 	in := baseInput()
 	in.WritableRoots = []string{`C:\nope`}
-	if _, err := Build(in, f, &fixedSIDs{}, testLogon); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := Build(in, f, &fixedSIDs{}, testID); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -289,7 +321,7 @@ func TestBuildProtectedDirCoversItsAncestorDeny(t *testing.T) {
 	in := baseInput()
 	in.ProtectedPaths = []ProtectedPath{{Path: testWS + `\.git`, Dir: true}, {Path: testWS + `\.git\hooks`, Dir: true}}
 	p := build(t, f, in, &fixedSIDs{})
-	g := grantsOn(p, testWS+`\.git`)
+	g := grantsFor(p, testWS+`\.git`, p.Roots[0].SID)
 	if len(g) != 1 || g[0].ACE.Mask != DenyWriteMask {
 		t.Fatalf(".git grants = %+v, want one deny-write (which includes DELETE)", g)
 	}

@@ -75,7 +75,7 @@ func Reconcile(fs FS, w Writer, j Journal, plan *ACLPlan, now func() time.Time) 
 		if err := j.RecordACE(ledgerEntry(g, now())); err != nil {
 			return st, err
 		}
-		if err := w.AddACE(g.Object, g.ACE); err != nil {
+		if err := w.WriteDACL(g.Object, dacl.withACE(g.ACE)); err != nil {
 			return st, fmt.Errorf("adding %s ACE for %s on %s (%s): %w", g.ACE.Type, g.ACE.SID, g.Object.Path, g.Reason, err)
 		}
 		after, err := fs.ReadDACL(g.Object)
@@ -113,7 +113,7 @@ func ledgerEntry(g Grant, at time.Time) LedgerACE {
 
 // CleanupResult says what Cleanup undid and what it left.
 type CleanupResult struct {
-	// Revoked counts the (object, SID) pairs whose ACEs were removed.
+	// Revoked counts the ledger's ACEs removed (or found removed already).
 	Revoked int
 	// Gone counts ledger entries whose object no longer exists.
 	Gone int
@@ -124,17 +124,24 @@ type CleanupResult struct {
 	Remaining Ledger
 }
 
-// Cleanup revokes every ACE in the ledger (all explicit ACEs for the SID on
-// the object, which for cordon's own capability SIDs are exactly the ones it
-// added) and removes the placeholders that are still empty, newest first. It
-// goes on past failures and returns them joined, with what remains.
+// Cleanup removes every ACE in the ledger (exactly the rights cordon added,
+// from explicit ACEs of the same type, SID and flags, so that ACEs the user
+// had for the same SID stay) and removes the placeholders that are still
+// empty, newest first. It goes on past failures and returns them joined,
+// with what remains.
 func Cleanup(fs FS, w Writer, l Ledger) (CleanupResult, error) {
 	var res CleanupResult
 	var errs []error
 	done := map[string]bool{}
 	for _, e := range l.ACEs {
 		obj := Object{Path: e.Path, Kernel: e.Kernel}
-		key := fmt.Sprintf("%t|%s|%s", e.Kernel, mustKeyLoose(e.Path), e.SID)
+		ace, err := e.ace()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ledger entry for %s: %w", e.Path, err))
+			res.Remaining.ACEs = append(res.Remaining.ACEs, e)
+			continue
+		}
+		key := fmt.Sprintf("%t|%s|%s", e.Kernel, mustKeyLoose(e.Path), ace)
 		if done[key] {
 			continue
 		}
@@ -146,8 +153,8 @@ func Cleanup(fs FS, w Writer, l Ledger) (CleanupResult, error) {
 				continue
 			}
 		}
-		if err := w.RevokeSID(obj, e.SID); err != nil {
-			errs = append(errs, fmt.Errorf("revoking the ACEs for %s on %s: %w", e.SID, e.Path, err))
+		if err := removeACE(fs, w, obj, ace); err != nil {
+			errs = append(errs, fmt.Errorf("removing the %s ACE for %s on %s: %w", ace.Type, e.SID, e.Path, err))
 			res.Remaining.ACEs = append(res.Remaining.ACEs, e)
 			continue
 		}
@@ -176,4 +183,30 @@ func mustKeyLoose(p string) string {
 		return k
 	}
 	return p
+}
+
+func removeACE(fs FS, w Writer, obj Object, ace ACE) error {
+	d, err := fs.ReadDACL(obj)
+	if err != nil {
+		return err
+	}
+	nd, changed := d.withoutACE(ace)
+	if !changed {
+		return nil
+	}
+	return w.WriteDACL(obj, nd)
+}
+
+// ace is the ACE a ledger entry records.
+func (e LedgerACE) ace() (ACE, error) {
+	a := ACE{Flags: e.Flags, Mask: e.Mask, SID: e.SID}
+	switch e.Type {
+	case "allow":
+		a.Type = Allow
+	case "deny":
+		a.Type = Deny
+	default:
+		return ACE{}, fmt.Errorf("unknown ACE type %q", e.Type)
+	}
+	return a, nil
 }

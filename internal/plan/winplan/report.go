@@ -45,13 +45,19 @@ func (f Fact) String() string {
 const Unverified = "Windows enforcement is not yet verified on a real Windows host: the backend has been " +
 	"exercised only under Wine, which runs the system calls but enforces no token, ACL or job restriction"
 
+// protectedDetail says how protected paths are kept, and how far that is
+// known to hold.
+const protectedDetail = "deny-write ACEs for the capability SIDs, and FILE_DELETE_CHILD denied to your user " +
+	"on the directories that hold them, so they cannot be deleted or renamed away through their parent; " +
+	"not verified on Windows: shown against cordon's access-check model only"
+
 // ModeFacts are what unelevated mode enforces on any machine, before a
 // policy is known (for `cordon doctor`). scan may be nil when no scan ran.
 func ModeFacts(scan *ScanResult) []Fact {
 	facts := []Fact{
 		{Layer: "verification", Status: NotEnforced, Detail: Unverified},
 		{Layer: "filesystem writes", Status: Enforced, Detail: "write-restricted token; writes only where a capability SID, the logon SID or Everyone is granted"},
-		{Layer: "protected paths", Status: Enforced, Detail: "deny-write ACEs for the capability SIDs; missing paths are created empty first"},
+		{Layer: "protected paths", Status: Enforced, Detail: protectedDetail + "; missing paths are created empty first"},
 		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
 		{Layer: "network", Status: Advisory, Detail: "proxy variables point at cordon's proxy; programs that ignore them reach the network; enforced isolation needs the elevated mode"},
 		{Layer: "process tree", Status: Enforced, Detail: "job object, assigned before the first instruction, killed on timeout, on exit and when cordon dies"},
@@ -96,7 +102,7 @@ func (p *Plan) Facts(scan *ScanResult, denied bool) []Fact {
 	facts := []Fact{
 		{Layer: "verification", Status: NotEnforced, Detail: Unverified},
 		{Layer: "filesystem writes", Status: Enforced, Detail: writes},
-		{Layer: "protected paths", Status: Enforced, Detail: fmt.Sprintf("%d with deny-write ACEs; %d outside every writable root", len(dedupeStrings(protected)), len(p.Unprotected))},
+		{Layer: "protected paths", Status: Enforced, Detail: fmt.Sprintf("%d inside writable roots, %d outside every writable root; ", len(dedupeStrings(protected)), len(p.Unprotected)) + protectedDetail},
 		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
 		{Layer: "network", Status: Advisory, Detail: "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point at cordon's proxy; enforced isolation needs the elevated mode"},
 		{Layer: "process tree", Status: Enforced, Detail: p.Job.describe()},

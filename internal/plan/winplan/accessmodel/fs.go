@@ -774,3 +774,26 @@ func (fs *FS) ReadDir(path string) ([]DirEntry, error) {
 	}
 	return out, nil
 }
+
+// Snapshot describes every object's security descriptor by path (links not
+// followed), for comparing a machine before and after.
+func (fs *FS) Snapshot() map[string]string {
+	out := map[string]string{}
+	var walk func(path string, o *object)
+	walk = func(path string, o *object) {
+		if o.sd != nil {
+			out[path] = fmt.Sprintf("owner=%s protected=%t null=%t dacl=%v", o.sd.Owner, o.sd.Protected, o.sd.NullDACL, o.sd.DACL)
+		}
+		if o.reparse != "" {
+			return
+		}
+		for _, k := range sortedNames(o) {
+			e := o.entries[k]
+			walk(join(path, e.name), e.obj)
+		}
+	}
+	for _, v := range fs.vols {
+		walk(v.Name+`\`, v.root)
+	}
+	return out
+}
