@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	applywin "github.com/cordon-sandbox/cordon/internal/apply/windows"
@@ -57,9 +58,24 @@ func winInput(req Request, proxyURL string) (winplan.Input, error) {
 		in.ProtectedPaths = append(in.ProtectedPaths, winplan.ProtectedPath{Path: f})
 	}
 	for _, it := range p.Filesystem.DenyRead {
-		in.DenyRead = append(in.DenyRead, it.Value)
+		in.DenyRead = append(in.DenyRead, expandHome(it.Value, in.ProfileDir))
 	}
 	return in, nil
+}
+
+// expandHome turns a policy path starting with ~ into one below the profile
+// directory; other paths are returned as they are.
+func expandHome(p, profile string) string {
+	if profile == "" {
+		return p
+	}
+	if p == "~" {
+		return profile
+	}
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return filepath.Join(profile, filepath.FromSlash(rest))
+	}
+	return p
 }
 
 func winReport(p *policy.Policy, facts []winplan.Fact) *report.Report {

@@ -104,6 +104,7 @@ func scanEnv(workspace string) winplan.ScanEnv {
 // Facts is what this sandbox enforces, for the enforcement report.
 func (s *Sandbox) Facts() []winplan.Fact {
 	facts := append([]winplan.Fact(nil), s.facts...)
+	facts = append(facts, winplan.ReconcileFacts(s.stats)...)
 	return append(facts, winplan.Fact{
 		Layer:  "ACL changes",
 		Status: winplan.Enforced,

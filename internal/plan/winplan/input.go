@@ -96,8 +96,11 @@ type cleanedInput struct {
 	workspace string
 	roots     []string // workspace first (unless read-only), deduplicated by key
 	protected []ProtectedPath
-	stateDir  string
-	profile   string
+	// denyRead holds the deny-read entries that are plain absolute paths
+	// (patterns are left out): they are guarded against deletion.
+	denyRead []string
+	stateDir string
+	profile  string
 }
 
 // clean cleans the input's paths, or returns the first bad one.
@@ -151,6 +154,14 @@ func (in *Input) clean() (cleanedInput, error) {
 			return c, fmt.Errorf("protected path: %w", err)
 		}
 		c.protected = append(c.protected, ProtectedPath{Path: cp, Dir: p.Dir})
+	}
+	for _, p := range in.DenyRead {
+		if strings.ContainsAny(p, "*?[") {
+			continue
+		}
+		if cp, err := CleanPath(p); err == nil {
+			c.denyRead = append(c.denyRead, cp)
+		}
 	}
 	return c, nil
 }

@@ -596,3 +596,39 @@ func slicesEqualACE(a, b []ACE) bool {
 	}
 	return true
 }
+
+// TestModelOutsideDeletes: review C2. The FILE_DELETE_CHILD rule also lets
+// the command delete, and move into a writable root, files the user may
+// delete anywhere. cordon cannot stop that in the unelevated mode (it would
+// have to stamp every directory of the user) and says so; it guards its own
+// state, the policy files outside the roots and the deny-read paths.
+func TestModelOutsideDeletes(t *testing.T) {
+	const policyFile = mProfile + `\AppData\Roaming\cordon\policy.toml`
+	in := modelInput()
+	in.ProtectedPaths = append(in.ProtectedPaths, ProtectedPath{Path: policyFile})
+	in.DenyRead = []string{mProfile + `\.ssh`}
+	in.AcceptUnenforcedDenyRead = true
+	mk := func(t *testing.T) *world {
+		return prepare(t, in, func(fs *am.FS) { mustM(t, fs.WriteFile(policyFile)) })
+	}
+	const outside = "deletes and renames outside writable roots"
+	probes := []probe{
+		{name: "delete cordon's ledger", op: del(mState + `\ledger.json`), sandbox: deny},
+		{name: "delete cordon's SID store", op: del(mState + `\capsids.json`), sandbox: deny},
+		{name: "move cordon's ledger into the workspace", op: rename(mState+`\ledger.json`, mWS+`\ledger.json`), sandbox: deny},
+		{name: "move cordon's state directory into the workspace", op: rename(mState, mWS+`\state`), sandbox: deny},
+		{name: "move the directory above it into the workspace", op: rename(mProfile+`\AppData\Local\cordon`, mWS+`\cordon`), sandbox: deny},
+		{name: "move AppData\\Local into the workspace", op: rename(mProfile+`\AppData\Local`, mWS+`\Local`), sandbox: deny},
+		{name: "delete the user's policy file", op: del(policyFile), sandbox: deny},
+		{name: "move the user's policy file into the workspace", op: rename(policyFile, mWS+`\policy.toml`), sandbox: deny},
+		{name: "delete a secret", op: del(mProfile + `\.ssh\id_ed25519`), sandbox: deny},
+		{name: "move the .ssh directory into the workspace", op: rename(mProfile+`\.ssh`, mWS+`\ssh`), sandbox: deny},
+		// What stays open, and is reported.
+		{name: "delete a document", op: del(mProfile + `\Documents\thesis.docx`), sandbox: gap, gapLayer: outside},
+		{name: "move a document into the workspace", op: rename(mProfile+`\Documents\thesis.docx`, mWS+`\thesis.docx`), sandbox: gap, gapLayer: outside},
+		// The user's own programs, and cordon, keep working there.
+		{name: "replace the ledger (cordon's atomic save)", op: then(create(mState+`\ledger.json.tmp`, false), replaceWith(mState+`\ledger.json.tmp`, mState+`\ledger.json`)), sandbox: deny},
+		{name: "delete a file in AppData\\Local", op: then(create(mProfile+`\AppData\Local\x.tmp`, false), del(mProfile+`\AppData\Local\x.tmp`)), sandbox: deny},
+	}
+	runProbes(t, mk, probes)
+}

@@ -31,6 +31,9 @@ type Grant struct {
 	// together get ACE.Mask from the object's DACL, whichever ACE gives it.
 	// Without it, only an equivalent explicit ACE satisfies the grant.
 	AnyOf []SID
+	// BestEffort grants add protection beyond what the mode promises: one
+	// that cannot be made is reported ([ReconcileStats.Failed]), not fatal.
+	BestEffort bool
 }
 
 // Why ACEs are added; the ledger and the report carry these words.
@@ -41,6 +44,7 @@ const (
 	ReasonNullDevice      = "null device"
 	ReasonWorldWritable   = "Everyone-writable directory"
 	ReasonDeleteChild     = "no FILE_DELETE_CHILD above a protected path"
+	ReasonGuardOutside    = "no FILE_DELETE_CHILD above cordon's state, a policy file or a deny-read path"
 )
 
 // ACLPlan is every change the command needs on the file system, in the order
@@ -263,6 +267,7 @@ func (p *Plan) planACL(fs FS) error {
 			}
 		}
 	}
+	denies = append(denies, p.outsideGuards(fs)...)
 	for _, r := range p.Roots {
 		allows = append(allows, Grant{
 			Object: Object{Path: r.Path},
@@ -341,6 +346,61 @@ func (p *Plan) resolveProtected(fs FS, pp ProtectedPath) (final string, dir bool
 		dir = pp.Dir
 	}
 	return final, dir, missing, nil
+}
+
+// outsideGuards denies the user FILE_DELETE_CHILD, best effort, above what
+// the command must not delete or move away outside the writable roots
+// (review C2): cordon's state directory (the ACE ledger and the SID store),
+// the protected paths outside every root (the user's policy files) and the
+// deny-read paths. Each gets the deny on its parent and every ancestor up to
+// and including the profile directory or the workspace (so that no
+// directory on the way can be moved away either), or on its parent alone
+// outside both; a directory also on itself and its subdirectories. In the
+// read-only mode the workspace's protected paths are among them: no root
+// holds them, and a read-only token deletes through FILE_DELETE_CHILD too. Everything else the user
+// may delete stays deletable: the facts say so.
+func (p *Plan) outsideGuards(fs FS) []Grant {
+	type target struct {
+		path string
+		dir  bool
+	}
+	targets := []target{{p.input.stateDir, true}}
+	for _, u := range p.Unprotected {
+		info, err := fs.Lstat(u)
+		targets = append(targets, target{u, err == nil && info.Dir})
+	}
+	for _, d := range p.input.denyRead {
+		if info, err := fs.Lstat(d); err == nil && info.Exists && !info.Reparse {
+			targets = append(targets, target{d, info.Dir})
+		}
+	}
+	var out []Grant
+	seen := map[string]bool{}
+	add := func(dir string, flags uint8) {
+		key := fmt.Sprintf("%s|%d", mustKey(dir), flags)
+		if seen[key] || IsVolumeRoot(dir) || p.insideRoot(dir) {
+			return
+		}
+		seen[key] = true
+		g := p.deleteChildGuard(dir, flags)
+		g.Reason, g.BestEffort = ReasonGuardOutside, true
+		out = append(out, g)
+	}
+	for _, t := range targets {
+		if p.insideRoot(t.path) {
+			continue
+		}
+		if t.dir {
+			add(t.path, ContainerInherit)
+		}
+		for a := parentOf(t.path); a != ""; a = parentOf(a) {
+			if !within(a, p.input.profile) && !within(a, p.input.workspace) && mustKey(a) != mustKey(parentOf(t.path)) {
+				break
+			}
+			add(a, 0)
+		}
+	}
+	return out
 }
 
 // deleteChildGuard denies the user FILE_DELETE_CHILD on dir (and, with

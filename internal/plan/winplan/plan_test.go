@@ -114,7 +114,7 @@ func TestBuildWorkspace(t *testing.T) {
 	// else is granted or denied to the user.
 	guards := map[string]uint8{testWS: 0, testWS + `\.git`: 0, testWS + `\.git\hooks`: ContainerInherit, testWS + `\.vscode`: ContainerInherit}
 	for _, g := range p.ACL.Grants {
-		if g.ACE.SID != testUser {
+		if g.ACE.SID != testUser || g.Reason == ReasonGuardOutside {
 			continue
 		}
 		want, ok := guards[g.Object.Path]
@@ -308,8 +308,18 @@ func TestBuildReadOnly(t *testing.T) {
 	if len(p.Roots) != 0 || len(p.ACL.Create) != 0 {
 		t.Fatalf("read-only plan has roots %v or placeholders %v", p.Roots, p.ACL.Create)
 	}
-	if len(p.ACL.Grants) != 1 || p.ACL.Grants[0].Object != NullDevice {
-		t.Fatalf("read-only grants = %+v, want only the null device", p.ACL.Grants)
+	for _, g := range p.ACL.Grants[:len(p.ACL.Grants)-1] {
+		if g.Reason != ReasonGuardOutside || g.ACE.SID != testUser {
+			t.Errorf("read-only grant %+v, want only guards for the user and the null device", g)
+		}
+	}
+	if last := p.ACL.Grants[len(p.ACL.Grants)-1]; last.Object != NullDevice {
+		t.Fatalf("read-only grants = %+v, want the null device last", p.ACL.Grants)
+	}
+	// The workspace's protected paths have no root to hold them; in
+	// read-only mode they are guarded against deletion like the state.
+	if g := grantsFor(p, testWS+`\.git`, testUser); len(g) != 1 {
+		t.Errorf(".git grants for the user = %+v", g)
 	}
 	if len(p.Unprotected) != len(in.ProtectedPaths) {
 		t.Fatalf("unprotected = %v", p.Unprotected)
@@ -349,5 +359,57 @@ func TestAddWorldWritableDenies(t *testing.T) {
 		if g.Reason == ReasonWorldWritable && i > 0 && p.ACL.Grants[i-1].ACE.Type == Allow {
 			t.Fatalf("world-writable deny placed after an allow")
 		}
+	}
+}
+
+// TestBuildOutsideGuards: review C2. Above cordon's state, the policy files
+// outside the roots and the deny-read paths, the user's SID is denied
+// FILE_DELETE_CHILD (best effort), up to the profile or workspace, never on
+// a volume root or inside a root.
+func TestBuildOutsideGuards(t *testing.T) {
+	f := project(t)
+	f.mkdir(t, testProfile+`\.ssh`)
+	f.file(t, testProfile+`\AppData\Roaming\cordon\policy.toml`, 10)
+	f.file(t, `D:\etc\cordon.toml`, 10)
+	in := baseInput()
+	in.ProtectedPaths = append(in.ProtectedPaths,
+		ProtectedPath{Path: testProfile + `\AppData\Roaming\cordon\policy.toml`},
+		ProtectedPath{Path: `D:\etc\cordon.toml`})
+	in.DenyRead = []string{testProfile + `\.ssh`, testProfile + `\.aws`, `**/.env*`, testWS + `\.env`}
+	in.AcceptUnenforcedDenyRead = true
+	p := build(t, f, in, &fixedSIDs{})
+	got := map[string]uint8{}
+	for _, g := range p.ACL.Grants {
+		if g.Reason == ReasonGuardOutside {
+			if !g.BestEffort || g.ACE.SID != testUser || g.ACE.Type != Deny || g.ACE.Mask != FileDeleteChild {
+				t.Errorf("guard %+v", g)
+			}
+			got[g.Object.Path] = g.ACE.Flags
+		}
+	}
+	want := map[string]uint8{
+		testState:                               ContainerInherit,
+		testProfile + `\AppData\Local\cordon`:   0,
+		testProfile + `\AppData\Local`:          0,
+		testProfile + `\AppData`:                0,
+		testProfile:                             0,
+		testProfile + `\AppData\Roaming\cordon`: 0,
+		testProfile + `\AppData\Roaming`:        0,
+		`D:\etc`:                                0, // outside the profile: the parent only
+		testProfile + `\.ssh`:                   ContainerInherit,
+	}
+	for path, flags := range want {
+		if f, ok := got[path]; !ok || f != flags {
+			t.Errorf("guard on %s: flags %#x, present %t; want flags %#x", path, f, ok, flags)
+		}
+	}
+	for path := range got {
+		if _, ok := want[path]; !ok {
+			t.Errorf("unexpected guard on %s", path)
+		}
+	}
+	fact := factFor(p, LayerOutsideDeletes)
+	if fact.Status != NotEnforced || !strings.Contains(fact.Detail, "delete your files") {
+		t.Errorf("fact = %+v", fact)
 	}
 }

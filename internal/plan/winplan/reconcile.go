@@ -31,6 +31,14 @@ type ReconcileStats struct {
 	Created     []string // placeholders created
 	ACEsAdded   int      // ACEs written
 	ACEsPresent int      // wanted ACEs found already in place
+	// Failed lists the best-effort grants that could not be made.
+	Failed []GrantFailure
+}
+
+// GrantFailure is a best-effort grant Reconcile could not make, and why.
+type GrantFailure struct {
+	Grant Grant
+	Err   error
 }
 
 // Reconcile makes the system match plan: it creates the missing placeholders
@@ -59,36 +67,50 @@ func Reconcile(fs FS, w Writer, j Journal, plan *ACLPlan, now func() time.Time) 
 		st.Created = append(st.Created, ph.Path)
 	}
 	for _, g := range plan.Grants {
-		dacl, err := fs.ReadDACL(g.Object)
-		if err != nil {
-			return st, fmt.Errorf("reading the DACL of %s: %w", g.Object.Path, err)
-		}
-		if satisfied(dacl, g) {
-			st.ACEsPresent++
-			continue
-		}
-		if dacl.Null {
-			return st, fmt.Errorf("%s has a NULL DACL (everyone may do anything); adding an ACE would replace it "+
-				"and lock other users out, so cordon will not touch it: give it a real DACL (icacls %s /reset) first",
-				g.Object.Path, g.Object.Path)
-		}
-		if err := j.RecordACE(ledgerEntry(g, now())); err != nil {
+		added, err := reconcileGrant(fs, w, j, g, now)
+		switch {
+		case err != nil && g.BestEffort:
+			st.Failed = append(st.Failed, GrantFailure{Grant: g, Err: err})
+		case err != nil:
 			return st, err
+		case added:
+			st.ACEsAdded++
+		default:
+			st.ACEsPresent++
 		}
-		if err := w.WriteDACL(g.Object, dacl.withACE(g.ACE)); err != nil {
-			return st, fmt.Errorf("adding %s ACE for %s on %s (%s): %w", g.ACE.Type, g.ACE.SID, g.Object.Path, g.Reason, err)
-		}
-		after, err := fs.ReadDACL(g.Object)
-		if err != nil {
-			return st, fmt.Errorf("reading back the DACL of %s: %w", g.Object.Path, err)
-		}
-		if !satisfied(after, g) {
-			return st, fmt.Errorf("the %s ACE for %s on %s (%s) is not in its DACL after writing it; "+
-				"the file system may not support ACLs (FAT, some network shares)", g.ACE.Type, g.ACE.SID, g.Object.Path, g.Reason)
-		}
-		st.ACEsAdded++
 	}
 	return st, nil
+}
+
+// reconcileGrant makes g hold, and reports whether it wrote an ACE.
+func reconcileGrant(fs FS, w Writer, j Journal, g Grant, now func() time.Time) (bool, error) {
+	dacl, err := fs.ReadDACL(g.Object)
+	if err != nil {
+		return false, fmt.Errorf("reading the DACL of %s: %w", g.Object.Path, err)
+	}
+	if satisfied(dacl, g) {
+		return false, nil
+	}
+	if dacl.Null {
+		return false, fmt.Errorf("%s has a NULL DACL (everyone may do anything); adding an ACE would replace it "+
+			"and lock other users out, so cordon will not touch it: give it a real DACL (icacls %s /reset) first",
+			g.Object.Path, g.Object.Path)
+	}
+	if err := j.RecordACE(ledgerEntry(g, now())); err != nil {
+		return false, err
+	}
+	if err := w.WriteDACL(g.Object, dacl.withACE(g.ACE)); err != nil {
+		return false, fmt.Errorf("adding %s ACE for %s on %s (%s): %w", g.ACE.Type, g.ACE.SID, g.Object.Path, g.Reason, err)
+	}
+	after, err := fs.ReadDACL(g.Object)
+	if err != nil {
+		return false, fmt.Errorf("reading back the DACL of %s: %w", g.Object.Path, err)
+	}
+	if !satisfied(after, g) {
+		return false, fmt.Errorf("the %s ACE for %s on %s (%s) is not in its DACL after writing it; "+
+			"the file system may not support ACLs (FAT, some network shares)", g.ACE.Type, g.ACE.SID, g.Object.Path, g.Reason)
+	}
+	return true, nil
 }
 
 func satisfied(d DACL, g Grant) bool {

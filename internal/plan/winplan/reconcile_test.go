@@ -237,3 +237,30 @@ func (r revokeFails) WriteDACL(obj Object, d DACL) error {
 	}
 	return r.fakeFS.WriteDACL(obj, d)
 }
+
+// TestReconcileBestEffort: a best-effort grant that cannot be made is
+// reported and the rest goes on; a required one still fails the run.
+func TestReconcileBestEffort(t *testing.T) {
+	f := project(t)
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	w := revokeFails{f, testProfile}
+	st, err := Reconcile(f, w, &memJournal{}, &p.ACL, fixedNow)
+	if err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	if len(st.Failed) != 1 || st.Failed[0].Grant.Object.Path != testProfile || !st.Failed[0].Grant.BestEffort {
+		t.Fatalf("failed = %+v, want the guard on the profile", st.Failed)
+	}
+	facts := ReconcileFacts(st)
+	if len(facts) != 1 || facts[0].Status != NotEnforced || !strings.Contains(facts[0].Detail, testProfile) {
+		t.Fatalf("facts = %+v", facts)
+	}
+	if st.ACEsAdded != len(p.ACL.Grants)-1 {
+		t.Fatalf("added %d of %d", st.ACEsAdded, len(p.ACL.Grants)-1)
+	}
+	f2 := project(t)
+	p2 := build(t, f2, baseInput(), &fixedSIDs{})
+	if _, err := Reconcile(f2, revokeFails{f2, testWS}, &memJournal{}, &p2.ACL, fixedNow); err == nil {
+		t.Fatal("a required grant failed and Reconcile went on")
+	}
+}

@@ -59,6 +59,7 @@ func ModeFacts(scan *ScanResult) []Fact {
 		{Layer: "filesystem writes", Status: Enforced, Detail: "write-restricted token; writes only where a capability SID, the logon SID or Everyone is granted"},
 		{Layer: "protected paths", Status: Enforced, Detail: protectedDetail + "; missing paths are created empty first"},
 		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
+		outsideDeletesFact(),
 		{Layer: "network", Status: Advisory, Detail: "proxy variables point at cordon's proxy; programs that ignore them reach the network; enforced isolation needs the elevated mode"},
 		{Layer: "process tree", Status: Enforced, Detail: "job object, assigned before the first instruction, killed on timeout, on exit and when cordon dies"},
 		{Layer: "UI and clipboard", Status: Enforced, Detail: "job UI restrictions: no outside window handles, clipboard, desktop switch or system settings"},
@@ -66,6 +67,29 @@ func ModeFacts(scan *ScanResult) []Fact {
 	}
 	facts = append(facts, scanFact(scan))
 	return facts
+}
+
+// LayerOutsideDeletes names the fact about deletes and renames outside the
+// writable roots.
+const LayerOutsideDeletes = "deletes and renames outside writable roots"
+
+func outsideDeletesFact() Fact {
+	return Fact{Layer: LayerOutsideDeletes, Status: NotEnforced,
+		Detail: "NTFS grants DELETE through FILE_DELETE_CHILD on the parent, which a write-restricted (or read-only) " +
+			"token gets from your own Full Control: the command can delete your files and move them into a " +
+			"directory it may write; cordon denies that only above its own state, your policy files and the " +
+			"deny-read paths; the elevated mode's separate user closes it"}
+}
+
+// ReconcileFacts reports what a reconcile could not do: each best-effort
+// grant it failed to make.
+func ReconcileFacts(st ReconcileStats) []Fact {
+	var out []Fact
+	for _, f := range st.Failed {
+		out = append(out, Fact{Layer: "not applied: " + f.Grant.Reason, Status: NotEnforced,
+			Detail: fmt.Sprintf("%s on %s: %v", f.Grant.ACE, f.Grant.Object.Path, f.Err)})
+	}
+	return out
 }
 
 func scanFact(scan *ScanResult) Fact {
@@ -104,6 +128,7 @@ func (p *Plan) Facts(scan *ScanResult, denied bool) []Fact {
 		{Layer: "filesystem writes", Status: Enforced, Detail: writes},
 		{Layer: "protected paths", Status: Enforced, Detail: fmt.Sprintf("%d inside writable roots, %d outside every writable root; ", len(dedupeStrings(protected)), len(p.Unprotected)) + protectedDetail},
 		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
+		outsideDeletesFact(),
 		{Layer: "network", Status: Advisory, Detail: "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point at cordon's proxy; enforced isolation needs the elevated mode"},
 		{Layer: "process tree", Status: Enforced, Detail: p.Job.describe()},
 	}
