@@ -159,6 +159,40 @@ func (winFS) ReadDACL(obj winplan.Object) (winplan.DACL, error) {
 	return winplan.DACL{ACEs: aces, Protected: control&windows.SE_DACL_PROTECTED != 0}, nil
 }
 
+// Volume asks the system what kind of drive the path's volume is
+// (GetDriveType on its root: a mapped letter reports DRIVE_REMOTE) and
+// whether its file system keeps ACLs (GetVolumeInformationByHandle on the
+// path itself, so a volume mounted in a folder is the one asked).
+func (winFS) Volume(path string) (winplan.VolumeInfo, error) {
+	root, err := winplan.VolumeRoot(path)
+	if err != nil {
+		return winplan.VolumeInfo{}, err
+	}
+	r16, err := windows.UTF16PtrFromString(root)
+	if err != nil {
+		return winplan.VolumeInfo{}, err
+	}
+	v := winplan.VolumeInfo{Remote: windows.GetDriveType(r16) == windows.DRIVE_REMOTE}
+	p, err := extended(path)
+	if err != nil {
+		return v, err
+	}
+	h, err := windows.CreateFile(p, 0, windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE,
+		nil, windows.OPEN_EXISTING, windows.FILE_FLAG_BACKUP_SEMANTICS, 0)
+	if err != nil {
+		return v, err
+	}
+	defer windows.CloseHandle(h)
+	var flags uint32
+	name := make([]uint16, windows.MAX_PATH+1)
+	if err := windows.GetVolumeInformationByHandle(h, nil, 0, nil, nil, &flags, &name[0], uint32(len(name))); err != nil {
+		return v, fmt.Errorf("GetVolumeInformationByHandle: %w", err)
+	}
+	v.ACLs = flags&windows.FILE_PERSISTENT_ACLS != 0
+	v.FileSystem = windows.UTF16ToString(name)
+	return v, nil
+}
+
 func (winFS) ReadDir(path string, max int) ([]winplan.DirEntry, error) {
 	f, err := os.Open(path)
 	if err != nil {

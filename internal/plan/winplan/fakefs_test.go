@@ -16,6 +16,9 @@ type fakeFS struct {
 	kernel map[string]*fakeNode
 
 	creates, aceWrites int
+	// volumes overrides the volume of paths below each key (a clean path):
+	// every other path is on a local NTFS volume.
+	volumes map[string]VolumeInfo
 	// dropWrites makes WriteDACL succeed without changing anything, as a file
 	// system without ACLs would.
 	dropWrites bool
@@ -204,6 +207,15 @@ func (f *fakeFS) ReadDir(p string, max int) ([]DirEntry, error) {
 		out = out[:max]
 	}
 	return out, nil
+}
+
+func (f *fakeFS) Volume(p string) (VolumeInfo, error) {
+	for prefix, v := range f.volumes {
+		if within(p, prefix) {
+			return v, nil
+		}
+	}
+	return VolumeInfo{ACLs: true, FileSystem: "NTFS"}, nil
 }
 
 func (f *fakeFS) Create(p string, dir bool) error {

@@ -27,6 +27,18 @@ type DirEntry struct {
 	Reparse bool
 }
 
+// VolumeInfo describes the volume a path lies on.
+type VolumeInfo struct {
+	// Remote is set for network shares and mapped network drives
+	// (GetDriveType: DRIVE_REMOTE).
+	Remote bool
+	// ACLs is set when the file system keeps ACLs (FILE_PERSISTENT_ACLS):
+	// NTFS and ReFS, not FAT or exFAT.
+	ACLs bool
+	// FileSystem is the file system's name (NTFS, FAT32), for messages.
+	FileSystem string
+}
+
 // FS is what planning, reconciling and scanning read from the system.
 // internal/apply/windows implements it over Win32; tests use a fake.
 type FS interface {
@@ -40,6 +52,8 @@ type FS interface {
 	ReadDACL(obj Object) (DACL, error)
 	// ReadDir lists at most max entries of the directory path.
 	ReadDir(path string, max int) ([]DirEntry, error)
+	// Volume describes the volume the existing path lies on.
+	Volume(path string) (VolumeInfo, error)
 }
 
 // Writer is what reconciling and cleaning up change on the system.

@@ -82,6 +82,7 @@ func machine(t *testing.T) *am.FS {
 	} {
 		mustM(t, fs.WriteFile(f))
 	}
+	mustM(t, fs.WriteFile(`\\srv\share\doc`))
 	mustM(t, fs.ShortName(mWS+`\.git`, "GIT~1"))
 	return fs
 }
@@ -181,6 +182,14 @@ func (m *modelFS) ReadDir(p string, max int) ([]DirEntry, error) {
 		out = out[:max]
 	}
 	return out, nil
+}
+
+func (m *modelFS) Volume(p string) (VolumeInfo, error) {
+	info, err := m.fs.Stat(p, true)
+	if err != nil {
+		return VolumeInfo{}, err
+	}
+	return VolumeInfo{Remote: info.Remote, ACLs: !info.NoACLs}, nil
 }
 
 func (m *modelFS) Create(p string, dir bool) error { return m.fs.Create(m.user, p, dir) }
@@ -631,4 +640,38 @@ func TestModelOutsideDeletes(t *testing.T) {
 		{name: "delete a file in AppData\\Local", op: then(create(mProfile+`\AppData\Local\x.tmp`, false), del(mProfile+`\AppData\Local\x.tmp`)), sandbox: deny},
 	}
 	runProbes(t, mk, probes)
+}
+
+// TestModelRemoteVolumes: review H3. On a share, the server checks the
+// user's network logon, which carries none of the sandbox token's
+// restricting SIDs: ACEs for capability SIDs bind nothing there, so such a
+// writable root would be writable far beyond the plan. cordon refuses
+// roots on remote volumes (UNC paths, mapped drives, links to either) and
+// on volumes without ACLs, and reports that every share stays writable.
+func TestModelRemoteVolumes(t *testing.T) {
+	setup := func(fs *am.FS) {
+		fs.AddVolume("H:", true, false, fileACE(am.Allowed, oici, am.FileAllAccess, mUser))
+		fs.AddVolume("F:", false, true)
+		mustM(t, fs.Mkdir(`H:\proj`))
+		mustM(t, fs.Mkdir(`F:\proj`))
+		mustM(t, fs.MakeLink(mProfile+`\src\onshare`, `\\srv\share\proj`, false))
+	}
+	for _, root := range []string{`\\srv\share\proj`, `\\?\UNC\srv\share\proj`, `H:\proj`, mProfile + `\src\onshare`, `F:\proj`} {
+		t.Run(root, func(t *testing.T) {
+			fs := machine(t)
+			setup(fs)
+			user := am.StandardUser(mUser, mLogon, true)
+			m := &modelFS{fs: fs, user: &user}
+			in := modelInput()
+			in.WritableRoots = []string{root}
+			_, err := Build(in, m, &fixedSIDs{}, Identity{User: SID(mUser), Logon: SID(mLogon)})
+			if !errors.Is(err, ErrRefused) {
+				t.Fatalf("Build with the root %s: %v, want a refusal", root, err)
+			}
+		})
+	}
+	mk := func(t *testing.T) *world { return prepare(t, modelInput(), setup) }
+	runProbes(t, mk, []probe{
+		{name: "write a file on a share", op: write(`\\srv\share\proj\..\doc`), sandbox: gap, gapLayer: LayerNetworkFiles},
+	})
 }

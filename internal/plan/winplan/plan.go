@@ -3,6 +3,7 @@ package winplan
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -182,6 +183,9 @@ func resolveRoots(fs FS, c cleanedInput) ([]string, error) {
 		if err := checkRoot(final, c); err != nil {
 			return nil, fmt.Errorf("%w (it is a link to %s)", err, final)
 		}
+		if err := checkVolume(fs, r, final); err != nil {
+			return nil, err
+		}
 		if info, err := fs.Lstat(final); err != nil || !info.Dir {
 			return nil, fmt.Errorf("writable root %s is not a directory", final)
 		}
@@ -191,6 +195,43 @@ func resolveRoots(fs FS, c cleanedInput) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkVolume refuses a writable root (named root, final path final) on a
+// network share or mapped drive, or on a file system without ACLs. On a
+// share the server decides every access with the user's network logon,
+// which carries none of the sandbox token's restricting SIDs: ACEs for
+// capability SIDs bind nothing there (review H3). Without ACLs, none can be
+// stamped.
+func checkVolume(fs FS, root, final string) error {
+	link := ""
+	if mustKey(root) != mustKey(final) {
+		link = " (it leads to " + final + ")"
+	}
+	if strings.HasPrefix(final, `\\`) {
+		return refusef("writable root %s%s is on a network share, where the server checks your network logon and "+
+			"not the sandbox's token, so the sandbox could write anywhere on it you can; use a directory on a local disk", root, link)
+	}
+	v, err := fs.Volume(final)
+	if err != nil {
+		return fmt.Errorf("finding the volume of writable root %s: %w", root, err)
+	}
+	switch {
+	case v.Remote:
+		return refusef("writable root %s%s is on a mapped network drive, where the server checks your network logon and "+
+			"not the sandbox's token, so the sandbox could write anywhere on it you can; use a directory on a local disk", root, link)
+	case !v.ACLs:
+		return refusef("writable root %s%s is on a %s volume, which keeps no ACLs, so the sandbox's write limits cannot be set there; "+
+			"use a directory on an NTFS or ReFS volume", root, link, fsName(v.FileSystem))
+	}
+	return nil
+}
+
+func fsName(s string) string {
+	if s == "" {
+		return "file system without ACLs (FAT, exFAT)"
+	}
+	return s
 }
 
 // planACL fills p.ACL: placeholders and deny ACEs for protected paths inside

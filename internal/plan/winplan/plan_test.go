@@ -262,6 +262,25 @@ func TestBuildRefuses(t *testing.T) {
 		{"protected path is a root", func(in *Input, f *fakeFS) {
 			in.WritableRoots = []string{testWS + `\.git\hooks`}
 		}, "both a writable root and a protected path"},
+		{"share path", func(in *Input, f *fakeFS) {
+			f.mkdir(t, `\\srv\share\proj`)
+			in.WritableRoots = []string{`\\srv\share\proj`}
+		}, "network share"},
+		{"link to a share", func(in *Input, f *fakeFS) {
+			f.mkdir(t, `\\srv\share\proj`)
+			f.link(t, testWS+`\share`, `\\srv\share\proj`)
+			in.WritableRoots = []string{testWS + `\share`}
+		}, "it leads to \\\\srv\\share\\proj"},
+		{"mapped drive", func(in *Input, f *fakeFS) {
+			f.mkdir(t, `H:\proj`)
+			f.volumes = map[string]VolumeInfo{`H:\`: {Remote: true, ACLs: true, FileSystem: "NTFS"}}
+			in.WritableRoots = []string{`H:\proj`}
+		}, "mapped network drive"},
+		{"FAT volume", func(in *Input, f *fakeFS) {
+			f.mkdir(t, `E:\stick`)
+			f.volumes = map[string]VolumeInfo{`E:\`: {FileSystem: "FAT32"}}
+			in.WritableRoots = []string{`E:\stick`}
+		}, "FAT32 volume, which keeps no ACLs"},
 		{"network isolation", func(in *Input, f *fakeFS) { in.RequireNetworkIsolation = true }, "elevated Windows mode"},
 		{"deny-read", func(in *Input, f *fakeFS) { in.DenyRead = []string{testProfile + `\.ssh`} }, "cannot stop reads"},
 	}

@@ -60,6 +60,7 @@ func ModeFacts(scan *ScanResult) []Fact {
 		{Layer: "protected paths", Status: Enforced, Detail: protectedDetail + "; missing paths are created empty first"},
 		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
 		outsideDeletesFact(),
+		networkFilesFact(),
 		{Layer: "network", Status: Advisory, Detail: "proxy variables point at cordon's proxy; programs that ignore them reach the network; enforced isolation needs the elevated mode"},
 		{Layer: "process tree", Status: Enforced, Detail: "job object, assigned before the first instruction, killed on timeout, on exit and when cordon dies"},
 		{Layer: "UI and clipboard", Status: Enforced, Detail: "job UI restrictions: no outside window handles, clipboard, desktop switch or system settings"},
@@ -67,6 +68,16 @@ func ModeFacts(scan *ScanResult) []Fact {
 	}
 	facts = append(facts, scanFact(scan))
 	return facts
+}
+
+// LayerNetworkFiles names the fact about network shares.
+const LayerNetworkFiles = "network file systems"
+
+func networkFilesFact() Fact {
+	return Fact{Layer: LayerNetworkFiles, Status: NotEnforced,
+		Detail: "a share is checked by its server against your network logon, which carries none of the sandbox " +
+			"token's limits: every share and mapped drive you may write (redirected folders included) is writable " +
+			"from the sandbox; writable roots on them are refused"}
 }
 
 // LayerOutsideDeletes names the fact about deletes and renames outside the
@@ -129,6 +140,7 @@ func (p *Plan) Facts(scan *ScanResult, denied bool) []Fact {
 		{Layer: "protected paths", Status: Enforced, Detail: fmt.Sprintf("%d inside writable roots, %d outside every writable root; ", len(dedupeStrings(protected)), len(p.Unprotected)) + protectedDetail},
 		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
 		outsideDeletesFact(),
+		networkFilesFact(),
 		{Layer: "network", Status: Advisory, Detail: "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point at cordon's proxy; enforced isolation needs the elevated mode"},
 		{Layer: "process tree", Status: Enforced, Detail: p.Job.describe()},
 	}

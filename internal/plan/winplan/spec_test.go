@@ -211,3 +211,14 @@ func TestScan(t *testing.T) {
 		t.Fatalf("per-directory limit: checked %d, want C:\\ and two children", res.Checked)
 	}
 }
+
+func TestVolumeRoot(t *testing.T) {
+	for in, want := range map[string]string{`C:\x\y`: `C:\`, `c:\`: `C:\`, `\\srv\share\a`: `\\srv\share\`, `\\?\UNC\srv\share`: `\\srv\share\`} {
+		if got, err := VolumeRoot(in); err != nil || got != want {
+			t.Errorf("VolumeRoot(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := VolumeRoot(`rel\x`); err == nil {
+		t.Error("a relative path has a volume root")
+	}
+}
