@@ -71,7 +71,11 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 		return nil, fmt.Errorf("unlocking cordon's state directory: %w", err)
 	}
 
-	spec, err := winplan.NewTokenSpec(plan.CapabilitySIDs(), logon, user)
+	instance, err := winplan.NewInstanceSID()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := winplan.NewTokenSpec(plan.CapabilitySIDs(), instance, logon, user)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +226,11 @@ func probeToken() winplan.Fact {
 		if err != nil {
 			return err
 		}
-		spec, err := winplan.NewTokenSpec([]winplan.SID{sid}, logon, user)
+		instance, err := winplan.NewInstanceSID()
+		if err != nil {
+			return err
+		}
+		spec, err := winplan.NewTokenSpec([]winplan.SID{sid}, instance, logon, user)
 		if err != nil {
 			return err
 		}

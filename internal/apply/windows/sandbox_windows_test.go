@@ -170,7 +170,11 @@ func TestRestrictedToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := winplan.NewTokenSpec([]winplan.SID{capSID}, logon, user)
+	instance, err := winplan.NewInstanceSID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := winplan.NewTokenSpec([]winplan.SID{capSID}, instance, logon, user)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -305,11 +305,15 @@ func prepare(t *testing.T, in Input, setup func(*am.FS)) *world {
 	return w
 }
 
+// instances numbers the runs' instance SIDs.
+var instances int
+
 // sandboxToken is what CreateRestrictedToken makes of the user's token with
 // cordon's TokenSpec for plan.
 func sandboxToken(t *testing.T, user am.Token, p *Plan) am.Token {
 	t.Helper()
-	spec, err := NewTokenSpec(p.CapabilitySIDs(), p.LogonSID, SID(mUser))
+	instances++
+	spec, err := NewTokenSpec(p.CapabilitySIDs(), SID(fmt.Sprintf("S-1-5-21-999-999-999-%d", instances)), p.LogonSID, SID(mUser))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -674,4 +678,43 @@ func TestModelRemoteVolumes(t *testing.T) {
 	runProbes(t, mk, []probe{
 		{name: "write a file on a share", op: write(`\\srv\share\proj\..\doc`), sandbox: gap, gapLayer: LayerNetworkFiles},
 	})
+}
+
+// TestModelConcurrentSandboxes: review H5. Two sandboxes of one logon
+// session, on different workspaces, must not be able to write into each
+// other's processes (which would let one act with the other's capability
+// SIDs), while each may still work with its own processes and the user's
+// tools with both.
+func TestModelConcurrentSandboxes(t *testing.T) {
+	fs := machine(t)
+	user := am.StandardUser(mUser, mLogon, true)
+	m := &modelFS{fs: fs, user: &user}
+	sids := &fixedSIDs{}
+	id := Identity{User: SID(mUser), Logon: SID(mLogon)}
+	inB := modelInput()
+	inB.Workspace, inB.ProtectedPaths = `C:\src\app2`, nil
+	pa, err := Build(modelInput(), m, sids, id)
+	mustM(t, err)
+	pb, err := Build(inB, m, sids, id)
+	mustM(t, err)
+	a, b := sandboxToken(t, user, pa), sandboxToken(t, user, pb)
+	procA := am.NewProcess(&a)
+	inject := am.ProcessVMWrite | am.ProcessCreateThread | am.ProcessVMOperation
+	for _, c := range []struct {
+		name string
+		tok  *am.Token
+		want am.Mask
+		ok   bool
+	}{
+		{"sandbox B writes A's memory and starts threads in it", &b, inject, false},
+		{"sandbox B duplicates A's handles", &b, am.ProcessDupHandle, false},
+		{"sandbox B changes A's process information", &b, am.ProcessSetInformation, false},
+		{"sandbox A's own processes", &a, inject | am.ProcessDupHandle, true},
+		{"the user's own tools (and cordon)", &user, am.ProcessAllAccess, true},
+	} {
+		err := procA.Open(c.tok, c.want)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err = %v, want allowed %t", c.name, err, c.ok)
+		}
+	}
 }

@@ -79,31 +79,44 @@ func TestCapabilitySIDs(t *testing.T) {
 
 func TestTokenSpec(t *testing.T) {
 	caps := []SID{"S-1-5-21-1-2-3-4", "S-1-5-21-5-6-7-8"}
-	spec, err := NewTokenSpec(caps, testLogon, testUser)
+	const inst SID = "S-1-5-21-9-9-9-9"
+	spec, err := NewTokenSpec(caps, inst, testLogon, testUser)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if spec.Flags != DisableMaxPrivilege|LuaToken|WriteRestricted {
 		t.Errorf("flags = %#x", spec.Flags)
 	}
-	want := []SID{caps[0], caps[1], testLogon, Everyone}
+	want := []SID{caps[0], caps[1], inst, testLogon, Everyone}
 	if !slices.Equal(spec.RestrictingSIDs, want) {
 		t.Errorf("restricting SIDs = %v, want %v", spec.RestrictingSIDs, want)
 	}
 	if containsSID(spec.RestrictingSIDs, testUser) {
 		t.Error("the user's SID is a restricting SID")
 	}
-	if len(spec.DefaultDACL) != 2 || spec.DefaultDACL[0].SID != testLogon || spec.DefaultDACL[1].SID != LocalSystem {
-		t.Errorf("default DACL = %+v, want the logon SID and SYSTEM only", spec.DefaultDACL)
+	wantDACL := []ACE{{Type: Allow, Mask: GenericAll, SID: testUser}, {Type: Allow, Mask: GenericAll, SID: inst}, {Type: Allow, Mask: GenericAll, SID: LocalSystem}}
+	if !slices.Equal(spec.DefaultDACL, wantDACL) {
+		t.Errorf("default DACL = %+v, want the user, the instance SID and SYSTEM (never the logon SID)", spec.DefaultDACL)
 	}
 	if !slices.Equal(spec.EnablePrivileges, []string{"SeChangeNotifyPrivilege"}) {
 		t.Errorf("privileges = %v", spec.EnablePrivileges)
 	}
-	if _, err := NewTokenSpec([]SID{testUser}, testLogon, testUser); err == nil {
+	if _, err := NewTokenSpec([]SID{testUser}, inst, testLogon, testUser); err == nil {
 		t.Error("the user's SID was accepted as a capability SID")
 	}
-	if _, err := NewTokenSpec(caps, "S-1-5-18", testUser); err == nil {
+	if _, err := NewTokenSpec(caps, "S-1-5-18", testLogon, testUser); err == nil {
+		t.Error("a well-known SID was accepted as the instance SID")
+	}
+	if _, err := NewTokenSpec(caps, caps[0], testLogon, testUser); err == nil {
+		t.Error("a capability SID was accepted as the instance SID")
+	}
+	if _, err := NewTokenSpec(caps, inst, "S-1-5-18", testUser); err == nil {
 		t.Error("a non-logon SID was accepted as the logon SID")
+	}
+	a, err := NewInstanceSID()
+	b, err2 := NewInstanceSID()
+	if err != nil || err2 != nil || a == b || !IsCapabilitySID(a) {
+		t.Errorf("instance SIDs %s, %s (%v, %v)", a, b, err, err2)
 	}
 }
 

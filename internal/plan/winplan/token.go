@@ -16,31 +16,40 @@ type TokenSpec struct {
 	// filtered (non-admin) one, WRITE_RESTRICTED applies the restricting
 	// SIDs to write access only.
 	Flags uint32
-	// RestrictingSIDs: the active roots' capability SIDs, then the logon SID,
-	// then Everyone. Never the user's own SID: with it, any file the user
-	// may write would pass the restricted check.
+	// RestrictingSIDs: the active roots' capability SIDs, then the run's
+	// instance SID, then the logon SID, then Everyone. Never the user's own
+	// SID: with it, any file the user may write would pass the restricted
+	// check.
 	RestrictingSIDs []SID
 	// DefaultDACL protects the objects the command creates (processes,
-	// threads, pipes, events): only its logon session and SYSTEM get in.
+	// threads, pipes, events): the user, for cordon and the user's own
+	// tools; the run's instance SID, for the command's own processes; and
+	// SYSTEM. Not the logon SID: every sandbox of the session holds it as a
+	// restricting SID, so with it another sandbox could open this one's
+	// processes for writing and act with its capability SIDs (review H5).
 	DefaultDACL []ACE
 	// EnablePrivileges are turned on in the new token.
 	EnablePrivileges []string
 }
 
 // NewTokenSpec builds the token specification for the active roots' SIDs,
-// the caller's logon SID and user SID (the latter only to make sure it is
-// never a restricting SID).
-func NewTokenSpec(caps []SID, logon, user SID) (TokenSpec, error) {
+// the run's instance SID (drawn for this run with [NewInstanceSID], in no
+// ACE anywhere), and the caller's logon and user SIDs.
+func NewTokenSpec(caps []SID, instance, logon, user SID) (TokenSpec, error) {
 	if !IsLogonSID(logon) {
 		return TokenSpec{}, fmt.Errorf("%q is not a logon session SID (S-1-5-5-X-Y)", logon)
 	}
 	if user == "" {
 		return TokenSpec{}, fmt.Errorf("the caller's user SID is unknown")
 	}
+	if !IsCapabilitySID(instance) || containsSID(caps, instance) || instance == user {
+		return TokenSpec{}, fmt.Errorf("%q is not a fresh instance SID for this run", instance)
+	}
 	spec := TokenSpec{
 		Flags: DisableMaxPrivilege | LuaToken | WriteRestricted,
 		DefaultDACL: []ACE{
-			{Type: Allow, Mask: GenericAll, SID: logon},
+			{Type: Allow, Mask: GenericAll, SID: user},
+			{Type: Allow, Mask: GenericAll, SID: instance},
 			{Type: Allow, Mask: GenericAll, SID: LocalSystem},
 		},
 		EnablePrivileges: []string{"SeChangeNotifyPrivilege"},
@@ -51,7 +60,7 @@ func NewTokenSpec(caps []SID, logon, user SID) (TokenSpec, error) {
 		}
 		spec.RestrictingSIDs = append(spec.RestrictingSIDs, c)
 	}
-	spec.RestrictingSIDs = append(spec.RestrictingSIDs, logon, Everyone)
+	spec.RestrictingSIDs = append(spec.RestrictingSIDs, instance, logon, Everyone)
 	if containsSID(spec.RestrictingSIDs, user) {
 		return TokenSpec{}, fmt.Errorf("the user's own SID %s would be a restricting SID, which would let the command write wherever the user can", user)
 	}
