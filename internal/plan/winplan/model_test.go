@@ -718,3 +718,27 @@ func TestModelConcurrentSandboxes(t *testing.T) {
 		}
 	}
 }
+
+// TestModelProcessesOfTheUser: review H6. What the sandbox can do to the
+// user's own (unsandboxed, non-elevated) processes, with the default DACL
+// Windows gives a standard token.
+func TestModelProcessesOfTheUser(t *testing.T) {
+	mk := func(t *testing.T) *world { return prepare(t, modelInput(), nil) }
+	open := func(m am.Mask) func(*world, *am.Token) error {
+		return func(w *world, t *am.Token) error { return am.NewProcess(&w.user).Open(t, m) }
+	}
+	runProbes(t, mk, []probe{
+		{name: "read the memory of the user's process", op: open(am.ProcessVMRead | am.ProcessQueryInformation), sandbox: gap, gapLayer: LayerProcesses},
+		{name: "end the user's process", op: open(am.ProcessTerminate), sandbox: gap, gapLayer: LayerProcesses},
+		{name: "write the user's process's memory", op: open(am.ProcessVMWrite | am.ProcessVMOperation), sandbox: deny},
+		{name: "start a thread in the user's process", op: open(am.ProcessCreateThread), sandbox: deny},
+		{name: "duplicate the user's process's handles", op: open(am.ProcessDupHandle), sandbox: deny},
+	})
+	// An elevated process of the user is shielded by its integrity level.
+	w := mk(t)
+	admin := w.user
+	admin.Integrity = am.HighIntegrity
+	if err := am.NewProcess(&admin).Open(&w.sandbox, am.ProcessVMRead); err == nil {
+		t.Error("the sandbox reads an elevated process's memory")
+	}
+}

@@ -58,9 +58,12 @@ func ModeFacts(scan *ScanResult) []Fact {
 		{Layer: "verification", Status: NotEnforced, Detail: Unverified},
 		{Layer: "filesystem writes", Status: Enforced, Detail: "write-restricted token; writes only where a capability SID, the logon SID or Everyone is granted"},
 		{Layer: "protected paths", Status: Enforced, Detail: protectedDetail + "; missing paths are created empty first"},
-		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
+		readsFact(),
 		outsideDeletesFact(),
 		networkFilesFact(),
+		processesFact(),
+		registryFact(),
+		credentialsFact(),
 		{Layer: "network", Status: Advisory, Detail: "proxy variables point at cordon's proxy; programs that ignore them reach the network; enforced isolation needs the elevated mode"},
 		{Layer: "process tree", Status: Enforced, Detail: "job object, assigned before the first instruction, killed on timeout, on exit and when cordon dies"},
 		{Layer: "UI and clipboard", Status: Enforced, Detail: "job UI restrictions: no outside window handles, clipboard, desktop switch or system settings"},
@@ -68,6 +71,46 @@ func ModeFacts(scan *ScanResult) []Fact {
 	}
 	facts = append(facts, scanFact(scan))
 	return facts
+}
+
+// Layers of the facts about what a write-restricted token leaves open. Each
+// says why, from the rule that decides it: CreateRestrictedToken's
+// WRITE_RESTRICTED ("restricting SIDs that are considered only when
+// evaluating write access"), and an object type's generic mapping, which
+// says which rights are write rights (accessmodel, Forshaw ch. 7).
+const (
+	LayerReads       = "filesystem reads"
+	LayerProcesses   = "your other processes"
+	LayerRegistry    = "registry writes"
+	LayerCredentials = "credential stores"
+)
+
+func readsFact() Fact {
+	return Fact{Layer: LayerReads, Status: NotEnforced,
+		Detail: "WRITE_RESTRICTED makes the restricting SIDs count for writes only: the command reads every file you " +
+			"can, secrets included; deny-read needs the elevated mode"}
+}
+
+func processesFact() Fact {
+	return Fact{Layer: LayerProcesses, Status: NotEnforced,
+		Detail: "reading a process's memory (PROCESS_VM_READ, a read right) and ending it (PROCESS_TERMINATE, an " +
+			"execute right) are checked against your own SID alone: the command can read the memory of, and end, " +
+			"your processes at medium integrity (not elevated ones, whose integrity label forbids it); writing into " +
+			"them, starting threads in them and taking their handles are write rights, denied by design (not verified)"}
+}
+
+func registryFact() Fact {
+	return Fact{Layer: LayerRegistry, Status: Enforced,
+		Detail: "setting values and creating keys are write rights, and HKCU and HKLM name no restricting SID: " +
+			"denied by design (not verified); reading the registry, HKCU included, is not confined"}
+}
+
+func credentialsFact() Fact {
+	return Fact{Layer: LayerCredentials, Status: NotEnforced,
+		Detail: "data DPAPI protects for you (saved browser passwords and cookies, many tools' tokens) can " +
+			"probably be decrypted with CryptUnprotectData, which serves any process of yours (not verified); " +
+			"Credential Manager entries were measured readable, writable and deletable from a write-restricted " +
+			"token on Windows 11 (a third-party measurement, not repeated here)"}
 }
 
 // LayerNetworkFiles names the fact about network shares.
@@ -138,9 +181,12 @@ func (p *Plan) Facts(scan *ScanResult, denied bool) []Fact {
 		{Layer: "verification", Status: NotEnforced, Detail: Unverified},
 		{Layer: "filesystem writes", Status: Enforced, Detail: writes},
 		{Layer: "protected paths", Status: Enforced, Detail: fmt.Sprintf("%d inside writable roots, %d outside every writable root; ", len(dedupeStrings(protected)), len(p.Unprotected)) + protectedDetail},
-		{Layer: "filesystem reads", Status: NotEnforced, Detail: "WRITE_RESTRICTED restricts writes only; deny-read needs the elevated mode"},
+		readsFact(),
 		outsideDeletesFact(),
 		networkFilesFact(),
+		processesFact(),
+		registryFact(),
+		credentialsFact(),
 		{Layer: "network", Status: Advisory, Detail: "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point at cordon's proxy; enforced isolation needs the elevated mode"},
 		{Layer: "process tree", Status: Enforced, Detail: p.Job.describe()},
 	}
