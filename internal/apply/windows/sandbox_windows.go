@@ -59,7 +59,7 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 	for _, r := range plan.Roots {
 		skip = append(skip, r.Path)
 	}
-	scan := winplan.Scan(fs, winplan.ScanPlaces(scanEnv(plan.Workspace)), skip, winplan.DefaultScanLimits, time.Now)
+	scan := winplan.Scan(fs, winplan.ScanPlaces(scanEnv(plan.Workspace)), skip, plan.ScanSIDs(), winplan.DefaultScanLimits, time.Now)
 	if in.DenyWorldWritable {
 		plan.AddWorldWritableDenies(scan.Writable)
 	}
@@ -86,7 +86,7 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 	return &Sandbox{
 		plan:  plan,
 		token: token,
-		facts: plan.Facts(&scan, in.DenyWorldWritable),
+		facts: plan.Facts(&scan, &stats),
 		stats: stats,
 	}, nil
 }
@@ -199,7 +199,14 @@ func Cleanup(ctx context.Context, stateDir string) (winplan.CleanupResult, error
 // facts, whether a restricted token and a job object can be made here, and
 // the Everyone-writable directories around workspace (may be empty).
 func Doctor(ctx context.Context, workspace string) ([]winplan.Fact, error) {
-	scan := winplan.Scan(winFS{}, winplan.ScanPlaces(scanEnv(workspace)), nil, winplan.DefaultScanLimits, time.Now)
+	sids := []winplan.SID{winplan.Everyone}
+	if caller, err := openCallerToken(); err == nil {
+		if logon, _, err := callerSIDs(caller); err == nil {
+			sids = append(sids, logon)
+		}
+		caller.Close()
+	}
+	scan := winplan.Scan(winFS{}, winplan.ScanPlaces(scanEnv(workspace)), nil, sids, winplan.DefaultScanLimits, time.Now)
 	facts := winplan.ModeFacts(&scan)
 	if underWine() {
 		facts = append(facts, winplan.Fact{Layer: "host", Status: winplan.NotEnforced, Detail: errWine.Error()})

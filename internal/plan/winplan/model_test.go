@@ -10,7 +10,10 @@ package winplan
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	am "github.com/cordon-sandbox/cordon/internal/plan/winplan/accessmodel"
 )
@@ -387,7 +390,7 @@ func runProbes(t *testing.T, mk func(t *testing.T) *world, probes []probe) {
 }
 
 func factFor(p *Plan, layer string) Fact {
-	for _, f := range p.Facts(nil, false) {
+	for _, f := range p.Facts(nil, nil) {
 		if f.Layer == layer {
 			return f
 		}
@@ -741,4 +744,48 @@ func TestModelProcessesOfTheUser(t *testing.T) {
 	if err := am.NewProcess(&admin).Open(&w.sandbox, am.ProcessVMRead); err == nil {
 		t.Error("the sandbox reads an elevated process's memory")
 	}
+}
+
+// TestModelWritableOutside: review M8. The restricted pass grants writes
+// through any restricting SID, so the scan looks for directories writable
+// through the logon SID as well as Everyone; what the user cannot change is
+// reported, not a reason to refuse the run.
+func TestModelWritableOutside(t *testing.T) {
+	setup := func(fs *am.FS) {
+		mustM(t, fs.Mkdir(`C:\tools\session`, fileACE(am.Allowed, oici, am.FileAllAccess, mLogon)))
+		mustM(t, fs.Mkdir(`C:\tools\locked`))
+		mustM(t, fs.PutSD(`C:\tools\locked`, &am.SD{Owner: am.LocalSystem, Protected: true, DACL: []am.ACE{
+			fileACE(am.Allowed, oici, modify, am.Everyone), fileACE(am.Allowed, oici, am.FileAllAccess, am.LocalSystem),
+		}}, true))
+	}
+	mk := func(t *testing.T) *world {
+		fs := machine(t)
+		setup(fs)
+		user := am.StandardUser(mUser, mLogon, true)
+		w := &world{fs: fs, user: user, journal: &memJournal{}}
+		w.mfs = &modelFS{fs: fs, user: &w.user}
+		p, err := Build(modelInput(), w.mfs, &fixedSIDs{}, Identity{User: SID(mUser), Logon: SID(mLogon)})
+		mustM(t, err)
+		scan := Scan(w.mfs, []string{`C:\tools`}, []string{mWS}, p.ScanSIDs(), DefaultScanLimits, (&fakeClock{step: time.Millisecond}).now)
+		want := []string{`C:\tools\locked`, `C:\tools\session`, `C:\tools\shared`}
+		if !slices.Equal(scan.Writable, want) {
+			t.Fatalf("scan found %v, want %v", scan.Writable, want)
+		}
+		p.AddWorldWritableDenies(scan.Writable)
+		st, err := Reconcile(w.mfs, w.mfs, w.journal, &p.ACL, fixedNow)
+		if err != nil {
+			t.Fatalf("Reconcile: %v", err)
+		}
+		w.plan, w.sandbox = p, sandboxToken(t, user, p)
+		f := p.Facts(&scan, &st)[len(p.Facts(&scan, &st))-1]
+		if f.Status != NotEnforced || !strings.Contains(f.Detail, `C:\tools\locked`) || !strings.Contains(f.Detail, `added on C:\tools\session, C:\tools\shared`) {
+			t.Fatalf("scan fact = %+v", f)
+		}
+		return w
+	}
+	runProbes(t, mk, []probe{
+		{name: "write into an Everyone-writable directory", op: create(`C:\tools\shared\x.exe`, false), sandbox: deny},
+		{name: "write into a directory writable through the logon SID", op: create(`C:\tools\session\x.exe`, false), sandbox: deny},
+		{name: "write into one the user may not fix", op: create(`C:\tools\locked\x.exe`, false), sandbox: gap, gapLayer: "Everyone-writable directories"},
+	})
 }

@@ -84,6 +84,13 @@ type Plan struct {
 	input cleanedInput
 }
 
+// ScanSIDs are the restricting SIDs of the command's token that ACEs on
+// disk can name: the capability SIDs, the logon SID and Everyone (the
+// instance SID is in no ACE).
+func (p *Plan) ScanSIDs() []SID {
+	return append(p.CapabilitySIDs(), p.LogonSID, Everyone)
+}
+
 // CapabilitySIDs returns the active roots' capability SIDs, the first
 // restricting SIDs of the command's token.
 func (p *Plan) CapabilitySIDs() []SID {
@@ -500,10 +507,13 @@ func (p *Plan) AddWorldWritableDenies(found []string) {
 			flags = 0
 		}
 		for _, r := range p.Roots {
+			// Best effort: a directory the user may not change (owned by
+			// SYSTEM, say) is reported, not a reason to refuse the run.
 			deny := Grant{
-				Object: Object{Path: f},
-				ACE:    ACE{Type: Deny, Flags: flags, Mask: DenyWriteMask, SID: r.SID},
-				Reason: ReasonWorldWritable,
+				Object:     Object{Path: f},
+				ACE:        ACE{Type: Deny, Flags: flags, Mask: DenyWriteMask, SID: r.SID},
+				Reason:     ReasonWorldWritable,
+				BestEffort: true,
 			}
 			// With the other denies, before the allow ACEs.
 			i := slices.IndexFunc(p.ACL.Grants, func(g Grant) bool { return g.ACE.Type == Allow })

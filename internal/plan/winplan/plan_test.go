@@ -303,7 +303,7 @@ func TestBuildAcceptedDenyReadRuns(t *testing.T) {
 	in.DenyRead = []string{testProfile + `\.ssh`}
 	in.AcceptUnenforcedDenyRead = true
 	p := build(t, f, in, &fixedSIDs{})
-	for _, fact := range p.Facts(nil, false) {
+	for _, fact := range p.Facts(nil, nil) {
 		if fact.Layer == "filesystem reads" && fact.Status != NotEnforced {
 			t.Fatalf("reads reported as %s", fact.Status)
 		}

@@ -2,6 +2,7 @@ package winplan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -159,10 +160,10 @@ func scanFact(scan *ScanResult) Fact {
 	return f
 }
 
-// Facts are what this plan enforces, for the enforcement report. scan is the
-// scan that ran before it (nil if none) and denied whether deny ACEs were
-// added for what it found.
-func (p *Plan) Facts(scan *ScanResult, denied bool) []Fact {
+// Facts are what this plan enforces, for the enforcement report. scan is
+// the scan that ran before it (nil if none), st what the reconcile did (nil
+// if none ran).
+func (p *Plan) Facts(scan *ScanResult, st *ReconcileStats) []Fact {
 	var roots []string
 	for _, r := range p.Roots {
 		roots = append(roots, r.Path+" ("+string(r.SID)+")")
@@ -172,9 +173,13 @@ func (p *Plan) Facts(scan *ScanResult, denied bool) []Fact {
 		writes = "read-only: no writable root"
 	}
 	var protected []string
+	denied := false
 	for _, g := range p.ACL.Grants {
-		if g.Reason == ReasonProtected {
+		switch g.Reason {
+		case ReasonProtected:
 			protected = append(protected, g.Object.Path)
+		case ReasonWorldWritable:
+			denied = true
 		}
 	}
 	facts := []Fact{
@@ -192,7 +197,29 @@ func (p *Plan) Facts(scan *ScanResult, denied bool) []Fact {
 	}
 	f := scanFact(scan)
 	if scan != nil && len(scan.Writable) > 0 && denied && len(p.Roots) > 0 {
-		f.Status, f.Detail = Enforced, "deny-write ACEs added on "+f.Detail
+		var unfixed []string
+		if st != nil {
+			for _, fl := range st.Failed {
+				if fl.Grant.Reason == ReasonWorldWritable {
+					unfixed = append(unfixed, fl.Grant.Object.Path)
+				}
+			}
+		}
+		unfixed = dedupeStrings(unfixed)
+		var fixed []string
+		for _, w := range scan.Writable {
+			if !slices.ContainsFunc(unfixed, func(u string) bool { return mustKeyLoose(u) == mustKeyLoose(w) }) {
+				fixed = append(fixed, w)
+			}
+		}
+		f.Status, f.Detail = Enforced, scan.Summary()
+		if len(fixed) > 0 {
+			f.Detail += "; deny-write ACEs added on " + strings.Join(fixed, ", ")
+		}
+		if len(unfixed) > 0 {
+			f.Status = NotEnforced
+			f.Detail += "; still writable from the sandbox, because you may not change their ACLs: " + strings.Join(unfixed, ", ")
+		}
 	}
 	return append(facts, f)
 }

@@ -71,9 +71,12 @@ func skipped(p string) bool {
 
 // ScanResult is what a scan found.
 type ScanResult struct {
-	// Writable lists directories whose DACL gives Everyone a write right
-	// (FILE_WRITE_DATA, FILE_APPEND_DATA, FILE_WRITE_EA or
-	// FILE_WRITE_ATTRIBUTES), outside every writable root.
+	// Writable lists directories whose DACL gives one of the scanned SIDs
+	// (the token's restricting SIDs: Everyone, the logon SID, the roots'
+	// capability SIDs) a write right (FILE_WRITE_DATA, FILE_APPEND_DATA,
+	// FILE_WRITE_EA or FILE_WRITE_ATTRIBUTES), outside every writable root.
+	// Those rights are granted to the sandbox by its restricted pass, and
+	// the normal pass grants them wherever the user may write.
 	Writable []string
 	Checked  int
 	// Unreadable counts directories whose DACL could not be read.
@@ -84,7 +87,7 @@ type ScanResult struct {
 
 // Summary is a one-line account of the result.
 func (r ScanResult) Summary() string {
-	s := fmt.Sprintf("%d Everyone-writable director(ies) found in %d checked", len(r.Writable), r.Checked)
+	s := fmt.Sprintf("%d director(ies) writable through Everyone, the logon SID or a capability SID found in %d checked", len(r.Writable), r.Checked)
 	if r.Incomplete != "" {
 		s += "; scan incomplete: " + r.Incomplete
 	}
@@ -92,10 +95,12 @@ func (r ScanResult) Summary() string {
 }
 
 // Scan checks places and their direct subdirectories for DACLs that let
-// Everyone write, skipping reparse points and anything inside skipWithin
-// (the writable roots, writable anyway). It stops at the limits and says so.
-// now is the clock (time.Now outside tests).
-func Scan(fs FS, places, skipWithin []string, limits ScanLimits, now func() time.Time) ScanResult {
+// sids (the command token's restricting SIDs; see [Plan.ScanSIDs]) write,
+// the restricted half of the access check, skipping reparse points and
+// anything inside skipWithin (the writable roots, writable anyway). It
+// stops at the limits and says so. now is the clock (time.Now outside
+// tests).
+func Scan(fs FS, places, skipWithin []string, sids []SID, limits ScanLimits, now func() time.Time) ScanResult {
 	var res ScanResult
 	start := now()
 	seen := map[string]bool{}
@@ -129,7 +134,7 @@ func Scan(fs FS, places, skipWithin []string, limits ScanLimits, now func() time
 			res.Unreadable++
 			return
 		}
-		if dacl.effective(Everyone)&writeRights != 0 {
+		if dacl.effective(sids...)&writeRights != 0 {
 			res.Writable = append(res.Writable, p)
 		}
 	}

@@ -201,7 +201,7 @@ func TestScan(t *testing.T) {
 		t.Fatalf("places = %q", places)
 	}
 	clock := &fakeClock{step: time.Millisecond}
-	res := Scan(f, places, []string{`C:\users\me\src\app`}, DefaultScanLimits, clock.now)
+	res := Scan(f, places, []string{`C:\users\me\src\app`}, []SID{Everyone}, DefaultScanLimits, clock.now)
 	want := []string{`C:\tools`, `C:\shared`, `C:\shared\sub`, `C:\Windows\Tasks`}
 	slices.Sort(want)
 	got := slices.Clone(res.Writable)
@@ -211,15 +211,15 @@ func TestScan(t *testing.T) {
 	}
 
 	// The limits hold, and say so.
-	res = Scan(f, places, nil, ScanLimits{Budget: time.Hour, MaxChecks: 3, MaxPerDir: 1000}, clock.now)
+	res = Scan(f, places, nil, []SID{Everyone}, ScanLimits{Budget: time.Hour, MaxChecks: 3, MaxPerDir: 1000}, clock.now)
 	if res.Checked != 3 || !strings.Contains(res.Incomplete, "check limit") {
 		t.Fatalf("check limit: %+v", res)
 	}
-	res = Scan(f, places, nil, ScanLimits{Budget: 5 * time.Second, MaxChecks: 1000, MaxPerDir: 1000}, (&fakeClock{step: time.Second}).now)
+	res = Scan(f, places, nil, []SID{Everyone}, ScanLimits{Budget: 5 * time.Second, MaxChecks: 1000, MaxPerDir: 1000}, (&fakeClock{step: time.Second}).now)
 	if !strings.Contains(res.Incomplete, "time budget") || res.Checked >= 10 {
 		t.Fatalf("time budget: %+v", res)
 	}
-	res = Scan(f, []string{`C:\`}, nil, ScanLimits{Budget: time.Hour, MaxChecks: 1000, MaxPerDir: 2}, clock.now)
+	res = Scan(f, []string{`C:\`}, nil, []SID{Everyone}, ScanLimits{Budget: time.Hour, MaxChecks: 1000, MaxPerDir: 2}, clock.now)
 	if res.Checked != 3 {
 		t.Fatalf("per-directory limit: checked %d, want C:\\ and two children", res.Checked)
 	}
