@@ -789,3 +789,43 @@ func TestModelWritableOutside(t *testing.T) {
 		{name: "write into one the user may not fix", op: create(`C:\tools\locked\x.exe`, false), sandbox: gap, gapLayer: "Everyone-writable directories"},
 	})
 }
+
+// TestModelMovedIntoProtectedDir: review M10. A file or directory moved on
+// the same volume keeps its descriptor (KB310316): moved from the workspace
+// into .git\hooks by the user, it still carries the inherited allow for the
+// capability SID and none of the hooks directory's denies; a file with a
+// protected DACL never inherits them. The next run must find and close
+// both.
+func TestModelMovedIntoProtectedDir(t *testing.T) {
+	mk := func(t *testing.T) *world {
+		w := prepare(t, modelInput(), func(fs *am.FS) {
+			mustM(t, fs.WriteFile(mWS+`\evil.sh`))
+			mustM(t, fs.WriteFile(mWS+`\tools\helper.sh`))
+			mustM(t, fs.WriteFile(mProfile+`\Downloads\hook.sh`, fileACE(am.Allowed, 0, am.FileAllAccess, am.Everyone)))
+		})
+		// The user, outside the sandbox, moves things into .git\hooks.
+		mustM(t, w.fs.Rename(&w.user, mWS+`\evil.sh`, mWS+`\.git\hooks\pre-commit`, false))
+		mustM(t, w.fs.Rename(&w.user, mWS+`\tools`, mWS+`\.git\hooks\tools`, false))
+		mustM(t, w.fs.Rename(&w.user, mProfile+`\Downloads\hook.sh`, mWS+`\.git\hooks\post-checkout`, false))
+		sd, err := w.fs.GetSD(mWS+`\.git\hooks\post-checkout`, true)
+		mustM(t, err)
+		sd.Protected = true
+		mustM(t, w.fs.PutSD(mWS+`\.git\hooks\post-checkout`, sd, true))
+		// The next run.
+		p, err := Build(modelInput(), w.mfs, &fixedSIDs{}, Identity{User: SID(mUser), Logon: SID(mLogon)})
+		mustM(t, err)
+		if _, err := Reconcile(w.mfs, w.mfs, w.journal, &p.ACL, fixedNow); err != nil {
+			t.Fatal(err)
+		}
+		w.plan, w.sandbox = p, sandboxToken(t, w.user, p)
+		return w
+	}
+	runProbes(t, mk, []probe{
+		{name: "write a hook moved in with a stale descriptor", op: write(mWS + `\.git\hooks\pre-commit`), sandbox: deny},
+		{name: "write a hook with a protected DACL granting Everyone", op: write(mWS + `\.git\hooks\post-checkout`), sandbox: deny},
+		{name: "write a file in a directory moved in", op: write(mWS + `\.git\hooks\tools\helper.sh`), sandbox: deny},
+		{name: "create a file in a directory moved in", op: create(mWS+`\.git\hooks\tools\x.sh`, false), sandbox: deny},
+		{name: "delete a file in a directory moved in", op: del(mWS + `\.git\hooks\tools\helper.sh`), sandbox: deny},
+		{name: "delete a hook moved in", op: del(mWS + `\.git\hooks\pre-commit`), sandbox: deny},
+	})
+}

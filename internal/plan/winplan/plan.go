@@ -32,6 +32,10 @@ type Grant struct {
 	// together get ACE.Mask from the object's DACL, whichever ACE gives it.
 	// Without it, only an equivalent explicit ACE satisfies the grant.
 	AnyOf []SID
+	// NoneOf, when set, makes a deny grant already satisfied if these SIDs
+	// together get none of ACE.Mask from the object's DACL, whichever ACEs
+	// decide it (inherited ones included).
+	NoneOf []SID
 	// BestEffort grants add protection beyond what the mode promises: one
 	// that cannot be made is reported ([ReconcileStats.Failed]), not fatal.
 	BestEffort bool
@@ -46,7 +50,12 @@ const (
 	ReasonWorldWritable   = "Everyone-writable directory"
 	ReasonDeleteChild     = "no FILE_DELETE_CHILD above a protected path"
 	ReasonGuardOutside    = "no FILE_DELETE_CHILD above cordon's state, a policy file or a deny-read path"
+	ReasonProtectedChild  = "inside a protected directory"
 )
+
+// MaxProtectedChildren bounds the walk below one protected directory; the
+// protected directories of the default policy hold a few dozen entries.
+const MaxProtectedChildren = 10000
 
 // ACLPlan is every change the command needs on the file system, in the order
 // it must be made: placeholders (parents first), then deny ACEs, then allow
@@ -298,6 +307,13 @@ func (p *Plan) planACL(fs FS) error {
 		if dir {
 			flags = InheritAll
 			denies = append(denies, p.deleteChildGuard(final, ContainerInherit))
+			if len(missing) == 0 {
+				children, err := p.protectedChildren(fs, final, holders)
+				if err != nil {
+					return err
+				}
+				denies = append(denies, children...)
+			}
 		}
 		for _, r := range holders {
 			denies = append(denies, Grant{
@@ -394,6 +410,59 @@ func (p *Plan) resolveProtected(fs FS, pp ProtectedPath) (final string, dir bool
 		dir = pp.Dir
 	}
 	return final, dir, missing, nil
+}
+
+// protectedChildren checks everything below the protected directory dir
+// (review M10). What is created there inherits its denies, but an object
+// moved in on the same volume keeps its old descriptor (KB310316), with,
+// say, the workspace's inherited allow for the capability SID, and an
+// object with a protected DACL inherits nothing. So each descendant gets a
+// deny-write grant for the holding roots' SIDs that is satisfied when the
+// restricted pass already grants none of those rights, and each directory
+// below a FILE_DELETE_CHILD deny for the user satisfied when the normal
+// pass already lacks it: normally both hold through inheritance and nothing
+// is written. Reparse points are not entered. More than
+// MaxProtectedChildren entries is an error: cordon cannot vouch for the
+// rest.
+func (p *Plan) protectedChildren(fs FS, dir string, holders []Root) ([]Grant, error) {
+	var out []Grant
+	count := 0
+	var walk func(d string) error
+	walk = func(d string) error {
+		entries, err := fs.ReadDir(d, MaxProtectedChildren+1)
+		if err != nil {
+			return fmt.Errorf("listing protected directory %s: %w", d, err)
+		}
+		for _, e := range entries {
+			if count++; count > MaxProtectedChildren {
+				return refusef("protected directory %s holds more than %d entries, too many to check each one's ACL "+
+					"on every run; protect narrower paths inside it", dir, MaxProtectedChildren)
+			}
+			child := joinPath(d, e.Name)
+			flags := uint8(0)
+			if e.Dir && !e.Reparse {
+				flags = InheritAll
+			}
+			for _, r := range holders {
+				out = append(out, Grant{
+					Object: Object{Path: child},
+					ACE:    ACE{Type: Deny, Flags: flags, Mask: DenyWriteMask, SID: r.SID},
+					Reason: ReasonProtectedChild,
+					NoneOf: p.ScanSIDs(),
+				})
+			}
+			if e.Dir && !e.Reparse {
+				g := p.deleteChildGuard(child, ContainerInherit)
+				g.Reason, g.NoneOf = ReasonProtectedChild, []SID{p.User}
+				out = append(out, g)
+				if err := walk(child); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return out, walk(dir)
 }
 
 // outsideGuards denies the user FILE_DELETE_CHILD, best effort, above what

@@ -2,6 +2,7 @@ package winplan
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -430,5 +431,52 @@ func TestBuildOutsideGuards(t *testing.T) {
 	fact := factFor(p, LayerOutsideDeletes)
 	if fact.Status != NotEnforced || !strings.Contains(fact.Detail, "delete your files") {
 		t.Errorf("fact = %+v", fact)
+	}
+}
+
+// TestBuildProtectedChildren: every entry below a protected directory gets
+// grants that hold through inheritance (so nothing is written for them on
+// a sound tree), reparse points are not entered, and a directory too large
+// to check is refused.
+func TestBuildProtectedChildren(t *testing.T) {
+	f := project(t)
+	f.file(t, testWS+`\.git\hooks\pre-commit.sample`, 10)
+	f.mkdir(t, testWS+`\.git\hooks\lib`)
+	f.file(t, testWS+`\.git\hooks\lib\x.sh`, 10)
+	f.link(t, testWS+`\.git\hooks\out`, `D:\elsewhere`)
+	f.file(t, `D:\elsewhere\y`, 1)
+	p := build(t, f, baseInput(), &fixedSIDs{})
+	got := map[string]int{}
+	for _, g := range p.ACL.Grants {
+		if g.Reason == ReasonProtectedChild {
+			got[g.Object.Path]++
+			if len(g.NoneOf) == 0 {
+				t.Errorf("grant %+v is not conditional", g)
+			}
+		}
+	}
+	want := map[string]int{testWS + `\.git\hooks\pre-commit.sample`: 1, testWS + `\.git\hooks\lib`: 2, testWS + `\.git\hooks\lib\x.sh`: 1, testWS + `\.git\hooks\out`: 1}
+	if len(got) != len(want) {
+		t.Fatalf("grants below hooks: %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s: %d grants, want %d", k, got[k], n)
+		}
+	}
+	j := &memJournal{}
+	reconcile(t, f, j, p)
+	for _, e := range j.aces {
+		if e.Reason == ReasonProtectedChild {
+			t.Errorf("an ACE was written below a sound protected directory: %+v", e)
+		}
+	}
+
+	big := project(t)
+	for i := 0; i <= MaxProtectedChildren; i++ {
+		big.file(t, fmt.Sprintf(`%s\.git\hooks\f%d`, testWS, i), 0)
+	}
+	if _, err := Build(baseInput(), big, &fixedSIDs{}, testID); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("Build with a huge protected directory: %v", err)
 	}
 }

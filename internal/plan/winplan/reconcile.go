@@ -117,6 +117,9 @@ func satisfied(d DACL, g Grant) bool {
 	if len(g.AnyOf) > 0 && d.effective(g.AnyOf...)&g.ACE.Mask == g.ACE.Mask {
 		return true
 	}
+	if len(g.NoneOf) > 0 && !d.Null && d.effective(g.NoneOf...)&g.ACE.Mask == 0 {
+		return true
+	}
 	return d.hasExplicit(g.ACE)
 }
 
