@@ -59,25 +59,68 @@ func (winFS) Lstat(path string) (winplan.FileInfo, error) {
 	if err != nil {
 		return winplan.FileInfo{}, err
 	}
-	return winplan.FileInfo{
+	info := winplan.FileInfo{
 		Exists:  true,
 		Dir:     data.FileAttributes&windows.FILE_ATTRIBUTE_DIRECTORY != 0,
 		Reparse: data.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0,
 		Size:    int64(data.FileSizeHigh)<<32 | int64(data.FileSizeLow),
-	}, nil
+		Links:   1,
+	}
+	if !info.Dir {
+		// Only a handle tells the number of names; the propagation walk
+		// leaves hard-linked files alone.
+		h, bh, err := openObject(path, windows.FILE_READ_ATTRIBUTES, false)
+		if err != nil {
+			return winplan.FileInfo{}, err
+		}
+		windows.CloseHandle(h)
+		info.Links = int(bh.NumberOfLinks)
+	}
+	return info, nil
 }
 
-func (winFS) Resolve(path string) (string, error) {
+// errMoved: the object reached is not at the path asked for.
+var errMoved = errors.New("the path leads elsewhere: one of its components was replaced by a link or junction")
+
+// openObject opens path itself, a reparse point at its end not followed
+// (FILE_FLAG_OPEN_REPARSE_POINT), and returns the handle with the object's
+// information. With verify, the handle's final path must be path: a
+// component on the way replaced by a junction (after cordon checked it)
+// makes the two differ, and the open is refused (review M9).
+func openObject(path string, access uint32, verify bool) (windows.Handle, windows.ByHandleFileInformation, error) {
+	var bh windows.ByHandleFileInformation
 	p, err := extended(path)
 	if err != nil {
-		return "", err
+		return 0, bh, err
 	}
-	h, err := windows.CreateFile(p, 0, windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE,
-		nil, windows.OPEN_EXISTING, windows.FILE_FLAG_BACKUP_SEMANTICS, 0)
+	h, err := windows.CreateFile(p, access, windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE,
+		nil, windows.OPEN_EXISTING, windows.FILE_FLAG_BACKUP_SEMANTICS|windows.FILE_FLAG_OPEN_REPARSE_POINT, 0)
 	if err != nil {
-		return "", err
+		return 0, bh, err
 	}
-	defer windows.CloseHandle(h)
+	if err := windows.GetFileInformationByHandle(h, &bh); err != nil {
+		windows.CloseHandle(h)
+		return 0, bh, fmt.Errorf("GetFileInformationByHandle %s: %w", path, err)
+	}
+	if verify {
+		final, err := finalPath(h)
+		if err == nil {
+			want, _ := winplan.PathKey(path)
+			got, _ := winplan.PathKey(final)
+			if got != want {
+				err = fmt.Errorf("%s is %s: %w", path, final, errMoved)
+			}
+		}
+		if err != nil {
+			windows.CloseHandle(h)
+			return 0, bh, err
+		}
+	}
+	return h, bh, nil
+}
+
+// finalPath returns the final path of an open handle.
+func finalPath(h windows.Handle) (string, error) {
 	buf := make([]uint16, windows.MAX_PATH)
 	for {
 		// Flags 0: FILE_NAME_NORMALIZED | VOLUME_NAME_DOS.
@@ -92,16 +135,36 @@ func (winFS) Resolve(path string) (string, error) {
 	}
 }
 
-// securityDescriptor reads obj's DACL, and for the null device returns the
-// open handle the DACL must be written back through.
+func (winFS) Resolve(path string) (string, error) {
+	p, err := extended(path)
+	if err != nil {
+		return "", err
+	}
+	h, err := windows.CreateFile(p, 0, windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE,
+		nil, windows.OPEN_EXISTING, windows.FILE_FLAG_BACKUP_SEMANTICS, 0)
+	if err != nil {
+		return "", err
+	}
+	defer windows.CloseHandle(h)
+	return finalPath(h)
+}
+
+// securityDescriptor reads obj's security descriptor through a handle
+// (a reparse point at the end of a file path not followed), and returns the
+// open handle.
 func securityDescriptor(obj winplan.Object, access uint32) (*windows.SECURITY_DESCRIPTOR, windows.Handle, error) {
 	if !obj.Kernel {
-		p, err := extendedPath(obj.Path)
+		h, _, err := openObject(obj.Path, access, false)
 		if err != nil {
 			return nil, 0, err
 		}
-		sd, err := windows.GetNamedSecurityInfo(p, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION)
-		return sd, 0, err
+		sd, err := windows.GetSecurityInfo(h, windows.SE_FILE_OBJECT,
+			windows.DACL_SECURITY_INFORMATION|windows.OWNER_SECURITY_INFORMATION|windows.GROUP_SECURITY_INFORMATION)
+		if err != nil {
+			windows.CloseHandle(h)
+			return nil, 0, err
+		}
+		return sd, h, nil
 	}
 	name, err := windows.UTF16PtrFromString(obj.Path)
 	if err != nil {
@@ -156,7 +219,14 @@ func (winFS) ReadDACL(obj winplan.Object) (winplan.DACL, error) {
 	if err != nil {
 		return winplan.DACL{}, err
 	}
-	return winplan.DACL{ACEs: aces, Protected: control&windows.SE_DACL_PROTECTED != 0}, nil
+	d := winplan.DACL{ACEs: aces, Protected: control&windows.SE_DACL_PROTECTED != 0}
+	if owner, _, err := sd.Owner(); err == nil && owner != nil {
+		d.Owner = winplan.SID(owner.String())
+	}
+	if group, _, err := sd.Group(); err == nil && group != nil {
+		d.Group = winplan.SID(group.String())
+	}
+	return d, nil
 }
 
 // Volume asks the system what kind of drive the path's volume is
@@ -214,24 +284,52 @@ func (winFS) ReadDir(path string, max int) ([]winplan.DirEntry, error) {
 	return out, nil
 }
 
+// Create makes path inside its parent directory, which is opened first and
+// checked (openObject with verify, not a reparse point); the new name is
+// created relative to that handle with FILE_CREATE, so neither a swapped
+// parent nor an existing link at path can redirect it.
 func (winFS) Create(path string, dir bool) error {
-	p, err := extended(path)
+	clean, err := winplan.CleanPath(path)
 	if err != nil {
 		return err
 	}
+	parent, name := winplan.Split(clean)
+	if name == "" {
+		return fmt.Errorf("%s: cannot create a volume root", path)
+	}
+	ph, pinfo, err := openObject(parent, windows.FILE_TRAVERSE|windows.SYNCHRONIZE, true)
+	if err != nil {
+		return fmt.Errorf("opening the parent of %s: %w", path, err)
+	}
+	defer windows.CloseHandle(ph)
+	if pinfo.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+		return fmt.Errorf("the parent of %s is a link or junction: %w", path, errMoved)
+	}
+	u, err := windows.NewNTUnicodeString(name)
+	if err != nil {
+		return err
+	}
+	oa := windows.OBJECT_ATTRIBUTES{RootDirectory: ph, ObjectName: u, Attributes: windows.OBJ_CASE_INSENSITIVE}
+	oa.Length = uint32(unsafe.Sizeof(oa))
+	access := uint32(windows.FILE_GENERIC_WRITE | windows.SYNCHRONIZE)
+	options := uint32(windows.FILE_NON_DIRECTORY_FILE | windows.FILE_SYNCHRONOUS_IO_NONALERT | windows.FILE_OPEN_REPARSE_POINT)
 	if dir {
-		return windows.CreateDirectory(p, nil)
+		access = windows.FILE_LIST_DIRECTORY | windows.SYNCHRONIZE
+		options = windows.FILE_DIRECTORY_FILE | windows.FILE_SYNCHRONOUS_IO_NONALERT | windows.FILE_OPEN_REPARSE_POINT
 	}
-	h, err := windows.CreateFile(p, windows.GENERIC_WRITE, 0, nil, windows.CREATE_NEW, windows.FILE_ATTRIBUTE_NORMAL, 0)
+	var h windows.Handle
+	var iosb windows.IO_STATUS_BLOCK
+	err = windows.NtCreateFile(&h, access, &oa, &iosb, nil, windows.FILE_ATTRIBUTE_NORMAL,
+		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE, windows.FILE_CREATE, options, 0, 0)
+	runtime.KeepAlive(u)
 	if err != nil {
-		return err
+		return fmt.Errorf("NtCreateFile %s: %w", path, err)
 	}
 	return windows.CloseHandle(h)
 }
 
-// WriteDACL writes d, encoded by winplan, as obj's DACL; for a file or
-// directory SetNamedSecurityInfo keeps the inherited ACEs in line with the
-// parent and propagates inheritable ACEs below a directory.
+// WriteDACL writes d, encoded by winplan, as obj's whole DACL, through a
+// handle to the object itself (openObject with verify), never propagating.
 func (winFS) WriteDACL(obj winplan.Object, d winplan.DACL) error {
 	if d.Null {
 		return fmt.Errorf("%s: refusing to write a NULL DACL", obj.Path)
@@ -253,38 +351,55 @@ func (winFS) WriteDACL(obj winplan.Object, d winplan.DACL) error {
 		defer windows.CloseHandle(h)
 		return windows.SetSecurityInfo(h, windows.SE_KERNEL_OBJECT, windows.DACL_SECURITY_INFORMATION, nil, nil, acl, nil)
 	}
-	p, err := extendedPath(obj.Path)
+	h, info, err := openObject(obj.Path, windows.READ_CONTROL|windows.WRITE_DAC, true)
 	if err != nil {
 		return err
 	}
-	info := windows.SECURITY_INFORMATION(windows.DACL_SECURITY_INFORMATION)
-	if d.Protected {
-		info |= windows.PROTECTED_DACL_SECURITY_INFORMATION
+	defer windows.CloseHandle(h)
+	if info.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+		return fmt.Errorf("%s is a link or junction; cordon changes the ACLs of real files and directories only: %w", obj.Path, errMoved)
 	}
-	return windows.SetNamedSecurityInfo(p, windows.SE_FILE_OBJECT, info, nil, nil, acl, nil)
+	sd, err := windows.NewSecurityDescriptor()
+	if err != nil {
+		return err
+	}
+	if err := sd.SetDACL(acl, true, false); err != nil {
+		return err
+	}
+	control := windows.SECURITY_DESCRIPTOR_CONTROL(windows.SE_DACL_AUTO_INHERITED)
+	if d.Protected {
+		control |= windows.SE_DACL_PROTECTED
+	}
+	if err := sd.SetControl(windows.SE_DACL_AUTO_INHERITED|windows.SE_DACL_PROTECTED, control); err != nil {
+		return err
+	}
+	// NtSetSecurityObject on the handle: exactly this DACL on exactly this
+	// object, with no propagation below it (winplan walks the tree itself).
+	return windows.SetKernelObjectSecurity(h, windows.DACL_SECURITY_INFORMATION, sd)
 }
 
+// RemoveIfEmpty deletes path, by a handle to it that openObject checked,
+// if it is an empty directory or an empty file and not a link.
 func (f winFS) RemoveIfEmpty(path string, dir bool) (bool, error) {
-	p, err := extended(path)
+	h, info, err := openObject(path, windows.DELETE|windows.FILE_READ_ATTRIBUTES|windows.SYNCHRONIZE, true)
+	if notFound(err) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
-	if dir {
-		err := windows.RemoveDirectory(p)
-		switch {
-		case err == nil:
-			return true, nil
-		case notFound(err) || errors.Is(err, windows.ERROR_DIR_NOT_EMPTY):
-			return false, nil
-		}
-		return false, err
+	defer windows.CloseHandle(h)
+	isDir := info.FileAttributes&windows.FILE_ATTRIBUTE_DIRECTORY != 0
+	if info.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0 || isDir != dir ||
+		(!dir && (info.FileSizeHigh != 0 || info.FileSizeLow != 0)) {
+		return false, nil
 	}
-	info, err := f.Lstat(path)
-	if err != nil || !info.Exists || info.Dir || info.Size > 0 {
-		return false, err
+	// FILE_DISPOSITION_INFO is one BOOLEAN; a directory that is not empty
+	// refuses it.
+	var disposition byte = 1
+	err = windows.SetFileInformationByHandle(h, windows.FileDispositionInfo, &disposition, 1)
+	if errors.Is(err, windows.ERROR_DIR_NOT_EMPTY) {
+		return false, nil
 	}
-	if err := windows.DeleteFile(p); err != nil && !notFound(err) {
-		return false, err
-	}
-	return true, nil
+	return err == nil, err
 }

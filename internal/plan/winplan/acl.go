@@ -125,6 +125,10 @@ type DACL struct {
 	// Protected is SE_DACL_PROTECTED: the object inherits nothing from its
 	// parent.
 	Protected bool
+	// Owner and Group are the object's owner and primary group, as read
+	// (inheritance replaces CREATOR OWNER and CREATOR GROUP by them); a
+	// DACL write does not change them.
+	Owner, Group SID
 }
 
 // withACE returns d with want merged in the way SetEntriesInAcl merges a
@@ -137,7 +141,7 @@ func (d DACL) withACE(want ACE) DACL {
 	for i, a := range explicit {
 		if a.Type == want.Type && a.Type != Other && strings.EqualFold(string(a.SID), string(want.SID)) && a.Flags == want.Flags {
 			explicit[i].Mask |= want.Mask
-			return DACL{ACEs: append(explicit, inherited...), Protected: d.Protected}
+			return DACL{ACEs: append(explicit, inherited...), Protected: d.Protected, Owner: d.Owner, Group: d.Group}
 		}
 	}
 	i := len(explicit)
@@ -148,7 +152,7 @@ func (d DACL) withACE(want ACE) DACL {
 		}
 	}
 	explicit = append(explicit[:i], append([]ACE{want}, explicit[i:]...)...)
-	return DACL{ACEs: append(explicit, inherited...), Protected: d.Protected}
+	return DACL{ACEs: append(explicit, inherited...), Protected: d.Protected, Owner: d.Owner, Group: d.Group}
 }
 
 // withoutACE returns d without the rights cordon added with a: every
@@ -157,7 +161,7 @@ func (d DACL) withACE(want ACE) DACL {
 // other ACEs for the same SID alone, which matters for SIDs cordon does not
 // own (the user's). changed reports whether anything was removed.
 func (d DACL) withoutACE(a ACE) (out DACL, changed bool) {
-	out = DACL{Null: d.Null, Protected: d.Protected}
+	out = DACL{Null: d.Null, Protected: d.Protected, Owner: d.Owner, Group: d.Group}
 	for _, x := range d.ACEs {
 		if x.Flags&Inherited == 0 && x.Type == a.Type && x.Type != Other && x.Flags == a.Flags &&
 			strings.EqualFold(string(x.SID), string(a.SID)) && mapGeneric(x.Mask)&a.Mask != 0 {

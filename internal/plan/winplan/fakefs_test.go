@@ -125,7 +125,7 @@ func (f *fakeFS) Lstat(p string) (FileInfo, error) {
 	if !ok {
 		return FileInfo{}, nil
 	}
-	return FileInfo{Exists: true, Dir: n.dir, Reparse: n.reparse != "", Size: n.size}, nil
+	return FileInfo{Exists: true, Dir: n.dir, Reparse: n.reparse != "", Size: n.size, Links: 1}, nil
 }
 
 func (f *fakeFS) Resolve(p string) (string, error) {
@@ -146,7 +146,7 @@ func (f *fakeFS) node(obj Object) (*fakeNode, error) {
 		}
 		return nil, fmt.Errorf("no kernel object %s", obj.Path)
 	}
-	r, err := f.resolve(obj.Path, true)
+	r, err := f.resolve(obj.Path, false)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +157,9 @@ func (f *fakeFS) node(obj Object) (*fakeNode, error) {
 	return n, nil
 }
 
-// ReadDACL returns the explicit ACEs, then the inheritable ACEs of each
-// ancestor, nearest first, marked inherited.
+// ReadDACL returns the explicit ACEs, then what they inherit, computed
+// from the root down by the inheritance rules, unless a DACL on the way is
+// protected.
 func (f *fakeFS) ReadDACL(obj Object) (DACL, error) {
 	n, err := f.node(obj)
 	if err != nil {
@@ -167,28 +168,23 @@ func (f *fakeFS) ReadDACL(obj Object) (DACL, error) {
 	if n.null {
 		return DACL{Null: true}, nil
 	}
+	if obj.Kernel {
+		return DACL{ACEs: append([]ACE(nil), n.aces...)}, nil
+	}
+	return f.daclOf(n), nil
+}
+
+func (f *fakeFS) daclOf(n *fakeNode) DACL {
 	d := DACL{ACEs: append([]ACE(nil), n.aces...), Protected: n.protected}
-	if obj.Kernel || n.protected {
-		return d, nil
+	if n.protected {
+		return d
 	}
-	for a, depth := parentOf(n.path), 1; a != ""; a, depth = parentOf(a), depth+1 {
-		an, ok := f.nodes[mustKey(a)]
-		if !ok {
-			continue
-		}
-		for _, ace := range an.aces {
-			want := ObjectInherit
-			if n.dir {
-				want = ContainerInherit
-			}
-			if ace.Flags&want == 0 || (ace.Flags&NoPropagate != 0 && depth > 1) {
-				continue
-			}
-			ace.Flags = ace.Flags&^(InheritOnly|NoPropagate) | Inherited
-			d.ACEs = append(d.ACEs, ace)
+	if pp := parentOf(n.path); pp != "" {
+		if pn, ok := f.nodes[mustKey(pp)]; ok && !pn.null {
+			d.ACEs = append(d.ACEs, inheritedACEs(f.daclOf(pn).ACEs, n.dir, "", "")...)
 		}
 	}
-	return d, nil
+	return d
 }
 
 func (f *fakeFS) ReadDir(p string, max int) ([]DirEntry, error) {

@@ -18,6 +18,8 @@ type FileInfo struct {
 	// Reparse is set for symbolic links, junctions and other reparse points.
 	Reparse bool
 	Size    int64
+	// Links is the number of names of a file (1 unless hard-linked).
+	Links int
 }
 
 // DirEntry is one entry of a directory listing.
@@ -48,7 +50,9 @@ type FS interface {
 	// Resolve returns the final path of an existing path, every link and
 	// junction on the way followed.
 	Resolve(path string) (string, error)
-	// ReadDACL returns obj's DACL, explicit and inherited ACEs in order.
+	// ReadDACL returns obj's DACL, explicit and inherited ACEs in order,
+	// with its owner and group; a reparse point at the end of the path is
+	// not followed.
 	ReadDACL(obj Object) (DACL, error)
 	// ReadDir lists at most max entries of the directory path.
 	ReadDir(path string, max int) ([]DirEntry, error)
@@ -56,15 +60,20 @@ type FS interface {
 	Volume(path string) (VolumeInfo, error)
 }
 
-// Writer is what reconciling and cleaning up change on the system.
+// Writer is what reconciling and cleaning up change on the system. Every
+// change is made on exactly the object named (review M9): a path whose
+// final form, reached component by component, is not the path given (a
+// component swapped for a junction) is refused, and so is an object that is
+// itself a reparse point; nothing follows a link.
 type Writer interface {
-	// Create makes an empty directory or file at path, whose parent exists;
-	// it fails if path exists.
+	// Create makes an empty directory or file at path, inside its parent
+	// directory opened first and checked as above; it fails if path exists,
+	// also as a link.
 	Create(path string, dir bool) error
-	// WriteDACL replaces obj's DACL with d: its explicit ACEs in the order
-	// given (Other ACEs byte for byte), and d.Protected. The inherited ACEs
-	// in d are those read; the system keeps them in line with the parent.
-	// A directory's inheritable ACEs then reach the objects below it.
+	// WriteDACL makes d obj's whole DACL: its ACEs in the order given
+	// (Other ACEs byte for byte), d.Protected, and the auto-inherited flag.
+	// It does not propagate anything below a directory: Reconcile does that
+	// itself, so that it can skip reparse points and hard links.
 	WriteDACL(obj Object, d DACL) error
 	// RemoveIfEmpty removes path if it is an empty directory (dir) or an
 	// empty file, and reports whether it did.

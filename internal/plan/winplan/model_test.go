@@ -100,13 +100,10 @@ func mustM(t *testing.T, err error) {
 // modelFS is winplan's FS and Writer over the model, acting with the user's
 // token: cordon runs as the user, so it can only change what the user may.
 type modelFS struct {
-	fs   *am.FS
-	user *am.Token
-	// propagateFollowsJunctions is the open question of whether
-	// SetNamedSecurityInfo's propagation enters junctions.
-	propagateFollowsJunctions bool
-	nul                       DACL
-	aceWrites                 int
+	fs        *am.FS
+	user      *am.Token
+	nul       DACL
+	aceWrites int
 }
 
 var (
@@ -119,7 +116,7 @@ func (m *modelFS) Lstat(p string) (FileInfo, error) {
 	if err != nil {
 		return FileInfo{}, err
 	}
-	return FileInfo{Exists: info.Exists, Dir: info.Dir, Reparse: info.Reparse, Size: int64(info.Writes)}, nil
+	return FileInfo{Exists: info.Exists, Dir: info.Dir, Reparse: info.Reparse, Size: int64(info.Writes), Links: info.Links}, nil
 }
 
 func (m *modelFS) Resolve(p string) (string, error) {
@@ -160,15 +157,15 @@ func (m *modelFS) ReadDACL(obj Object) (DACL, error) {
 	if obj.Kernel {
 		return m.nul, nil
 	}
-	if err := m.fs.Open(m.user, obj.Path, am.ReadControl, false); err != nil {
+	if err := m.fs.Open(m.user, obj.Path, am.ReadControl, true); err != nil {
 		return DACL{}, err
 	}
-	sd, err := m.fs.GetSD(obj.Path, true)
+	sd, err := m.fs.GetSD(obj.Path, false)
 	if err != nil {
 		return DACL{}, err
 	}
 	d := fromModel(sd)
-	d.Protected = sd.Protected
+	d.Protected, d.Owner, d.Group = sd.Protected, SID(sd.Owner), SID(sd.Group)
 	return d, nil
 }
 
@@ -195,11 +192,44 @@ func (m *modelFS) Volume(p string) (VolumeInfo, error) {
 	return VolumeInfo{Remote: info.Remote, ACLs: !info.NoACLs}, nil
 }
 
-func (m *modelFS) Create(p string, dir bool) error { return m.fs.Create(m.user, p, dir) }
+func (m *modelFS) Create(p string, dir bool) error {
+	c, err := CleanPath(p)
+	if err != nil {
+		return err
+	}
+	if err := m.checked(parentOf(c)); err != nil {
+		return err
+	}
+	return m.fs.Create(m.user, p, dir)
+}
 
-// WriteDACL writes d as SetNamedSecurityInfo does: by path (following
-// links), the explicit ACEs as given, the inherited ones recomputed from the
-// parent, then propagation below a directory.
+// checked is the contract of winplan's Writer: the object is reached
+// without following a reparse point at the end, its final path is the path
+// given (no component was swapped for a link), and it is not itself a
+// reparse point.
+func (m *modelFS) checked(p string) error {
+	info, err := m.fs.Stat(p, false)
+	if err != nil {
+		return err
+	}
+	if !info.Exists {
+		return fmt.Errorf("%s: not found", p)
+	}
+	want, err := PathKey(p)
+	if err != nil {
+		return err
+	}
+	if got, _ := PathKey(info.Final); got != want {
+		return fmt.Errorf("%s leads to %s: refused", p, info.Final)
+	}
+	if info.Reparse {
+		return fmt.Errorf("%s is a reparse point: refused", p)
+	}
+	return nil
+}
+
+// WriteDACL writes d on exactly the object (NtSetSecurityObject on a handle
+// opened without following a reparse point), with no propagation.
 func (m *modelFS) WriteDACL(obj Object, d DACL) error {
 	m.aceWrites++
 	var aces []am.ACE
@@ -207,45 +237,29 @@ func (m *modelFS) WriteDACL(obj Object, d DACL) error {
 		if a.Type == Other {
 			return fmt.Errorf("the model keeps no ACEs of other types")
 		}
-		if a.Flags&Inherited == 0 {
-			aces = append(aces, toModel(a))
-		}
+		aces = append(aces, toModel(a))
 	}
 	if obj.Kernel {
 		m.nul = fromModel(&am.SD{DACL: aces})
 		return nil
 	}
-	if err := m.fs.Open(m.user, obj.Path, am.WriteDAC|am.ReadControl, false); err != nil {
+	if err := m.checked(obj.Path); err != nil {
 		return err
 	}
-	sd, err := m.fs.GetSD(obj.Path, true)
+	if err := m.fs.Open(m.user, obj.Path, am.WriteDAC|am.ReadControl, true); err != nil {
+		return err
+	}
+	sd, err := m.fs.GetSD(obj.Path, false)
 	if err != nil {
 		return err
 	}
-	sd.NullDACL, sd.Protected = false, d.Protected
-	var parent []am.ACE
-	if !d.Protected {
-		if info, _ := m.fs.Stat(obj.Path, true); info.Exists {
-			if psd, err := m.fs.GetSD(parentOf(info.Final), true); err == nil {
-				parent = psd.DACL
-			}
-		}
-	}
-	sd.DACL = append(aces, am.InheritedACEs(parent, m.isDir(obj.Path), sd.Owner, sd.Group, am.FileMapping)...)
-	if err := m.fs.PutSD(obj.Path, sd, true); err != nil {
-		return err
-	}
-	return m.fs.Propagate(obj.Path, m.propagateFollowsJunctions)
-}
-
-func (m *modelFS) isDir(p string) bool {
-	info, _ := m.fs.Stat(p, true)
-	return info.Dir
+	sd.NullDACL, sd.Protected, sd.DACL = false, d.Protected, aces
+	return m.fs.PutSD(obj.Path, sd, false)
 }
 
 func (m *modelFS) RemoveIfEmpty(p string, dir bool) (bool, error) {
 	info, err := m.fs.Stat(p, false)
-	if err != nil || !info.Exists {
+	if err != nil || !info.Exists || info.Reparse {
 		return false, err
 	}
 	if dir {
@@ -828,4 +842,108 @@ func TestModelMovedIntoProtectedDir(t *testing.T) {
 		{name: "delete a file in a directory moved in", op: del(mWS + `\.git\hooks\tools\helper.sh`), sandbox: deny},
 		{name: "delete a hook moved in", op: del(mWS + `\.git\hooks\pre-commit`), sandbox: deny},
 	})
+}
+
+// TestModelLinksInsideRoots: review M9 (L1-L3). cordon must write ACLs
+// only on the objects it planned: not through a junction in a writable root
+// into what it points at, not onto an outside file through a hard link in a
+// root (both share one descriptor), and not through a placeholder replaced
+// by a junction between planning and stamping. (Before cordon did its own
+// propagation, this test ran with the model's propagation entering
+// junctions, since whether SetNamedSecurityInfo's does is not documented.)
+func TestModelLinksInsideRoots(t *testing.T) {
+	docs := mProfile + `\Documents`
+	setup := func(fs *am.FS) {
+		mustM(t, fs.MakeLink(mWS+`\docs`, docs, false))
+		mustM(t, fs.WriteFile(mProfile+`\notes.txt`))
+		user := am.StandardUser(mUser, mLogon, true)
+		mustM(t, fs.HardLink(&user, mProfile+`\notes.txt`, mWS+`\notes.txt`))
+	}
+	snapshotOf := func(fs *am.FS, under string) map[string]string {
+		out := map[string]string{}
+		for p, sd := range fs.Snapshot() {
+			if within(p, under) {
+				out[p] = sd
+			}
+		}
+		return out
+	}
+	mk := func(t *testing.T) *world {
+		fs := machine(t)
+		setup(fs)
+		before := snapshotOf(fs, mProfile+`\Documents`)
+		notes, _ := fs.GetSD(mProfile+`\notes.txt`, true)
+		user := am.StandardUser(mUser, mLogon, true)
+		w := &world{fs: fs, user: user, journal: &memJournal{}}
+		w.mfs = &modelFS{fs: fs, user: &w.user}
+		p, err := Build(modelInput(), w.mfs, &fixedSIDs{}, Identity{User: SID(mUser), Logon: SID(mLogon)})
+		mustM(t, err)
+		if _, err := Reconcile(w.mfs, w.mfs, w.journal, &p.ACL, fixedNow); err != nil {
+			t.Fatalf("Reconcile: %v", err)
+		}
+		if after := snapshotOf(fs, docs); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("stamping the workspace changed descriptors behind the junction %s\\docs", mWS)
+		}
+		if after, _ := fs.GetSD(mProfile+`\notes.txt`, true); fmt.Sprint(after) != fmt.Sprint(notes) {
+			t.Errorf("stamping the workspace changed the descriptor of an outside file hard-linked into it:\n before %v\n after  %v", notes, after)
+		}
+		w.plan, w.sandbox = p, sandboxToken(t, user, p)
+		return w
+	}
+	runProbes(t, mk, []probe{
+		{name: "write an outside file through a junction in the workspace", op: write(mWS + `\docs\thesis.docx`), sandbox: deny},
+		{name: "write it at its own path", op: write(docs + `\thesis.docx`), sandbox: deny},
+		{name: "write an outside file through its hard link in the workspace", op: write(mWS + `\notes.txt`), sandbox: deny},
+		{name: "write the hard-linked file at its own path", op: write(mProfile + `\notes.txt`), sandbox: deny},
+		// Links found in a root keep their own ACL: the sandbox cannot
+		// delete or retarget them (the user can).
+		{name: "delete the junction (the link, not its target)", op: del(mWS + `\docs`), sandbox: deny},
+	})
+
+	// L3: a second run adds the protected path .idea, which does not exist;
+	// between planning its placeholder and stamping it, the command of the
+	// first run (still running, with the workspace's capability SID) makes
+	// .idea a junction to the documents.
+	w := prepare(t, modelInput(), nil)
+	before := snapshotOf(w.fs, docs)
+	in2 := modelInput()
+	in2.ProtectedPaths = append(in2.ProtectedPaths, ProtectedPath{Path: mWS + `\.idea`, Dir: true})
+	p, err := Build(in2, w.mfs, &fixedSIDs{}, Identity{User: SID(mUser), Logon: SID(mLogon)})
+	mustM(t, err)
+	mustM(t, w.fs.Junction(&w.sandbox, mWS+`\.idea`, docs))
+	_, err = Reconcile(w.mfs, w.mfs, &memJournal{}, &p.ACL, fixedNow)
+	if after := snapshotOf(w.fs, docs); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("a placeholder swapped for a junction made cordon change %s (Reconcile: %v)", docs, err)
+	}
+	if err == nil {
+		t.Error("Reconcile accepted a protected path that became a junction")
+	}
+}
+
+// TestInheritanceMatchesModel: winplan's own inheritance (used by its
+// propagation walk) gives the same ACEs as the model's, written
+// independently from the same rules, for every combination of inheritance
+// flags, generic and specific masks, creator SIDs, files and directories.
+func TestInheritanceMatchesModel(t *testing.T) {
+	const owner, group SID = "S-1-5-21-5-5-5-1001", "S-1-5-21-5-5-5-513"
+	for flags := uint8(0); flags < 0x20; flags++ {
+		for _, mask := range []uint32{FileGenericRead, GenericAll, GenericRead | FileWriteData} {
+			for _, sid := range []SID{Everyone, creatorOwner, creatorGroup} {
+				for _, typ := range []AceType{Allow, Deny} {
+					parent := []ACE{{Type: typ, Flags: flags, Mask: mask, SID: sid}}
+					for _, dir := range []bool{false, true} {
+						got := inheritedACEs(parent, dir, owner, group)
+						var gotM []am.ACE
+						for _, a := range got {
+							gotM = append(gotM, toModel(a))
+						}
+						want := am.InheritedACEs([]am.ACE{toModel(parent[0])}, dir, am.SID(owner), am.SID(group), am.FileMapping)
+						if fmt.Sprint(gotM) != fmt.Sprint(want) {
+							t.Errorf("%s flags=%#x mask=%#x dir=%t: winplan %v, model %v", sid, flags, mask, dir, gotM, want)
+						}
+					}
+				}
+			}
+		}
+	}
 }

@@ -126,6 +126,15 @@ func parentOf(p string) string {
 	return parent
 }
 
+// Split returns the parent directory and the last component of the clean
+// path p; for a volume root, p itself and "".
+func Split(p string) (dir, name string) {
+	if IsVolumeRoot(p) {
+		return p, ""
+	}
+	return parentOf(p), baseName(p)
+}
+
 // baseName returns the last component of the clean path p ("" for a volume
 // root).
 func baseName(p string) string {

@@ -31,8 +31,15 @@ type ReconcileStats struct {
 	Created     []string // placeholders created
 	ACEsAdded   int      // ACEs written
 	ACEsPresent int      // wanted ACEs found already in place
-	// Failed lists the best-effort grants that could not be made.
+	// Failed lists the best-effort grants that could not be made, and the
+	// objects a propagation could not rewrite (they keep their ACL, which
+	// gives the sandbox nothing new).
 	Failed []GrantFailure
+	// Propagated counts objects below a directory whose inherited ACEs were
+	// rewritten; Skipped lists the reparse points and hard-linked files the
+	// propagation left alone.
+	Propagated int
+	Skipped    []string
 }
 
 // GrantFailure is a best-effort grant Reconcile could not make, and why.
@@ -56,6 +63,11 @@ func Reconcile(fs FS, w Writer, j Journal, plan *ACLPlan, now func() time.Time) 
 			return st, fmt.Errorf("checking placeholder %s: %w", ph.Path, err)
 		}
 		if info.Exists {
+			if info.Reparse {
+				return st, fmt.Errorf("protected path %s became a link or junction after cordon planned it (another "+
+					"command in the workspace may have made it); cordon will not stamp through it: remove %s and run again",
+					ph.Path, ph.Path)
+			}
 			continue
 		}
 		if err := j.RecordPlaceholder(ph); err != nil {
@@ -67,7 +79,7 @@ func Reconcile(fs FS, w Writer, j Journal, plan *ACLPlan, now func() time.Time) 
 		st.Created = append(st.Created, ph.Path)
 	}
 	for _, g := range plan.Grants {
-		added, err := reconcileGrant(fs, w, j, g, now)
+		added, err := reconcileGrant(fs, w, j, g, now, &st)
 		switch {
 		case err != nil && g.BestEffort:
 			st.Failed = append(st.Failed, GrantFailure{Grant: g, Err: err})
@@ -82,8 +94,9 @@ func Reconcile(fs FS, w Writer, j Journal, plan *ACLPlan, now func() time.Time) 
 	return st, nil
 }
 
-// reconcileGrant makes g hold, and reports whether it wrote an ACE.
-func reconcileGrant(fs FS, w Writer, j Journal, g Grant, now func() time.Time) (bool, error) {
+// reconcileGrant makes g hold, and reports whether it wrote an ACE. An
+// inheritable ACE written on a directory is propagated below it.
+func reconcileGrant(fs FS, w Writer, j Journal, g Grant, now func() time.Time, st *ReconcileStats) (bool, error) {
 	dacl, err := fs.ReadDACL(g.Object)
 	if err != nil {
 		return false, fmt.Errorf("reading the DACL of %s: %w", g.Object.Path, err)
@@ -110,7 +123,21 @@ func reconcileGrant(fs FS, w Writer, j Journal, g Grant, now func() time.Time) (
 		return false, fmt.Errorf("the %s ACE for %s on %s (%s) is not in its DACL after writing it; "+
 			"the file system may not support ACLs (FAT, some network shares)", g.ACE.Type, g.ACE.SID, g.Object.Path, g.Reason)
 	}
+	if !g.Object.Kernel && g.ACE.Flags&InheritAll != 0 {
+		propagateInto(fs, w, g.Object.Path, after, st)
+	}
 	return true, nil
+}
+
+func propagateInto(fs FS, w Writer, dir string, d DACL, st *ReconcileStats) {
+	if info, err := fs.Lstat(dir); err != nil || !info.Dir || info.Reparse {
+		return
+	}
+	var ps PropagationStats
+	propagate(fs, w, dir, d, &ps)
+	st.Propagated += ps.Rewritten
+	st.Skipped = append(st.Skipped, ps.Skipped...)
+	st.Failed = append(st.Failed, ps.Failed...)
 }
 
 func satisfied(d DACL, g Grant) bool {
@@ -219,7 +246,18 @@ func removeACE(fs FS, w Writer, obj Object, ace ACE) error {
 	if !changed {
 		return nil
 	}
-	return w.WriteDACL(obj, nd)
+	if err := w.WriteDACL(obj, nd); err != nil {
+		return err
+	}
+	if !obj.Kernel && ace.Flags&InheritAll != 0 {
+		var st ReconcileStats
+		propagateInto(fs, w, obj.Path, nd, &st)
+		if len(st.Failed) > 0 {
+			return fmt.Errorf("the ACE is gone from %s, but not from everything below it: %s: %w", obj.Path,
+				st.Failed[0].Grant.Object.Path, st.Failed[0].Err)
+		}
+	}
+	return nil
 }
 
 // ace is the ACE a ledger entry records.

@@ -264,3 +264,57 @@ func TestReconcileBestEffort(t *testing.T) {
 		t.Fatal("a required grant failed and Reconcile went on")
 	}
 }
+
+// TestPropagateSkipsLinks: the propagation walk rewrites what inherits
+// from the directory, leaves reparse points, hard-linked files and
+// protected DACLs alone, writes nothing where the DACL already matches, and
+// records a failure without stopping.
+func TestPropagateSkipsLinks(t *testing.T) {
+	f := newFakeFS()
+	f.mkdir(t, `C:\r`, ACE{Type: Allow, Flags: InheritAll, Mask: FileGenericRead, SID: Everyone})
+	f.file(t, `C:\r\a`, 1)
+	f.mkdir(t, `C:\r\sub`)
+	f.file(t, `C:\r\sub\b`, 1)
+	f.link(t, `C:\r\j`, `D:\x`)
+	f.mkdir(t, `D:\x`)
+	f.file(t, `C:\r\linked`, 1)
+	f.file(t, `C:\r\prot`, 1).protected = true
+	st := &PropagationStats{}
+	d, _ := f.ReadDACL(Object{Path: `C:\r`})
+	lw := linkCounts{f, map[string]int{mustKey(`C:\r\linked`): 2}}
+	propagate(lw, f, `C:\r`, d, st)
+	// The fake computes inheritance on read, so a sound tree needs nothing.
+	if f.aceWrites != 0 || st.Rewritten != 0 {
+		t.Fatalf("wrote %d DACLs on a tree that inherits already", f.aceWrites)
+	}
+	if !slices.Equal(st.Skipped, []string{`C:\r\j`, `C:\r\linked`}) {
+		t.Fatalf("skipped %v, want the junction and the hard link", st.Skipped)
+	}
+	// A stale explicit-looking inherited ACE (as a move leaves) is rewritten.
+	f.nodes[mustKey(`C:\r\sub\b`)].aces = []ACE{{Type: Allow, Flags: Inherited, Mask: FileAllAccess, SID: "S-1-5-21-9-9-9-9"}}
+	st = &PropagationStats{}
+	propagate(lw, f, `C:\r`, d, st)
+	if st.Rewritten != 1 || f.aceWrites != 1 {
+		t.Fatalf("rewrote %d (writes %d), want the stale file", st.Rewritten, f.aceWrites)
+	}
+	st = &PropagationStats{}
+	f.nodes[mustKey(`C:\r\sub\b`)].aces = []ACE{{Type: Allow, Flags: Inherited, Mask: FileAllAccess, SID: "S-1-5-21-9-9-9-9"}}
+	propagate(lw, revokeFails{f, `C:\r\sub\b`}, `C:\r`, d, st)
+	if len(st.Failed) != 1 || st.Failed[0].Grant.Object.Path != `C:\r\sub\b` {
+		t.Fatalf("failed = %+v", st.Failed)
+	}
+}
+
+// linkCounts reports hard-link counts the fake does not model.
+type linkCounts struct {
+	*fakeFS
+	links map[string]int
+}
+
+func (l linkCounts) Lstat(p string) (FileInfo, error) {
+	info, err := l.fakeFS.Lstat(p)
+	if n, ok := l.links[strings.ToLower(p)]; ok {
+		info.Links = n
+	}
+	return info, err
+}

@@ -235,3 +235,11 @@ func TestVolumeRoot(t *testing.T) {
 		t.Error("a relative path has a volume root")
 	}
 }
+
+func TestSplit(t *testing.T) {
+	for in, want := range map[string][2]string{`C:\a\b`: {`C:\a`, "b"}, `C:\a`: {`C:\`, "a"}, `C:\`: {`C:\`, ""}, `\\s\h\x`: {`\\s\h\`, "x"}} {
+		if d, n := Split(in); d != want[0] || n != want[1] {
+			t.Errorf("Split(%s) = %q, %q; want %q", in, d, n, want)
+		}
+	}
+}
