@@ -26,10 +26,16 @@ func winInput(req Request, proxyURL string) (winplan.Input, error) {
 	env, _ := p.FilterEnv(req.Environ)
 	env = append(env, req.Secrets...)
 	accepted := p.Accepts(policy.DegradedWindowsUnelevated)
+	temp, err := winplan.TempRootFor(state, req.Workspace)
+	if err != nil {
+		return winplan.Input{}, err
+	}
 	in := winplan.Input{
 		Workspace:                req.Workspace,
 		ReadOnly:                 p.Mode.Value == policy.ModeReadOnly,
 		Env:                      env,
+		HostEnv:                  req.Environ,
+		TempRoot:                 temp,
 		ProxyURL:                 proxyURL,
 		AcceptUnenforcedDenyRead: accepted,
 		// Without the weaker mode accepted by name, a policy's network

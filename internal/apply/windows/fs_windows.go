@@ -403,3 +403,60 @@ func (f winFS) RemoveIfEmpty(path string, dir bool) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// removeTree deletes path and everything below it without ever following a
+// link: each object is opened by openObject (checked), a reparse point is
+// deleted as the link it is, and a directory is listed only after its
+// handle showed it is a real one. It is how cordon removes its own temp
+// directories, in which the command may have left junctions to anywhere.
+func removeTree(path string) error {
+	h, info, err := openObject(path, windows.FILE_READ_ATTRIBUTES, true)
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	windows.CloseHandle(h)
+	attrs := info.FileAttributes
+	if attrs&windows.FILE_ATTRIBUTE_DIRECTORY != 0 && attrs&windows.FILE_ATTRIBUTE_REPARSE_POINT == 0 {
+		d, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		entries, err := d.ReadDir(-1)
+		d.Close()
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for _, e := range entries {
+			if err := removeTree(path + `\` + e.Name()); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+	}
+	if attrs&windows.FILE_ATTRIBUTE_READONLY != 0 {
+		if p, err := extended(path); err == nil {
+			windows.SetFileAttributes(p, attrs&^windows.FILE_ATTRIBUTE_READONLY)
+		}
+	}
+	// Opened again, checked again: what is deleted is what was looked at,
+	// or an object of the same path that is no link either.
+	h, info, err = openObject(path, windows.DELETE|windows.SYNCHRONIZE, true)
+	if err != nil {
+		return err
+	}
+	defer windows.CloseHandle(h)
+	if (info.FileAttributes^attrs)&(windows.FILE_ATTRIBUTE_DIRECTORY|windows.FILE_ATTRIBUTE_REPARSE_POINT) != 0 {
+		return fmt.Errorf("%s changed while cordon was removing it: %w", path, errMoved)
+	}
+	var disposition byte = 1
+	if err := windows.SetFileInformationByHandle(h, windows.FileDispositionInfo, &disposition, 1); err != nil {
+		return fmt.Errorf("deleting %s: %w", path, err)
+	}
+	return nil
+}

@@ -2,6 +2,8 @@ package windows
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -46,6 +48,13 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 	}
 
 	fs := fileSystem()
+	if in.TempRoot != "" {
+		// The workspace's private temp root: made once, stamped as a
+		// writable root, reused by every run.
+		if err := os.MkdirAll(in.TempRoot, 0o700); err != nil {
+			return nil, fmt.Errorf("creating the private temp root: %w", err)
+		}
+	}
 	state, err := winplan.OpenState(ctx, in.StateDir)
 	if err != nil {
 		return nil, err
@@ -144,7 +153,21 @@ func (s *Sandbox) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	env, err := winplan.EnvBlock(s.plan.Env)
+	env := s.plan.Env
+	if s.plan.TempRoot != "" {
+		// A temp directory of this command's own, made inside the checked
+		// temp root, removed when it ends (what it leaves behind if cordon
+		// dies goes with "cordon windows cleanup").
+		temp, err := newRunTemp(s.plan.TempRoot)
+		if err != nil {
+			return Result{}, err
+		}
+		defer removeTree(temp)
+		if env, err = s.plan.CommandEnv(temp); err != nil {
+			return Result{}, err
+		}
+	}
+	block, err := winplan.EnvBlock(env)
 	if err != nil {
 		return Result{}, err
 	}
@@ -155,12 +178,25 @@ func (s *Sandbox) Run(ctx context.Context, cmd Command) (Result, error) {
 	// Closing the only handle kills whatever is still in the job, also when
 	// this function returns early.
 	defer windows.CloseHandle(job)
-	p, err := start(s.token, job, app, winplan.CommandLine(cmd.Args), env, dir,
+	p, err := start(s.token, job, app, winplan.CommandLine(cmd.Args), block, dir,
 		[3]*os.File{cmd.Stdin, cmd.Stdout, cmd.Stderr}, s.withoutJob)
 	if err != nil {
 		return Result{}, err
 	}
 	return p.wait(ctx, s.plan.Timeout)
+}
+
+// newRunTemp makes a fresh directory with a random name in root.
+func newRunTemp(root string) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "run-"+hex.EncodeToString(b[:]))
+	if err := (winFS{}).Create(dir, true); err != nil {
+		return "", fmt.Errorf("creating the command's temp directory: %w", err)
+	}
+	return dir, nil
 }
 
 // Close releases the token.
@@ -191,6 +227,12 @@ func Cleanup(ctx context.Context, stateDir string) (winplan.CleanupResult, error
 	res, err := winplan.Cleanup(fs, fs, ledger)
 	if rerr := state.Reset(res.Remaining); rerr != nil {
 		return res, errors.Join(err, fmt.Errorf("updating the ledger: %w", rerr))
+	}
+	if err == nil && len(res.Remaining.ACEs) == 0 {
+		// The private temp roots are cordon's own, and their ACEs are gone.
+		if rerr := removeTree(filepath.Join(filepath.Dir(stateDir), "windows-temp")); rerr != nil {
+			return res, fmt.Errorf("removing the private temp directories: %w", rerr)
+		}
 	}
 	return res, err
 }

@@ -1,6 +1,8 @@
 package winplan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,8 +32,18 @@ type Input struct {
 	// DenyRead is refused.
 	AcceptUnenforcedDenyRead bool
 	// Env is the command's whole environment, KEY=VALUE, already filtered by
-	// the policy. The backend adds only the proxy variables.
+	// the policy. The backend adds the Windows base variables (from
+	// HostEnv), TEMP and TMP (the private temp directory) and the proxy
+	// variables.
 	Env []string
+	// HostEnv is cordon's own environment, where the Windows base variables
+	// ([BaseEnvNames]) are taken from when Env lacks them.
+	HostEnv []string
+	// TempRoot is the workspace's private temp root ([TempRootFor]), which
+	// must exist: a writable root, also in the read-only mode. Each command
+	// gets a directory of its own below it as TEMP and TMP. Empty means no
+	// private temp directory.
+	TempRoot string
 	// ProxyURL is cordon's proxy on loopback, with the per-run secret
 	// (http://user:secret@127.0.0.1:PORT). Empty means no proxy is running:
 	// the proxy variables then point at a closed port.
@@ -101,6 +113,7 @@ type cleanedInput struct {
 	denyRead []string
 	stateDir string
 	profile  string
+	tempRoot string
 }
 
 // clean cleans the input's paths, or returns the first bad one.
@@ -146,6 +159,17 @@ func (in *Input) clean() (cleanedInput, error) {
 			if err := add(r); err != nil {
 				return c, err
 			}
+		}
+	}
+	if in.TempRoot != "" {
+		if c.tempRoot, err = CleanPath(in.TempRoot); err != nil {
+			return c, fmt.Errorf("temp root: %w", err)
+		}
+		if within(c.tempRoot, c.workspace) || within(c.workspace, c.tempRoot) {
+			return c, fmt.Errorf("the temp root %s and the workspace %s must not hold one another", c.tempRoot, c.workspace)
+		}
+		if err := add(c.tempRoot); err != nil {
+			return c, err
 		}
 	}
 	for _, p := range in.ProtectedPaths {
@@ -194,4 +218,21 @@ func checkRoot(root string, c cleanedInput) error {
 func isHiveName(name string) bool {
 	n := strings.ToLower(name)
 	return strings.HasPrefix(n, "ntuser.") || strings.HasPrefix(n, "usrclass.dat")
+}
+
+// TempRootFor is where the private temp root of workspace lives: beside
+// the state directory stateDir, in windows-temp, under a name derived from
+// the workspace's key, so that each workspace has one (stamped once, reused
+// by every run) and no two share it.
+func TempRootFor(stateDir, workspace string) (string, error) {
+	sd, err := CleanPath(stateDir)
+	if err != nil {
+		return "", fmt.Errorf("state directory: %w", err)
+	}
+	key, err := PathKey(workspace)
+	if err != nil {
+		return "", fmt.Errorf("workspace: %w", err)
+	}
+	sum := sha256.Sum256([]byte(key))
+	return joinPath(joinPath(parentOf(sd), "windows-temp"), hex.EncodeToString(sum[:8])), nil
 }

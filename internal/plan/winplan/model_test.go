@@ -75,7 +75,7 @@ func machine(t *testing.T) *am.FS {
 	}
 	mustM(t, fs.PutSD(mProfile, sd, true))
 	fs.Owner = mUser
-	for _, d := range []string{mState, mWS + `\.git\hooks`, mWS + `\src`, mProfile + `\.ssh`, mProfile + `\Documents`, `C:\src\app2\.git\hooks`, `D:\work\app3\.git\hooks`, `\\srv\share\proj`} {
+	for _, d := range []string{mState, mProfile + `\AppData\Local\Temp`, mWS + `\.git\hooks`, mWS + `\src`, mProfile + `\.ssh`, mProfile + `\Documents`, `C:\src\app2\.git\hooks`, `D:\work\app3\.git\hooks`, `\\srv\share\proj`} {
 		mustM(t, fs.Mkdir(d))
 	}
 	for _, f := range []string{
@@ -86,6 +86,9 @@ func machine(t *testing.T) *am.FS {
 		mustM(t, fs.WriteFile(f))
 	}
 	mustM(t, fs.WriteFile(`\\srv\share\doc`))
+	temp, err := TempRootFor(mState, mWS)
+	mustM(t, err)
+	mustM(t, fs.Mkdir(temp))
 	mustM(t, fs.ShortName(mWS+`\.git`, "GIT~1"))
 	return fs
 }
@@ -284,8 +287,14 @@ type world struct {
 }
 
 func modelInput() Input {
+	temp, err := TempRootFor(mState, mWS)
+	if err != nil {
+		panic(err)
+	}
 	return Input{
 		Workspace:  mWS,
+		TempRoot:   temp,
+		HostEnv:    []string{`SystemRoot=C:\Windows`, `TEMP=C:\Users\me\AppData\Local\Temp`},
 		StateDir:   mState,
 		ProfileDir: mProfile,
 		ProtectedPaths: []ProtectedPath{
@@ -310,6 +319,9 @@ func prepare(t *testing.T, in Input, setup func(*am.FS)) *world {
 	w := &world{fs: fs, user: user, journal: &memJournal{}}
 	w.mfs = &modelFS{fs: fs, user: &w.user,
 		nul: DACL{ACEs: []ACE{{Type: Allow, Mask: GenericRead | GenericWrite, SID: Everyone}}}}
+	if in.TempRoot != "" {
+		mustM(t, fs.Mkdir(in.TempRoot)) // what the apply layer does before Build
+	}
 	p, err := Build(in, w.mfs, &fixedSIDs{}, Identity{User: SID(mUser), Logon: SID(mLogon)})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
@@ -945,5 +957,68 @@ func TestInheritanceMatchesModel(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestModelPrivateTemp: review M11. Each workspace has a private temp root,
+// writable by its own runs only, even in read-only mode; each command gets a
+// directory of its own there as TEMP and TMP; the user's own TEMP, shared
+// with every program of the user, stays unwritable.
+func TestModelPrivateTemp(t *testing.T) {
+	for _, readOnly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("readOnly=%t", readOnly), func(t *testing.T) {
+			in := modelInput()
+			in.ReadOnly = readOnly
+			runTemp := in.TempRoot + `\run-1`
+			mk := func(t *testing.T) *world {
+				w := prepare(t, in, nil)
+				if w.plan.TempRoot != in.TempRoot {
+					t.Fatalf("temp root %s, want %s", w.plan.TempRoot, in.TempRoot)
+				}
+				mustM(t, w.mfs.Create(runTemp, true))
+				env, err := w.plan.CommandEnv(runTemp)
+				mustM(t, err)
+				if envValue(env, "TEMP") != runTemp || envValue(env, "TMP") != runTemp || envValue(env, "SystemRoot") != `C:\Windows` {
+					t.Fatalf("environment %v", env)
+				}
+				if _, err := w.plan.CommandEnv(mProfile + `\AppData\Local\Temp`); err == nil {
+					t.Fatal("a temp directory outside the temp root was accepted")
+				}
+				return w
+			}
+
+			workspaceWrite := allow
+			if readOnly {
+				workspaceWrite = deny
+			}
+			runProbes(t, mk, []probe{
+				{name: "create a file in the command's TEMP", op: create(runTemp+`\build.tmp`, false)},
+				{name: "create a directory in the command's TEMP", op: create(runTemp+`\go-build1`, true)},
+				{name: "write a workspace file", op: write(mWS + `\main.go`), sandbox: workspaceWrite},
+				{name: "create a file in the user's own TEMP", op: create(mProfile+`\AppData\Local\Temp\x.exe`, false), sandbox: deny},
+			})
+			// Another workspace's run, on the same machine, cannot use this
+			// one's temp root.
+			w := mk(t)
+			o := modelInput()
+			o.Workspace, o.ProtectedPaths = `C:\src\app2`, nil
+			o.TempRoot, _ = TempRootFor(mState, o.Workspace)
+			if o.TempRoot == in.TempRoot {
+				t.Fatal("two workspaces share a temp root")
+			}
+			mustM(t, w.fs.Mkdir(o.TempRoot))
+			po, err := Build(o, w.mfs, &fixedSIDs{next: 100}, Identity{User: SID(mUser), Logon: SID(mLogon)})
+			mustM(t, err)
+			if _, err := Reconcile(w.mfs, w.mfs, &memJournal{}, &po.ACL, fixedNow); err != nil {
+				t.Fatal(err)
+			}
+			other := sandboxToken(t, w.user, po)
+			if err := w.fs.Create(&other, runTemp+`\x`, false); err == nil {
+				t.Error("another workspace's sandbox writes this workspace's TEMP")
+			}
+			if err := w.fs.Create(&other, po.TempRoot+`\x`, false); err != nil {
+				t.Errorf("the other sandbox cannot write its own temp root: %v", err)
+			}
+		})
 	}
 }

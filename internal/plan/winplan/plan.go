@@ -89,6 +89,8 @@ type Plan struct {
 	// User is the user's SID, which the token keeps as an enabled SID of
 	// its normal pass (and never as a restricting SID).
 	User SID
+	// TempRoot is the private temp root (also in Roots), or empty.
+	TempRoot string
 
 	input cleanedInput
 }
@@ -166,10 +168,32 @@ func Build(in Input, fs FS, sids SIDSource, id Identity) (*Plan, error) {
 	if p.Job, err = NewJobSpec(in.MaxProcesses, in.MemoryBytes); err != nil {
 		return nil, err
 	}
-	if p.Env, err = withProxy(in.Env, in.ProxyURL); err != nil {
+	for _, r := range p.Roots {
+		if c.tempRoot != "" && mustKey(r.Path) == mustKey(c.tempRoot) {
+			p.TempRoot = r.Path
+		}
+	}
+	if c.tempRoot != "" && p.TempRoot == "" {
+		return nil, fmt.Errorf("the temp root %s resolves elsewhere; it must be a plain directory", c.tempRoot)
+	}
+	if p.Env, err = withProxy(withBase(in.Env, in.HostEnv), in.ProxyURL); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// CommandEnv is the environment of one command whose private temp
+// directory (below TempRoot, made for it) is temp: Env with TEMP and TMP
+// pointing there. Without a temp root the environment is Env.
+func (p *Plan) CommandEnv(temp string) ([]string, error) {
+	if p.TempRoot == "" {
+		return p.Env, nil
+	}
+	c, err := CleanPath(temp)
+	if err != nil || !strictlyWithin(c, p.TempRoot) {
+		return nil, fmt.Errorf("the command's temp directory %s is not below the temp root %s", temp, p.TempRoot)
+	}
+	return setEnv(p.Env, map[string]string{"TEMP": c, "TMP": c}), nil
 }
 
 // resolveRoots returns the final paths of the writable roots, refusing the

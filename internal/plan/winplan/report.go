@@ -194,6 +194,7 @@ func (p *Plan) Facts(scan *ScanResult, st *ReconcileStats) []Fact {
 		credentialsFact(),
 		{Layer: "network", Status: Advisory, Detail: "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point at cordon's proxy; enforced isolation needs the elevated mode"},
 		{Layer: "process tree", Status: Enforced, Detail: p.Job.describe()},
+		p.tempFact(),
 	}
 	f := scanFact(scan)
 	if scan != nil && len(scan.Writable) > 0 && denied && len(p.Roots) > 0 {
@@ -222,6 +223,15 @@ func (p *Plan) Facts(scan *ScanResult, st *ReconcileStats) []Fact {
 		}
 	}
 	return append(facts, f)
+}
+
+func (p *Plan) tempFact() Fact {
+	if p.TempRoot == "" {
+		return Fact{Layer: "private temp", Status: NotEnforced, Detail: "no private temp directory: TEMP and TMP are not set"}
+	}
+	return Fact{Layer: "private temp", Status: Enforced,
+		Detail: "TEMP and TMP point at a directory of each command's own below " + p.TempRoot +
+			", this workspace's temp root (a writable root also in read-only mode), removed when the command ends"}
 }
 
 func (j JobSpec) describe() string {
