@@ -42,6 +42,16 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 		return nil, err
 	}
 	defer caller.Close()
+	elevated, typ, err := elevation(caller)
+	if err != nil {
+		return nil, err
+	}
+	// Wine gives every program an elevated administrator token; this
+	// package's tests run the launch path there anyway (see wine_windows.go)
+	// and check the refusal itself in TestElevatedCallerRefused.
+	if err := winplan.CheckCaller(elevated, typ); err != nil && !(acceptWine && underWine()) {
+		return nil, err
+	}
 	logon, user, err := callerSIDs(caller)
 	if err != nil {
 		return nil, err
@@ -253,8 +263,26 @@ func Doctor(ctx context.Context, workspace string) ([]winplan.Fact, error) {
 	if underWine() {
 		facts = append(facts, winplan.Fact{Layer: "host", Status: winplan.NotEnforced, Detail: errWine.Error()})
 	}
-	facts = append(facts, probeToken(), probeJob())
+	facts = append(facts, probeCaller(), probeToken(), probeJob())
 	return facts, ctx.Err()
+}
+
+// probeCaller says whether cordon runs elevated, which Prepare refuses.
+func probeCaller() winplan.Fact {
+	f := winplan.Fact{Layer: "caller", Status: winplan.Enforced, Detail: "not elevated"}
+	caller, err := openCallerToken()
+	if err == nil {
+		defer caller.Close()
+		var elevated bool
+		var typ uint32
+		if elevated, typ, err = elevation(caller); err == nil {
+			err = winplan.CheckCaller(elevated, typ)
+		}
+	}
+	if err != nil {
+		f.Status, f.Detail = winplan.NotEnforced, "runs would be refused: "+err.Error()
+	}
+	return f
 }
 
 // probeToken builds and discards a restricted token with a throwaway

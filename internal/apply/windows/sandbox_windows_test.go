@@ -213,6 +213,30 @@ func TestRestrictedToken(t *testing.T) {
 	}
 }
 
+// TestElevatedCallerRefused: the elevation of cordon's own token is read
+// and an elevated caller refused. Wine runs everything elevated, so there
+// the refusal must happen; on a Windows host the test runs as a standard
+// user (or a filtered administrator) and must pass the check.
+func TestElevatedCallerRefused(t *testing.T) {
+	caller, err := openCallerToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	elevated, typ, err := elevation(caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = winplan.CheckCaller(elevated, typ)
+	t.Logf("elevated=%t type=%d: %v", elevated, typ, err)
+	if underWine() && !errors.Is(err, winplan.ErrElevated) {
+		t.Fatalf("under Wine (always elevated) CheckCaller = %v, want the refusal", err)
+	}
+	if !underWine() && err != nil {
+		t.Fatalf("run these tests from a non-elevated prompt: %v", err)
+	}
+}
+
 // TestPrepareRefusesWine: outside this package's tests, cordon will not
 // pretend to sandbox under Wine; on Windows the same call works.
 func TestPrepareRefusesWine(t *testing.T) {

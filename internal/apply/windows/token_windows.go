@@ -178,3 +178,13 @@ func restrictingSIDs(t windows.Token) ([]winplan.SID, error) {
 	}
 	return out, nil
 }
+
+// elevation reads TokenElevation and TokenElevationType of t.
+func elevation(t windows.Token) (elevated bool, typ uint32, err error) {
+	elevated = t.IsElevated()
+	var n uint32
+	if err := windows.GetTokenInformation(t, windows.TokenElevationType, (*byte)(unsafe.Pointer(&typ)), uint32(unsafe.Sizeof(typ)), &n); err != nil {
+		return elevated, 0, fmt.Errorf("reading TokenElevationType: %w", err)
+	}
+	return elevated, typ, nil
+}

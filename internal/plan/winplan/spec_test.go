@@ -2,6 +2,7 @@ package winplan
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -240,6 +241,25 @@ func TestSplit(t *testing.T) {
 	for in, want := range map[string][2]string{`C:\a\b`: {`C:\a`, "b"}, `C:\a`: {`C:\`, "a"}, `C:\`: {`C:\`, ""}, `\\s\h\x`: {`\\s\h\`, "x"}} {
 		if d, n := Split(in); d != want[0] || n != want[1] {
 			t.Errorf("Split(%s) = %q, %q; want %q", in, d, n, want)
+		}
+	}
+}
+
+func TestCheckCaller(t *testing.T) {
+	for _, c := range []struct {
+		elevated bool
+		typ      uint32
+		ok       bool
+	}{
+		{false, ElevationLimited, true}, // a UAC-filtered administrator
+		{false, ElevationDefault, true}, // a standard user
+		{true, ElevationFull, false},    // "Run as administrator"
+		{true, ElevationDefault, false}, // UAC off, administrator
+		{false, ElevationFull, false},   // inconsistent: refuse
+	} {
+		err := CheckCaller(c.elevated, c.typ)
+		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrElevated)) {
+			t.Errorf("CheckCaller(%t, %d) = %v, want ok %t", c.elevated, c.typ, err, c.ok)
 		}
 	}
 }

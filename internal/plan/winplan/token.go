@@ -1,6 +1,9 @@
 package winplan
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Flags of CreateRestrictedToken (winnt.h); x/sys/windows does not define them.
 const (
@@ -65,4 +68,29 @@ func NewTokenSpec(caps []SID, instance, logon, user SID) (TokenSpec, error) {
 		return TokenSpec{}, fmt.Errorf("the user's own SID %s would be a restricting SID, which would let the command write wherever the user can", user)
 	}
 	return spec, nil
+}
+
+// TokenElevationType values (winnt.h, TOKEN_ELEVATION_TYPE).
+const (
+	ElevationDefault uint32 = 1 // no split token: UAC off, or a standard user
+	ElevationFull    uint32 = 2 // the full half of a split administrator token
+	ElevationLimited uint32 = 3 // the filtered half
+)
+
+// ErrElevated: cordon runs elevated, and the sandbox will not derive its
+// token from an administrator's.
+var ErrElevated = errors.New("cordon is running elevated")
+
+// CheckCaller refuses an elevated caller (review M12): the command's token
+// is derived from cordon's own, and from an elevated token it would keep
+// the administrator's read rights everywhere and run at high integrity;
+// what LUA_TOKEN does to such a token's groups is not documented. elevated
+// is TokenElevation, typ TokenElevationType.
+func CheckCaller(elevated bool, typ uint32) error {
+	if elevated || typ == ElevationFull {
+		return fmt.Errorf("%w (as administrator): the sandbox's token would be derived from the administrator's "+
+			"token; run cordon from a normal, non-elevated prompt (on a machine with UAC turned off, as a "+
+			"standard user)", ErrElevated)
+	}
+	return nil
 }
