@@ -3,6 +3,7 @@ package windows
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -261,6 +262,15 @@ func (winFS) Volume(path string) (winplan.VolumeInfo, error) {
 	v.ACLs = flags&windows.FILE_PERSISTENT_ACLS != 0
 	v.FileSystem = windows.UTF16ToString(name)
 	return v, nil
+}
+
+func (winFS) ReadFile(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(max)))
 }
 
 func (winFS) ReadDir(path string, max int) ([]winplan.DirEntry, error) {

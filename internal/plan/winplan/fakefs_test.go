@@ -19,6 +19,8 @@ type fakeFS struct {
 	// volumes overrides the volume of paths below each key (a clean path):
 	// every other path is on a local NTFS volume.
 	volumes map[string]VolumeInfo
+	// contents holds file contents by key, for ReadFile.
+	contents map[string]string
 	// dropWrites makes WriteDACL succeed without changing anything, as a file
 	// system without ACLs would.
 	dropWrites bool
@@ -212,6 +214,18 @@ func (f *fakeFS) Volume(p string) (VolumeInfo, error) {
 		}
 	}
 	return VolumeInfo{ACLs: true, FileSystem: "NTFS"}, nil
+}
+
+// ReadFile returns the content set in f.contents.
+func (f *fakeFS) ReadFile(p string, max int) ([]byte, error) {
+	k, err := PathKey(p)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := f.contents[k]; ok {
+		return []byte(c), nil
+	}
+	return nil, fmt.Errorf("%s: no content", p)
 }
 
 func (f *fakeFS) Create(p string, dir bool) error {

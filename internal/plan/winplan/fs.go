@@ -58,6 +58,8 @@ type FS interface {
 	ReadDir(path string, max int) ([]DirEntry, error)
 	// Volume describes the volume the existing path lies on.
 	Volume(path string) (VolumeInfo, error)
+	// ReadFile returns at most max bytes of the file path.
+	ReadFile(path string, max int) ([]byte, error)
 }
 
 // Writer is what reconciling and cleaning up change on the system. Every

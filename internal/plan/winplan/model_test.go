@@ -195,6 +195,23 @@ func (m *modelFS) Volume(p string) (VolumeInfo, error) {
 	return VolumeInfo{Remote: info.Remote, ACLs: !info.NoACLs}, nil
 }
 
+// contents gives files of the model machine their contents, for ReadFile
+// (the model keeps no data).
+var contents map[string]string
+
+func (m *modelFS) ReadFile(p string, max int) ([]byte, error) {
+	info, err := m.fs.Stat(p, true)
+	if err != nil || !info.Exists || info.Dir {
+		return nil, fmt.Errorf("%s: not a file", p)
+	}
+	for k, v := range contents {
+		if strings.EqualFold(k, p) {
+			return []byte(v), nil
+		}
+	}
+	return nil, nil
+}
+
 func (m *modelFS) Create(p string, dir bool) error {
 	c, err := CleanPath(p)
 	if err != nil {
@@ -1021,4 +1038,46 @@ func TestModelPrivateTemp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestModelGitFile: review L13. In a worktree (or submodule) .git is a file
+// naming the real git directory. cordon protects that file (rewritten, it
+// would point the user's git at hooks the command wrote), the git directory
+// it names and, for a worktree, the common directory's config and hooks; it
+// does not try to create placeholders below a file.
+func TestModelGitFile(t *testing.T) {
+	const wt = mProfile + `\src\wt`
+	const gitdir = mWS + `\.git\worktrees\wt`
+	in := modelInput()
+	in.Workspace = wt
+	in.TempRoot, _ = TempRootFor(mState, wt)
+	in.WritableRoots = []string{mWS}
+	in.ProtectedPaths = []ProtectedPath{
+		{Path: wt + `\.git\hooks`, Dir: true}, {Path: wt + `\.git\config`},
+		{Path: wt + `\.vscode`, Dir: true},
+	}
+	mk := func(t *testing.T) *world {
+		return prepare(t, in, func(fs *am.FS) {
+			mustM(t, fs.WriteFile(wt+`\.git`))
+			mustM(t, fs.WriteFile(wt+`\main.go`))
+			mustM(t, fs.WriteFile(gitdir+`\HEAD`))
+			mustM(t, fs.WriteFile(gitdir+`\commondir`))
+			mustM(t, fs.Mkdir(in.TempRoot))
+		})
+	}
+	files := map[string]string{wt + `\.git`: "gitdir: " + gitdir + "\n", gitdir + `\commondir`: "../..\n"}
+	contents = files
+	defer func() { contents = nil }()
+	runProbes(t, mk, []probe{
+		{name: "rewrite the .git file", op: write(wt + `\.git`), sandbox: deny},
+		{name: "delete the .git file", op: del(wt + `\.git`), sandbox: deny},
+		{name: "replace the .git file", op: then(create(wt+`\forged`, false), replaceWith(wt+`\forged`, wt+`\.git`)), sandbox: deny},
+		{name: "write the worktree git directory's config (a placeholder)", op: write(gitdir + `\config`), sandbox: deny},
+		{name: "write the worktree's config.worktree (a placeholder)", op: write(gitdir + `\config.worktree`), sandbox: deny},
+		{name: "create a hook in the worktree's git directory", op: create(gitdir+`\hooks\pre-commit`, false), sandbox: deny},
+		{name: "create a hook in the common directory", op: create(mWS+`\.git\hooks\pre-commit`, false), sandbox: deny},
+		{name: "write the common config", op: write(mWS + `\.git\config`), sandbox: deny},
+		{name: "write the worktree's HEAD (git works)", op: write(gitdir + `\HEAD`)},
+		{name: "write a workspace file", op: write(wt + `\main.go`)},
+	})
 }

@@ -162,6 +162,7 @@ func Build(in Input, fs FS, sids SIDSource, id Identity) (*Plan, error) {
 		}
 		p.Roots = append(p.Roots, Root{Path: r, SID: sid})
 	}
+	p.input.protected = append(p.input.protected, p.gitFileProtections(fs)...)
 	if err := p.planACL(fs); err != nil {
 		return nil, err
 	}
@@ -410,6 +411,16 @@ func (p *Plan) resolveProtected(fs FS, pp ProtectedPath) (final string, dir bool
 		if info.Exists {
 			if existing == pp.Path {
 				dir = info.Dir
+			} else if !info.Dir {
+				// A file stands where a directory on the way should be
+				// (.git is a file in a worktree): nothing can be created
+				// below it, and the file itself is what must not change.
+				final, err := fs.Resolve(existing)
+				if err != nil {
+					return "", false, nil, fmt.Errorf("resolving protected path %s: %w", pp.Path, err)
+				}
+				final, err = CleanPath(final)
+				return final, false, nil, err
 			}
 			break
 		}
@@ -552,6 +563,70 @@ func (p *Plan) deleteChildGuard(dir string, flags uint8) Grant {
 		ACE:    ACE{Type: Deny, Flags: flags, Mask: FileDeleteChild, SID: p.User},
 		Reason: ReasonDeleteChild,
 	}
+}
+
+// gitFileProtections protects what a root's .git file points to (review
+// L13). In a worktree or a submodule, .git is a file holding "gitdir:
+// <path>": the file itself (rewritten, it would send the user's git to a
+// directory the command wrote), the git directory's config, config.worktree
+// and hooks and, for a worktree, the config and hooks of the common
+// directory named by its commondir file.
+// Paths that cannot be read or resolved are left out: they are then not
+// git's either.
+func (p *Plan) gitFileProtections(fs FS) []ProtectedPath {
+	var out []ProtectedPath
+	for _, r := range p.Roots {
+		dotgit := joinPath(r.Path, ".git")
+		info, err := fs.Lstat(dotgit)
+		if err != nil || !info.Exists || info.Dir || info.Reparse {
+			continue
+		}
+		out = append(out, ProtectedPath{Path: dotgit})
+		gitdir, ok := readGitPointer(fs, dotgit, "gitdir:", r.Path)
+		if !ok {
+			continue
+		}
+		dirs := []string{gitdir}
+		if common, ok := readGitPointer(fs, joinPath(gitdir, "commondir"), "", gitdir); ok {
+			dirs = append(dirs, common)
+		}
+		for _, d := range dirs {
+			out = append(out, ProtectedPath{Path: joinPath(d, "config")}, ProtectedPath{Path: joinPath(d, "hooks"), Dir: true})
+		}
+		// A worktree's own configuration (extensions.worktreeConfig).
+		out = append(out, ProtectedPath{Path: joinPath(gitdir, "config.worktree")})
+	}
+	return out
+}
+
+// readGitPointer reads the first line of the small file f, strips prefix,
+// and returns the path it names, relative to base if not absolute,
+// resolved.
+func readGitPointer(fs FS, f, prefix, base string) (string, bool) {
+	data, err := fs.ReadFile(f, 4096)
+	if err != nil {
+		return "", false
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	rest, ok := strings.CutPrefix(strings.TrimSpace(line), prefix)
+	rest = strings.TrimSpace(rest)
+	if !ok || rest == "" {
+		return "", false
+	}
+	target, err := CleanPath(rest)
+	if err != nil {
+		if target, err = CleanPath(joinPath(base, rest)); err != nil {
+			return "", false
+		}
+	}
+	final, err := fs.Resolve(target)
+	if err != nil {
+		return "", false
+	}
+	if final, err = CleanPath(final); err != nil {
+		return "", false
+	}
+	return final, true
 }
 
 func (p *Plan) rootPaths() []string {

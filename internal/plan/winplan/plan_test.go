@@ -3,6 +3,7 @@ package winplan
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -478,5 +479,51 @@ func TestBuildProtectedChildren(t *testing.T) {
 	}
 	if _, err := Build(baseInput(), big, &fixedSIDs{}, testID); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("Build with a huge protected directory: %v", err)
+	}
+}
+
+// TestBuildGitFile: a root whose .git is a file gets the file, the git
+// directory it names (relative, with forward slashes, as git writes it on
+// Windows) and the worktree's common directory protected; the policy's
+// .git\hooks below the file turns into protecting the file itself.
+func TestBuildGitFile(t *testing.T) {
+	f := project(t)
+	f.mkdir(t, `C:\src\wt`)
+	f.file(t, `C:\src\wt\.git`, 40)
+	f.mkdir(t, testWS+`\.git\worktrees\wt`)
+	f.file(t, testWS+`\.git\worktrees\wt\commondir`, 6)
+	f.contents = map[string]string{
+		mustKey(`C:\src\wt\.git`):                        "gitdir: ../app/.git/worktrees/wt\n",
+		mustKey(testWS + `\.git\worktrees\wt\commondir`): "../..\n",
+	}
+	in := baseInput()
+	in.Workspace = `C:\src\wt`
+	in.WritableRoots = []string{testWS}
+	in.ProtectedPaths = []ProtectedPath{{Path: `C:\src\wt\.git\hooks`, Dir: true}}
+	p := build(t, f, in, &fixedSIDs{})
+	var protected []string
+	for _, g := range p.ACL.Grants {
+		if g.Reason == ReasonProtected {
+			protected = append(protected, g.Object.Path)
+		}
+	}
+	for _, want := range []string{`C:\src\wt\.git`, testWS + `\.git\worktrees\wt\config`, testWS + `\.git\worktrees\wt\config.worktree`,
+		testWS + `\.git\worktrees\wt\hooks`, testWS + `\.git\config`, testWS + `\.git\hooks`} {
+		if !slices.Contains(protected, want) {
+			t.Errorf("%s not protected (protected: %v)", want, protected)
+		}
+	}
+	for _, ph := range p.ACL.Create {
+		if within(ph.Path, `C:\src\wt\.git`) && ph.Path != `C:\src\wt\.git` {
+			t.Errorf("placeholder %s below the .git file", ph.Path)
+		}
+	}
+	// An unreadable or malformed .git file: the file alone.
+	f.contents = nil
+	p = build(t, f, in, &fixedSIDs{})
+	for _, g := range p.ACL.Grants {
+		if g.Reason == ReasonProtected && strings.Contains(g.Object.Path, `worktrees`) {
+			t.Errorf("protected %s from an unreadable .git file", g.Object.Path)
+		}
 	}
 }
