@@ -298,7 +298,7 @@ func (winFS) ReadDir(path string, max int) ([]winplan.DirEntry, error) {
 // checked (openObject with verify, not a reparse point); the new name is
 // created relative to that handle with FILE_CREATE, so neither a swapped
 // parent nor an existing link at path can redirect it.
-func (winFS) Create(path string, dir bool) error {
+func (winFS) Create(path string, dir bool, content []byte) error {
 	clean, err := winplan.CleanPath(path)
 	if err != nil {
 		return err
@@ -335,7 +335,14 @@ func (winFS) Create(path string, dir bool) error {
 	if err != nil {
 		return fmt.Errorf("NtCreateFile %s: %w", path, err)
 	}
-	return windows.CloseHandle(h)
+	defer windows.CloseHandle(h)
+	if len(content) > 0 {
+		var n uint32
+		if err := windows.WriteFile(h, content, &n, nil); err != nil || int(n) != len(content) {
+			return fmt.Errorf("writing placeholder %s: %v (%d of %d bytes)", path, err, n, len(content))
+		}
+	}
+	return nil
 }
 
 // WriteDACL writes d, encoded by winplan, as obj's whole DACL, through a
@@ -388,10 +395,11 @@ func (winFS) WriteDACL(obj winplan.Object, d winplan.DACL) error {
 	return windows.SetKernelObjectSecurity(h, windows.DACL_SECURITY_INFORMATION, sd)
 }
 
-// RemoveIfEmpty deletes path, by a handle to it that openObject checked,
-// if it is an empty directory or an empty file and not a link.
-func (f winFS) RemoveIfEmpty(path string, dir bool) (bool, error) {
-	h, info, err := openObject(path, windows.DELETE|windows.FILE_READ_ATTRIBUTES|windows.SYNCHRONIZE, true)
+// RemovePlaceholder deletes path, by a handle to it that openObject
+// checked, if it is still an empty directory or a file holding exactly
+// content, and not a link.
+func (f winFS) RemovePlaceholder(path string, dir bool, content []byte) (bool, error) {
+	h, info, err := openObject(path, windows.DELETE|windows.FILE_READ_DATA|windows.FILE_READ_ATTRIBUTES|windows.SYNCHRONIZE, true)
 	if notFound(err) {
 		return false, nil
 	}
@@ -400,9 +408,21 @@ func (f winFS) RemoveIfEmpty(path string, dir bool) (bool, error) {
 	}
 	defer windows.CloseHandle(h)
 	isDir := info.FileAttributes&windows.FILE_ATTRIBUTE_DIRECTORY != 0
-	if info.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0 || isDir != dir ||
-		(!dir && (info.FileSizeHigh != 0 || info.FileSizeLow != 0)) {
+	if info.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0 || isDir != dir {
 		return false, nil
+	}
+	if !dir {
+		size := int64(info.FileSizeHigh)<<32 | int64(info.FileSizeLow)
+		if size != int64(len(content)) {
+			return false, nil
+		}
+		if size > 0 {
+			buf := make([]byte, size)
+			var n uint32
+			if err := windows.ReadFile(h, buf, &n, nil); err != nil || int64(n) != size || string(buf) != string(content) {
+				return false, err
+			}
+		}
 	}
 	// FILE_DISPOSITION_INFO is one BOOLEAN; a directory that is not empty
 	// refuses it.

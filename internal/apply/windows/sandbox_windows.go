@@ -203,7 +203,7 @@ func newRunTemp(root string) (string, error) {
 		return "", err
 	}
 	dir := filepath.Join(root, "run-"+hex.EncodeToString(b[:]))
-	if err := (winFS{}).Create(dir, true); err != nil {
+	if err := (winFS{}).Create(dir, true, nil); err != nil {
 		return "", fmt.Errorf("creating the command's temp directory: %w", err)
 	}
 	return dir, nil

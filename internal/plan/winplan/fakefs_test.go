@@ -35,6 +35,8 @@ type fakeNode struct {
 	null    bool
 	// protected stops inheritance from the parents.
 	protected bool
+	// content is what Create wrote.
+	content string
 }
 
 func newFakeFS() *fakeFS {
@@ -228,7 +230,7 @@ func (f *fakeFS) ReadFile(p string, max int) ([]byte, error) {
 	return nil, fmt.Errorf("%s: no content", p)
 }
 
-func (f *fakeFS) Create(p string, dir bool) error {
+func (f *fakeFS) Create(p string, dir bool, content []byte) error {
 	if info, _ := f.Lstat(p); info.Exists {
 		return fmt.Errorf("%s exists", p)
 	}
@@ -237,7 +239,7 @@ func (f *fakeFS) Create(p string, dir bool) error {
 		return fmt.Errorf("parent of %s does not exist", p)
 	}
 	f.creates++
-	f.nodes[mustKey(p)] = &fakeNode{path: p, dir: dir}
+	f.nodes[mustKey(p)] = &fakeNode{path: p, dir: dir, size: int64(len(content)), content: string(content)}
 	return nil
 }
 
@@ -257,9 +259,9 @@ func (f *fakeFS) WriteDACL(obj Object, d DACL) error {
 	return nil
 }
 
-func (f *fakeFS) RemoveIfEmpty(p string, dir bool) (bool, error) {
+func (f *fakeFS) RemovePlaceholder(p string, dir bool, content []byte) (bool, error) {
 	n, ok := f.nodes[strings.ToLower(p)]
-	if !ok {
+	if !ok || n.reparse != "" || n.dir != dir {
 		return false, nil
 	}
 	if dir {
@@ -267,7 +269,7 @@ func (f *fakeFS) RemoveIfEmpty(p string, dir bool) (bool, error) {
 		if len(entries) > 0 {
 			return false, nil
 		}
-	} else if n.size > 0 {
+	} else if n.content != string(content) || n.size != int64(len(content)) {
 		return false, nil
 	}
 	delete(f.nodes, mustKey(n.path))

@@ -68,16 +68,17 @@ type FS interface {
 // component swapped for a junction) is refused, and so is an object that is
 // itself a reparse point; nothing follows a link.
 type Writer interface {
-	// Create makes an empty directory or file at path, inside its parent
-	// directory opened first and checked as above; it fails if path exists,
-	// also as a link.
-	Create(path string, dir bool) error
+	// Create makes a directory, or a file holding content, at path, inside
+	// its parent directory opened first and checked as above; it fails if
+	// path exists, also as a link.
+	Create(path string, dir bool, content []byte) error
 	// WriteDACL makes d obj's whole DACL: its ACEs in the order given
 	// (Other ACEs byte for byte), d.Protected, and the auto-inherited flag.
 	// It does not propagate anything below a directory: Reconcile does that
 	// itself, so that it can skip reparse points and hard links.
 	WriteDACL(obj Object, d DACL) error
-	// RemoveIfEmpty removes path if it is an empty directory (dir) or an
-	// empty file, and reports whether it did.
-	RemoveIfEmpty(path string, dir bool) (bool, error)
+	// RemovePlaceholder removes path if it is still what Create made: an
+	// empty directory (dir), or a file holding exactly content, and not a
+	// link; it reports whether it did.
+	RemovePlaceholder(path string, dir bool, content []byte) (bool, error)
 }

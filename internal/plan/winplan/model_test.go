@@ -212,7 +212,7 @@ func (m *modelFS) ReadFile(p string, max int) ([]byte, error) {
 	return nil, nil
 }
 
-func (m *modelFS) Create(p string, dir bool) error {
+func (m *modelFS) Create(p string, dir bool, content []byte) error {
 	c, err := CleanPath(p)
 	if err != nil {
 		return err
@@ -277,7 +277,7 @@ func (m *modelFS) WriteDACL(obj Object, d DACL) error {
 	return m.fs.PutSD(obj.Path, sd, false)
 }
 
-func (m *modelFS) RemoveIfEmpty(p string, dir bool) (bool, error) {
+func (m *modelFS) RemovePlaceholder(p string, dir bool, content []byte) (bool, error) {
 	info, err := m.fs.Stat(p, false)
 	if err != nil || !info.Exists || info.Reparse {
 		return false, err
@@ -992,7 +992,7 @@ func TestModelPrivateTemp(t *testing.T) {
 				if w.plan.TempRoot != in.TempRoot {
 					t.Fatalf("temp root %s, want %s", w.plan.TempRoot, in.TempRoot)
 				}
-				mustM(t, w.mfs.Create(runTemp, true))
+				mustM(t, w.mfs.Create(runTemp, true, nil))
 				env, err := w.plan.CommandEnv(runTemp)
 				mustM(t, err)
 				if envValue(env, "TEMP") != runTemp || envValue(env, "TMP") != runTemp || envValue(env, "SystemRoot") != `C:\Windows` {

@@ -15,11 +15,27 @@ type Root struct {
 	SID  SID
 }
 
-// Placeholder is an empty file or directory created before the command runs,
-// so that a protected path that did not exist cannot be created by it.
+// Placeholder is a file or directory created before the command runs, so
+// that a protected path that did not exist cannot be created by it. A file
+// holds Content: empty, or for JSON files the smallest valid document
+// (placeholderContent), so that programs reading it do not fail on it.
 type Placeholder struct {
-	Path string `json:"path"`
-	Dir  bool   `json:"dir"`
+	Path    string `json:"path"`
+	Dir     bool   `json:"dir"`
+	Content string `json:"content,omitempty"`
+}
+
+// placeholderContent is what a placeholder file named name holds (review
+// L14): an empty .mcp.json is invalid JSON, which MCP clients refuse.
+func placeholderContent(name string) string {
+	n := strings.ToLower(name)
+	switch {
+	case n == ".mcp.json":
+		return "{\"mcpServers\": {}}\n"
+	case strings.HasSuffix(n, ".json"):
+		return "{}\n"
+	}
+	return ""
 }
 
 // Grant is one ACE cordon wants on one object.
@@ -439,7 +455,11 @@ func (p *Plan) resolveProtected(fs FS, pp ProtectedPath) (final string, dir bool
 	for i := len(tail) - 1; i >= 0; i-- {
 		final = joinPath(final, tail[i])
 		isDir := i > 0 || pp.Dir
-		missing = append(missing, Placeholder{Path: final, Dir: isDir})
+		ph := Placeholder{Path: final, Dir: isDir}
+		if !isDir {
+			ph.Content = placeholderContent(tail[i])
+		}
+		missing = append(missing, ph)
 	}
 	if len(tail) > 0 {
 		dir = pp.Dir

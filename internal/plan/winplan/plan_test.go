@@ -1,6 +1,7 @@
 package winplan
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -129,7 +130,7 @@ func TestBuildWorkspace(t *testing.T) {
 		t.Errorf("no FILE_DELETE_CHILD deny on %v", guards)
 	}
 
-	wantCreate := []Placeholder{{Path: testWS + `\.vscode`, Dir: true}, {Path: testWS + `\.mcp.json`, Dir: false}}
+	wantCreate := []Placeholder{{Path: testWS + `\.vscode`, Dir: true}, {Path: testWS + `\.mcp.json`, Dir: false, Content: "{\"mcpServers\": {}}\n"}}
 	if len(p.ACL.Create) != 2 || p.ACL.Create[0] != wantCreate[0] || p.ACL.Create[1] != wantCreate[1] {
 		t.Fatalf("placeholders = %+v, want %+v", p.ACL.Create, wantCreate)
 	}
@@ -525,5 +526,44 @@ func TestBuildGitFile(t *testing.T) {
 		if g.Reason == ReasonProtected && strings.Contains(g.Object.Path, `worktrees`) {
 			t.Errorf("protected %s from an unreadable .git file", g.Object.Path)
 		}
+	}
+}
+
+// TestPlaceholderContents: review L14. Placeholder files hold the smallest
+// valid document of their kind (an empty .mcp.json is invalid JSON, which
+// MCP clients refuse); cleanup removes one only while it still holds it.
+func TestPlaceholderContents(t *testing.T) {
+	f := project(t)
+	in := baseInput()
+	in.ProtectedPaths = append(in.ProtectedPaths, ProtectedPath{Path: testWS + `\.vscode\settings.json`}, ProtectedPath{Path: testWS + `\.env.local`})
+	p := build(t, f, in, &fixedSIDs{})
+	byPath := map[string]Placeholder{}
+	for _, ph := range p.ACL.Create {
+		byPath[ph.Path] = ph
+	}
+	mcp := byPath[testWS+`\.mcp.json`]
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(mcp.Content), &doc); err != nil || doc["mcpServers"] == nil {
+		t.Errorf(".mcp.json placeholder %q: %v", mcp.Content, err)
+	}
+	if c := byPath[testWS+`\.vscode\settings.json`].Content; !json.Valid([]byte(c)) {
+		t.Errorf("settings.json placeholder %q is not JSON", c)
+	}
+	if c := byPath[testWS+`\.env.local`].Content; c != "" {
+		t.Errorf(".env.local placeholder holds %q", c)
+	}
+	j := &memJournal{}
+	reconcile(t, f, j, p)
+	if got := f.nodes[mustKey(testWS+`\.mcp.json`)].content; got != mcp.Content {
+		t.Fatalf("created .mcp.json holds %q", got)
+	}
+	// The user writes one placeholder; cleanup keeps it and removes the rest.
+	f.nodes[mustKey(testWS+`\.vscode\settings.json`)].content = `{"editor.tabSize": 2}`
+	res, err := Cleanup(f, f, j.ledger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Kept, testWS+`\.vscode\settings.json`) || !slices.Contains(res.Removed, testWS+`\.mcp.json`) {
+		t.Fatalf("removed %v, kept %v", res.Removed, res.Kept)
 	}
 }

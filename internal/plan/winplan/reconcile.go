@@ -73,7 +73,7 @@ func Reconcile(fs FS, w Writer, j Journal, plan *ACLPlan, now func() time.Time) 
 		if err := j.RecordPlaceholder(ph); err != nil {
 			return st, err
 		}
-		if err := w.Create(ph.Path, ph.Dir); err != nil {
+		if err := w.Create(ph.Path, ph.Dir, []byte(ph.Content)); err != nil {
 			return st, fmt.Errorf("creating placeholder for protected path %s: %w", ph.Path, err)
 		}
 		st.Created = append(st.Created, ph.Path)
@@ -170,7 +170,7 @@ type CleanupResult struct {
 	// Gone counts ledger entries whose object no longer exists.
 	Gone int
 	// Removed lists placeholders deleted; Kept those left because something
-	// was put in them since.
+	// was put in them or written to them since.
 	Removed, Kept []string
 	// Remaining is what could not be undone; it stays in the ledger.
 	Remaining Ledger
@@ -215,7 +215,7 @@ func Cleanup(fs FS, w Writer, l Ledger) (CleanupResult, error) {
 	}
 	for i := len(l.Placeholders) - 1; i >= 0; i-- {
 		ph := l.Placeholders[i]
-		removed, err := w.RemoveIfEmpty(ph.Path, ph.Dir)
+		removed, err := w.RemovePlaceholder(ph.Path, ph.Dir, []byte(ph.Content))
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("removing placeholder %s: %w", ph.Path, err))
