@@ -72,7 +72,8 @@ var KnownDegraded = map[Degraded]string{
 	DegradedWindowsUnelevated: "Windows without administrator setup: writes are confined to the writable roots, but the command can read everything you can " +
 		"(files and secrets, the registry, the memory of your non-elevated processes, and probably DPAPI-protected data such as saved browser passwords), " +
 		"end your non-elevated processes, read, change and delete your Credential Manager entries, write every network share you can, " +
-		"delete your files or move them into a writable root, and reach the network around the proxy (docs/windows.md)",
+		"delete your files or move them into a writable root, probably hook and record input on your desktop, " +
+		"and reach the network around the proxy (docs/windows.md)",
 }
 
 // LayerKind says where a layer came from, and so how far it is trusted.

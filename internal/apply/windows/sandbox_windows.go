@@ -19,10 +19,12 @@ import (
 // Sandbox is a prepared sandbox: ACLs reconciled, token built. Run commands
 // in it, then Close it.
 type Sandbox struct {
-	plan  *winplan.Plan
-	token windows.Token
-	facts []winplan.Fact
-	stats winplan.ReconcileStats
+	plan    *winplan.Plan
+	token   windows.Token
+	desktop winplan.DesktopSpec
+	hdesk   uintptr
+	facts   []winplan.Fact
+	stats   winplan.ReconcileStats
 
 	// withoutJob is set only by tests, to show what the job prevents.
 	withoutJob bool
@@ -102,11 +104,23 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the sandbox token: %w", err)
 	}
+	desktop, err := winplan.NewDesktopSpec(instance, user)
+	if err != nil {
+		token.Close()
+		return nil, err
+	}
+	hdesk, err := createDesktop(desktop)
+	if err != nil {
+		token.Close()
+		return nil, fmt.Errorf("creating the sandbox's desktop: %w", err)
+	}
 	return &Sandbox{
-		plan:  plan,
-		token: token,
-		facts: plan.Facts(&scan, &stats),
-		stats: stats,
+		plan:    plan,
+		token:   token,
+		desktop: desktop,
+		hdesk:   hdesk,
+		facts:   plan.Facts(&scan, &stats),
+		stats:   stats,
 	}, nil
 }
 
@@ -188,7 +202,7 @@ func (s *Sandbox) Run(ctx context.Context, cmd Command) (Result, error) {
 	// Closing the only handle kills whatever is still in the job, also when
 	// this function returns early.
 	defer windows.CloseHandle(job)
-	p, err := start(s.token, job, app, winplan.CommandLine(cmd.Args), block, dir,
+	p, err := start(s.token, job, s.desktop.StartupDesktop(), app, winplan.CommandLine(cmd.Args), block, dir,
 		[3]*os.File{cmd.Stdin, cmd.Stdout, cmd.Stderr}, s.withoutJob)
 	if err != nil {
 		return Result{}, err
@@ -216,6 +230,8 @@ func (s *Sandbox) Close() error {
 	}
 	err := s.token.Close()
 	s.token = 0
+	closeDesktop(s.hdesk)
+	s.hdesk = 0
 	return err
 }
 

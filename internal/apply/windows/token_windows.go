@@ -84,14 +84,27 @@ func restrictedToken(base windows.Token, spec winplan.TokenSpec) (windows.Token,
 		}
 		restrict[i] = windows.SIDAndAttributes{Sid: sid}
 	}
+	var disable []windows.SIDAndAttributes
+	for _, s := range spec.DisableSIDs {
+		sid, err := windows.StringToSid(string(s))
+		if err != nil {
+			return 0, fmt.Errorf("SID to disable %s: %w", s, err)
+		}
+		disable = append(disable, windows.SIDAndAttributes{Sid: sid})
+	}
+	var disablePtr uintptr
+	if len(disable) > 0 {
+		disablePtr = uintptr(unsafe.Pointer(&disable[0]))
+	}
 	var t windows.Token
 	r1, _, e1 := procCreateRestrictedToken.Call(
 		uintptr(base), uintptr(spec.Flags),
-		0, 0, // no SIDs to disable
+		uintptr(len(disable)), disablePtr,
 		0, 0, // no privileges to delete beyond DISABLE_MAX_PRIVILEGE
 		uintptr(len(restrict)), uintptr(unsafe.Pointer(&restrict[0])),
 		uintptr(unsafe.Pointer(&t)))
 	runtime.KeepAlive(restrict)
+	runtime.KeepAlive(disable)
 	if r1 == 0 {
 		return 0, fmt.Errorf("CreateRestrictedToken: %w", e1)
 	}
@@ -114,6 +127,9 @@ func restrictedToken(base windows.Token, spec winplan.TokenSpec) (windows.Token,
 	}
 	if err == nil && !slices.Equal(got, spec.RestrictingSIDs) {
 		err = fmt.Errorf("it carries %v, the plan asked for %v", got, spec.RestrictingSIDs)
+	}
+	if err == nil {
+		err = checkDisabled(t, spec.DisableSIDs)
 	}
 	if err != nil {
 		t.Close()
@@ -187,4 +203,20 @@ func elevation(t windows.Token) (elevated bool, typ uint32, err error) {
 		return elevated, 0, fmt.Errorf("reading TokenElevationType: %w", err)
 	}
 	return elevated, typ, nil
+}
+
+// checkDisabled verifies that each SID of disable that t holds is
+// deny-only.
+func checkDisabled(t windows.Token, disable []winplan.SID) error {
+	groups, err := t.GetTokenGroups()
+	if err != nil {
+		return fmt.Errorf("reading the token's groups: %w", err)
+	}
+	for _, g := range groups.AllGroups() {
+		sid := winplan.SID(g.Sid.String())
+		if slices.Contains(disable, sid) && g.Attributes&windows.SE_GROUP_USE_FOR_DENY_ONLY == 0 {
+			return fmt.Errorf("%s is still an enabled group, the plan asked for it deny-only", sid)
+		}
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ func TestConsentTextNamesEveryGap(t *testing.T) {
 		LayerNetworkFiles:   "network share",
 		LayerProcesses:      "memory of your non-elevated processes",
 		LayerCredentials:    "Credential Manager",
+		LayerUI:             "record input on your desktop",
 		"network":           "network around the proxy",
 	}
 	for _, f := range ModeFacts(nil) {

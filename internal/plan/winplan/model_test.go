@@ -367,7 +367,11 @@ func sandboxToken(t *testing.T, user am.Token, p *Plan) am.Token {
 	for _, s := range spec.RestrictingSIDs {
 		restricting = append(restricting, am.SID(s))
 	}
-	tok := am.Restrict(user, spec.Flags, nil, restricting)
+	var disable []am.SID
+	for _, s := range spec.DisableSIDs {
+		disable = append(disable, am.SID(s))
+	}
+	tok := am.Restrict(user, spec.Flags, disable, restricting)
 	tok.DefaultDACL = nil
 	for _, a := range spec.DefaultDACL {
 		tok.DefaultDACL = append(tok.DefaultDACL, toModel(a))
@@ -1080,4 +1084,32 @@ func TestModelGitFile(t *testing.T) {
 		{name: "write the worktree's HEAD (git works)", op: write(gitdir + `\HEAD`)},
 		{name: "write a workspace file", op: write(wt + `\main.go`)},
 	})
+}
+
+// TestModelDesktops: review H4. The user's default desktop grants the
+// logon SID full access, and the logon SID is one of the sandbox's
+// restricting SIDs, so both passes let the command open it for hooks and
+// journal recording: cordon cannot keep it off the user's desktop and must
+// say so. The desktop of its own it runs on is closed to other sandboxes.
+func TestModelDesktops(t *testing.T) {
+	w := prepare(t, modelInput(), nil)
+	userDesktop := &am.SD{Owner: am.LocalSystem, DACL: []am.ACE{
+		{Type: am.Allowed, Mask: am.GenericAll, SID: mLogon}, {Type: am.Allowed, Mask: am.GenericAll, SID: am.LocalSystem},
+	}}
+	hook := am.DesktopHookControl | am.DesktopJournalRecord
+	if err := am.AccessCheck(&w.sandbox, userDesktop, hook, am.DesktopMapping); err == nil {
+		if f := factFor(w.plan, LayerUI); f.Status != NotEnforced {
+			t.Errorf("the sandbox may hook the user's desktop, and the report says %q", f.Status)
+		}
+	}
+	spec, err := NewDesktopSpec(SID("S-1-5-21-999-999-999-1"), SID(mUser))
+	mustM(t, err)
+	own := &am.SD{Owner: am.SID(mUser)}
+	for _, a := range spec.DACL {
+		own.DACL = append(own.DACL, toModel(a))
+	}
+	other := prepare(t, modelInput(), nil).sandbox
+	if err := am.AccessCheck(&other, own, hook|am.DesktopWriteObjects, am.DesktopMapping); err == nil {
+		t.Error("another sandbox may hook this run's desktop")
+	}
 }

@@ -66,8 +66,8 @@ func ModeFacts(scan *ScanResult) []Fact {
 		registryFact(),
 		credentialsFact(),
 		{Layer: "network", Status: Advisory, Detail: "proxy variables point at cordon's proxy; programs that ignore them reach the network; enforced isolation needs the elevated mode"},
-		{Layer: "process tree", Status: Enforced, Detail: "job object, assigned before the first instruction, killed on timeout, on exit and when cordon dies"},
-		{Layer: "UI and clipboard", Status: Enforced, Detail: "job UI restrictions: no outside window handles, clipboard, desktop switch or system settings"},
+		{Layer: "process tree", Status: Enforced, Detail: "job object, assigned before the first instruction, killed on timeout, on exit and when cordon dies; " + processTreeLimit},
+		uiFact(),
 		{Layer: "environment", Status: Enforced, Detail: "explicit environment block; nothing inherited"},
 	}
 	facts = append(facts, scanFact(scan))
@@ -113,6 +113,22 @@ func credentialsFact() Fact {
 			"Credential Manager entries were measured readable, writable and deletable from a write-restricted " +
 			"token on Windows 11 (a third-party measurement, not repeated here)"}
 }
+
+// LayerUI names the fact about the desktop and the clipboard.
+const LayerUI = "UI and clipboard"
+
+func uiFact() Fact {
+	return Fact{Layer: LayerUI, Status: NotEnforced,
+		Detail: "the command runs on a desktop of its own, and the job's UI restrictions take away the clipboard, " +
+			"other processes' window handles, desktop switching and system settings; but your desktop grants your " +
+			"logon session full access, and the logon SID is a restricting SID the command needs (PowerShell and the " +
+			"CLR fail without it), so it can probably open your desktop and set hooks or record input there (not verified)"}
+}
+
+// processTreeLimit says what the job does not hold.
+const processTreeLimit = "processes that services start on the command's behalf (WMI, Task Scheduler, COM " +
+	"servers) are outside the job; INTERACTIVE is disabled in its token, which the default COM launch " +
+	"permissions need (not verified)"
 
 // LayerNetworkFiles names the fact about network shares.
 const LayerNetworkFiles = "network file systems"
@@ -193,7 +209,8 @@ func (p *Plan) Facts(scan *ScanResult, st *ReconcileStats) []Fact {
 		registryFact(),
 		credentialsFact(),
 		{Layer: "network", Status: Advisory, Detail: "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point at cordon's proxy; enforced isolation needs the elevated mode"},
-		{Layer: "process tree", Status: Enforced, Detail: p.Job.describe()},
+		{Layer: "process tree", Status: Enforced, Detail: p.Job.describe() + "; " + processTreeLimit},
+		uiFact(),
 		p.tempFact(),
 	}
 	f := scanFact(scan)

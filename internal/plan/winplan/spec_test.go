@@ -102,6 +102,13 @@ func TestTokenSpec(t *testing.T) {
 	if !slices.Equal(spec.EnablePrivileges, []string{"SeChangeNotifyPrivilege"}) {
 		t.Errorf("privileges = %v", spec.EnablePrivileges)
 	}
+	if !slices.Equal(spec.DisableSIDs, []SID{Interactive}) {
+		t.Errorf("SIDs to disable = %v, want INTERACTIVE", spec.DisableSIDs)
+	}
+	d, err := NewDesktopSpec(inst, testUser)
+	if err != nil || !strings.HasPrefix(d.StartupDesktop(), `winsta0\cordon-`) || slices.ContainsFunc(d.DACL, func(a ACE) bool { return IsLogonSID(a.SID) || a.SID == Everyone }) {
+		t.Errorf("desktop %+v, %v: want winsta0\\cordon-..., no logon SID or Everyone", d, err)
+	}
 	if _, err := NewTokenSpec([]SID{testUser}, inst, testLogon, testUser); err == nil {
 		t.Error("the user's SID was accepted as a capability SID")
 	}

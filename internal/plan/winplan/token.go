@@ -33,7 +33,15 @@ type TokenSpec struct {
 	DefaultDACL []ACE
 	// EnablePrivileges are turned on in the new token.
 	EnablePrivileges []string
+	// DisableSIDs become deny-only in the new token (SidsToDisable):
+	// INTERACTIVE, which the default launch and activation permissions of
+	// COM servers grant, so that the command cannot have processes started
+	// for it outside its job through them (review M7; not verified).
+	DisableSIDs []SID
 }
+
+// Interactive is the INTERACTIVE group, S-1-5-4.
+const Interactive SID = "S-1-5-4"
 
 // NewTokenSpec builds the token specification for the active roots' SIDs,
 // the run's instance SID (drawn for this run with [NewInstanceSID], in no
@@ -56,6 +64,7 @@ func NewTokenSpec(caps []SID, instance, logon, user SID) (TokenSpec, error) {
 			{Type: Allow, Mask: GenericAll, SID: LocalSystem},
 		},
 		EnablePrivileges: []string{"SeChangeNotifyPrivilege"},
+		DisableSIDs:      []SID{Interactive},
 	}
 	for _, c := range caps {
 		if !IsCapabilitySID(c) {

@@ -146,3 +146,28 @@ func (m Mask) String() string {
 	}
 	return strings.Join(parts, "|")
 }
+
+// Desktop rights ("Desktop Security and Access Rights").
+const (
+	DesktopReadObjects     Mask = 0x0001
+	DesktopCreateWindow    Mask = 0x0002
+	DesktopCreateMenu      Mask = 0x0004
+	DesktopHookControl     Mask = 0x0008
+	DesktopJournalRecord   Mask = 0x0010
+	DesktopJournalPlayback Mask = 0x0020
+	DesktopEnumerate       Mask = 0x0040
+	DesktopWriteObjects    Mask = 0x0080
+	DesktopSwitchDesktop   Mask = 0x0100
+)
+
+// DesktopMapping is the desktop generic mapping of the same page:
+// GENERIC_READ is DESKTOP_ENUMERATE, DESKTOP_READOBJECTS and
+// STANDARD_RIGHTS_READ; GENERIC_WRITE the create, hook, journal and
+// write-objects rights and STANDARD_RIGHTS_WRITE; GENERIC_EXECUTE
+// DESKTOP_SWITCHDESKTOP and STANDARD_RIGHTS_EXECUTE.
+var DesktopMapping = GenericMapping{
+	Read:    ReadControl | DesktopEnumerate | DesktopReadObjects,
+	Write:   ReadControl | DesktopCreateWindow | DesktopCreateMenu | DesktopHookControl | DesktopJournalRecord | DesktopJournalPlayback | DesktopWriteObjects,
+	Execute: ReadControl | DesktopSwitchDesktop,
+	All:     0xF01FF,
+}
