@@ -1113,3 +1113,104 @@ func TestModelDesktops(t *testing.T) {
 		t.Error("another sandbox may hook this run's desktop")
 	}
 }
+
+// TestModelTable: every operation on every class of path, as the sandbox
+// and as the user, against what cordon promises; each protected object is
+// also reached through the other spellings Windows accepts (case, 8.3
+// name, stream, trailing dot, \\?\ prefix). Nested roots, a placeholder and
+// a file inside a protected directory are among the classes.
+func TestModelTable(t *testing.T) {
+	in := modelInput()
+	in.WritableRoots = []string{mWS + `\sub`}
+	in.ProtectedPaths = append(in.ProtectedPaths, ProtectedPath{Path: mWS + `\sub\.git\config`})
+	mk := func(t *testing.T) *world {
+		return prepare(t, in, func(fs *am.FS) {
+			mustM(t, fs.WriteFile(mWS+`\sub\.git\config`))
+			mustM(t, fs.WriteFile(mWS+`\sub\x.go`))
+			mustM(t, fs.WriteFile(mWS+`\.git\hooks\pre-commit.sample`))
+		})
+	}
+	type class struct {
+		name     string
+		paths    []string
+		writable bool // inside a root and not protected
+		outside  bool // outside every root: deletes are the known gap
+	}
+	config := mWS + `\.git\config`
+	classes := []class{
+		{"workspace file", []string{mWS + `\main.go`, `c:\users\ME\src\APP\MAIN.GO`}, true, false},
+		{"file in a nested root", []string{mWS + `\sub\x.go`}, true, false},
+		{"protected file", []string{config, mWS + `\GIT~1\config`, config + `:s`, config + `.`, `\\?\` + config, strings.ToUpper(config)}, false, false},
+		{"protected file of a nested root", []string{mWS + `\sub\.git\config`}, false, false},
+		{"file in a protected directory", []string{mWS + `\.git\hooks\pre-commit.sample`}, false, false},
+		{"placeholder file", []string{mWS + `\.mcp.json`}, false, false},
+		{"outside file", []string{mProfile + `\Documents\thesis.docx`}, false, true},
+		{"cordon's ledger", []string{mState + `\ledger.json`}, false, false},
+	}
+	type op struct {
+		name     string
+		do       func(p string) func(*world, *am.Token) error
+		kind     string // "read", "write", "delete", "acl"
+		mutating bool
+	}
+	n := 0
+	next := func() int { n++; return n }
+	ops := []op{
+		{"read", read, "read", false},
+		{"write", write, "write", false},
+		{"append", appendTo, "write", false},
+		{"set attributes", setAttrs, "write", false},
+		{"write EAs", writeEA, "write", false},
+		{"write the DACL", setDACL, "acl", false},
+		{"take ownership", takeOwnership, "acl", false},
+		{"delete", del, "delete", true},
+		{"rename in place", func(p string) func(*world, *am.Token) error {
+			return func(w *world, t *am.Token) error {
+				c, _ := CleanPath(p)
+				return w.fs.Rename(t, p, parentOf(c)+fmt.Sprintf(`\renamed-%d`, next()), false)
+			}
+		}, "delete", true},
+		{"move into the workspace", func(p string) func(*world, *am.Token) error {
+			return func(w *world, t *am.Token) error {
+				return w.fs.Rename(t, p, mWS+fmt.Sprintf(`\moved-%d`, next()), false)
+			}
+		}, "delete", true},
+		{"hard-link into the workspace", func(p string) func(*world, *am.Token) error {
+			return func(w *world, t *am.Token) error {
+				return w.fs.HardLink(t, p, mWS+fmt.Sprintf(`\link-%d`, next()))
+			}
+		}, "write", false},
+	}
+	var probes []probe
+	for _, c := range classes {
+		for _, p := range c.paths {
+			for _, o := range ops {
+				want := deny
+				switch {
+				case o.kind == "read":
+					want = allow
+				case o.kind == "acl":
+					want = deny
+				case c.writable:
+					want = allow
+				case c.outside && o.kind == "delete" && o.name != "rename in place":
+					// A rename in place needs the add right on the outside
+					// directory; deleting and moving into a root do not.
+					want = gap
+				}
+				pr := probe{name: fmt.Sprintf("%s %s (%s)", o.name, c.name, p), op: o.do(p), sandbox: want}
+				if want == gap {
+					pr.gapLayer = LayerOutsideDeletes
+				}
+				// Streams and \\?\ forms of a rename target are not
+				// meaningful; keep the data operations for them.
+				if o.mutating && (strings.Contains(p, ":s") || strings.HasPrefix(p, `\\?\`)) {
+					continue
+				}
+				probes = append(probes, pr)
+			}
+		}
+	}
+	runProbes(t, mk, probes)
+	t.Logf("%d probes, each as the sandbox and as the user", len(probes))
+}
