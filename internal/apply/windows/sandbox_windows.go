@@ -80,7 +80,15 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 	for _, r := range plan.Roots {
 		skip = append(skip, r.Path)
 	}
-	scan := winplan.Scan(fs, winplan.ScanPlaces(scanEnv(plan.Workspace)), skip, plan.ScanSIDs(), winplan.DefaultScanLimits, time.Now)
+	// The scan is reused for ScanCacheTTL: it cost up to its whole budget
+	// before every command.
+	places, scanSIDs := winplan.ScanPlaces(scanEnv(plan.Workspace)), plan.ScanSIDs()
+	scan, cached := winplan.CachedScanFor(state.Scans(), places, scanSIDs, time.Now())
+	if !cached {
+		scan = winplan.Scan(fs, places, skip, scanSIDs, winplan.DefaultScanLimits, time.Now)
+		// A cache only: a failure to save it costs the next run a scan.
+		_ = state.SaveScans(winplan.WithScan(state.Scans(), places, scanSIDs, time.Now(), scan))
+	}
 	if in.DenyWorldWritable {
 		plan.AddWorldWritableDenies(scan.Writable)
 	}

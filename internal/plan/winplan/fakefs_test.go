@@ -19,6 +19,9 @@ type fakeFS struct {
 	// volumes overrides the volume of paths below each key (a clean path):
 	// every other path is on a local NTFS volume.
 	volumes map[string]VolumeInfo
+	// children, when set, indexes the nodes by their parent's key, for
+	// trees too large to scan on every ReadDir (see indexChildren).
+	children map[string][]*fakeNode
 	// contents holds file contents by key, for ReadFile.
 	contents map[string]string
 	// dropWrites makes WriteDACL succeed without changing anything, as a file
@@ -197,9 +200,15 @@ func (f *fakeFS) ReadDir(p string, max int) ([]DirEntry, error) {
 		return nil, err
 	}
 	var out []DirEntry
-	for _, n := range f.nodes {
-		if parentOf(n.path) != "" && mustKey(parentOf(n.path)) == mustKey(r) {
+	if f.children != nil {
+		for _, n := range f.children[mustKey(r)] {
 			out = append(out, DirEntry{Name: baseName(n.path), Dir: n.dir, Reparse: n.reparse != ""})
+		}
+	} else {
+		for _, n := range f.nodes {
+			if parentOf(n.path) != "" && mustKey(parentOf(n.path)) == mustKey(r) {
+				out = append(out, DirEntry{Name: baseName(n.path), Dir: n.dir, Reparse: n.reparse != ""})
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -239,8 +248,23 @@ func (f *fakeFS) Create(p string, dir bool, content []byte) error {
 		return fmt.Errorf("parent of %s does not exist", p)
 	}
 	f.creates++
-	f.nodes[mustKey(p)] = &fakeNode{path: p, dir: dir, size: int64(len(content)), content: string(content)}
+	n := &fakeNode{path: p, dir: dir, size: int64(len(content)), content: string(content)}
+	f.nodes[mustKey(p)] = n
+	if f.children != nil {
+		f.children[mustKey(parent)] = append(f.children[mustKey(parent)], n)
+	}
 	return nil
+}
+
+// indexChildren builds the children index; afterwards only Create may add
+// nodes.
+func (f *fakeFS) indexChildren() {
+	f.children = map[string][]*fakeNode{}
+	for _, n := range f.nodes {
+		if pp := parentOf(n.path); pp != "" {
+			f.children[mustKey(pp)] = append(f.children[mustKey(pp)], n)
+		}
+	}
 }
 
 // WriteDACL keeps the explicit ACEs of d (inherited ones are computed on

@@ -2,6 +2,7 @@ package winplan
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -317,4 +318,72 @@ func (l linkCounts) Lstat(p string) (FileInfo, error) {
 		info.Links = n
 	}
 	return info, err
+}
+
+// countingFS counts the reads a reconcile makes.
+type countingFS struct {
+	*fakeFS
+	lstats, dacls, dirs int
+}
+
+func (c *countingFS) Lstat(p string) (FileInfo, error) { c.lstats++; return c.fakeFS.Lstat(p) }
+func (c *countingFS) ReadDACL(o Object) (DACL, error)  { c.dacls++; return c.fakeFS.ReadDACL(o) }
+func (c *countingFS) ReadDir(p string, max int) ([]DirEntry, error) {
+	c.dirs++
+	return c.fakeFS.ReadDir(p, max)
+}
+
+// TestReconcileLargeTree: issue 15, point 3. On a workspace of 100,000
+// files, the first run walks the tree once (its propagation), and a second
+// run, planned afresh, writes nothing and reads a number of DACLs that
+// depends on the protected paths, not on the tree. The wall time is logged,
+// not asserted.
+func TestReconcileLargeTree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100,000-file tree")
+	}
+	f := project(t)
+	for d := 0; d < 100; d++ {
+		for i := 0; i < 1000; i++ {
+			p := fmt.Sprintf(`%s\pkg%03d\f%04d.go`, testWS, d, i)
+			f.nodes[mustKey(p)] = &fakeNode{path: p, size: 1}
+		}
+		f.ensureDir(t, fmt.Sprintf(`%s\pkg%03d`, testWS, d))
+	}
+	f.indexChildren()
+	sids := &fixedSIDs{}
+	c := &countingFS{fakeFS: f}
+	start := time.Now()
+	p1, err := Build(baseInput(), c, sids, testID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Reconcile(c, f, &memJournal{}, &p1.ACL, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+	first := time.Since(start)
+	if c.dirs < 100 {
+		t.Fatalf("the first run listed %d directories: the propagation did not walk the tree", c.dirs)
+	}
+	writes := f.aceWrites
+	c.lstats, c.dacls, c.dirs = 0, 0, 0
+	start = time.Now()
+	p2, err := Build(baseInput(), c, sids, testID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Reconcile(c, f, &memJournal{}, &p2.ACL, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := time.Since(start)
+	if f.aceWrites != writes || st.ACEsAdded != 0 || st.Propagated != 0 {
+		t.Fatalf("the second run wrote %d DACLs (%+v)", f.aceWrites-writes, st)
+	}
+	if c.dacls > 2*len(p2.ACL.Grants) || c.dirs > 10 {
+		t.Fatalf("the second run read %d DACLs and listed %d directories for %d grants: it depends on the tree",
+			c.dacls, c.dirs, len(p2.ACL.Grants))
+	}
+	t.Logf("100,000 files: first run %s, second run %s (%d DACL reads, %d listings, %d lstats, 0 writes)",
+		first, second, c.dacls, c.dirs, c.lstats)
 }
