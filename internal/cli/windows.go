@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -20,7 +21,56 @@ func newWindowsCmd() *cobra.Command {
 the ACL entries it grants its capability SIDs on writable roots and protected
 paths, and the placeholders it creates. See docs/windows.md.`,
 	}
-	cmd.AddCommand(newWindowsCleanupCmd())
+	cmd.AddCommand(newWindowsCleanupCmd(), newWindowsSetupCmd())
+	return cmd
+}
+
+func newWindowsSetupCmd() *cobra.Command {
+	var stateDir string
+	var undo bool
+	var ports []int
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "Set up the elevated Windows mode: sandbox users and firewall rules (Windows only, run elevated; not verified)",
+		Long: `setup prepares the elevated Windows mode once per machine, from an elevated
+prompt: a local group cordon-sandbox, users cordon-offline and cordon-online
+with random passwords kept with DPAPI for you only, the logon rights they need
+(batch logon; no interactive, network or remote sign-in), hidden from the
+sign-in screen, and Windows Firewall rules that block cordon-offline's
+outbound traffic except TCP to the --proxy-port ports on loopback. Every step
+is recorded before it is made; --undo removes them all. The runner that starts
+commands as these users is not built yet, and none of this has been verified
+on a Windows host: see docs/windows.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runtime.GOOS != "windows" {
+				return windowsOnlyError{what: "cordon windows setup"}
+			}
+			dir := stateDir
+			if dir == "" {
+				var err error
+				if dir, err = applywin.DefaultStateDir(); err != nil {
+					return err
+				}
+			}
+			if undo {
+				if err := applywin.Undo(cmd.Context(), dir); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "removed the sandbox users, group and firewall rules cordon windows setup made")
+				return nil
+			}
+			profile, _ := os.UserHomeDir()
+			led, err := applywin.Setup(cmd.Context(), dir, winplan.SetupInput{ProxyPorts: ports, Secrets: winplan.DefaultSecrets(profile)})
+			if led != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "%d setup steps recorded in %s\\elevated.json\n", len(led.Steps), dir)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&stateDir, "state-dir", "", `cordon's Windows state directory (default %LOCALAPPDATA%\cordon\windows-sandbox)`)
+	cmd.Flags().BoolVar(&undo, "undo", false, "remove everything a previous setup made, from its ledger")
+	cmd.Flags().IntSliceVar(&ports, "proxy-port", nil, "loopback TCP port cordon-offline may reach (cordon's proxy); repeatable")
 	return cmd
 }
 

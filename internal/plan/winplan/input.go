@@ -92,13 +92,15 @@ func refusef(format string, args ...any) error {
 func (in *Input) checkModeLimits() error {
 	if in.RequireNetworkIsolation {
 		return refusef("the policy requires enforced network isolation, and unelevated mode can only point " +
-			"programs at cordon's proxy (network: advisory); use the elevated Windows mode, which blocks the " +
-			"network with firewall rules for a dedicated sandbox user, or drop the requirement from the policy")
+			"programs at cordon's proxy (network: advisory); the elevated Windows mode (set up with \"cordon windows " +
+			"setup\"; its runner is not built yet) blocks the network with firewall rules for a dedicated sandbox " +
+			"user; or drop the requirement from the policy")
 	}
 	if len(in.DenyRead) > 0 && !in.AcceptUnenforcedDenyRead {
 		return refusef("the policy denies reading %d path(s) (first: %s), and unelevated mode cannot stop reads "+
-			"(a write-restricted token restricts writes only); use the elevated Windows mode, or accept the "+
-			"weaker mode in which deny-read is not enforced", len(in.DenyRead), in.DenyRead[0])
+			"(a write-restricted token restricts writes only); the elevated Windows mode (\"cordon windows setup\"; "+
+			"its runner is not built yet) runs commands as another user, or accept the weaker mode in which "+
+			"deny-read is not enforced", len(in.DenyRead), in.DenyRead[0])
 	}
 	return nil
 }
