@@ -58,9 +58,11 @@ const (
 	// DegradedLandlock runs without namespaces, confined by Landlock, seccomp
 	// and rlimits only (for machines without unprivileged user namespaces).
 	DegradedLandlock Degraded = "landlock"
-	// DegradedWindowsUnelevated is Windows without administrator setup:
-	// writes are confined by a write-restricted token and ACLs, but reads
-	// of secrets and the network cannot be enforced.
+	// DegradedWindowsUnelevated is Windows without administrator setup: a
+	// write-restricted token and ACLs confine writes to the writable roots,
+	// but not reads, deletes and moves of the user's files, the user's other
+	// processes, credential stores, network shares or the network; see
+	// KnownDegraded and docs/windows.md.
 	DegradedWindowsUnelevated Degraded = "windows-unelevated"
 	// DegradedMacOSNoMemoryLimit runs on macOS although the policy sets
 	// limits.memory, which macOS cannot enforce for a command.
@@ -69,8 +71,12 @@ const (
 
 // KnownDegraded lists the weaker modes a user can accept, with what each loses.
 var KnownDegraded = map[Degraded]string{
-	DegradedLandlock:           "no namespaces: Landlock, seccomp and rlimits only; protected paths, hard-linked files and deny-read patterns inside writable roots are not enforced; processes outside are visible",
-	DegradedWindowsUnelevated:  "Windows without administrator setup: writes confined by a write-restricted token and ACLs; secrets stay readable and the network is only steered to the proxy, not enforced",
+	DegradedLandlock: "no namespaces: Landlock, seccomp and rlimits only; existing protected paths and deny-read patterns inside writable roots are not enforced; processes outside are visible",
+	DegradedWindowsUnelevated: "Windows without administrator setup: writes are confined to the writable roots, but the command can read everything you can " +
+		"(files and secrets, the registry, the memory of your non-elevated processes, and probably DPAPI-protected data such as saved browser passwords), " +
+		"end your non-elevated processes, read, change and delete your Credential Manager entries, write every network share you can, " +
+		"delete your files or move them into a writable root, probably hook and record input on your desktop, " +
+		"and reach the network around the proxy (docs/windows.md)",
 	DegradedMacOSNoMemoryLimit: "macOS with limits.memory set: macOS cannot cap a command's memory (it refuses an address-space limit below what every process already maps), so the limit is not enforced",
 }
 

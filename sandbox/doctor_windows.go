@@ -7,6 +7,7 @@ import (
 
 	applywin "github.com/cordon-sandbox/cordon/internal/apply/windows"
 	"github.com/cordon-sandbox/cordon/internal/report"
+	"github.com/cordon-sandbox/cordon/policy"
 )
 
 // Doctor examines this machine: what the unelevated Windows backend can
@@ -22,6 +23,6 @@ func Doctor(home string) *Diagnosis {
 		d.Facts = append(d.Facts, Fact{Name: f.Layer, OK: winStatus(f.Status) == report.Applied, Detail: f.Detail + " (not verified on a real Windows host: cordon's Windows backend has only run under Wine)"})
 	}
 	d.Modes = append(d.Modes, ModeSupport{Mode: "workspace-write", Works: err == nil,
-		Detail: "needs --allow-degraded=windows-unelevated: secrets stay readable and the network is advisory"})
+		Detail: "needs --allow-degraded=" + string(policy.DegradedWindowsUnelevated) + ": " + policy.KnownDegraded[policy.DegradedWindowsUnelevated]})
 	return d
 }

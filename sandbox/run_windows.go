@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	applywin "github.com/cordon-sandbox/cordon/internal/apply/windows"
@@ -25,10 +26,16 @@ func winInput(req Request, proxyURL string) (winplan.Input, error) {
 	env, _ := p.FilterEnv(req.Environ)
 	env = append(env, req.Secrets...)
 	accepted := p.Accepts(policy.DegradedWindowsUnelevated)
+	temp, err := winplan.TempRootFor(state, req.Workspace)
+	if err != nil {
+		return winplan.Input{}, err
+	}
 	in := winplan.Input{
 		Workspace:                req.Workspace,
 		ReadOnly:                 p.Mode.Value == policy.ModeReadOnly,
 		Env:                      env,
+		HostEnv:                  req.Environ,
+		TempRoot:                 temp,
 		ProxyURL:                 proxyURL,
 		AcceptUnenforcedDenyRead: accepted,
 		// Without the weaker mode accepted by name, a policy's network
@@ -57,9 +64,24 @@ func winInput(req Request, proxyURL string) (winplan.Input, error) {
 		in.ProtectedPaths = append(in.ProtectedPaths, winplan.ProtectedPath{Path: f})
 	}
 	for _, it := range p.Filesystem.DenyRead {
-		in.DenyRead = append(in.DenyRead, it.Value)
+		in.DenyRead = append(in.DenyRead, expandHome(it.Value, in.ProfileDir))
 	}
 	return in, nil
+}
+
+// expandHome turns a policy path starting with ~ into one below the profile
+// directory; other paths are returned as they are.
+func expandHome(p, profile string) string {
+	if profile == "" {
+		return p
+	}
+	if p == "~" {
+		return profile
+	}
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return filepath.Join(profile, filepath.FromSlash(rest))
+	}
+	return p
 }
 
 func winReport(p *policy.Policy, facts []winplan.Fact) *report.Report {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -20,7 +21,56 @@ func newWindowsCmd() *cobra.Command {
 the ACL entries it grants its capability SIDs on writable roots and protected
 paths, and the placeholders it creates. See docs/windows.md.`,
 	}
-	cmd.AddCommand(newWindowsCleanupCmd())
+	cmd.AddCommand(newWindowsCleanupCmd(), newWindowsSetupCmd())
+	return cmd
+}
+
+func newWindowsSetupCmd() *cobra.Command {
+	var stateDir string
+	var undo bool
+	var ports []int
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "Set up the elevated Windows mode: sandbox users and firewall rules (Windows only, run elevated; not verified)",
+		Long: `setup prepares the elevated Windows mode once per machine, from an elevated
+prompt: a local group cordon-sandbox, users cordon-offline and cordon-online
+with random passwords kept with DPAPI for you only, the logon rights they need
+(batch logon; no interactive, network or remote sign-in), hidden from the
+sign-in screen, and Windows Firewall rules that block cordon-offline's
+outbound traffic except TCP to the --proxy-port ports on loopback. Every step
+is recorded before it is made; --undo removes them all. The runner that starts
+commands as these users is not built yet, and none of this has been verified
+on a Windows host: see docs/windows.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runtime.GOOS != "windows" {
+				return windowsOnlyError{what: "cordon windows setup"}
+			}
+			dir := stateDir
+			if dir == "" {
+				var err error
+				if dir, err = applywin.DefaultStateDir(); err != nil {
+					return err
+				}
+			}
+			if undo {
+				if err := applywin.Undo(cmd.Context(), dir); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "removed the sandbox users, group and firewall rules cordon windows setup made")
+				return nil
+			}
+			profile, _ := os.UserHomeDir()
+			led, err := applywin.Setup(cmd.Context(), dir, winplan.SetupInput{ProxyPorts: ports, Secrets: winplan.DefaultSecrets(profile)})
+			if led != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "%d setup steps recorded in %s\\elevated.json\n", len(led.Steps), dir)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&stateDir, "state-dir", "", `cordon's Windows state directory (default %LOCALAPPDATA%\cordon\windows-sandbox)`)
+	cmd.Flags().BoolVar(&undo, "undo", false, "remove everything a previous setup made, from its ledger")
+	cmd.Flags().IntSliceVar(&ports, "proxy-port", nil, "loopback TCP port cordon-offline may reach (cordon's proxy); repeatable")
 	return cmd
 }
 
@@ -29,11 +79,13 @@ func newWindowsCleanupCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cleanup",
 		Short: "Remove every ACL entry and placeholder cordon added on this machine",
-		Long: `cleanup revokes every ACL entry recorded in cordon's ledger (the allow
-entries on writable roots, the deny entries on protected paths, the null
-device entry), removes the placeholders it created for missing protected
-paths when they are still empty, and forgets the capability SIDs, so that the
-next run starts afresh. Run it when no cordon command is running.`,
+		Long: `cleanup removes every ACL entry recorded in cordon's ledger (the allow
+entries on writable roots, the deny entries on protected paths and the
+directories above them, the null device entry), exactly as far as cordon
+added it, so that entries you had for the same user or SID stay; removes the
+placeholders it created for missing protected paths when they are still
+empty; and forgets the capability SIDs, so that the next run starts afresh.
+Run it when no cordon command is running.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runtime.GOOS != "windows" {
@@ -59,7 +111,7 @@ next run starts afresh. Run it when no cordon command is running.`,
 }
 
 func printCleanup(w io.Writer, res winplan.CleanupResult) {
-	fmt.Fprintf(w, "revoked the ACL entries of %d (path, SID) pairs; %d were on paths that no longer exist\n", res.Revoked, res.Gone)
+	fmt.Fprintf(w, "removed %d ACL entries cordon had added; %d were on paths that no longer exist\n", res.Revoked, res.Gone)
 	for _, p := range res.Removed {
 		fmt.Fprintf(w, "removed placeholder %s\n", p)
 	}

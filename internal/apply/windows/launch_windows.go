@@ -75,7 +75,7 @@ type process struct {
 // the three stdio handles, assigns it to job and only then lets it run, so
 // no instruction of the command ever executes outside the job. withoutJob is
 // for tests that show what the job prevents.
-func start(token windows.Token, job windows.Handle, app string, cmdline string, env []uint16, dir string, stdio [3]*os.File, withoutJob bool) (*process, error) {
+func start(token windows.Token, job windows.Handle, desktopName string, app string, cmdline string, env []uint16, dir string, stdio [3]*os.File, withoutJob bool) (*process, error) {
 	var handles []windows.Handle
 	defer func() {
 		for _, h := range handles {
@@ -98,7 +98,10 @@ func start(token windows.Token, job windows.Handle, app string, cmdline string, 
 		uintptr(len(handles))*unsafe.Sizeof(handles[0])); err != nil {
 		return nil, fmt.Errorf("setting the inherited handle list: %w", err)
 	}
-	desktop, _ := windows.UTF16PtrFromString(`winsta0\default`)
+	desktop, err := windows.UTF16PtrFromString(desktopName)
+	if err != nil {
+		return nil, err
+	}
 	si := windows.StartupInfoEx{
 		StartupInfo: windows.StartupInfo{
 			Flags:     windows.STARTF_USESTDHANDLES,
@@ -208,4 +211,46 @@ func terrOrNil(err error) error {
 		return nil
 	}
 	return fmt.Errorf("ending the command's remaining processes: %w", err)
+}
+
+var (
+	procCreateDesktopW = windows.NewLazySystemDLL("user32.dll").NewProc("CreateDesktopW")
+	procCloseDesktop   = windows.NewLazySystemDLL("user32.dll").NewProc("CloseDesktop")
+)
+
+// createDesktop creates the run's desktop in the interactive window station
+// with spec's DACL, and returns its handle (closed by closeDesktop).
+func createDesktop(spec winplan.DesktopSpec) (uintptr, error) {
+	b, err := winplan.EncodeACL(spec.DACL)
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]uint32, (len(b)+3)/4)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(b)), b)
+	sd, err := windows.NewSecurityDescriptor()
+	if err != nil {
+		return 0, err
+	}
+	if err := sd.SetDACL((*windows.ACL)(unsafe.Pointer(&buf[0])), true, false); err != nil {
+		return 0, err
+	}
+	sa := windows.SecurityAttributes{SecurityDescriptor: sd}
+	sa.Length = uint32(unsafe.Sizeof(sa))
+	name, err := windows.UTF16PtrFromString(spec.Name)
+	if err != nil {
+		return 0, err
+	}
+	h, _, e := procCreateDesktopW.Call(uintptr(unsafe.Pointer(name)), 0, 0, 0, uintptr(windows.GENERIC_ALL), uintptr(unsafe.Pointer(&sa)))
+	runtime.KeepAlive(buf)
+	runtime.KeepAlive(sd)
+	if h == 0 {
+		return 0, fmt.Errorf("CreateDesktopW %s: %w", spec.Name, e)
+	}
+	return h, nil
+}
+
+func closeDesktop(h uintptr) {
+	if h != 0 {
+		procCloseDesktop.Call(h)
+	}
 }

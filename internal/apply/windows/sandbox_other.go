@@ -33,3 +33,11 @@ func Doctor(context.Context, string) ([]winplan.Fact, error) { return nil, ErrUn
 
 // DefaultStateDir returns ErrUnsupported: this is not Windows.
 func DefaultStateDir() (string, error) { return "", ErrUnsupported }
+
+// Setup returns ErrUnsupported: this is not Windows.
+func Setup(context.Context, string, winplan.SetupInput) (*winplan.SetupLedger, error) {
+	return nil, ErrUnsupported
+}
+
+// Undo returns ErrUnsupported: this is not Windows.
+func Undo(context.Context, string) error { return ErrUnsupported }

@@ -2,6 +2,8 @@ package windows
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -17,10 +19,12 @@ import (
 // Sandbox is a prepared sandbox: ACLs reconciled, token built. Run commands
 // in it, then Close it.
 type Sandbox struct {
-	plan  *winplan.Plan
-	token windows.Token
-	facts []winplan.Fact
-	stats winplan.ReconcileStats
+	plan    *winplan.Plan
+	token   windows.Token
+	desktop winplan.DesktopSpec
+	hdesk   uintptr
+	facts   []winplan.Fact
+	stats   winplan.ReconcileStats
 
 	// withoutJob is set only by tests, to show what the job prevents.
 	withoutJob bool
@@ -40,18 +44,35 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 		return nil, err
 	}
 	defer caller.Close()
+	elevated, typ, err := elevation(caller)
+	if err != nil {
+		return nil, err
+	}
+	// Wine gives every program an elevated administrator token; this
+	// package's tests run the launch path there anyway (see wine_windows.go)
+	// and check the refusal itself in TestElevatedCallerRefused.
+	if err := winplan.CheckCaller(elevated, typ); err != nil && !(acceptWine && underWine()) {
+		return nil, err
+	}
 	logon, user, err := callerSIDs(caller)
 	if err != nil {
 		return nil, err
 	}
 
 	fs := fileSystem()
+	if in.TempRoot != "" {
+		// The workspace's private temp root: made once, stamped as a
+		// writable root, reused by every run.
+		if err := os.MkdirAll(in.TempRoot, 0o700); err != nil {
+			return nil, fmt.Errorf("creating the private temp root: %w", err)
+		}
+	}
 	state, err := winplan.OpenState(ctx, in.StateDir)
 	if err != nil {
 		return nil, err
 	}
 	defer state.Close()
-	plan, err := winplan.Build(in, fs, state, logon)
+	plan, err := winplan.Build(in, fs, state, winplan.Identity{User: user, Logon: logon})
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +80,15 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 	for _, r := range plan.Roots {
 		skip = append(skip, r.Path)
 	}
-	scan := winplan.Scan(fs, winplan.ScanPlaces(scanEnv(plan.Workspace)), skip, winplan.DefaultScanLimits, time.Now)
+	// The scan is reused for ScanCacheTTL: it cost up to its whole budget
+	// before every command.
+	places, scanSIDs := winplan.ScanPlaces(scanEnv(plan.Workspace)), plan.ScanSIDs()
+	scan, cached := winplan.CachedScanFor(state.Scans(), places, scanSIDs, time.Now())
+	if !cached {
+		scan = winplan.Scan(fs, places, skip, scanSIDs, winplan.DefaultScanLimits, time.Now)
+		// A cache only: a failure to save it costs the next run a scan.
+		_ = state.SaveScans(winplan.WithScan(state.Scans(), places, scanSIDs, time.Now(), scan))
+	}
 	if in.DenyWorldWritable {
 		plan.AddWorldWritableDenies(scan.Writable)
 	}
@@ -71,7 +100,11 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 		return nil, fmt.Errorf("unlocking cordon's state directory: %w", err)
 	}
 
-	spec, err := winplan.NewTokenSpec(plan.CapabilitySIDs(), logon, user)
+	instance, err := winplan.NewInstanceSID()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := winplan.NewTokenSpec(plan.CapabilitySIDs(), instance, logon, user)
 	if err != nil {
 		return nil, err
 	}
@@ -79,11 +112,23 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the sandbox token: %w", err)
 	}
+	desktop, err := winplan.NewDesktopSpec(instance, user)
+	if err != nil {
+		token.Close()
+		return nil, err
+	}
+	hdesk, err := createDesktop(desktop)
+	if err != nil {
+		token.Close()
+		return nil, fmt.Errorf("creating the sandbox's desktop: %w", err)
+	}
 	return &Sandbox{
-		plan:  plan,
-		token: token,
-		facts: plan.Facts(&scan, in.DenyWorldWritable),
-		stats: stats,
+		plan:    plan,
+		token:   token,
+		desktop: desktop,
+		hdesk:   hdesk,
+		facts:   plan.Facts(&scan, &stats),
+		stats:   stats,
 	}, nil
 }
 
@@ -104,6 +149,7 @@ func scanEnv(workspace string) winplan.ScanEnv {
 // Facts is what this sandbox enforces, for the enforcement report.
 func (s *Sandbox) Facts() []winplan.Fact {
 	facts := append([]winplan.Fact(nil), s.facts...)
+	facts = append(facts, winplan.ReconcileFacts(s.stats)...)
 	return append(facts, winplan.Fact{
 		Layer:  "ACL changes",
 		Status: winplan.Enforced,
@@ -139,7 +185,21 @@ func (s *Sandbox) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	env, err := winplan.EnvBlock(s.plan.Env)
+	env := s.plan.Env
+	if s.plan.TempRoot != "" {
+		// A temp directory of this command's own, made inside the checked
+		// temp root, removed when it ends (what it leaves behind if cordon
+		// dies goes with "cordon windows cleanup").
+		temp, err := newRunTemp(s.plan.TempRoot)
+		if err != nil {
+			return Result{}, err
+		}
+		defer removeTree(temp)
+		if env, err = s.plan.CommandEnv(temp); err != nil {
+			return Result{}, err
+		}
+	}
+	block, err := winplan.EnvBlock(env)
 	if err != nil {
 		return Result{}, err
 	}
@@ -150,12 +210,25 @@ func (s *Sandbox) Run(ctx context.Context, cmd Command) (Result, error) {
 	// Closing the only handle kills whatever is still in the job, also when
 	// this function returns early.
 	defer windows.CloseHandle(job)
-	p, err := start(s.token, job, app, winplan.CommandLine(cmd.Args), env, dir,
+	p, err := start(s.token, job, s.desktop.StartupDesktop(), app, winplan.CommandLine(cmd.Args), block, dir,
 		[3]*os.File{cmd.Stdin, cmd.Stdout, cmd.Stderr}, s.withoutJob)
 	if err != nil {
 		return Result{}, err
 	}
 	return p.wait(ctx, s.plan.Timeout)
+}
+
+// newRunTemp makes a fresh directory with a random name in root.
+func newRunTemp(root string) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "run-"+hex.EncodeToString(b[:]))
+	if err := (winFS{}).Create(dir, true, nil); err != nil {
+		return "", fmt.Errorf("creating the command's temp directory: %w", err)
+	}
+	return dir, nil
 }
 
 // Close releases the token.
@@ -165,6 +238,8 @@ func (s *Sandbox) Close() error {
 	}
 	err := s.token.Close()
 	s.token = 0
+	closeDesktop(s.hdesk)
+	s.hdesk = 0
 	return err
 }
 
@@ -187,6 +262,12 @@ func Cleanup(ctx context.Context, stateDir string) (winplan.CleanupResult, error
 	if rerr := state.Reset(res.Remaining); rerr != nil {
 		return res, errors.Join(err, fmt.Errorf("updating the ledger: %w", rerr))
 	}
+	if err == nil && len(res.Remaining.ACEs) == 0 {
+		// The private temp roots are cordon's own, and their ACEs are gone.
+		if rerr := removeTree(filepath.Join(filepath.Dir(stateDir), "windows-temp")); rerr != nil {
+			return res, fmt.Errorf("removing the private temp directories: %w", rerr)
+		}
+	}
 	return res, err
 }
 
@@ -194,13 +275,38 @@ func Cleanup(ctx context.Context, stateDir string) (winplan.CleanupResult, error
 // facts, whether a restricted token and a job object can be made here, and
 // the Everyone-writable directories around workspace (may be empty).
 func Doctor(ctx context.Context, workspace string) ([]winplan.Fact, error) {
-	scan := winplan.Scan(winFS{}, winplan.ScanPlaces(scanEnv(workspace)), nil, winplan.DefaultScanLimits, time.Now)
+	sids := []winplan.SID{winplan.Everyone}
+	if caller, err := openCallerToken(); err == nil {
+		if logon, _, err := callerSIDs(caller); err == nil {
+			sids = append(sids, logon)
+		}
+		caller.Close()
+	}
+	scan := winplan.Scan(winFS{}, winplan.ScanPlaces(scanEnv(workspace)), nil, sids, winplan.DefaultScanLimits, time.Now)
 	facts := winplan.ModeFacts(&scan)
 	if underWine() {
 		facts = append(facts, winplan.Fact{Layer: "host", Status: winplan.NotEnforced, Detail: errWine.Error()})
 	}
-	facts = append(facts, probeToken(), probeJob())
+	facts = append(facts, probeCaller(), probeToken(), probeJob())
 	return facts, ctx.Err()
+}
+
+// probeCaller says whether cordon runs elevated, which Prepare refuses.
+func probeCaller() winplan.Fact {
+	f := winplan.Fact{Layer: "caller", Status: winplan.Enforced, Detail: "not elevated"}
+	caller, err := openCallerToken()
+	if err == nil {
+		defer caller.Close()
+		var elevated bool
+		var typ uint32
+		if elevated, typ, err = elevation(caller); err == nil {
+			err = winplan.CheckCaller(elevated, typ)
+		}
+	}
+	if err != nil {
+		f.Status, f.Detail = winplan.NotEnforced, "runs would be refused: "+err.Error()
+	}
+	return f
 }
 
 // probeToken builds and discards a restricted token with a throwaway
@@ -221,7 +327,11 @@ func probeToken() winplan.Fact {
 		if err != nil {
 			return err
 		}
-		spec, err := winplan.NewTokenSpec([]winplan.SID{sid}, logon, user)
+		instance, err := winplan.NewInstanceSID()
+		if err != nil {
+			return err
+		}
+		spec, err := winplan.NewTokenSpec([]winplan.SID{sid}, instance, logon, user)
 		if err != nil {
 			return err
 		}

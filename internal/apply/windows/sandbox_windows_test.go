@@ -112,9 +112,19 @@ func testInput(workspace, stateDir string, env []string) winplan.Input {
 			{Path: filepath.Join(workspace, ".mcp.json")},
 		},
 		Env:        env,
+		HostEnv:    os.Environ(),
+		TempRoot:   mustTempRoot(stateDir, workspace),
 		StateDir:   stateDir,
 		ProfileDir: os.Getenv("USERPROFILE"),
 	}
+}
+
+func mustTempRoot(stateDir, workspace string) string {
+	r, err := winplan.TempRootFor(stateDir, workspace)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 // tempDir is t.TempDir without its strict cleanup: Go's RemoveAll uses a
@@ -170,7 +180,11 @@ func TestRestrictedToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := winplan.NewTokenSpec([]winplan.SID{capSID}, logon, user)
+	instance, err := winplan.NewInstanceSID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := winplan.NewTokenSpec([]winplan.SID{capSID}, instance, logon, user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +210,30 @@ func TestRestrictedToken(t *testing.T) {
 	// The caller's own token carries none: the check can tell.
 	if own, err := restrictingSIDs(caller); err == nil && len(own) != 0 {
 		t.Fatalf("the unrestricted caller token reads back restricting SIDs %v", own)
+	}
+}
+
+// TestElevatedCallerRefused: the elevation of cordon's own token is read
+// and an elevated caller refused. Wine runs everything elevated, so there
+// the refusal must happen; on a Windows host the test runs as a standard
+// user (or a filtered administrator) and must pass the check.
+func TestElevatedCallerRefused(t *testing.T) {
+	caller, err := openCallerToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	elevated, typ, err := elevation(caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = winplan.CheckCaller(elevated, typ)
+	t.Logf("elevated=%t type=%d: %v", elevated, typ, err)
+	if underWine() && !errors.Is(err, winplan.ErrElevated) {
+		t.Fatalf("under Wine (always elevated) CheckCaller = %v, want the refusal", err)
+	}
+	if !underWine() && err != nil {
+		t.Fatalf("run these tests from a non-elevated prompt: %v", err)
 	}
 }
 
@@ -256,8 +294,24 @@ func TestRunExitCodeAndState(t *testing.T) {
 	}
 	defer st.Close()
 	roots, err := st.StoredRoots()
-	if err != nil || len(roots) != 1 || roots[0].SID != sb.plan.Roots[0].SID {
-		t.Fatalf("stored roots = %+v (%v), want the workspace's SID %s", roots, err, sb.plan.Roots[0].SID)
+	if err != nil || len(roots) != 2 || roots[0].SID != sb.plan.Roots[0].SID || roots[1].Path != sb.plan.TempRoot {
+		t.Fatalf("stored roots = %+v (%v), want the workspace's SID %s and the temp root %s", roots, err, sb.plan.Roots[0].SID, sb.plan.TempRoot)
+	}
+
+	// The command's TEMP is a directory of its own below the temp root.
+	r2, w2, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = sb.Run(context.Background(), Command{Args: []string{"cmd.exe", "/c", "echo %TEMP%& echo %SystemRoot%"}, Stdout: w2})
+	w2.Close()
+	out, _ = io.ReadAll(r2)
+	lines := strings.Fields(string(out))
+	if err != nil || res.ExitCode != 0 || len(lines) != 2 || !strings.HasPrefix(strings.ToLower(lines[0]), strings.ToLower(sb.plan.TempRoot+`\run-`)) || lines[1] == "%SystemRoot%" {
+		t.Fatalf("TEMP and SystemRoot in the command: %q (%+v, %v), want TEMP below %s", out, res, err, sb.plan.TempRoot)
+	}
+	if left, err := os.ReadDir(sb.plan.TempRoot); err != nil || len(left) != 0 {
+		t.Fatalf("the temp root holds %v after the commands ended (%v), want nothing", left, err)
 	}
 	for _, p := range []string{filepath.Join(ws, ".git", "hooks"), filepath.Join(ws, ".mcp.json")} {
 		if _, err := os.Stat(p); err != nil {

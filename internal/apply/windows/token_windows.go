@@ -84,14 +84,27 @@ func restrictedToken(base windows.Token, spec winplan.TokenSpec) (windows.Token,
 		}
 		restrict[i] = windows.SIDAndAttributes{Sid: sid}
 	}
+	var disable []windows.SIDAndAttributes
+	for _, s := range spec.DisableSIDs {
+		sid, err := windows.StringToSid(string(s))
+		if err != nil {
+			return 0, fmt.Errorf("SID to disable %s: %w", s, err)
+		}
+		disable = append(disable, windows.SIDAndAttributes{Sid: sid})
+	}
+	var disablePtr uintptr
+	if len(disable) > 0 {
+		disablePtr = uintptr(unsafe.Pointer(&disable[0]))
+	}
 	var t windows.Token
 	r1, _, e1 := procCreateRestrictedToken.Call(
 		uintptr(base), uintptr(spec.Flags),
-		0, 0, // no SIDs to disable
+		uintptr(len(disable)), disablePtr,
 		0, 0, // no privileges to delete beyond DISABLE_MAX_PRIVILEGE
 		uintptr(len(restrict)), uintptr(unsafe.Pointer(&restrict[0])),
 		uintptr(unsafe.Pointer(&t)))
 	runtime.KeepAlive(restrict)
+	runtime.KeepAlive(disable)
 	if r1 == 0 {
 		return 0, fmt.Errorf("CreateRestrictedToken: %w", e1)
 	}
@@ -115,6 +128,9 @@ func restrictedToken(base windows.Token, spec winplan.TokenSpec) (windows.Token,
 	if err == nil && !slices.Equal(got, spec.RestrictingSIDs) {
 		err = fmt.Errorf("it carries %v, the plan asked for %v", got, spec.RestrictingSIDs)
 	}
+	if err == nil {
+		err = checkDisabled(t, spec.DisableSIDs)
+	}
 	if err != nil {
 		t.Close()
 		return 0, fmt.Errorf("the token CreateRestrictedToken returned is not restricted as planned (%v); "+
@@ -123,37 +139,26 @@ func restrictedToken(base windows.Token, spec winplan.TokenSpec) (windows.Token,
 	return t, nil
 }
 
-// aclOf builds an ACL from allow ACEs.
-func aclOf(aces []winplan.ACE) (*windows.ACL, error) {
-	entries := make([]windows.EXPLICIT_ACCESS, len(aces))
-	for i, a := range aces {
+// setDefaultDACL sets t's default DACL to aces, encoded by winplan. Generic
+// rights stay generic: each object type maps them when an object gets them.
+func setDefaultDACL(t windows.Token, aces []winplan.ACE) error {
+	for _, a := range aces {
 		if a.Type != winplan.Allow {
-			return nil, fmt.Errorf("default DACL entry %s is not an allow ACE", a)
-		}
-		t, err := trustee(a.SID)
-		if err != nil {
-			return nil, err
-		}
-		entries[i] = windows.EXPLICIT_ACCESS{
-			AccessPermissions: windows.ACCESS_MASK(a.Mask),
-			AccessMode:        windows.GRANT_ACCESS,
-			Inheritance:       uint32(a.Flags),
-			Trustee:           t,
+			return fmt.Errorf("default DACL entry %s is not an allow ACE", a)
 		}
 	}
-	return windows.ACLFromEntries(entries, nil)
-}
-
-func setDefaultDACL(t windows.Token, aces []winplan.ACE) error {
-	acl, err := aclOf(aces)
+	b, err := winplan.EncodeACL(aces)
 	if err != nil {
 		return fmt.Errorf("building the token's default DACL: %w", err)
 	}
-	info := tokenDefaultDACL{DefaultDacl: acl}
-	if err := windows.SetTokenInformation(t, windows.TokenDefaultDacl, (*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info))); err != nil {
+	buf := make([]uint32, (len(b)+3)/4)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(b)), b)
+	info := tokenDefaultDACL{DefaultDacl: (*windows.ACL)(unsafe.Pointer(&buf[0]))}
+	err = windows.SetTokenInformation(t, windows.TokenDefaultDacl, (*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)))
+	runtime.KeepAlive(buf)
+	if err != nil {
 		return fmt.Errorf("setting the token's default DACL: %w", err)
 	}
-	runtime.KeepAlive(acl)
 	return nil
 }
 
@@ -188,4 +193,30 @@ func restrictingSIDs(t windows.Token) ([]winplan.SID, error) {
 		out = append(out, winplan.SID(g.Sid.String()))
 	}
 	return out, nil
+}
+
+// elevation reads TokenElevation and TokenElevationType of t.
+func elevation(t windows.Token) (elevated bool, typ uint32, err error) {
+	elevated = t.IsElevated()
+	var n uint32
+	if err := windows.GetTokenInformation(t, windows.TokenElevationType, (*byte)(unsafe.Pointer(&typ)), uint32(unsafe.Sizeof(typ)), &n); err != nil {
+		return elevated, 0, fmt.Errorf("reading TokenElevationType: %w", err)
+	}
+	return elevated, typ, nil
+}
+
+// checkDisabled verifies that each SID of disable that t holds is
+// deny-only.
+func checkDisabled(t windows.Token, disable []winplan.SID) error {
+	groups, err := t.GetTokenGroups()
+	if err != nil {
+		return fmt.Errorf("reading the token's groups: %w", err)
+	}
+	for _, g := range groups.AllGroups() {
+		sid := winplan.SID(g.Sid.String())
+		if slices.Contains(disable, sid) && g.Attributes&windows.SE_GROUP_USE_FOR_DENY_ONLY == 0 {
+			return fmt.Errorf("%s is still an enabled group, the plan asked for it deny-only", sid)
+		}
+	}
+	return nil
 }

@@ -30,31 +30,31 @@ var errWine = errors.New("cordon is running under Wine, which enforces no Window
 	"restriction; the Windows sandbox refuses to run here: run cordon's Linux build on this machine instead")
 
 // fileSystem is the file system Prepare and Cleanup work on: Win32, or under
-// Wine (tests only) Win32 with the ACEs written in this process remembered,
+// Wine (tests only) Win32 with the DACLs written in this process remembered,
 // because Wine drops them and Reconcile reads each one back.
 func fileSystem() interface {
 	winplan.FS
 	winplan.Writer
 } {
 	if acceptWine && underWine() {
-		return &wineFS{added: map[winplan.Object][]winplan.ACE{}}
+		return &wineFS{written: map[winplan.Object]winplan.DACL{}}
 	}
 	return winFS{}
 }
 
 type wineFS struct {
 	winFS
-	mu    sync.Mutex
-	added map[winplan.Object][]winplan.ACE
+	mu      sync.Mutex
+	written map[winplan.Object]winplan.DACL
 }
 
-func (w *wineFS) AddACE(obj winplan.Object, ace winplan.ACE) error {
-	if err := w.winFS.AddACE(obj, ace); err != nil {
+func (w *wineFS) WriteDACL(obj winplan.Object, d winplan.DACL) error {
+	if err := w.winFS.WriteDACL(obj, d); err != nil {
 		return err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.added[obj] = append(w.added[obj], ace)
+	w.written[obj] = d
 	return nil
 }
 
@@ -65,6 +65,8 @@ func (w *wineFS) ReadDACL(obj winplan.Object) (winplan.DACL, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	d.ACEs = append(append([]winplan.ACE(nil), w.added[obj]...), d.ACEs...)
+	if last, ok := w.written[obj]; ok {
+		return last, nil
+	}
 	return d, nil
 }

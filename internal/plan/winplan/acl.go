@@ -107,6 +107,9 @@ type ACE struct {
 	Flags uint8
 	Mask  uint32
 	SID   SID
+	// Raw is the whole binary ACE of an Other ACE, kept so that a DACL read
+	// and written back loses nothing.
+	Raw string
 }
 
 func (a ACE) String() string {
@@ -119,6 +122,70 @@ func (a ACE) String() string {
 type DACL struct {
 	Null bool
 	ACEs []ACE
+	// Protected is SE_DACL_PROTECTED: the object inherits nothing from its
+	// parent.
+	Protected bool
+	// Owner and Group are the object's owner and primary group, as read
+	// (inheritance replaces CREATOR OWNER and CREATOR GROUP by them); a
+	// DACL write does not change them.
+	Owner, Group SID
+}
+
+// withACE returns d with want merged in the way SetEntriesInAcl merges a
+// GRANT_ACCESS or DENY_ACCESS entry: an explicit ACE of the same type, SID
+// and flags gets want's rights added; otherwise a deny goes after the
+// explicit denies at the front, an allow after the explicit ACEs, and the
+// inherited ACEs stay behind them, as read.
+func (d DACL) withACE(want ACE) DACL {
+	explicit, inherited := d.split()
+	for i, a := range explicit {
+		if a.Type == want.Type && a.Type != Other && strings.EqualFold(string(a.SID), string(want.SID)) && a.Flags == want.Flags {
+			explicit[i].Mask |= want.Mask
+			return DACL{ACEs: append(explicit, inherited...), Protected: d.Protected, Owner: d.Owner, Group: d.Group}
+		}
+	}
+	i := len(explicit)
+	if want.Type == Deny {
+		i = 0
+		for i < len(explicit) && explicit[i].Type == Deny {
+			i++
+		}
+	}
+	explicit = append(explicit[:i], append([]ACE{want}, explicit[i:]...)...)
+	return DACL{ACEs: append(explicit, inherited...), Protected: d.Protected, Owner: d.Owner, Group: d.Group}
+}
+
+// withoutACE returns d without the rights cordon added with a: every
+// explicit ACE of a's type, SID and flags loses a's rights, and is dropped
+// when none are left. Unlike revoking every ACE of the SID, this leaves
+// other ACEs for the same SID alone, which matters for SIDs cordon does not
+// own (the user's). changed reports whether anything was removed.
+func (d DACL) withoutACE(a ACE) (out DACL, changed bool) {
+	out = DACL{Null: d.Null, Protected: d.Protected, Owner: d.Owner, Group: d.Group}
+	for _, x := range d.ACEs {
+		if x.Flags&Inherited == 0 && x.Type == a.Type && x.Type != Other && x.Flags == a.Flags &&
+			strings.EqualFold(string(x.SID), string(a.SID)) && mapGeneric(x.Mask)&a.Mask != 0 {
+			changed = true
+			x.Mask = mapGeneric(x.Mask) &^ a.Mask
+			if x.Mask == 0 {
+				continue
+			}
+		}
+		out.ACEs = append(out.ACEs, x)
+	}
+	return out, changed
+}
+
+// split returns copies of d's explicit and inherited ACEs.
+func (d DACL) split() (explicit, inherited []ACE) {
+	for _, a := range d.ACEs {
+		if a.Flags&Inherited != 0 {
+			inherited = append(inherited, a)
+		} else {
+			explicit = append(explicit, a)
+		}
+	}
+	return explicit, inherited
 }
 
 // mapGeneric turns the generic bits of a mask into the file rights they

@@ -10,6 +10,59 @@ import (
 	"unicode/utf16"
 )
 
+// BaseEnvNames are the variables Windows and its programs need to work
+// (without SystemRoot, Winsock fails to load; without windir, ComSpec and
+// PATHEXT, shells and installers misbehave; without the profile paths, tools
+// cannot find their configuration), none of them secret. The policy's
+// environment filter does not know them, so they are taken from cordon's own
+// environment when the filtered one lacks them (review M11).
+var BaseEnvNames = []string{
+	"SystemRoot", "windir", "SystemDrive", "ComSpec", "PATHEXT", "OS",
+	"PROCESSOR_ARCHITECTURE", "PROCESSOR_IDENTIFIER", "PROCESSOR_LEVEL", "PROCESSOR_REVISION", "NUMBER_OF_PROCESSORS",
+	"ProgramFiles", "ProgramFiles(x86)", "ProgramW6432", "CommonProgramFiles", "CommonProgramFiles(x86)",
+	"CommonProgramW6432", "ProgramData", "ALLUSERSPROFILE", "PUBLIC",
+	"USERPROFILE", "HOMEDRIVE", "HOMEPATH", "APPDATA", "LOCALAPPDATA", "USERNAME", "USERDOMAIN", "COMPUTERNAME",
+	"PSModulePath",
+}
+
+// withBase returns env with each base variable of host it lacks added
+// (names compared without case).
+func withBase(env, host []string) []string {
+	out := slices.Clone(env)
+	for _, name := range BaseEnvNames {
+		if envValue(env, name) != "" {
+			continue
+		}
+		if v := envValue(host, name); v != "" {
+			out = append(out, name+"="+v)
+		}
+	}
+	return out
+}
+
+// setEnv returns env with the variables of set given those values,
+// replacing any spelling of their names.
+func setEnv(env []string, set map[string]string) []string {
+	var out []string
+	for _, kv := range env {
+		if name, _, ok := splitEnv(kv); ok {
+			if _, replaced := set[strings.ToUpper(name)]; replaced {
+				continue
+			}
+		}
+		out = append(out, kv)
+	}
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		out = append(out, n+"="+set[n])
+	}
+	return out
+}
+
 // deadProxy is where the proxy variables point when no proxy runs: the
 // discard port on loopback, which refuses connections, so proxy-aware tools
 // fail instead of reaching the network.

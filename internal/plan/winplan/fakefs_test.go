@@ -15,8 +15,16 @@ type fakeFS struct {
 	nodes  map[string]*fakeNode // by PathKey
 	kernel map[string]*fakeNode
 
-	creates, aceWrites, revokes int
-	// dropWrites makes AddACE succeed without changing anything, as a file
+	creates, aceWrites int
+	// volumes overrides the volume of paths below each key (a clean path):
+	// every other path is on a local NTFS volume.
+	volumes map[string]VolumeInfo
+	// children, when set, indexes the nodes by their parent's key, for
+	// trees too large to scan on every ReadDir (see indexChildren).
+	children map[string][]*fakeNode
+	// contents holds file contents by key, for ReadFile.
+	contents map[string]string
+	// dropWrites makes WriteDACL succeed without changing anything, as a file
 	// system without ACLs would.
 	dropWrites bool
 }
@@ -28,6 +36,10 @@ type fakeNode struct {
 	size    int64
 	aces    []ACE // explicit only
 	null    bool
+	// protected stops inheritance from the parents.
+	protected bool
+	// content is what Create wrote.
+	content string
 }
 
 func newFakeFS() *fakeFS {
@@ -45,24 +57,33 @@ func clean(t testing.TB, p string) string {
 	return c
 }
 
-// mkdir creates dir and its missing parents.
+// mkdir creates dir, with exactly aces, and its missing parents; existing
+// parents are kept as they are.
 func (f *fakeFS) mkdir(t testing.TB, p string, aces ...ACE) *fakeNode {
 	t.Helper()
 	p = clean(t, p)
-	if parent := parentOf(p); parent != "" {
-		if _, ok := f.nodes[mustKey(parent)]; !ok {
-			f.mkdir(t, parent)
-		}
-	}
+	f.ensureDir(t, parentOf(p))
 	n := &fakeNode{path: p, dir: true, aces: aces}
 	f.nodes[mustKey(p)] = n
 	return n
 }
 
+// ensureDir creates dir and its missing parents, leaving whatever exists
+// (and its ACEs) alone.
+func (f *fakeFS) ensureDir(t testing.TB, p string) {
+	t.Helper()
+	if p == "" {
+		return
+	}
+	if _, ok := f.nodes[mustKey(clean(t, p))]; !ok {
+		f.mkdir(t, p)
+	}
+}
+
 func (f *fakeFS) file(t testing.TB, p string, size int64, aces ...ACE) *fakeNode {
 	t.Helper()
 	p = clean(t, p)
-	f.mkdir(t, parentOf(p))
+	f.ensureDir(t, parentOf(p))
 	n := &fakeNode{path: p, size: size, aces: aces}
 	f.nodes[mustKey(p)] = n
 	return n
@@ -71,7 +92,7 @@ func (f *fakeFS) file(t testing.TB, p string, size int64, aces ...ACE) *fakeNode
 func (f *fakeFS) link(t testing.TB, p, target string) {
 	t.Helper()
 	p = clean(t, p)
-	f.mkdir(t, parentOf(p))
+	f.ensureDir(t, parentOf(p))
 	f.nodes[mustKey(p)] = &fakeNode{path: p, dir: true, reparse: clean(t, target)}
 }
 
@@ -111,7 +132,7 @@ func (f *fakeFS) Lstat(p string) (FileInfo, error) {
 	if !ok {
 		return FileInfo{}, nil
 	}
-	return FileInfo{Exists: true, Dir: n.dir, Reparse: n.reparse != "", Size: n.size}, nil
+	return FileInfo{Exists: true, Dir: n.dir, Reparse: n.reparse != "", Size: n.size, Links: 1}, nil
 }
 
 func (f *fakeFS) Resolve(p string) (string, error) {
@@ -132,7 +153,7 @@ func (f *fakeFS) node(obj Object) (*fakeNode, error) {
 		}
 		return nil, fmt.Errorf("no kernel object %s", obj.Path)
 	}
-	r, err := f.resolve(obj.Path, true)
+	r, err := f.resolve(obj.Path, false)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +164,9 @@ func (f *fakeFS) node(obj Object) (*fakeNode, error) {
 	return n, nil
 }
 
-// ReadDACL returns the explicit ACEs, then the inheritable ACEs of each
-// ancestor, nearest first, marked inherited.
+// ReadDACL returns the explicit ACEs, then what they inherit, computed
+// from the root down by the inheritance rules, unless a DACL on the way is
+// protected.
 func (f *fakeFS) ReadDACL(obj Object) (DACL, error) {
 	n, err := f.node(obj)
 	if err != nil {
@@ -153,28 +175,23 @@ func (f *fakeFS) ReadDACL(obj Object) (DACL, error) {
 	if n.null {
 		return DACL{Null: true}, nil
 	}
-	d := DACL{ACEs: append([]ACE(nil), n.aces...)}
 	if obj.Kernel {
-		return d, nil
+		return DACL{ACEs: append([]ACE(nil), n.aces...)}, nil
 	}
-	for a, depth := parentOf(n.path), 1; a != ""; a, depth = parentOf(a), depth+1 {
-		an, ok := f.nodes[mustKey(a)]
-		if !ok {
-			continue
-		}
-		for _, ace := range an.aces {
-			want := ObjectInherit
-			if n.dir {
-				want = ContainerInherit
-			}
-			if ace.Flags&want == 0 || (ace.Flags&NoPropagate != 0 && depth > 1) {
-				continue
-			}
-			ace.Flags = ace.Flags&^(InheritOnly|NoPropagate) | Inherited
-			d.ACEs = append(d.ACEs, ace)
+	return f.daclOf(n), nil
+}
+
+func (f *fakeFS) daclOf(n *fakeNode) DACL {
+	d := DACL{ACEs: append([]ACE(nil), n.aces...), Protected: n.protected}
+	if n.protected {
+		return d
+	}
+	if pp := parentOf(n.path); pp != "" {
+		if pn, ok := f.nodes[mustKey(pp)]; ok && !pn.null {
+			d.ACEs = append(d.ACEs, inheritedACEs(f.daclOf(pn).ACEs, n.dir, "", "")...)
 		}
 	}
-	return d, nil
+	return d
 }
 
 func (f *fakeFS) ReadDir(p string, max int) ([]DirEntry, error) {
@@ -183,9 +200,15 @@ func (f *fakeFS) ReadDir(p string, max int) ([]DirEntry, error) {
 		return nil, err
 	}
 	var out []DirEntry
-	for _, n := range f.nodes {
-		if parentOf(n.path) != "" && mustKey(parentOf(n.path)) == mustKey(r) {
+	if f.children != nil {
+		for _, n := range f.children[mustKey(r)] {
 			out = append(out, DirEntry{Name: baseName(n.path), Dir: n.dir, Reparse: n.reparse != ""})
+		}
+	} else {
+		for _, n := range f.nodes {
+			if parentOf(n.path) != "" && mustKey(parentOf(n.path)) == mustKey(r) {
+				out = append(out, DirEntry{Name: baseName(n.path), Dir: n.dir, Reparse: n.reparse != ""})
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -195,7 +218,28 @@ func (f *fakeFS) ReadDir(p string, max int) ([]DirEntry, error) {
 	return out, nil
 }
 
-func (f *fakeFS) Create(p string, dir bool) error {
+func (f *fakeFS) Volume(p string) (VolumeInfo, error) {
+	for prefix, v := range f.volumes {
+		if within(p, prefix) {
+			return v, nil
+		}
+	}
+	return VolumeInfo{ACLs: true, FileSystem: "NTFS"}, nil
+}
+
+// ReadFile returns the content set in f.contents.
+func (f *fakeFS) ReadFile(p string, max int) ([]byte, error) {
+	k, err := PathKey(p)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := f.contents[k]; ok {
+		return []byte(c), nil
+	}
+	return nil, fmt.Errorf("%s: no content", p)
+}
+
+func (f *fakeFS) Create(p string, dir bool, content []byte) error {
 	if info, _ := f.Lstat(p); info.Exists {
 		return fmt.Errorf("%s exists", p)
 	}
@@ -204,14 +248,28 @@ func (f *fakeFS) Create(p string, dir bool) error {
 		return fmt.Errorf("parent of %s does not exist", p)
 	}
 	f.creates++
-	f.nodes[mustKey(p)] = &fakeNode{path: p, dir: dir}
+	n := &fakeNode{path: p, dir: dir, size: int64(len(content)), content: string(content)}
+	f.nodes[mustKey(p)] = n
+	if f.children != nil {
+		f.children[mustKey(parent)] = append(f.children[mustKey(parent)], n)
+	}
 	return nil
 }
 
-// AddACE merges like SetEntriesInAcl: an explicit ACE of the same type, SID
-// and flags gets the rights added; otherwise denies go after the explicit
-// denies and allows after the explicit allows.
-func (f *fakeFS) AddACE(obj Object, ace ACE) error {
+// indexChildren builds the children index; afterwards only Create may add
+// nodes.
+func (f *fakeFS) indexChildren() {
+	f.children = map[string][]*fakeNode{}
+	for _, n := range f.nodes {
+		if pp := parentOf(n.path); pp != "" {
+			f.children[mustKey(pp)] = append(f.children[mustKey(pp)], n)
+		}
+	}
+}
+
+// WriteDACL keeps the explicit ACEs of d (inherited ones are computed on
+// read) and counts the write.
+func (f *fakeFS) WriteDACL(obj Object, d DACL) error {
 	n, err := f.node(obj)
 	if err != nil {
 		return err
@@ -220,43 +278,14 @@ func (f *fakeFS) AddACE(obj Object, ace ACE) error {
 	if f.dropWrites {
 		return nil
 	}
-	for i, a := range n.aces {
-		if a.Type == ace.Type && a.SID == ace.SID && a.Flags == ace.Flags {
-			n.aces[i].Mask |= ace.Mask
-			return nil
-		}
-	}
-	if ace.Type == Allow {
-		n.aces = append(n.aces, ace)
-		return nil
-	}
-	i := 0
-	for i < len(n.aces) && n.aces[i].Type == Deny {
-		i++
-	}
-	n.aces = append(n.aces[:i], append([]ACE{ace}, n.aces[i:]...)...)
+	explicit, _ := d.split()
+	n.aces, n.null, n.protected = explicit, d.Null, d.Protected
 	return nil
 }
 
-func (f *fakeFS) RevokeSID(obj Object, sid SID) error {
-	n, err := f.node(obj)
-	if err != nil {
-		return err
-	}
-	f.revokes++
-	var kept []ACE
-	for _, a := range n.aces {
-		if a.SID != sid {
-			kept = append(kept, a)
-		}
-	}
-	n.aces = kept
-	return nil
-}
-
-func (f *fakeFS) RemoveIfEmpty(p string, dir bool) (bool, error) {
+func (f *fakeFS) RemovePlaceholder(p string, dir bool, content []byte) (bool, error) {
 	n, ok := f.nodes[strings.ToLower(p)]
-	if !ok {
+	if !ok || n.reparse != "" || n.dir != dir {
 		return false, nil
 	}
 	if dir {
@@ -264,7 +293,7 @@ func (f *fakeFS) RemoveIfEmpty(p string, dir bool) (bool, error) {
 		if len(entries) > 0 {
 			return false, nil
 		}
-	} else if n.size > 0 {
+	} else if n.content != string(content) || n.size != int64(len(content)) {
 		return false, nil
 	}
 	delete(f.nodes, mustKey(n.path))

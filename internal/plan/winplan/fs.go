@@ -18,6 +18,8 @@ type FileInfo struct {
 	// Reparse is set for symbolic links, junctions and other reparse points.
 	Reparse bool
 	Size    int64
+	// Links is the number of names of a file (1 unless hard-linked).
+	Links int
 }
 
 // DirEntry is one entry of a directory listing.
@@ -25,6 +27,18 @@ type DirEntry struct {
 	Name    string
 	Dir     bool
 	Reparse bool
+}
+
+// VolumeInfo describes the volume a path lies on.
+type VolumeInfo struct {
+	// Remote is set for network shares and mapped network drives
+	// (GetDriveType: DRIVE_REMOTE).
+	Remote bool
+	// ACLs is set when the file system keeps ACLs (FILE_PERSISTENT_ACLS):
+	// NTFS and ReFS, not FAT or exFAT.
+	ACLs bool
+	// FileSystem is the file system's name (NTFS, FAT32), for messages.
+	FileSystem string
 }
 
 // FS is what planning, reconciling and scanning read from the system.
@@ -36,24 +50,35 @@ type FS interface {
 	// Resolve returns the final path of an existing path, every link and
 	// junction on the way followed.
 	Resolve(path string) (string, error)
-	// ReadDACL returns obj's DACL, explicit and inherited ACEs in order.
+	// ReadDACL returns obj's DACL, explicit and inherited ACEs in order,
+	// with its owner and group; a reparse point at the end of the path is
+	// not followed.
 	ReadDACL(obj Object) (DACL, error)
 	// ReadDir lists at most max entries of the directory path.
 	ReadDir(path string, max int) ([]DirEntry, error)
+	// Volume describes the volume the existing path lies on.
+	Volume(path string) (VolumeInfo, error)
+	// ReadFile returns at most max bytes of the file path.
+	ReadFile(path string, max int) ([]byte, error)
 }
 
-// Writer is what reconciling and cleaning up change on the system.
+// Writer is what reconciling and cleaning up change on the system. Every
+// change is made on exactly the object named (review M9): a path whose
+// final form, reached component by component, is not the path given (a
+// component swapped for a junction) is refused, and so is an object that is
+// itself a reparse point; nothing follows a link.
 type Writer interface {
-	// Create makes an empty directory or file at path, whose parent exists;
-	// it fails if path exists.
-	Create(path string, dir bool) error
-	// AddACE merges ace into obj's DACL, keeping it in canonical order
-	// (explicit deny before explicit allow before inherited ACEs), and lets
-	// inheritable ACEs propagate below a directory.
-	AddACE(obj Object, ace ACE) error
-	// RevokeSID removes every explicit ACE for sid from obj's DACL.
-	RevokeSID(obj Object, sid SID) error
-	// RemoveIfEmpty removes path if it is an empty directory (dir) or an
-	// empty file, and reports whether it did.
-	RemoveIfEmpty(path string, dir bool) (bool, error)
+	// Create makes a directory, or a file holding content, at path, inside
+	// its parent directory opened first and checked as above; it fails if
+	// path exists, also as a link.
+	Create(path string, dir bool, content []byte) error
+	// WriteDACL makes d obj's whole DACL: its ACEs in the order given
+	// (Other ACEs byte for byte), d.Protected, and the auto-inherited flag.
+	// It does not propagate anything below a directory: Reconcile does that
+	// itself, so that it can skip reparse points and hard links.
+	WriteDACL(obj Object, d DACL) error
+	// RemovePlaceholder removes path if it is still what Create made: an
+	// empty directory (dir), or a file holding exactly content, and not a
+	// link; it reports whether it did.
+	RemovePlaceholder(path string, dir bool, content []byte) (bool, error)
 }

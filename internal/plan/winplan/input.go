@@ -1,6 +1,8 @@
 package winplan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,8 +32,18 @@ type Input struct {
 	// DenyRead is refused.
 	AcceptUnenforcedDenyRead bool
 	// Env is the command's whole environment, KEY=VALUE, already filtered by
-	// the policy. The backend adds only the proxy variables.
+	// the policy. The backend adds the Windows base variables (from
+	// HostEnv), TEMP and TMP (the private temp directory) and the proxy
+	// variables.
 	Env []string
+	// HostEnv is cordon's own environment, where the Windows base variables
+	// ([BaseEnvNames]) are taken from when Env lacks them.
+	HostEnv []string
+	// TempRoot is the workspace's private temp root ([TempRootFor]), which
+	// must exist: a writable root, also in the read-only mode. Each command
+	// gets a directory of its own below it as TEMP and TMP. Empty means no
+	// private temp directory.
+	TempRoot string
 	// ProxyURL is cordon's proxy on loopback, with the per-run secret
 	// (http://user:secret@127.0.0.1:PORT). Empty means no proxy is running:
 	// the proxy variables then point at a closed port.
@@ -80,13 +92,15 @@ func refusef(format string, args ...any) error {
 func (in *Input) checkModeLimits() error {
 	if in.RequireNetworkIsolation {
 		return refusef("the policy requires enforced network isolation, and unelevated mode can only point " +
-			"programs at cordon's proxy (network: advisory); use the elevated Windows mode, which blocks the " +
-			"network with firewall rules for a dedicated sandbox user, or drop the requirement from the policy")
+			"programs at cordon's proxy (network: advisory); the elevated Windows mode (set up with \"cordon windows " +
+			"setup\"; its runner is not built yet) blocks the network with firewall rules for a dedicated sandbox " +
+			"user; or drop the requirement from the policy")
 	}
 	if len(in.DenyRead) > 0 && !in.AcceptUnenforcedDenyRead {
 		return refusef("the policy denies reading %d path(s) (first: %s), and unelevated mode cannot stop reads "+
-			"(a write-restricted token restricts writes only); use the elevated Windows mode, or accept the "+
-			"weaker mode in which deny-read is not enforced", len(in.DenyRead), in.DenyRead[0])
+			"(a write-restricted token restricts writes only); the elevated Windows mode (\"cordon windows setup\"; "+
+			"its runner is not built yet) runs commands as another user, or accept the weaker mode in which "+
+			"deny-read is not enforced", len(in.DenyRead), in.DenyRead[0])
 	}
 	return nil
 }
@@ -96,8 +110,12 @@ type cleanedInput struct {
 	workspace string
 	roots     []string // workspace first (unless read-only), deduplicated by key
 	protected []ProtectedPath
-	stateDir  string
-	profile   string
+	// denyRead holds the deny-read entries that are plain absolute paths
+	// (patterns are left out): they are guarded against deletion.
+	denyRead []string
+	stateDir string
+	profile  string
+	tempRoot string
 }
 
 // clean cleans the input's paths, or returns the first bad one.
@@ -145,12 +163,31 @@ func (in *Input) clean() (cleanedInput, error) {
 			}
 		}
 	}
+	if in.TempRoot != "" {
+		if c.tempRoot, err = CleanPath(in.TempRoot); err != nil {
+			return c, fmt.Errorf("temp root: %w", err)
+		}
+		if within(c.tempRoot, c.workspace) || within(c.workspace, c.tempRoot) {
+			return c, fmt.Errorf("the temp root %s and the workspace %s must not hold one another", c.tempRoot, c.workspace)
+		}
+		if err := add(c.tempRoot); err != nil {
+			return c, err
+		}
+	}
 	for _, p := range in.ProtectedPaths {
 		cp, err := CleanPath(p.Path)
 		if err != nil {
 			return c, fmt.Errorf("protected path: %w", err)
 		}
 		c.protected = append(c.protected, ProtectedPath{Path: cp, Dir: p.Dir})
+	}
+	for _, p := range in.DenyRead {
+		if strings.ContainsAny(p, "*?[") {
+			continue
+		}
+		if cp, err := CleanPath(p); err == nil {
+			c.denyRead = append(c.denyRead, cp)
+		}
 	}
 	return c, nil
 }
@@ -183,4 +220,21 @@ func checkRoot(root string, c cleanedInput) error {
 func isHiveName(name string) bool {
 	n := strings.ToLower(name)
 	return strings.HasPrefix(n, "ntuser.") || strings.HasPrefix(n, "usrclass.dat")
+}
+
+// TempRootFor is where the private temp root of workspace lives: beside
+// the state directory stateDir, in windows-temp, under a name derived from
+// the workspace's key, so that each workspace has one (stamped once, reused
+// by every run) and no two share it.
+func TempRootFor(stateDir, workspace string) (string, error) {
+	sd, err := CleanPath(stateDir)
+	if err != nil {
+		return "", fmt.Errorf("state directory: %w", err)
+	}
+	key, err := PathKey(workspace)
+	if err != nil {
+		return "", fmt.Errorf("workspace: %w", err)
+	}
+	sum := sha256.Sum256([]byte(key))
+	return joinPath(joinPath(parentOf(sd), "windows-temp"), hex.EncodeToString(sum[:8])), nil
 }

@@ -67,6 +67,16 @@ func splitVolume(p string) (volume, rest string, err error) {
 	return "", "", fmt.Errorf("path %q is not absolute; give a full path such as C:\\dir", orig)
 }
 
+// VolumeRoot returns the root of the volume an absolute path names by its
+// form: C:\ for C:\dir, \\server\share\ for a UNC path.
+func VolumeRoot(p string) (string, error) {
+	volume, _, err := splitVolume(p)
+	if err != nil {
+		return "", err
+	}
+	return volume + `\`, nil
+}
+
 // PathKey is the form paths are compared and stored by: the clean path,
 // case-folded, because Windows file names are case-insensitive. (Folding with
 // strings.ToLower is close to, not identical with, NTFS's upcase table; two
@@ -114,6 +124,15 @@ func parentOf(p string) string {
 		return parent + `\`
 	}
 	return parent
+}
+
+// Split returns the parent directory and the last component of the clean
+// path p; for a volume root, p itself and "".
+func Split(p string) (dir, name string) {
+	if IsVolumeRoot(p) {
+		return p, ""
+	}
+	return parentOf(p), baseName(p)
 }
 
 // baseName returns the last component of the clean path p ("" for a volume

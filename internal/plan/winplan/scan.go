@@ -2,6 +2,7 @@ package winplan
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -71,20 +72,28 @@ func skipped(p string) bool {
 
 // ScanResult is what a scan found.
 type ScanResult struct {
-	// Writable lists directories whose DACL gives Everyone a write right
-	// (FILE_WRITE_DATA, FILE_APPEND_DATA, FILE_WRITE_EA or
-	// FILE_WRITE_ATTRIBUTES), outside every writable root.
+	// Writable lists directories whose DACL gives one of the scanned SIDs
+	// (the token's restricting SIDs: Everyone, the logon SID, the roots'
+	// capability SIDs) a write right (FILE_WRITE_DATA, FILE_APPEND_DATA,
+	// FILE_WRITE_EA or FILE_WRITE_ATTRIBUTES), outside every writable root.
+	// Those rights are granted to the sandbox by its restricted pass, and
+	// the normal pass grants them wherever the user may write.
 	Writable []string
 	Checked  int
 	// Unreadable counts directories whose DACL could not be read.
 	Unreadable int
 	// Incomplete says why the scan stopped early, or is empty.
-	Incomplete string
+	Incomplete string `json:"incomplete,omitempty"`
+	// Cached is when the scan ran, if its result was taken from the cache.
+	Cached time.Time `json:"-"`
 }
 
 // Summary is a one-line account of the result.
 func (r ScanResult) Summary() string {
-	s := fmt.Sprintf("%d Everyone-writable director(ies) found in %d checked", len(r.Writable), r.Checked)
+	s := fmt.Sprintf("%d director(ies) writable through Everyone, the logon SID or a capability SID found in %d checked", len(r.Writable), r.Checked)
+	if !r.Cached.IsZero() {
+		s += " (a scan of " + r.Cached.UTC().Format(time.RFC3339) + ", reused for " + ScanCacheTTL.String() + ")"
+	}
 	if r.Incomplete != "" {
 		s += "; scan incomplete: " + r.Incomplete
 	}
@@ -92,10 +101,12 @@ func (r ScanResult) Summary() string {
 }
 
 // Scan checks places and their direct subdirectories for DACLs that let
-// Everyone write, skipping reparse points and anything inside skipWithin
-// (the writable roots, writable anyway). It stops at the limits and says so.
-// now is the clock (time.Now outside tests).
-func Scan(fs FS, places, skipWithin []string, limits ScanLimits, now func() time.Time) ScanResult {
+// sids (the command token's restricting SIDs; see [Plan.ScanSIDs]) write,
+// the restricted half of the access check, skipping reparse points and
+// anything inside skipWithin (the writable roots, writable anyway). It
+// stops at the limits and says so. now is the clock (time.Now outside
+// tests).
+func Scan(fs FS, places, skipWithin []string, sids []SID, limits ScanLimits, now func() time.Time) ScanResult {
 	var res ScanResult
 	start := now()
 	seen := map[string]bool{}
@@ -129,7 +140,7 @@ func Scan(fs FS, places, skipWithin []string, limits ScanLimits, now func() time
 			res.Unreadable++
 			return
 		}
-		if dacl.effective(Everyone)&writeRights != 0 {
+		if dacl.effective(sids...)&writeRights != 0 {
 			res.Writable = append(res.Writable, p)
 		}
 	}
@@ -158,3 +169,62 @@ func Scan(fs FS, places, skipWithin []string, limits ScanLimits, now func() time
 	}
 	return res
 }
+
+// ScanCacheTTL is how long a scan's result is reused (issue 15, point 3:
+// the scan cost up to its whole budget before every command). A directory
+// that becomes writable through a restricting SID in that time is found by
+// the next scan after it, and the facts say when the scan ran.
+const ScanCacheTTL = 10 * time.Minute
+
+// CachedScan is one scan's result with what it was taken for.
+type CachedScan struct {
+	Places []string   `json:"places"`
+	SIDs   []SID      `json:"sids"`
+	Taken  time.Time  `json:"taken"`
+	Result ScanResult `json:"result"`
+}
+
+// scanKey identifies what a scan looked at and for whom.
+func scanKey(places []string, sids []SID) string {
+	ps := make([]string, len(places))
+	for i, p := range places {
+		ps[i] = mustKeyLoose(p)
+	}
+	ss := make([]string, len(sids))
+	for i, s := range sids {
+		ss[i] = strings.ToUpper(string(s))
+	}
+	sort.Strings(ss)
+	return strings.Join(ps, "|") + "#" + strings.Join(ss, "|")
+}
+
+// CachedScanFor returns the cached result for these places and SIDs if it
+// was taken less than ScanCacheTTL before now and the scan was complete,
+// with its Cached set to when it ran.
+func CachedScanFor(cache []CachedScan, places []string, sids []SID, now time.Time) (ScanResult, bool) {
+	key := scanKey(places, sids)
+	for _, c := range cache {
+		if scanKey(c.Places, c.SIDs) == key && !c.Taken.After(now) && now.Sub(c.Taken) < ScanCacheTTL && c.Result.Incomplete == "" {
+			r := c.Result
+			r.Cached = c.Taken
+			return r, true
+		}
+	}
+	return ScanResult{}, false
+}
+
+// WithScan returns cache with res recorded for places and sids at now,
+// replacing an entry for the same key and dropping expired ones; at most
+// maxCachedScans entries are kept, the newest.
+func WithScan(cache []CachedScan, places []string, sids []SID, now time.Time, res ScanResult) []CachedScan {
+	key := scanKey(places, sids)
+	out := []CachedScan{{Places: places, SIDs: sids, Taken: now.UTC(), Result: res}}
+	for _, c := range cache {
+		if scanKey(c.Places, c.SIDs) != key && now.Sub(c.Taken) < ScanCacheTTL && len(out) < maxCachedScans {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+const maxCachedScans = 16

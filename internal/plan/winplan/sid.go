@@ -49,6 +49,14 @@ func newCapabilitySID(r io.Reader) (SID, error) {
 	return SID(sb.String()), nil
 }
 
+// NewInstanceSID draws the SID that marks one run: a restricting SID of its
+// token and the owner of its objects in the default DACL, named by no ACE
+// on disk, so that nothing but the run's own processes passes a check for
+// it. It has the capability SID form.
+func NewInstanceSID() (SID, error) {
+	return newCapabilitySID(rand.Reader)
+}
+
 // IsCapabilitySID reports whether s has the capability SID form
 // S-1-5-21-a-b-c-d, each sub-authority a decimal uint32 without leading
 // zeros.

@@ -2,6 +2,7 @@ package winplan
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -79,31 +80,51 @@ func TestCapabilitySIDs(t *testing.T) {
 
 func TestTokenSpec(t *testing.T) {
 	caps := []SID{"S-1-5-21-1-2-3-4", "S-1-5-21-5-6-7-8"}
-	spec, err := NewTokenSpec(caps, testLogon, testUser)
+	const inst SID = "S-1-5-21-9-9-9-9"
+	spec, err := NewTokenSpec(caps, inst, testLogon, testUser)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if spec.Flags != DisableMaxPrivilege|LuaToken|WriteRestricted {
 		t.Errorf("flags = %#x", spec.Flags)
 	}
-	want := []SID{caps[0], caps[1], testLogon, Everyone}
+	want := []SID{caps[0], caps[1], inst, testLogon, Everyone}
 	if !slices.Equal(spec.RestrictingSIDs, want) {
 		t.Errorf("restricting SIDs = %v, want %v", spec.RestrictingSIDs, want)
 	}
 	if containsSID(spec.RestrictingSIDs, testUser) {
 		t.Error("the user's SID is a restricting SID")
 	}
-	if len(spec.DefaultDACL) != 2 || spec.DefaultDACL[0].SID != testLogon || spec.DefaultDACL[1].SID != LocalSystem {
-		t.Errorf("default DACL = %+v, want the logon SID and SYSTEM only", spec.DefaultDACL)
+	wantDACL := []ACE{{Type: Allow, Mask: GenericAll, SID: testUser}, {Type: Allow, Mask: GenericAll, SID: inst}, {Type: Allow, Mask: GenericAll, SID: LocalSystem}}
+	if !slices.Equal(spec.DefaultDACL, wantDACL) {
+		t.Errorf("default DACL = %+v, want the user, the instance SID and SYSTEM (never the logon SID)", spec.DefaultDACL)
 	}
 	if !slices.Equal(spec.EnablePrivileges, []string{"SeChangeNotifyPrivilege"}) {
 		t.Errorf("privileges = %v", spec.EnablePrivileges)
 	}
-	if _, err := NewTokenSpec([]SID{testUser}, testLogon, testUser); err == nil {
+	if !slices.Equal(spec.DisableSIDs, []SID{Interactive}) {
+		t.Errorf("SIDs to disable = %v, want INTERACTIVE", spec.DisableSIDs)
+	}
+	d, err := NewDesktopSpec(inst, testUser)
+	if err != nil || !strings.HasPrefix(d.StartupDesktop(), `winsta0\cordon-`) || slices.ContainsFunc(d.DACL, func(a ACE) bool { return IsLogonSID(a.SID) || a.SID == Everyone }) {
+		t.Errorf("desktop %+v, %v: want winsta0\\cordon-..., no logon SID or Everyone", d, err)
+	}
+	if _, err := NewTokenSpec([]SID{testUser}, inst, testLogon, testUser); err == nil {
 		t.Error("the user's SID was accepted as a capability SID")
 	}
-	if _, err := NewTokenSpec(caps, "S-1-5-18", testUser); err == nil {
+	if _, err := NewTokenSpec(caps, "S-1-5-18", testLogon, testUser); err == nil {
+		t.Error("a well-known SID was accepted as the instance SID")
+	}
+	if _, err := NewTokenSpec(caps, caps[0], testLogon, testUser); err == nil {
+		t.Error("a capability SID was accepted as the instance SID")
+	}
+	if _, err := NewTokenSpec(caps, inst, "S-1-5-18", testUser); err == nil {
 		t.Error("a non-logon SID was accepted as the logon SID")
+	}
+	a, err := NewInstanceSID()
+	b, err2 := NewInstanceSID()
+	if err != nil || err2 != nil || a == b || !IsCapabilitySID(a) {
+		t.Errorf("instance SIDs %s, %s (%v, %v)", a, b, err, err2)
 	}
 }
 
@@ -188,7 +209,7 @@ func TestScan(t *testing.T) {
 		t.Fatalf("places = %q", places)
 	}
 	clock := &fakeClock{step: time.Millisecond}
-	res := Scan(f, places, []string{`C:\users\me\src\app`}, DefaultScanLimits, clock.now)
+	res := Scan(f, places, []string{`C:\users\me\src\app`}, []SID{Everyone}, DefaultScanLimits, clock.now)
 	want := []string{`C:\tools`, `C:\shared`, `C:\shared\sub`, `C:\Windows\Tasks`}
 	slices.Sort(want)
 	got := slices.Clone(res.Writable)
@@ -198,16 +219,54 @@ func TestScan(t *testing.T) {
 	}
 
 	// The limits hold, and say so.
-	res = Scan(f, places, nil, ScanLimits{Budget: time.Hour, MaxChecks: 3, MaxPerDir: 1000}, clock.now)
+	res = Scan(f, places, nil, []SID{Everyone}, ScanLimits{Budget: time.Hour, MaxChecks: 3, MaxPerDir: 1000}, clock.now)
 	if res.Checked != 3 || !strings.Contains(res.Incomplete, "check limit") {
 		t.Fatalf("check limit: %+v", res)
 	}
-	res = Scan(f, places, nil, ScanLimits{Budget: 5 * time.Second, MaxChecks: 1000, MaxPerDir: 1000}, (&fakeClock{step: time.Second}).now)
+	res = Scan(f, places, nil, []SID{Everyone}, ScanLimits{Budget: 5 * time.Second, MaxChecks: 1000, MaxPerDir: 1000}, (&fakeClock{step: time.Second}).now)
 	if !strings.Contains(res.Incomplete, "time budget") || res.Checked >= 10 {
 		t.Fatalf("time budget: %+v", res)
 	}
-	res = Scan(f, []string{`C:\`}, nil, ScanLimits{Budget: time.Hour, MaxChecks: 1000, MaxPerDir: 2}, clock.now)
+	res = Scan(f, []string{`C:\`}, nil, []SID{Everyone}, ScanLimits{Budget: time.Hour, MaxChecks: 1000, MaxPerDir: 2}, clock.now)
 	if res.Checked != 3 {
 		t.Fatalf("per-directory limit: checked %d, want C:\\ and two children", res.Checked)
+	}
+}
+
+func TestVolumeRoot(t *testing.T) {
+	for in, want := range map[string]string{`C:\x\y`: `C:\`, `c:\`: `C:\`, `\\srv\share\a`: `\\srv\share\`, `\\?\UNC\srv\share`: `\\srv\share\`} {
+		if got, err := VolumeRoot(in); err != nil || got != want {
+			t.Errorf("VolumeRoot(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := VolumeRoot(`rel\x`); err == nil {
+		t.Error("a relative path has a volume root")
+	}
+}
+
+func TestSplit(t *testing.T) {
+	for in, want := range map[string][2]string{`C:\a\b`: {`C:\a`, "b"}, `C:\a`: {`C:\`, "a"}, `C:\`: {`C:\`, ""}, `\\s\h\x`: {`\\s\h\`, "x"}} {
+		if d, n := Split(in); d != want[0] || n != want[1] {
+			t.Errorf("Split(%s) = %q, %q; want %q", in, d, n, want)
+		}
+	}
+}
+
+func TestCheckCaller(t *testing.T) {
+	for _, c := range []struct {
+		elevated bool
+		typ      uint32
+		ok       bool
+	}{
+		{false, ElevationLimited, true}, // a UAC-filtered administrator
+		{false, ElevationDefault, true}, // a standard user
+		{true, ElevationFull, false},    // "Run as administrator"
+		{true, ElevationDefault, false}, // UAC off, administrator
+		{false, ElevationFull, false},   // inconsistent: refuse
+	} {
+		err := CheckCaller(c.elevated, c.typ)
+		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrElevated)) {
+			t.Errorf("CheckCaller(%t, %d) = %v, want ok %t", c.elevated, c.typ, err, c.ok)
+		}
 	}
 }

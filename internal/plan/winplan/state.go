@@ -14,10 +14,12 @@ import (
 	"github.com/cordon-sandbox/cordon/internal/fsutil"
 )
 
-// The state directory holds three files:
+// The state directory holds four files:
 //
 //	capsids.json  the capability SID store
 //	ledger.json   every ACE and placeholder cordon added
+//	scan.json     recent scans for writable directories, reused for
+//	              ScanCacheTTL (a cache: ignored when missing or unreadable)
 //	state.lock    held exclusively while either is read or changed, and
 //	              while ACLs are reconciled, so that concurrent cordon
 //	              processes neither draw two SIDs for one root nor lose each
@@ -53,9 +55,31 @@ import (
 const (
 	sidStoreFile  = "capsids.json"
 	ledgerFile    = "ledger.json"
+	scanFile      = "scan.json"
 	lockFile      = "state.lock"
 	formatVersion = 1
 )
+
+// scanCache is scan.json: the recent scans of writable directories
+// (CachedScan), which only save time: a corrupt or missing one is ignored.
+type scanCache struct {
+	Version int          `json:"version"`
+	Scans   []CachedScan `json:"scans"`
+}
+
+// Scans returns the cached scans; a missing or unreadable cache is empty.
+func (s *State) Scans() []CachedScan {
+	c := &scanCache{}
+	if err := load(filepath.Join(s.dir, scanFile), c); err != nil || c.Version != formatVersion {
+		return nil
+	}
+	return c.Scans
+}
+
+// SaveScans replaces the cached scans.
+func (s *State) SaveScans(scans []CachedScan) error {
+	return s.save(scanFile, &scanCache{Version: formatVersion, Scans: scans})
+}
 
 // StoredRoot is one entry of the capability SID store.
 type StoredRoot struct {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -273,5 +274,60 @@ func TestStateResetForgetsSIDs(t *testing.T) {
 	kept, _ := s.SIDsFor([]string{`C:\a`})
 	if kept[`c:\a`] != after[`c:\a`] {
 		t.Fatal("a partial cleanup forgot a SID that remaining ACEs use")
+	}
+}
+
+func TestScanCache(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	places := []string{`C:\`, `C:\Windows`}
+	sids := []SID{Everyone, testLogon}
+	res := ScanResult{Writable: []string{`C:\tools`}, Checked: 40}
+	cache := WithScan(nil, places, sids, now, res)
+	got, ok := CachedScanFor(cache, []string{`c:\`, `c:\windows`}, []SID{testLogon, Everyone}, now.Add(time.Minute))
+	if !ok || !slices.Equal(got.Writable, res.Writable) || !got.Cached.Equal(now) {
+		t.Fatalf("fresh entry: %+v, %t", got, ok)
+	}
+	if !strings.Contains(got.Summary(), "reused for") {
+		t.Errorf("summary %q does not say the result was reused", got.Summary())
+	}
+	if _, ok := CachedScanFor(cache, places, sids, now.Add(ScanCacheTTL)); ok {
+		t.Error("an expired entry was used")
+	}
+	if _, ok := CachedScanFor(cache, places, []SID{Everyone}, now); ok {
+		t.Error("an entry for other SIDs was used")
+	}
+	if _, ok := CachedScanFor(cache, places, sids, now.Add(-time.Second)); ok {
+		t.Error("an entry from the future was used")
+	}
+	inc := WithScan(nil, places, sids, now, ScanResult{Incomplete: "time budget spent"})
+	if _, ok := CachedScanFor(inc, places, sids, now); ok {
+		t.Error("an incomplete scan was reused")
+	}
+	for i := 0; i < 40; i++ {
+		cache = WithScan(cache, []string{fmt.Sprintf(`C:\p%d`, i)}, sids, now, res)
+	}
+	if len(cache) != maxCachedScans {
+		t.Errorf("%d entries kept, want %d", len(cache), maxCachedScans)
+	}
+
+	st, err := OpenState(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got := st.Scans(); got != nil {
+		t.Fatalf("new state has scans %v", got)
+	}
+	if err := st.SaveScans(cache[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Scans(); len(got) != 2 || got[0].Result.Checked != 40 {
+		t.Fatalf("scans read back %+v", got)
+	}
+	if err := os.WriteFile(filepath.Join(st.dir, scanFile), []byte("{bad"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Scans(); got != nil {
+		t.Fatalf("a corrupt cache gave %v", got)
 	}
 }
