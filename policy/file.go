@@ -72,6 +72,7 @@ type fileLimits struct {
 	OpenFiles    any `toml:"open_files"`
 	FileSize     any `toml:"file_size"`
 	Memory       any `toml:"memory"`
+	TmpSize      any `toml:"tmp_size"`
 }
 
 // Layer is one parsed policy file, not yet merged.
@@ -384,6 +385,7 @@ func (l *Layer) checkValues() error {
 			{"limits.open_files", lim.OpenFiles, false},
 			{"limits.file_size", lim.FileSize, true},
 			{"limits.memory", lim.Memory, true},
+			{"limits.tmp_size", lim.TmpSize, true},
 		} {
 			if c.v == nil {
 				continue

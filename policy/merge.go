@@ -269,6 +269,7 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 			{"limits.open_files", lim.OpenFiles, false, &p.Limits.OpenFiles},
 			{"limits.file_size", lim.FileSize, true, &p.Limits.FileSize},
 			{"limits.memory", lim.Memory, true, &p.Limits.Memory},
+			{"limits.tmp_size", lim.TmpSize, true, &p.Limits.TmpSize},
 		} {
 			if c.v == nil {
 				continue

@@ -214,6 +214,9 @@ type Limits struct {
 	OpenFiles    Value[uint64]        `json:"open_files"`
 	FileSize     Value[uint64]        `json:"file_size"`
 	Memory       Value[uint64]        `json:"memory"`
+	// TmpSize caps each of the run's private in-memory file systems (/tmp
+	// and /dev/shm on Linux); their contents count against Memory too.
+	TmpSize Value[uint64] `json:"tmp_size"`
 }
 
 // Approval configures the human review of asks.

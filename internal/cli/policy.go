@@ -114,6 +114,7 @@ func printPolicy(w io.Writer, l *loaded) {
 	scalar("open_files", p.Limits.OpenFiles.Value, p.Limits.OpenFiles.From)
 	scalar("file_size", p.Limits.FileSize.Value, p.Limits.FileSize.From)
 	scalar("memory", p.Limits.Memory.Value, p.Limits.Memory.From)
+	scalar("tmp_size", p.Limits.TmpSize.Value, p.Limits.TmpSize.From)
 	net := p.Network.Value
 	fmt.Fprintf(w, "\n[network]  # %s (docs/network.md)\n", p.Network.From)
 	fmt.Fprintf(w, "mode = %q\nunlisted = %q\n", orDefault(string(net.Mode), "off"), orDefault(net.Unlisted, "deny"))

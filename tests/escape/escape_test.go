@@ -946,6 +946,40 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
+// The private /tmp and /dev/shm are in memory: limits.tmp_size caps each
+// (32 MiB fit without cordon, not under tmp_size = 16MiB).
+func TestTmpSize(t *testing.T) {
+	for _, u := range users() {
+		t.Run(u.name, func(t *testing.T) {
+			for _, sandboxed := range []bool{false, true} {
+				e := newEnv(t, u.uid)
+				pol := filepath.Join(e.root, "limits.toml")
+				e.writeFile(pol, "version = 1\n[limits]\ntmp_size = \"16MiB\"\n")
+				e.extra = []string{"--policy", pol}
+				var script strings.Builder
+				script.WriteString(`$PROBE env >/dev/null`)
+				for _, d := range []string{"/tmp", "/dev/shm"} {
+					f := d + "/cordon-tmpsize-$TOKEN"
+					fmt.Fprintf(&script, "; dd if=/dev/zero of=%s bs=1M count=32 2>/dev/null; echo %s $(stat -c %%s %s); rm -f %s", f, d, f, f)
+				}
+				r := e.runLax(sandboxed, script.String())
+				if sandboxed && (r.code == 125 || !strings.Contains(r.stdout, "/dev/shm ")) {
+					t.Fatalf("the sandboxed script did not run to its end (exit %d), so it proves nothing: %s%s", r.code, r.stdout, r.stderr)
+				}
+				for _, d := range []string{"/tmp", "/dev/shm"} {
+					full := strings.Contains(r.stdout, d+" 33554432")
+					if !sandboxed && !full {
+						t.Fatalf("baseline could not write 32 MiB to %s, so the probe proves nothing: %s%s", d, r.stdout, r.stderr)
+					}
+					if sandboxed && full {
+						t.Errorf("ESCAPED tmp_size: 32 MiB written to %s under tmp_size = 16MiB", d)
+					}
+				}
+			}
+		})
+	}
+}
+
 // runLax runs a shell script like run, but accepts cordon's own refusal
 // (exit 125) as an outcome.
 func (e *env) runLax(sandboxed bool, script string) result {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -133,7 +134,7 @@ func (v *view) apply(m linuxplan.Mount) error {
 		}
 		return v.attach(v.keep(fd), m.Target, true)
 	case linuxplan.Tmpfs:
-		fd, err := newMount("tmpfs", map[string]string{"mode": "1777"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV)
+		fd, err := newMount("tmpfs", tmpfsOptions(m.Size), unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV)
 		if err != nil {
 			return err
 		}
@@ -154,7 +155,7 @@ func (v *view) apply(m linuxplan.Mount) error {
 		v.readOnlyLater = append(v.readOnlyLater, fd)
 		return nil
 	case linuxplan.Dev:
-		return v.dev(m.Target)
+		return v.dev(m.Target, m.Size)
 	case linuxplan.HostSocket:
 		return v.attach(v.hostClones[m.Source], m.Target, false)
 	case linuxplan.BindRW:
@@ -369,7 +370,17 @@ func (v *view) ensureMask() error {
 }
 
 // dev builds a minimal /dev from host device nodes and a private devpts.
-func (v *view) dev(target string) error {
+// tmpfsOptions are the options of a private, writable tmpfs of at most
+// size bytes (0: the kernel's default).
+func tmpfsOptions(size uint64) map[string]string {
+	o := map[string]string{"mode": "1777"}
+	if size > 0 {
+		o["size"] = strconv.FormatUint(size, 10)
+	}
+	return o
+}
+
+func (v *view) dev(target string, size uint64) error {
 	fd, err := newMount("tmpfs", map[string]string{"mode": "0755", "size": "64k"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
 	if err != nil {
 		return err
@@ -416,7 +427,7 @@ func (v *view) dev(target string) error {
 	if err := v.attach(v.keep(pts), target+"/pts", true); err != nil {
 		return err
 	}
-	shm, err := newMount("tmpfs", map[string]string{"mode": "1777"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV)
+	shm, err := newMount("tmpfs", tmpfsOptions(size), unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV)
 	if err != nil {
 		return err
 	}

@@ -113,6 +113,9 @@ type Mount struct {
 	Kind   MountKind `json:"kind"`
 	Source string    `json:"source,omitempty"`
 	Target string    `json:"target"`
+	// Size caps a Tmpfs (and the /dev/shm of Dev) in bytes; 0: the
+	// kernel's default, half of the RAM.
+	Size uint64 `json:"size,omitempty"`
 	// Why explains the step, for --explain.
 	Why string `json:"why,omitempty"`
 }
@@ -378,7 +381,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk)")
 		}
 		rep.Add("namespaces", report.Missing, "weaker mode %q: no user, mount, PID, network, IPC or UTS namespaces", in.Degraded)
-		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; %d absent protected paths uncreatable and their parents not renamable (cordon's supervisor); NOT enforced: %d existing protected paths inside writable roots, deny-read inside writable roots", len(absent), len(protected))
+		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; the private temp dir is a directory on the host's disk (limits.tmp_size does not apply); %d absent protected paths uncreatable and their parents not renamable (cordon's supervisor); NOT enforced: %d existing protected paths inside writable roots, deny-read inside writable roots", len(absent), len(protected))
 		rep.Add("landlock", report.Applied, "read everywhere except %d denied paths; write only in %d roots and %s; TCP refused", len(outside), len(roots), tmp)
 		rep.Add("processes", report.Downgraded, "no PID namespace: processes outside are visible; signals and ptrace to them refused by Landlock scopes and seccomp")
 	} else {
@@ -435,6 +438,14 @@ var devices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/
 type builder struct {
 	in Input
 	fs FS
+}
+
+// sizeText says what caps an in-memory file system (limits.tmp_size).
+func sizeText(what string, size uint64) string {
+	if size == 0 {
+		return what + " (in memory, up to half of the RAM)"
+	}
+	return fmt.Sprintf("%s (in memory, at most %d MiB)", what, size>>20)
 }
 
 // keepInRoots keeps the paths that lie inside one of roots.
@@ -623,8 +634,8 @@ func (b *builder) gitDirs(root string) []string {
 func (b *builder) mounts(roots, protected, pins, denied []string) []Mount {
 	ms := []Mount{
 		{Kind: Proc, Target: "/proc", Why: "fresh /proc for the PID namespace"},
-		{Kind: Dev, Target: "/dev", Why: "minimal /dev"},
-		{Kind: Tmpfs, Target: "/tmp", Why: "private /tmp"},
+		{Kind: Dev, Target: "/dev", Size: b.in.Policy.Limits.TmpSize.Value, Why: "minimal /dev" + sizeText(", /dev/shm", b.in.Policy.Limits.TmpSize.Value)},
+		{Kind: Tmpfs, Target: "/tmp", Size: b.in.Policy.Limits.TmpSize.Value, Why: "private /tmp" + sizeText("", b.in.Policy.Limits.TmpSize.Value)},
 	}
 	hidden := []string{"/run", "/var/run"}
 	hidden = append(hidden, b.in.HostServices...)
