@@ -371,6 +371,26 @@ func probes() []probe {
 			},
 		},
 		{
+			// core.hooksPath (husky, lefthook, a project's .githooks): the
+			// directory it names holds the hooks git runs.
+			name: "plant a hook in the directory core.hooksPath names",
+			setup: func(e *env) []string {
+				gitInit(e, e.ws)
+				git(e, e.ws, "config", "core.hooksPath", ".githooks")
+				e.mkdir(filepath.Join(e.ws, ".githooks"))
+				e.chownAll()
+				return nil
+			},
+			argv: sh(`$PROBE write $WS/.githooks/pre-commit '#!/bin/sh
+touch "$0.ran"'`),
+			escaped: func(e *env, _ result) bool {
+				hook := filepath.Join(e.ws, ".githooks", "pre-commit")
+				os.Chmod(hook, 0o755)
+				git(e, e.ws, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "next")
+				return exists(hook + ".ran")
+			},
+		},
+		{
 			// A linked worktree's own git directory: config.worktree and
 			// commondir decide which config and hooks git uses there.
 			name: "write a worktree's config.worktree and commondir", degraded: true,

@@ -510,6 +510,13 @@ func (b *builder) protected(roots []string) (existing, absent []string, err erro
 			}
 		}
 	}
+	named, err := b.gitConfigTargets(roots)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range named {
+		add(t)
+	}
 	var list []string
 	for path := range want {
 		if inAny(path, roots) {

@@ -240,6 +240,36 @@ func TestGitFilePointsElsewhere(t *testing.T) {
 	}
 }
 
+// The hooks directory a repository's config names (core.hooksPath), and
+// the config files it includes, are protected like .git/hooks and
+// .git/config, whether the config names them itself, through an include, or
+// in the user's ~/.gitconfig.
+func TestGitConfigNamesAreProtected(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"home/proj/.git/config":            "[core]\n\thooksPath = .githooks\n[include]\n\tpath = ../shared.gitconfig\n[includeIf \"onbranch:main\"]\n\tpath = ~/proj/tools/branch.gitconfig\n",
+		"home/proj/.githooks/":             "",
+		"home/proj/shared.gitconfig":       "[core]\n\thooksPath = tools/hooks\n",
+		"home/proj/tools/":                 "",
+		"home/proj/tools/branch.gitconfig": "[include]\n\tpath = deeper.gitconfig\n",
+		"home/.gitconfig":                  "[core]\n\thooksPath = ~/proj/global-hooks\n",
+	})
+	plan, err := f.plan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := protectedOf(plan)
+	for _, want := range []string{".githooks", "shared.gitconfig", "tools/hooks", "tools/branch.gitconfig", "tools/deeper.gitconfig", "global-hooks"} {
+		if !slices.Contains(ro, filepath.Join(f.ws, want)) {
+			t.Errorf("%s is neither bound read-only nor reserved: %v", want, ro)
+		}
+	}
+
+	bad := newFixture(t, map[string]string{"home/proj/.git/config": "[core\n"})
+	if _, err := bad.plan(nil); err == nil || !strings.Contains(err.Error(), "cannot be parsed") {
+		t.Errorf("an unparsable git config: err = %v, want a refusal naming it", err)
+	}
+}
+
 // A link named like a secret (one the command could make in a run) is not
 // masked itself, which would stop every later run; what it leads to is.
 func TestSecretNamedLinkIsNoMount(t *testing.T) {
