@@ -71,7 +71,7 @@ const (
 
 // KnownDegraded lists the weaker modes a user can accept, with what each loses.
 var KnownDegraded = map[Degraded]string{
-	DegradedLandlock: "no namespaces: Landlock, seccomp and rlimits only; existing protected paths and deny-read patterns inside writable roots are not enforced; processes outside are visible",
+	DegradedLandlock: "no namespaces: Landlock, seccomp and rlimits only; deny-read patterns inside writable roots and deletions inside protected paths are not enforced; processes outside are visible",
 	DegradedWindowsUnelevated: "Windows without administrator setup: writes are confined to the writable roots, but the command can read everything you can " +
 		"(files and secrets, the registry, the memory of your non-elevated processes, and probably DPAPI-protected data such as saved browser passwords), " +
 		"end your non-elevated processes, read, change and delete your Credential Manager entries, write every network share you can, " +

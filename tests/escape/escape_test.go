@@ -316,7 +316,7 @@ func probes() []probe {
 			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.outside, "pwned")) },
 		},
 		{
-			name: "write .git/config and .git/hooks",
+			name: "write .git/config and .git/hooks", degraded: true,
 			setup: func(e *env) []string {
 				e.writeFile(filepath.Join(e.ws, ".git", "config"), "[core]\n")
 				e.mkdir(filepath.Join(e.ws, ".git", "hooks"))
@@ -330,7 +330,7 @@ func probes() []probe {
 			},
 		},
 		{
-			name: "rename a parent of a protected path",
+			name: "rename a parent of a protected path", degraded: true,
 			setup: func(e *env) []string {
 				e.writeFile(filepath.Join(e.ws, ".git", "config"), "[core]\n")
 				e.mkdir(filepath.Join(e.ws, ".git", "hooks"))
@@ -343,7 +343,7 @@ func probes() []probe {
 			},
 		},
 		{
-			name: "create protected paths that do not exist yet",
+			name: "create protected paths that do not exist yet", degraded: true,
 			// (A .git the command makes is a repository of its own: see
 			// "plant a hook ... in a repository made in the run".)
 			argv: sh(`$PROBE mkdirp $WS/.vscode; $PROBE write $WS/.vscode/tasks.json evil; $PROBE write $WS/.mcp.json evil`),
@@ -373,7 +373,7 @@ func probes() []probe {
 		{
 			// core.hooksPath (husky, lefthook, a project's .githooks): the
 			// directory it names holds the hooks git runs.
-			name: "plant a hook in the directory core.hooksPath names",
+			name: "plant a hook in the directory core.hooksPath names", degraded: true,
 			setup: func(e *env) []string {
 				gitInit(e, e.ws)
 				git(e, e.ws, "config", "core.hooksPath", ".githooks")

@@ -204,6 +204,9 @@ func (g *guard) hasCandidates() bool {
 // user's Python imports it (the sandbox's own Python writes its byte code to
 // the private cache).
 func (g *guard) mayWriteFile(t *caller, op string, pfd int, name, asked string) error {
+	if err := g.mayChangeProtected(t, op, pfd, name, asked); err != nil {
+		return err
+	}
 	if err := g.mayWriteName(t, op, pfd, name, asked); err != nil {
 		return err
 	}

@@ -51,6 +51,13 @@ type guard struct {
 	folded        map[fileID]bool
 	pinned        map[fileID]bool
 	reservedNames map[string]bool
+	// protected holds the existing protected paths and rootIDs the
+	// writable roots, by identity; inProtected caches, per directory,
+	// whether it lies in a protected one (guard_protected_linux.go).
+	protected   map[fileID]bool
+	rootIDs     map[fileID]bool
+	insideMu    sync.Mutex
+	insideCache map[fileID]bool
 	// git is what the supervisor keeps of repositories (guard_git_linux.go).
 	git *gitState
 

@@ -48,6 +48,7 @@ func (g *guard) loadNames() {
 			g.pinned[id] = true
 		}
 	}
+	g.loadProtected()
 	g.reservedNames = map[string]bool{}
 	for _, names := range g.reserved {
 		for _, n := range names {
@@ -94,6 +95,9 @@ func (g *guard) mayCreate(t *caller, op string, pfd int, name, asked string) err
 	if name == "" || name == "." || name == ".." {
 		return nil
 	}
+	if err := g.mayChangeProtected(t, op, pfd, name, asked); err != nil {
+		return err
+	}
 	if len(g.reserved) == 0 {
 		if err := g.mayWriteName(t, op, pfd, name, asked); err != nil {
 			return err
@@ -118,6 +122,9 @@ func (g *guard) mayCreate(t *caller, op string, pfd int, name, asked string) err
 
 // mayMove refuses to rename a pinned directory.
 func (g *guard) mayMove(t *caller, pfd int, name, asked string) error {
+	if err := g.mayChangeProtected(t, "rename", pfd, name, asked); err != nil {
+		return err
+	}
 	if name == "" || len(g.pinned) == 0 {
 		return nil
 	}

@@ -200,6 +200,10 @@ type Guard struct {
 	// between a writable root and a protected path. The mounts pin them too
 	// where there are mounts; without, the supervisor's rename is the pin.
 	Pinned []string `json:"pinned,omitempty"`
+	// Protected are the existing protected paths, for the mode without
+	// mounts: the supervisor refuses to write, create in, rename or link
+	// over them. With mounts they are read-only binds instead.
+	Protected []string `json:"protected,omitempty"`
 	// Roots are the writable roots that outlive the run (not the private
 	// temp dir): git repositories made in them are checked when it ends.
 	Roots []string `json:"roots,omitempty"`
@@ -346,6 +350,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	plan.Seccomp = Seccomp{Enabled: true, Supervise: true, SuperviseFiles: true}
 
 	if in.Degraded == policy.DegradedLandlock {
+		plan.Guard.Protected = protected
 		var outside []string
 		for _, d := range denied {
 			if !inAny(d, roots) {
@@ -381,7 +386,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk)")
 		}
 		rep.Add("namespaces", report.Missing, "weaker mode %q: no user, mount, PID, network, IPC or UTS namespaces", in.Degraded)
-		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock alone; the private temp dir is a directory on the host's disk (limits.tmp_size does not apply); %d absent protected paths uncreatable and their parents not renamable (cordon's supervisor); NOT enforced: %d existing protected paths inside writable roots, deny-read inside writable roots", len(absent), len(protected))
+		rep.Add("filesystem", report.Downgraded, "no mount namespace: writes confined by Landlock; %d existing protected paths kept read-only and %d absent ones uncreatable by cordon's supervisor, their parents not renamable (files inside them can still be deleted); the private temp dir is a directory on the host's disk (limits.tmp_size does not apply); NOT enforced: deny-read inside writable roots", len(protected), len(absent))
 		rep.Add("landlock", report.Applied, "read everywhere except %d denied paths; write only in %d roots and %s; TCP refused", len(outside), len(roots), tmp)
 		rep.Add("processes", report.Downgraded, "no PID namespace: processes outside are visible; signals and ptrace to them refused by Landlock scopes and seccomp")
 	} else {
