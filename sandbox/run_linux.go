@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -559,25 +560,8 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 	for _, it := range req.Policy.AllowDegraded {
 		accepted = append(accepted, it.Value)
 	}
-	req.emit(enforcementEvent(prep.report, accepted))
 	cmd, ctl, started := l.cmd, l.ctl, l.started
 	initPID := cmd.Process.Pid
-	// The init waits for its plan, so it has started nothing yet. In
-	// cgroup v1, where membership is per thread, only its main thread,
-	// which starts the command, goes in: the init's other threads stay out
-	// of the command's limits, so a command that uses them all up cannot
-	// keep the Go runtime from a thread it needs. cgroup v2 membership is
-	// per process: the whole init goes in, and the process limit there has
-	// room for its threads (runCgroup).
-	err := prep.cgroup.AddThread(initPID)
-	if err == nil {
-		err = prep.cgroup.AddProcessV2(initPID)
-	}
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, &LayerError{Layer: "limits", Err: err, Fix: hintOf(err)}
-	}
 	plan, err := json.Marshal(prep.plan)
 	if err != nil {
 		cmd.Process.Kill()
@@ -588,6 +572,30 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 		cmd.Process.Kill()
 		cmd.Wait()
 		return nil, fmt.Errorf("send the plan to the sandbox's init: %w", err)
+	}
+	req.emit(enforcementEvent(prep.report, accepted))
+	// While the init applies the plan, it goes into the run's cgroup (a
+	// move that can wait for an RCU grace period); it starts the command
+	// only on the Start line. In cgroup v1, where membership is per
+	// thread, only its main thread, which starts the command, goes in: the
+	// init's other threads stay out of the command's limits, so a command
+	// that uses them all up cannot keep the Go runtime from a thread it
+	// needs. cgroup v2 membership is per process: the whole init goes in,
+	// and the process limit there has room for its threads (runCgroup).
+	err = prep.cgroup.AddThread(initPID)
+	if err == nil {
+		err = prep.cgroup.AddProcessV2(initPID)
+	}
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, &LayerError{Layer: "limits", Err: err, Fix: hintOf(err)}
+	}
+	prep.phase("in the cgroup")
+	if _, err := io.WriteString(ctl, linuxinit.Start+"\n"); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("tell the sandbox's init to start the command: %w", err)
 	}
 
 	msgs := make(chan linuxinit.Message, 4)

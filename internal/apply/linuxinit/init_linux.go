@@ -206,6 +206,13 @@ func (in *initProc) run() int {
 		}
 	}
 	in.phase("seccomp")
+	// The supervisor puts this thread into the run's cgroup meanwhile;
+	// the command, which inherits it, starts only after that.
+	goLine, err := r.ReadString('\n')
+	if err != nil || strings.TrimSpace(goLine) != Start {
+		return 125 // the supervisor is gone, or refused to go on
+	}
+	in.phase("cgroup")
 	return in.start()
 }
 

@@ -14,6 +14,7 @@
 //	    |                                    |  Landlock (verified), rlimits
 //	    |                                    |  seccomp (verified)
 //	    | <-- error {layer, error, hint} --- |  if any layer fails: nothing runs
+//	    | --- Start ------------------------> |  the init is in the run's cgroup
 //	    | <-- started {pid} ---------------- |  fork+exec of the command
 //	    | <-- denied {op, target} ---------- |  a supervised call refused (any time)
 //	    | <-- gitdir {target} -------------- |  a repository made in this run
@@ -22,6 +23,11 @@
 //	    | <-- exit {code, signal, usage} --- |  when the command ends; then the
 //	    |                                    |  init exits and the kernel kills
 //	    |                                    |  everything left in the namespace
+//
+// Start is a line of its own: moving a thread into a cgroup v1 group waits
+// for an RCU grace period (up to ~20 ms measured here), so the supervisor
+// does it while the init applies the plan, and the init forks the command
+// only once it is done.
 //
 // Every layer is checked after it is applied; a layer that cannot be applied
 // or checked ends the init with an error message and the command never runs.
@@ -32,6 +38,9 @@ const InitArg = "__cordon_init"
 
 // ControlFD is the init's end of the control socket.
 const ControlFD = 3
+
+// Start is the supervisor's second line: the command may be started.
+const Start = "start"
 
 // Message types sent by the init.
 const (
