@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 )
 
 // MaxPatternDepth bounds how deep workspace patterns (such as .env.*) are
@@ -104,17 +106,17 @@ func (b *builder) denied(roots []string) ([]string, error) {
 			}
 		})
 	}
-	out := keys(found)
+	out := unixplan.Keys(found)
 	for _, d := range out {
 		for _, r := range roots {
-			if under(r, d) {
+			if unixplan.Under(r, d) {
 				return nil, &InputError{
 					Msg: fmt.Sprintf("the denied path %s holds the writable root %s", d, r),
 					Fix: "choose a writable root outside denied paths, or allow the path with filesystem.allow_read in your own policy file"}
 			}
 		}
 	}
-	return outermost(out), nil
+	return unixplan.Outermost(out), nil
 }
 
 // walk calls fn for every entry below dir up to MaxPatternDepth, without
@@ -194,5 +196,5 @@ func complement(fsys FS, denied []string) (readable, listable []string) {
 	}
 	visit("/")
 	sort.Strings(grant)
-	return grant, keys(ancestors)
+	return grant, unixplan.Keys(ancestors)
 }

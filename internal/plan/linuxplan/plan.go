@@ -40,13 +40,13 @@ import (
 	"io/fs"
 	"net/url"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -209,12 +209,8 @@ type Guard struct {
 	Roots []string `json:"roots,omitempty"`
 }
 
-// Rlimit is one resource limit (soft = hard).
-type Rlimit struct {
-	Resource int    `json:"resource"`
-	Name     string `json:"name"`
-	Value    uint64 `json:"value"`
-}
+// Rlimit is one resource limit (soft = hard), with Linux's resource number.
+type Rlimit = unixplan.Rlimit
 
 // Input is what the plan is made from.
 type Input struct {
@@ -307,12 +303,12 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if !inAny(dir, append(roots, "/")) {
+	if !unixplan.InAny(dir, append(roots, "/")) {
 		return nil, nil, fmt.Errorf("working directory %s is outside the sandbox", dir)
 	}
 	// The workspace is searched for secrets in read-only mode too, where
 	// it is no writable root.
-	denied, err := b.denied(dedupe(append([]string{in.Workspace}, roots...)))
+	denied, err := b.denied(unixplan.Dedupe(append([]string{in.Workspace}, roots...)))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -326,7 +322,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	// A directory that holds a masked secret must not be renamed either:
 	// moved below a directory the next run does not search (node_modules),
 	// the secret would be readable then.
-	plan.Guard.Pinned = dedupe(append(plan.Guard.Pinned, pinsOf(keepInRoots(denied, roots), roots)...))
+	plan.Guard.Pinned = unixplan.Dedupe(append(plan.Guard.Pinned, pinsOf(unixplan.Within(denied, roots), roots)...))
 
 	grants, err := b.socketGrants(denied)
 	if err != nil {
@@ -353,7 +349,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		plan.Guard.Protected = protected
 		var outside []string
 		for _, d := range denied {
-			if !inAny(d, roots) {
+			if !unixplan.InAny(d, roots) {
 				outside = append(outside, d)
 			}
 		}
@@ -394,7 +390,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		plan.Hostname = "cordon"
 		plan.Mounts = b.mounts(roots, protected, plan.Guard.Pinned, denied)
 		for _, g := range grants {
-			if !inAny(g, roots) {
+			if !unixplan.InAny(g, roots) {
 				plan.Mounts = append(plan.Mounts, Mount{Kind: HostSocket, Source: g, Target: g, Why: "host socket granted by filesystem.host_sockets"})
 			}
 		}
@@ -428,12 +424,12 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		rep.Add("landlock", report.Applied, "second layer: writes only in the writable roots, /tmp and /dev/shm")
 		rep.Add("processes", report.Applied, "own PID namespace; everything is killed when the command ends")
 	}
-	plan.Env = toolEnv(in.Env, tmp, in.CacheDir, dir, proxyEnv)
+	plan.Env = unixplan.ToolEnv(in.Env, tmp, in.CacheDir, dir, proxyEnv)
 	rep.Add("seccomp", report.Applied, "baseline filter (ptrace, namespaces, mount, keyring, bpf, io_uring, TIOCSTI/TIOCLINUX, foreign ABIs, unix datagram sockets)")
 	rep.Add("unix-sockets", report.Applied, "%s", guardText(plan.Guard))
 	rep.Add("privileges", report.Applied, "no_new_privs; all capabilities dropped; new session")
 	rep.Add("environment", report.Applied, "filtered by the policy")
-	rep.Add("rlimits", report.Applied, "%s", rlimitText(plan.Rlimits))
+	rep.Add("rlimits", report.Applied, "%s", unixplan.RlimitText(plan.Rlimits))
 	return plan, rep, nil
 }
 
@@ -451,17 +447,6 @@ func sizeText(what string, size uint64) string {
 		return what + " (in memory, up to half of the RAM)"
 	}
 	return fmt.Sprintf("%s (in memory, at most %d MiB)", what, size>>20)
-}
-
-// keepInRoots keeps the paths that lie inside one of roots.
-func keepInRoots(paths, roots []string) []string {
-	var out []string
-	for _, p := range paths {
-		if inAny(p, roots) {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // writableRoots returns the canonical writable roots: the workspace, the
@@ -483,7 +468,7 @@ func (b *builder) writableRoots() ([]string, error) {
 	if b.in.CacheDir != "" {
 		roots = append(roots, b.in.CacheDir)
 	}
-	return dedupe(roots), nil
+	return unixplan.Dedupe(roots), nil
 }
 
 // protected returns the protected paths inside the writable roots that
@@ -524,14 +509,14 @@ func (b *builder) protected(roots []string) (existing, absent []string, err erro
 	}
 	var list []string
 	for path := range want {
-		if inAny(path, roots) {
+		if unixplan.InAny(path, roots) {
 			list = append(list, path)
 		}
 	}
 	sort.Strings(list)
 	seen := map[string]bool{}
 	for _, path := range list {
-		root := rootOf(path, roots)
+		root := unixplan.RootOf(path, roots)
 		if path == root {
 			return nil, nil, &InputError{Msg: fmt.Sprintf("%s is both a writable root and a protected path", path),
 				Fix: "remove one of the two from the policy"}
@@ -559,21 +544,14 @@ func (b *builder) protected(roots []string) (existing, absent []string, err erro
 		}
 	}
 	// A protected path below another protected path is covered by it.
-	all := outermost(append(append([]string{}, existing...), absent...))
-	return keepIn(existing, all), keepIn(absent, all), nil
+	all := unixplan.Outermost(append(append([]string{}, existing...), absent...))
+	return unixplan.KeepIn(existing, all), unixplan.KeepIn(absent, all), nil
 }
 
 // pinsOf returns the directories between each protected path and its
 // writable root, which must not be renamed (the root itself is a mount).
 func pinsOf(protected, roots []string) []string {
-	pins := map[string]bool{}
-	for _, p := range protected {
-		root := rootOf(p, roots)
-		for a := filepath.Dir(p); a != root && inAny(a, roots); a = filepath.Dir(a) {
-			pins[a] = true
-		}
-	}
-	return sortedByDepth(keys(pins))
+	return unixplan.SortedByDepth(unixplan.Ancestors(protected, roots))
 }
 
 // firstMissing walks from root towards path and returns the first component
@@ -656,7 +634,7 @@ func (b *builder) mounts(roots, protected, pins, denied []string) []Mount {
 		if err != nil || fi.Mode()&fs.ModeSymlink != 0 {
 			continue // /var/run is usually a link into /run
 		}
-		if under(h, "/tmp") || under(h, "/dev") {
+		if unixplan.Under(h, "/tmp") || unixplan.Under(h, "/dev") {
 			continue // already private
 		}
 		kind := HideDir
@@ -671,10 +649,10 @@ func (b *builder) mounts(roots, protected, pins, denied []string) []Mount {
 	for _, a := range pins {
 		ms = append(ms, Mount{Kind: Pin, Target: a, Why: "ancestor of a protected path: cannot be renamed"})
 	}
-	for _, p := range sortedByDepth(protected) {
+	for _, p := range unixplan.SortedByDepth(protected) {
 		ms = append(ms, Mount{Kind: BindRO, Source: p, Target: p, Why: "protected"})
 	}
-	for _, d := range sortedByDepth(denied) {
+	for _, d := range unixplan.SortedByDepth(denied) {
 		kind := MaskDir
 		if fi, err := b.fs.Stat(d); err == nil && !fi.IsDir() {
 			kind = MaskFile
@@ -696,13 +674,13 @@ func (b *builder) socketGrants(denied []string) ([]string, error) {
 		if fi, err := b.fs.Stat(real); err != nil || fi.Mode()&fs.ModeSocket == 0 {
 			continue
 		}
-		if d := rootOf(real, denied); d != "" {
+		if d := unixplan.RootOf(real, denied); d != "" {
 			return nil, &InputError{Msg: fmt.Sprintf("the host socket %s (from %s) lies in the denied path %s", real, it.From, d),
 				Fix: "allow the directory with filesystem.allow_read, or grant a socket outside denied paths"}
 		}
 		out = append(out, real)
 	}
-	return dedupe(out), nil
+	return unixplan.Dedupe(out), nil
 }
 
 // guardText describes the unix socket rules for the enforcement report.
@@ -728,108 +706,18 @@ func portOf(proxyURL string) (int, error) {
 	return strconv.Atoi(u.Port())
 }
 
-func toolEnv(env []string, tmp, cache, dir string, proxy map[string]string) []string {
-	set := map[string]string{}
-	var order []string
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		if _, dup := set[k]; !dup {
-			order = append(order, k)
-		}
-		set[k] = v
-	}
-	put := func(k, v string) {
-		if _, ok := set[k]; !ok {
-			order = append(order, k)
-		}
-		set[k] = v
-	}
-	// The caller's own proxy settings would lead around cordon's proxy (or
-	// nowhere); the sandbox's replace them, or none are passed at all.
-	for k := range set {
-		if isProxyVar(k) {
-			delete(set, k)
-			order = slices.DeleteFunc(order, func(o string) bool { return o == k })
-		}
-	}
-	for k, v := range proxy {
-		put(k, v)
-	}
-	put("TMPDIR", tmp)
-	put("PWD", dir)
-	put("CORDON_SANDBOX", "1")
-	if cache == "" {
-		// Read-only mode: tools still need somewhere to cache for the
-		// duration of one run.
-		cache = filepath.Join(tmp, ".cordon-cache")
-	}
-	for k, sub := range toolCaches {
-		put(k, filepath.Join(cache, sub))
-	}
-	out := make([]string, 0, len(order))
-	for _, k := range order {
-		out = append(out, k+"="+set[k])
-	}
-	sort.Strings(out)
-	return out
-}
-
-// isProxyVar reports whether a variable steers a tool's network access.
-func isProxyVar(k string) bool {
-	switch strings.ToLower(k) {
-	case "http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy", "npm_config_proxy",
-		"npm_config_https_proxy", "npm_config_noproxy", "yarn_http_proxy", "yarn_https_proxy",
-		"pip_proxy", "git_ssh_command", "java_tool_options", "node_use_env_proxy":
-		return true
-	}
-	return false
-}
-
-// toolCaches points build tools at the workspace's private cache, so that a
-// poisoned cache never reaches the host's tools.
-var toolCaches = map[string]string{
-	"XDG_CACHE_HOME":      "xdg",
-	"GOCACHE":             "go-build",
-	"npm_config_cache":    "npm",
-	"YARN_CACHE_FOLDER":   "yarn",
-	"PIP_CACHE_DIR":       "pip",
-	"UV_CACHE_DIR":        "uv",
-	"PYTHONPYCACHEPREFIX": "pycache",
-}
-
 func rlimits(p *policy.Policy) []Rlimit {
-	out := []Rlimit{{Resource: rlimitCore, Name: "core", Value: 0}}
-	add := func(res int, name string, v uint64) {
-		if v > 0 {
-			out = append(out, Rlimit{Resource: res, Name: name, Value: v})
-		}
-	}
 	// RLIMIT_NPROC is a second layer under the run's cgroup (and the only
 	// one where there is none): the kernel counts it per user namespace.
 	// memory is a cgroup limit only (internal/cgroup): RLIMIT_AS, address
 	// space, would break the runtimes that reserve large ranges (Go, the
 	// JVM, V8) long before resident memory runs out.
-	add(rlimitNproc, "max_processes", p.Limits.MaxProcesses.Value)
-	add(rlimitNofile, "open_files", p.Limits.OpenFiles.Value)
-	add(rlimitFsize, "file_size", p.Limits.FileSize.Value)
-	return out
+	return unixplan.Rlimits(rlimitNumbers, p.Limits, p.Limits.MaxProcesses.Value)
 }
 
-// Resource numbers are the same on every Linux architecture cordon builds for.
-const (
-	rlimitFsize  = 1
-	rlimitCore   = 4
-	rlimitNproc  = 6
-	rlimitNofile = 7
-)
-
-func rlimitText(rs []Rlimit) string {
-	var parts []string
-	for _, r := range rs {
-		parts = append(parts, fmt.Sprintf("%s=%d", r.Name, r.Value))
-	}
-	return strings.Join(parts, " ")
-}
+// rlimitNumbers are the resource numbers, the same on every Linux
+// architecture cordon builds for.
+var rlimitNumbers = unixplan.Resources{Fsize: 1, Core: 4, Nproc: 6, Nofile: 7}
 
 // InputError is a problem with the inputs of a plan that the user can fix.
 type InputError struct {

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"sort"
 	"strings"
 )
 
@@ -171,63 +170,4 @@ func (r resolver) spelling(dir, name string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// under reports whether p is dir or below it. Both must be clean.
-func under(p, dir string) bool {
-	if dir == "/" {
-		return strings.HasPrefix(p, "/")
-	}
-	return p == dir || strings.HasPrefix(p, dir+"/")
-}
-
-func inAny(p string, dirs []string) bool { return rootOf(p, dirs) != "" }
-
-// rootOf returns the innermost dir of dirs that holds p, or "".
-func rootOf(p string, dirs []string) string {
-	best := ""
-	for _, d := range dirs {
-		if under(p, d) && len(d) > len(best) {
-			best = d
-		}
-	}
-	return best
-}
-
-// outermost drops paths that lie below another path of the list.
-func outermost(paths []string) []string {
-	sorted := append([]string{}, paths...)
-	sort.Strings(sorted)
-	var out []string
-	for _, p := range sorted {
-		if len(out) > 0 && under(p, out[len(out)-1]) {
-			continue
-		}
-		if len(out) > 0 && p == out[len(out)-1] {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-func dedupe(paths []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range paths {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 	"github.com/cordon-sandbox/cordon/policy"
 )
 
@@ -106,7 +107,7 @@ func (b *builder) writableRoots() ([]string, error) {
 			return nil, err
 		}
 	}
-	return dedupe(roots), nil
+	return unixplan.Dedupe(roots), nil
 }
 
 // cache returns the canonical private cache, or "".
@@ -223,17 +224,17 @@ func (b *builder) denied(roots []string) ([]string, error) {
 			}
 		})
 	}
-	out := keys(found)
+	out := unixplan.Keys(found)
 	for _, d := range out {
 		for _, r := range roots {
-			if under(r, d) {
+			if unixplan.Under(r, d) {
 				return nil, &InputError{
 					Msg: fmt.Sprintf("the denied path %s holds the writable root %s", d, r),
 					Fix: "choose a writable root outside denied paths, or allow the path with filesystem.allow_read in your own policy file"}
 			}
 		}
 	}
-	return outermost(out), nil
+	return unixplan.Outermost(out), nil
 }
 
 // walk calls fn for every entry below dir up to MaxPatternDepth, without
@@ -373,7 +374,7 @@ func (b *builder) protected(roots []string) (paths []string, absent map[string]b
 	}
 	var list []string
 	for q := range want {
-		if inAny(q, roots) {
+		if unixplan.InAny(q, roots) {
 			list = append(list, q)
 		}
 	}
@@ -381,7 +382,7 @@ func (b *builder) protected(roots []string) (paths []string, absent map[string]b
 	absent = map[string]bool{}
 	seen := map[string]bool{}
 	for _, q := range list {
-		root := rootOf(q, roots)
+		root := unixplan.RootOf(q, roots)
 		if q == root {
 			return nil, nil, &InputError{Msg: fmt.Sprintf("%s is both a writable root and a protected path", q),
 				Fix: "remove one of the two from the policy"}
@@ -399,7 +400,7 @@ func (b *builder) protected(roots []string) (paths []string, absent map[string]b
 		}
 		paths = append(paths, target)
 	}
-	paths = outermost(paths)
+	paths = unixplan.Outermost(paths)
 	return paths, absent, nil
 }
 
@@ -481,14 +482,8 @@ func pins(roots, guarded []string) []string {
 	for _, r := range roots {
 		set[r] = true
 	}
-	for _, g := range guarded {
-		root := rootOf(g, roots)
-		if root == "" {
-			continue
-		}
-		for a := path.Dir(g); a != root && under(a, root); a = path.Dir(a) {
-			set[a] = true
-		}
+	for _, a := range unixplan.Ancestors(guarded, roots) {
+		set[a] = true
 	}
-	return keys(set)
+	return unixplan.Keys(set)
 }
