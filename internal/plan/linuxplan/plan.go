@@ -298,7 +298,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		return plan, rep, nil
 	}
 
-	b := &builder{in: in, fs: in.FS}
+	b := &builder{in: in, fs: in.FS, host: host(in.FS)}
 	roots, err := b.writableRoots()
 	if err != nil {
 		return nil, nil, err
@@ -437,8 +437,9 @@ func Make(in Input) (*Plan, *report.Report, error) {
 var devices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts", "/dev/random", "/dev/urandom", "/dev/ptmx"}
 
 type builder struct {
-	in Input
-	fs FS
+	in   Input
+	fs   FS
+	host unixplan.Host
 }
 
 // sizeText says what caps an in-memory file system (limits.tmp_size).
@@ -720,12 +721,4 @@ func rlimits(p *policy.Policy) []Rlimit {
 var rlimitNumbers = unixplan.Resources{Fsize: 1, Core: 4, Nproc: 6, Nofile: 7}
 
 // InputError is a problem with the inputs of a plan that the user can fix.
-type InputError struct {
-	Msg string
-	Fix string
-}
-
-func (e *InputError) Error() string { return e.Msg }
-
-// Hint says what to do about it.
-func (e *InputError) Hint() string { return e.Fix }
+type InputError = unixplan.InputError

@@ -1,31 +1,29 @@
 package macplan
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
+	"sort"
 	"strings"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 )
 
 // Kind is what a path names.
-type Kind int
+type Kind = unixplan.Kind
 
 const (
-	KindFile Kind = iota
-	KindDir
-	KindSymlink
-	KindSocket
-	KindOther
+	KindFile    = unixplan.KindFile
+	KindDir     = unixplan.KindDir
+	KindSymlink = unixplan.KindSymlink
+	KindSocket  = unixplan.KindSocket
+	KindOther   = unixplan.KindOther
 )
 
-// Info describes one path without following a symbolic link at its end.
-type Info struct {
-	Kind Kind
-	// Nlink is the number of names the file has.
-	Nlink uint64
-}
+// Info describes one path without following a symbolic link at its end:
+// its kind and how many names it has.
+type Info = unixplan.Info
 
 // FS is what the planner reads of the filesystem: facts, never changes.
 // OSFS reads the real one; tests give a fake with macOS's layout (/var,
@@ -48,18 +46,7 @@ func (OSFS) Lstat(p string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	info := Info{Kind: KindOther, Nlink: linkCount(fi)}
-	switch m := fi.Mode(); {
-	case m.IsRegular():
-		info.Kind = KindFile
-	case m.IsDir():
-		info.Kind = KindDir
-	case m&fs.ModeSymlink != 0:
-		info.Kind = KindSymlink
-	case m&fs.ModeSocket != 0:
-		info.Kind = KindSocket
-	}
-	return info, nil
+	return Info{Kind: unixplan.KindOf(fi.Mode()), Nlink: linkCount(fi)}, nil
 }
 
 func (OSFS) Readlink(p string) (string, error) { return os.Readlink(p) }
@@ -77,8 +64,6 @@ func (OSFS) ReadDir(p string) ([]string, error) {
 }
 
 func (OSFS) ReadFile(p string) ([]byte, error) { return os.ReadFile(p) }
-
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 // maxLinks bounds how many symbolic links one resolution follows, as the
 // kernel's MAXSYMLINKS does.
@@ -121,7 +106,7 @@ func (r resolver) resolve(p string) (string, bool, error) {
 		}
 		next := path.Join(cur, name)
 		info, err := r.fs.Lstat(next)
-		if isNotExist(err) {
+		if unixplan.IsNotExist(err) {
 			// The rest does not exist: it is taken as written.
 			return path.Join(append([]string{next}, rest...)...), false, nil
 		}
@@ -170,4 +155,34 @@ func (r resolver) spelling(dir, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// hostFS shows the planner's view, paths as Seatbelt sees them, to the
+// decisions shared with Linux (internal/plan/unixplan).
+type hostFS struct{ b *builder }
+
+func (h hostFS) Lstat(p string) (Info, error)      { return h.b.fs.Lstat(p) }
+func (h hostFS) ReadFile(p string) ([]byte, error) { return h.b.fs.ReadFile(p) }
+func (h hostFS) Resolve(p string) (string, bool, error) {
+	return h.b.res.resolve(p)
+}
+func (h hostFS) Glob(pattern string) ([]string, error) { return h.b.glob(pattern) }
+
+// ReadDir describes each entry with Lstat; one that is gone by then is
+// left out.
+func (h hostFS) ReadDir(dir string) ([]unixplan.Entry, error) {
+	names, err := h.b.fs.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []unixplan.Entry
+	for _, n := range names {
+		info, err := h.b.fs.Lstat(path.Join(dir, n))
+		if err != nil {
+			continue
+		}
+		out = append(out, unixplan.Entry{Name: n, Info: info})
+	}
+	return out, nil
 }

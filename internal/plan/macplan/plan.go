@@ -205,7 +205,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	p := in.Policy
 	mode := p.Mode.Value
 	rep := &report.Report{Mode: string(mode)}
-	b := &builder{in: in, fs: in.FS, res: resolver{fs: in.FS, fold: in.CaseInsensitive}}
+	b := newBuilder(in)
 	dir := in.Dir
 	if dir == "" {
 		dir = in.Workspace
