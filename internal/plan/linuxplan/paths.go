@@ -1,7 +1,6 @@
 package linuxplan
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -28,8 +27,6 @@ func (OSFS) ReadFile(p string) ([]byte, error)       { return os.ReadFile(p) }
 func (OSFS) ReadDir(p string) ([]fs.DirEntry, error) { return os.ReadDir(p) }
 func (OSFS) EvalSymlinks(p string) (string, error)   { return filepath.EvalSymlinks(p) }
 func (OSFS) Glob(pattern string) ([]string, error)   { return filepath.Glob(pattern) }
-
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 // host is how the decisions shared with macOS (internal/plan/unixplan) see
 // Linux: the host's paths, and every trait in which Linux's enforcement

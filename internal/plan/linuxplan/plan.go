@@ -35,15 +35,10 @@
 package linuxplan
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
-	"path/filepath"
-	"sort"
 	"strconv"
-	"strings"
-	"syscall"
 
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
@@ -324,7 +319,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	// the secret would be readable then.
 	plan.Guard.Pinned = unixplan.Dedupe(append(plan.Guard.Pinned, pinsOf(unixplan.Within(denied, roots), roots)...))
 
-	grants, err := b.socketGrants(denied)
+	grants, err := b.host.SocketGrants(p.Filesystem.HostSockets, denied)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -473,152 +468,38 @@ func (b *builder) writableRoots() ([]string, error) {
 }
 
 // protected returns the protected paths inside the writable roots that
-// exist, and those that do not (the first missing component of each).
+// exist, and those that do not (the first missing component of each), in
+// the order unixplan's Host.Protected finds them. The paths a repository's
+// git config names (gitConfigTargets) are protected too.
 func (b *builder) protected(roots []string) (existing, absent []string, err error) {
-	p := b.in.Policy
-	want := map[string]bool{}
-	add := func(path string) { want[filepath.Clean(path)] = true }
-	for _, it := range p.Filesystem.Protected {
-		if filepath.IsAbs(it.Value) {
-			add(it.Value)
-			continue
-		}
-		for _, r := range roots {
-			if r == b.in.CacheDir {
-				continue // cordon's own cache holds no project files
-			}
-			add(filepath.Join(r, it.Value))
-		}
-	}
-	for _, f := range b.in.PolicyFiles {
-		add(f)
-	}
-	// A .git file points to the real git directory (worktrees, submodules).
-	for _, r := range roots {
-		for _, g := range b.gitDirs(r) {
-			for _, name := range []string{"config", "hooks"} {
-				add(filepath.Join(g, name))
-			}
-		}
-	}
 	named, err := b.gitConfigTargets(roots)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, t := range named {
-		add(t)
+	paths, missing, err := b.host.Protected(unixplan.ProtectInput{
+		Protected:   b.in.Policy.Filesystem.Protected,
+		PolicyFiles: b.in.PolicyFiles,
+		Extra:       named,
+		Roots:       roots,
+		Cache:       b.in.CacheDir,
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	var list []string
-	for path := range want {
-		if unixplan.InAny(path, roots) {
-			list = append(list, path)
-		}
-	}
-	sort.Strings(list)
-	seen := map[string]bool{}
-	for _, path := range list {
-		root := unixplan.RootOf(path, roots)
-		if path == root {
-			return nil, nil, &InputError{Msg: fmt.Sprintf("%s is both a writable root and a protected path", path),
-				Fix: "remove one of the two from the policy"}
-		}
-		// If a parent is missing, protect the highest missing ancestor: a
-		// name that does not exist cannot hold a mount.
-		target, exists, err := b.firstMissing(root, path)
-		if err != nil {
-			return nil, nil, err
-		}
-		if seen[target] {
-			continue
-		}
-		seen[target] = true
-		if !exists && filepath.Base(target) == ".git" {
-			// No repository here yet: one the command makes (git init,
-			// clone) is its own, and the supervisor checks it when the run
-			// ends (guard_git_linux.go) instead of refusing it.
-			continue
-		}
-		if exists {
-			existing = append(existing, target)
+	for _, p := range paths {
+		if missing[p] {
+			absent = append(absent, p)
 		} else {
-			absent = append(absent, target)
+			existing = append(existing, p)
 		}
 	}
-	// A protected path below another protected path is covered by it.
-	all := unixplan.Outermost(append(append([]string{}, existing...), absent...))
-	return unixplan.KeepIn(existing, all), unixplan.KeepIn(absent, all), nil
+	return existing, absent, nil
 }
 
 // pinsOf returns the directories between each protected path and its
 // writable root, which must not be renamed (the root itself is a mount).
 func pinsOf(protected, roots []string) []string {
 	return unixplan.SortedByDepth(unixplan.Ancestors(protected, roots))
-}
-
-// firstMissing walks from root towards path and returns the first component
-// that does not exist (or path itself when everything exists). It refuses
-// symbolic links on the way, since a link cannot be kept from being replaced.
-func (b *builder) firstMissing(root, path string) (string, bool, error) {
-	rel, _ := filepath.Rel(root, path)
-	cur := root
-	for _, part := range strings.Split(rel, "/") {
-		cur = filepath.Join(cur, part)
-		fi, err := b.fs.Lstat(cur)
-		if err != nil {
-			if isNotExist(err) {
-				return cur, false, nil
-			}
-			if errors.Is(err, syscall.ENOTDIR) {
-				// A file where a directory was expected (a .git file):
-				// protecting the file covers everything below the name.
-				return filepath.Dir(cur), true, nil
-			}
-			return "", false, fmt.Errorf("protected path %s: %w", cur, err)
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return "", false, &InputError{
-				Msg: fmt.Sprintf("protected path %s is a symbolic link, which the sandbox could replace", cur),
-				Fix: "replace the link with the real directory or file, or unprotect the path in your own policy file"}
-		}
-	}
-	return path, true, nil
-}
-
-// gitDirs returns the git directories a root's .git file points to, with the
-// common directory of a worktree.
-func (b *builder) gitDirs(root string) []string {
-	dotgit := filepath.Join(root, ".git")
-	fi, err := b.fs.Lstat(dotgit)
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	data, err := b.fs.ReadFile(dotgit)
-	if err != nil {
-		return nil
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	gd, ok := strings.CutPrefix(strings.TrimSpace(line), "gitdir:")
-	if !ok {
-		return nil
-	}
-	gd = strings.TrimSpace(gd)
-	if !filepath.IsAbs(gd) {
-		gd = filepath.Join(root, gd)
-	}
-	if real, err := b.fs.EvalSymlinks(gd); err == nil {
-		gd = real
-	}
-	dirs := []string{gd}
-	if c, err := b.fs.ReadFile(filepath.Join(gd, "commondir")); err == nil {
-		cd := strings.TrimSpace(string(c))
-		if !filepath.IsAbs(cd) {
-			cd = filepath.Join(gd, cd)
-		}
-		if real, err := b.fs.EvalSymlinks(cd); err == nil {
-			dirs = append(dirs, real)
-		}
-	}
-	return dirs
 }
 
 // mounts lays out the filesystem view.
@@ -661,27 +542,6 @@ func (b *builder) mounts(roots, protected, pins, denied []string) []Mount {
 		ms = append(ms, Mount{Kind: kind, Target: d, Why: "denied: secret"})
 	}
 	return ms
-}
-
-// socketGrants returns the host sockets the policy grants, resolved through
-// symbolic links; absent ones are left out (there is nothing to reach).
-func (b *builder) socketGrants(denied []string) ([]string, error) {
-	var out []string
-	for _, it := range b.in.Policy.Filesystem.HostSockets {
-		real, err := b.fs.EvalSymlinks(it.Value)
-		if err != nil {
-			continue
-		}
-		if fi, err := b.fs.Stat(real); err != nil || fi.Mode()&fs.ModeSocket == 0 {
-			continue
-		}
-		if d := unixplan.RootOf(real, denied); d != "" {
-			return nil, &InputError{Msg: fmt.Sprintf("the host socket %s (from %s) lies in the denied path %s", real, it.From, d),
-				Fix: "allow the directory with filesystem.allow_read, or grant a socket outside denied paths"}
-		}
-		out = append(out, real)
-	}
-	return unixplan.Dedupe(out), nil
 }
 
 // guardText describes the unix socket rules for the enforcement report.

@@ -14,9 +14,10 @@ import (
 
 // The path decisions shared with Linux (the deny_read search, protected
 // paths, git directories, host sockets) are internal/plan/unixplan's, so
-// that one policy means the same on both systems; host states where macOS
-// decides differently, and why. What is macOS's alone is here: the
-// resolver's canonical paths, macOS's own secret places, the hard links.
+// that one policy means the same on both systems; the Host newBuilder
+// makes states where macOS decides differently, and why. What is macOS's
+// alone is here: the resolver's canonical paths, macOS's own secret places,
+// the hard links.
 
 // MaxHardLinks bounds how many hard-linked files a run protects one by one.
 const MaxHardLinks = 256
@@ -216,154 +217,22 @@ func (b *builder) glob(pattern string) ([]string, error) {
 	return out, nil
 }
 
-// protected returns the canonical protected paths inside the writable roots:
-// for each, the path itself or, when a parent is missing, the highest
-// missing ancestor (so that the whole name stays uncreatable, as on Linux);
-// and whether each exists.
+// protected returns the canonical protected paths inside the writable roots
+// (unixplan's Host.Protected), the hard-linked files among them, sorted,
+// and which of them do not exist.
 func (b *builder) protected(roots []string) (paths []string, absent map[string]bool, err error) {
-	p := b.in.Policy
-	want := map[string]bool{}
-	// An absolute path is resolved up to its last component, which stays
-	// as written: if it is a link, firstMissing refuses it below.
-	add := func(q string) error {
-		dir, _, err := b.canonical(path.Dir(q))
-		if err != nil {
-			return err
-		}
-		want[path.Join(dir, path.Base(q))] = true
-		return nil
-	}
-	cache := b.cache()
-	for _, it := range p.Filesystem.Protected {
-		if path.IsAbs(it.Value) {
-			if err := add(it.Value); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		for _, r := range roots {
-			if r == cache {
-				continue
-			}
-			// Roots are canonical; the name below is checked component by
-			// component in firstMissing.
-			want[path.Join(r, it.Value)] = true
-		}
-	}
-	for _, f := range b.in.PolicyFiles {
-		if err := add(f); err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, f := range b.hardLinks {
-		want[f] = true
-	}
-	for _, r := range roots {
-		for _, g := range b.gitDirs(r) {
-			for _, name := range []string{"config", "hooks"} {
-				want[path.Join(g, name)] = true
-			}
-		}
-	}
-	var list []string
-	for q := range want {
-		if unixplan.InAny(q, roots) {
-			list = append(list, q)
-		}
-	}
-	sort.Strings(list)
-	absent = map[string]bool{}
-	seen := map[string]bool{}
-	for _, q := range list {
-		root := unixplan.RootOf(q, roots)
-		if q == root {
-			return nil, nil, &InputError{Msg: fmt.Sprintf("%s is both a writable root and a protected path", q),
-				Fix: "remove one of the two from the policy"}
-		}
-		target, exists, err := b.firstMissing(root, q)
-		if err != nil {
-			return nil, nil, err
-		}
-		if seen[target] {
-			continue
-		}
-		seen[target] = true
-		if !exists {
-			absent[target] = true
-		}
-		paths = append(paths, target)
-	}
-	paths = unixplan.Outermost(paths)
-	return paths, absent, nil
-}
-
-// firstMissing walks from root towards p and returns the first component
-// that does not exist (or p itself when everything exists). It refuses
-// symbolic links on the way: the rules name paths, and a link's target is
-// another path, which the command could reach by its own name.
-func (b *builder) firstMissing(root, p string) (string, bool, error) {
-	rel := strings.TrimPrefix(p, root+"/")
-	cur := root
-	parts := strings.Split(rel, "/")
-	for i, part := range parts {
-		cur = path.Join(cur, part)
-		info, err := b.fs.Lstat(cur)
-		if unixplan.IsNotExist(err) {
-			return cur, false, nil
-		}
-		if err != nil {
-			return "", false, fmt.Errorf("protected path %s: %w", cur, err)
-		}
-		if info.Kind == KindSymlink {
-			return "", false, &InputError{
-				Msg: fmt.Sprintf("protected path %s is a symbolic link, which the sandbox could replace", cur),
-				Fix: "replace the link with the real directory or file, or unprotect the path in your own policy file"}
-		}
-		if info.Kind != KindDir && i < len(parts)-1 {
-			// A file where a directory was expected (a .git file):
-			// protecting the file covers everything below the name.
-			return cur, true, nil
-		}
-	}
-	return p, true, nil
-}
-
-// gitDirs returns the git directories a root's .git file points to, with the
-// common directory of a worktree.
-func (b *builder) gitDirs(root string) []string {
-	dotgit := path.Join(root, ".git")
-	info, err := b.fs.Lstat(dotgit)
-	if err != nil || info.Kind != KindFile {
-		return nil
-	}
-	data, err := b.fs.ReadFile(dotgit)
+	paths, absent, err = b.host.Protected(unixplan.ProtectInput{
+		Protected:   b.in.Policy.Filesystem.Protected,
+		PolicyFiles: b.in.PolicyFiles,
+		Extra:       b.hardLinks,
+		Roots:       roots,
+		Cache:       b.cache(),
+	})
 	if err != nil {
-		return nil
+		return nil, nil, err
 	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	gd, ok := strings.CutPrefix(strings.TrimSpace(line), "gitdir:")
-	if !ok {
-		return nil
-	}
-	gd = strings.TrimSpace(gd)
-	if !path.IsAbs(gd) {
-		gd = path.Join(root, gd)
-	}
-	real, ok, err := b.canonical(gd)
-	if err != nil || !ok {
-		return nil
-	}
-	dirs := []string{real}
-	if c, err := b.fs.ReadFile(path.Join(real, "commondir")); err == nil {
-		cd := strings.TrimSpace(string(c))
-		if !path.IsAbs(cd) {
-			cd = path.Join(real, cd)
-		}
-		if cr, ok, err := b.canonical(cd); err == nil && ok {
-			dirs = append(dirs, cr)
-		}
-	}
-	return dirs
+	sort.Strings(paths)
+	return paths, absent, nil
 }
 
 // pins returns the directories that must keep their names: every writable

@@ -277,7 +277,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		}
 	}
 	pinned := pins(writable, append(append([]string{}, protected...), inside...))
-	sockets, err := b.socketGrants(denied)
+	sockets, err := b.host.SocketGrants(p.Filesystem.HostSockets, denied)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -382,27 +382,6 @@ func (e *LimitError) Error() string {
 // Hint says what to do.
 func (e *LimitError) Hint() string {
 	return fmt.Sprintf("remove limits.memory for macOS runs, or accept the weaker mode by name with --allow-degraded=%s", policy.DegradedMacOSNoMemoryLimit)
-}
-
-// socketGrants returns the host sockets the policy grants, canonical; absent
-// ones are left out (there is nothing to reach).
-func (b *builder) socketGrants(denied []string) ([]string, error) {
-	var out []string
-	for _, it := range b.in.Policy.Filesystem.HostSockets {
-		real, ok, err := b.canonical(it.Value)
-		if err != nil || !ok {
-			continue
-		}
-		if info, err := b.fs.Lstat(real); err != nil || info.Kind != KindSocket {
-			continue
-		}
-		if d := unixplan.RootOf(real, denied); d != "" {
-			return nil, &InputError{Msg: fmt.Sprintf("the host socket %s (from %s) lies in the denied path %s", real, it.From, d),
-				Fix: "allow the directory with filesystem.allow_read, or grant a socket outside denied paths"}
-		}
-		out = append(out, real)
-	}
-	return unixplan.Dedupe(out), nil
 }
 
 func socketText(sockets []string) string {

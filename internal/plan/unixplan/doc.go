@@ -7,7 +7,13 @@
 //     matches of workspace patterns (.env, *.pem) searched below the roots
 //     to [MaxPatternDepth], outside dependency and build directories, minus
 //     the allow_read exceptions;
-//   - which directories must keep their names ([Ancestors]);
+//   - which paths are kept read-only inside the writable roots
+//     ([Host.Protected]): the policy's protected entries, the policy files,
+//     the git directories a .git file points to ([Host.GitDirs]), each
+//     turned into its first missing component when a parent is absent
+//     ([Host.FirstMissing]), with symbolic links on the way refused;
+//   - which directories must keep their names ([Ancestors]), which host
+//     sockets a policy grants ([Host.SocketGrants]);
 //   - the command's environment ([ToolEnv]: cordon's proxy settings in
 //     place of the caller's, TMPDIR, the tool caches in the private cache)
 //     and its resource limits ([Rlimits]);
