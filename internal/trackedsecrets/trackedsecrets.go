@@ -298,8 +298,9 @@ func report(found map[string]*Finding, incomplete bool) Report {
 // Matches reports whether a relative deny_read or allow_read pattern matches
 // a path relative to a writable root (forward slashes): a pattern without a
 // slash matches the base name at any depth, one with a slash matches the
-// whole path. It is the Linux planner's rule (internal/plan/linuxplan), and
-// a test there holds the two together.
+// whole path. It is the planners' rule where names compare as bytes
+// (internal/plan/unixplan, Host.MatchRel), and a test there holds the two
+// together.
 func Matches(pattern, rel string) bool {
 	if !strings.Contains(pattern, "/") {
 		ok, _ := doublestar.Match(pattern, baseName(rel))

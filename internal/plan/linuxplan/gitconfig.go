@@ -69,7 +69,7 @@ func (b *builder) gitConfigTargets(roots []string) ([]string, error) {
 		if fi, err := b.fs.Lstat(filepath.Join(r, ".git")); err == nil && fi.IsDir() {
 			dirs = append(dirs, filepath.Join(r, ".git"))
 		}
-		dirs = append(dirs, b.gitDirs(r)...)
+		dirs = append(dirs, b.host.GitDirs(r)...)
 		for _, d := range dirs {
 			for _, name := range []string{"config", "config.worktree"} {
 				if err := read(filepath.Join(d, name), r, 0); err != nil {

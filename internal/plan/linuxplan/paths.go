@@ -1,12 +1,11 @@
 package linuxplan
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 )
 
 // FS is what the planner reads of the filesystem.
@@ -29,90 +28,66 @@ func (OSFS) ReadDir(p string) ([]fs.DirEntry, error) { return os.ReadDir(p) }
 func (OSFS) EvalSymlinks(p string) (string, error)   { return filepath.EvalSymlinks(p) }
 func (OSFS) Glob(pattern string) ([]string, error)   { return filepath.Glob(pattern) }
 
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
-
-// under reports whether path is dir or below it. Both must be clean.
-func under(path, dir string) bool {
-	if dir == "/" {
-		return strings.HasPrefix(path, "/")
+// host is how the decisions shared with macOS (internal/plan/unixplan) see
+// Linux: the host's paths, and every trait in which Linux's enforcement
+// differs from Seatbelt's stated.
+func host(fsys FS) unixplan.Host {
+	return unixplan.Host{
+		FS: hostFS{fsys},
+		// Names are compared as bytes.
+		Fold: false,
+		// Masks are mounts, which need an existing file: an absent
+		// denied path has nothing to hide.
+		DenyAbsent: false,
+		// No mask can go on a link (and one on a link the command made
+		// would stop every later run): what it leads to is masked.
+		DenyLinkTargets: true,
+		// Protected paths and policy files are bound where they are
+		// named.
+		ResolveProtected: false,
+		// The supervisor checks a repository the command makes when the
+		// run ends (internal/apply/linuxinit, guard_git_linux.go).
+		OwnNewGit: true,
+		// A .git file's gitdir that does not exist (yet) is still kept
+		// from being created: its first missing component is reserved.
+		KeepUnresolvedGitdir: true,
 	}
-	return path == dir || strings.HasPrefix(path, dir+"/")
 }
 
-func inAny(path string, dirs []string) bool {
-	return rootOf(path, dirs) != ""
+// hostFS shows an FS to internal/plan/unixplan.
+type hostFS struct{ fs FS }
+
+func (h hostFS) Lstat(p string) (unixplan.Info, error) {
+	fi, err := h.fs.Lstat(p)
+	if err != nil {
+		return unixplan.Info{}, err
+	}
+	return unixplan.Info{Kind: unixplan.KindOf(fi.Mode())}, nil
 }
 
-// rootOf returns the innermost dir of dirs that holds path, or "".
-func rootOf(path string, dirs []string) string {
-	best := ""
-	for _, d := range dirs {
-		if under(path, d) && len(d) > len(best) {
-			best = d
-		}
+// ReadDir takes each entry's kind from the directory itself (no stat per
+// entry): the search of a workspace reads many.
+func (h hostFS) ReadDir(dir string) ([]unixplan.Entry, error) {
+	es, err := h.fs.ReadDir(dir)
+	if err != nil {
+		return nil, err
 	}
-	return best
+	out := make([]unixplan.Entry, len(es))
+	for i, e := range es {
+		out[i] = unixplan.Entry{Name: e.Name(), Info: unixplan.Info{Kind: unixplan.KindOf(e.Type())}}
+	}
+	return out, nil
 }
 
-// outermost drops paths that lie below another path of the list.
-func outermost(paths []string) []string {
-	sorted := append([]string{}, paths...)
-	sort.Strings(sorted)
-	var out []string
-	for _, p := range sorted {
-		if len(out) > 0 && under(p, out[len(out)-1]) {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
-}
+func (h hostFS) ReadFile(p string) ([]byte, error)     { return h.fs.ReadFile(p) }
+func (h hostFS) Glob(pattern string) ([]string, error) { return h.fs.Glob(pattern) }
 
-// keepIn keeps the entries of list that are also in set.
-func keepIn(list, set []string) []string {
-	in := map[string]bool{}
-	for _, s := range set {
-		in[s] = true
+// Resolve counts every path EvalSymlinks cannot resolve, whatever the
+// reason, as absent: nothing can be bound or masked there.
+func (h hostFS) Resolve(p string) (string, bool, error) {
+	real, err := h.fs.EvalSymlinks(p)
+	if err != nil {
+		return p, false, nil
 	}
-	var out []string
-	for _, l := range list {
-		if in[l] {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// sortedByDepth orders paths so that a parent comes before its children.
-func sortedByDepth(paths []string) []string {
-	out := append([]string{}, paths...)
-	sort.Slice(out, func(i, j int) bool {
-		di, dj := strings.Count(out[i], "/"), strings.Count(out[j], "/")
-		if di != dj {
-			return di < dj
-		}
-		return out[i] < out[j]
-	})
-	return out
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func dedupe(paths []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range paths {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
+	return real, true, nil
 }

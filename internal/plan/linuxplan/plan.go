@@ -35,18 +35,13 @@
 package linuxplan
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
-	"path/filepath"
-	"slices"
-	"sort"
 	"strconv"
-	"strings"
-	"syscall"
 
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -209,12 +204,8 @@ type Guard struct {
 	Roots []string `json:"roots,omitempty"`
 }
 
-// Rlimit is one resource limit (soft = hard).
-type Rlimit struct {
-	Resource int    `json:"resource"`
-	Name     string `json:"name"`
-	Value    uint64 `json:"value"`
-}
+// Rlimit is one resource limit (soft = hard), with Linux's resource number.
+type Rlimit = unixplan.Rlimit
 
 // Input is what the plan is made from.
 type Input struct {
@@ -302,17 +293,17 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		return plan, rep, nil
 	}
 
-	b := &builder{in: in, fs: in.FS}
+	b := &builder{in: in, fs: in.FS, host: host(in.FS)}
 	roots, err := b.writableRoots()
 	if err != nil {
 		return nil, nil, err
 	}
-	if !inAny(dir, append(roots, "/")) {
+	if !unixplan.InAny(dir, append(roots, "/")) {
 		return nil, nil, fmt.Errorf("working directory %s is outside the sandbox", dir)
 	}
 	// The workspace is searched for secrets in read-only mode too, where
 	// it is no writable root.
-	denied, err := b.denied(dedupe(append([]string{in.Workspace}, roots...)))
+	denied, err := b.denied(unixplan.Dedupe(append([]string{in.Workspace}, roots...)))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -326,9 +317,9 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	// A directory that holds a masked secret must not be renamed either:
 	// moved below a directory the next run does not search (node_modules),
 	// the secret would be readable then.
-	plan.Guard.Pinned = dedupe(append(plan.Guard.Pinned, pinsOf(keepInRoots(denied, roots), roots)...))
+	plan.Guard.Pinned = unixplan.Dedupe(append(plan.Guard.Pinned, pinsOf(unixplan.Within(denied, roots), roots)...))
 
-	grants, err := b.socketGrants(denied)
+	grants, err := b.host.SocketGrants(p.Filesystem.HostSockets, denied)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -353,7 +344,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		plan.Guard.Protected = protected
 		var outside []string
 		for _, d := range denied {
-			if !inAny(d, roots) {
+			if !unixplan.InAny(d, roots) {
 				outside = append(outside, d)
 			}
 		}
@@ -394,7 +385,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		plan.Hostname = "cordon"
 		plan.Mounts = b.mounts(roots, protected, plan.Guard.Pinned, denied)
 		for _, g := range grants {
-			if !inAny(g, roots) {
+			if !unixplan.InAny(g, roots) {
 				plan.Mounts = append(plan.Mounts, Mount{Kind: HostSocket, Source: g, Target: g, Why: "host socket granted by filesystem.host_sockets"})
 			}
 		}
@@ -428,12 +419,12 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		rep.Add("landlock", report.Applied, "second layer: writes only in the writable roots, /tmp and /dev/shm")
 		rep.Add("processes", report.Applied, "own PID namespace; everything is killed when the command ends")
 	}
-	plan.Env = toolEnv(in.Env, tmp, in.CacheDir, dir, proxyEnv)
+	plan.Env = unixplan.ToolEnv(in.Env, tmp, in.CacheDir, dir, proxyEnv)
 	rep.Add("seccomp", report.Applied, "baseline filter (ptrace, namespaces, mount, keyring, bpf, io_uring, TIOCSTI/TIOCLINUX, foreign ABIs, unix datagram sockets)")
 	rep.Add("unix-sockets", report.Applied, "%s", guardText(plan.Guard))
 	rep.Add("privileges", report.Applied, "no_new_privs; all capabilities dropped; new session")
 	rep.Add("environment", report.Applied, "filtered by the policy")
-	rep.Add("rlimits", report.Applied, "%s", rlimitText(plan.Rlimits))
+	rep.Add("rlimits", report.Applied, "%s", unixplan.RlimitText(plan.Rlimits))
 	return plan, rep, nil
 }
 
@@ -441,8 +432,9 @@ func Make(in Input) (*Plan, *report.Report, error) {
 var devices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts", "/dev/random", "/dev/urandom", "/dev/ptmx"}
 
 type builder struct {
-	in Input
-	fs FS
+	in   Input
+	fs   FS
+	host unixplan.Host
 }
 
 // sizeText says what caps an in-memory file system (limits.tmp_size).
@@ -451,17 +443,6 @@ func sizeText(what string, size uint64) string {
 		return what + " (in memory, up to half of the RAM)"
 	}
 	return fmt.Sprintf("%s (in memory, at most %d MiB)", what, size>>20)
-}
-
-// keepInRoots keeps the paths that lie inside one of roots.
-func keepInRoots(paths, roots []string) []string {
-	var out []string
-	for _, p := range paths {
-		if inAny(p, roots) {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // writableRoots returns the canonical writable roots: the workspace, the
@@ -483,163 +464,42 @@ func (b *builder) writableRoots() ([]string, error) {
 	if b.in.CacheDir != "" {
 		roots = append(roots, b.in.CacheDir)
 	}
-	return dedupe(roots), nil
+	return unixplan.Dedupe(roots), nil
 }
 
 // protected returns the protected paths inside the writable roots that
-// exist, and those that do not (the first missing component of each).
+// exist, and those that do not (the first missing component of each), in
+// the order unixplan's Host.Protected finds them. The paths a repository's
+// git config names (gitConfigTargets) are protected too.
 func (b *builder) protected(roots []string) (existing, absent []string, err error) {
-	p := b.in.Policy
-	want := map[string]bool{}
-	add := func(path string) { want[filepath.Clean(path)] = true }
-	for _, it := range p.Filesystem.Protected {
-		if filepath.IsAbs(it.Value) {
-			add(it.Value)
-			continue
-		}
-		for _, r := range roots {
-			if r == b.in.CacheDir {
-				continue // cordon's own cache holds no project files
-			}
-			add(filepath.Join(r, it.Value))
-		}
-	}
-	for _, f := range b.in.PolicyFiles {
-		add(f)
-	}
-	// A .git file points to the real git directory (worktrees, submodules).
-	for _, r := range roots {
-		for _, g := range b.gitDirs(r) {
-			for _, name := range []string{"config", "hooks"} {
-				add(filepath.Join(g, name))
-			}
-		}
-	}
 	named, err := b.gitConfigTargets(roots)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, t := range named {
-		add(t)
+	paths, missing, err := b.host.Protected(unixplan.ProtectInput{
+		Protected:   b.in.Policy.Filesystem.Protected,
+		PolicyFiles: b.in.PolicyFiles,
+		Extra:       named,
+		Roots:       roots,
+		Cache:       b.in.CacheDir,
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	var list []string
-	for path := range want {
-		if inAny(path, roots) {
-			list = append(list, path)
-		}
-	}
-	sort.Strings(list)
-	seen := map[string]bool{}
-	for _, path := range list {
-		root := rootOf(path, roots)
-		if path == root {
-			return nil, nil, &InputError{Msg: fmt.Sprintf("%s is both a writable root and a protected path", path),
-				Fix: "remove one of the two from the policy"}
-		}
-		// If a parent is missing, protect the highest missing ancestor: a
-		// name that does not exist cannot hold a mount.
-		target, exists, err := b.firstMissing(root, path)
-		if err != nil {
-			return nil, nil, err
-		}
-		if seen[target] {
-			continue
-		}
-		seen[target] = true
-		if !exists && filepath.Base(target) == ".git" {
-			// No repository here yet: one the command makes (git init,
-			// clone) is its own, and the supervisor checks it when the run
-			// ends (guard_git_linux.go) instead of refusing it.
-			continue
-		}
-		if exists {
-			existing = append(existing, target)
+	for _, p := range paths {
+		if missing[p] {
+			absent = append(absent, p)
 		} else {
-			absent = append(absent, target)
+			existing = append(existing, p)
 		}
 	}
-	// A protected path below another protected path is covered by it.
-	all := outermost(append(append([]string{}, existing...), absent...))
-	return keepIn(existing, all), keepIn(absent, all), nil
+	return existing, absent, nil
 }
 
 // pinsOf returns the directories between each protected path and its
 // writable root, which must not be renamed (the root itself is a mount).
 func pinsOf(protected, roots []string) []string {
-	pins := map[string]bool{}
-	for _, p := range protected {
-		root := rootOf(p, roots)
-		for a := filepath.Dir(p); a != root && inAny(a, roots); a = filepath.Dir(a) {
-			pins[a] = true
-		}
-	}
-	return sortedByDepth(keys(pins))
-}
-
-// firstMissing walks from root towards path and returns the first component
-// that does not exist (or path itself when everything exists). It refuses
-// symbolic links on the way, since a link cannot be kept from being replaced.
-func (b *builder) firstMissing(root, path string) (string, bool, error) {
-	rel, _ := filepath.Rel(root, path)
-	cur := root
-	for _, part := range strings.Split(rel, "/") {
-		cur = filepath.Join(cur, part)
-		fi, err := b.fs.Lstat(cur)
-		if err != nil {
-			if isNotExist(err) {
-				return cur, false, nil
-			}
-			if errors.Is(err, syscall.ENOTDIR) {
-				// A file where a directory was expected (a .git file):
-				// protecting the file covers everything below the name.
-				return filepath.Dir(cur), true, nil
-			}
-			return "", false, fmt.Errorf("protected path %s: %w", cur, err)
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return "", false, &InputError{
-				Msg: fmt.Sprintf("protected path %s is a symbolic link, which the sandbox could replace", cur),
-				Fix: "replace the link with the real directory or file, or unprotect the path in your own policy file"}
-		}
-	}
-	return path, true, nil
-}
-
-// gitDirs returns the git directories a root's .git file points to, with the
-// common directory of a worktree.
-func (b *builder) gitDirs(root string) []string {
-	dotgit := filepath.Join(root, ".git")
-	fi, err := b.fs.Lstat(dotgit)
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	data, err := b.fs.ReadFile(dotgit)
-	if err != nil {
-		return nil
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	gd, ok := strings.CutPrefix(strings.TrimSpace(line), "gitdir:")
-	if !ok {
-		return nil
-	}
-	gd = strings.TrimSpace(gd)
-	if !filepath.IsAbs(gd) {
-		gd = filepath.Join(root, gd)
-	}
-	if real, err := b.fs.EvalSymlinks(gd); err == nil {
-		gd = real
-	}
-	dirs := []string{gd}
-	if c, err := b.fs.ReadFile(filepath.Join(gd, "commondir")); err == nil {
-		cd := strings.TrimSpace(string(c))
-		if !filepath.IsAbs(cd) {
-			cd = filepath.Join(gd, cd)
-		}
-		if real, err := b.fs.EvalSymlinks(cd); err == nil {
-			dirs = append(dirs, real)
-		}
-	}
-	return dirs
+	return unixplan.SortedByDepth(unixplan.Ancestors(protected, roots))
 }
 
 // mounts lays out the filesystem view.
@@ -656,7 +516,7 @@ func (b *builder) mounts(roots, protected, pins, denied []string) []Mount {
 		if err != nil || fi.Mode()&fs.ModeSymlink != 0 {
 			continue // /var/run is usually a link into /run
 		}
-		if under(h, "/tmp") || under(h, "/dev") {
+		if unixplan.Under(h, "/tmp") || unixplan.Under(h, "/dev") {
 			continue // already private
 		}
 		kind := HideDir
@@ -671,10 +531,10 @@ func (b *builder) mounts(roots, protected, pins, denied []string) []Mount {
 	for _, a := range pins {
 		ms = append(ms, Mount{Kind: Pin, Target: a, Why: "ancestor of a protected path: cannot be renamed"})
 	}
-	for _, p := range sortedByDepth(protected) {
+	for _, p := range unixplan.SortedByDepth(protected) {
 		ms = append(ms, Mount{Kind: BindRO, Source: p, Target: p, Why: "protected"})
 	}
-	for _, d := range sortedByDepth(denied) {
+	for _, d := range unixplan.SortedByDepth(denied) {
 		kind := MaskDir
 		if fi, err := b.fs.Stat(d); err == nil && !fi.IsDir() {
 			kind = MaskFile
@@ -682,27 +542,6 @@ func (b *builder) mounts(roots, protected, pins, denied []string) []Mount {
 		ms = append(ms, Mount{Kind: kind, Target: d, Why: "denied: secret"})
 	}
 	return ms
-}
-
-// socketGrants returns the host sockets the policy grants, resolved through
-// symbolic links; absent ones are left out (there is nothing to reach).
-func (b *builder) socketGrants(denied []string) ([]string, error) {
-	var out []string
-	for _, it := range b.in.Policy.Filesystem.HostSockets {
-		real, err := b.fs.EvalSymlinks(it.Value)
-		if err != nil {
-			continue
-		}
-		if fi, err := b.fs.Stat(real); err != nil || fi.Mode()&fs.ModeSocket == 0 {
-			continue
-		}
-		if d := rootOf(real, denied); d != "" {
-			return nil, &InputError{Msg: fmt.Sprintf("the host socket %s (from %s) lies in the denied path %s", real, it.From, d),
-				Fix: "allow the directory with filesystem.allow_read, or grant a socket outside denied paths"}
-		}
-		out = append(out, real)
-	}
-	return dedupe(out), nil
 }
 
 // guardText describes the unix socket rules for the enforcement report.
@@ -728,116 +567,18 @@ func portOf(proxyURL string) (int, error) {
 	return strconv.Atoi(u.Port())
 }
 
-func toolEnv(env []string, tmp, cache, dir string, proxy map[string]string) []string {
-	set := map[string]string{}
-	var order []string
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		if _, dup := set[k]; !dup {
-			order = append(order, k)
-		}
-		set[k] = v
-	}
-	put := func(k, v string) {
-		if _, ok := set[k]; !ok {
-			order = append(order, k)
-		}
-		set[k] = v
-	}
-	// The caller's own proxy settings would lead around cordon's proxy (or
-	// nowhere); the sandbox's replace them, or none are passed at all.
-	for k := range set {
-		if isProxyVar(k) {
-			delete(set, k)
-			order = slices.DeleteFunc(order, func(o string) bool { return o == k })
-		}
-	}
-	for k, v := range proxy {
-		put(k, v)
-	}
-	put("TMPDIR", tmp)
-	put("PWD", dir)
-	put("CORDON_SANDBOX", "1")
-	if cache == "" {
-		// Read-only mode: tools still need somewhere to cache for the
-		// duration of one run.
-		cache = filepath.Join(tmp, ".cordon-cache")
-	}
-	for k, sub := range toolCaches {
-		put(k, filepath.Join(cache, sub))
-	}
-	out := make([]string, 0, len(order))
-	for _, k := range order {
-		out = append(out, k+"="+set[k])
-	}
-	sort.Strings(out)
-	return out
-}
-
-// isProxyVar reports whether a variable steers a tool's network access.
-func isProxyVar(k string) bool {
-	switch strings.ToLower(k) {
-	case "http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy", "npm_config_proxy",
-		"npm_config_https_proxy", "npm_config_noproxy", "yarn_http_proxy", "yarn_https_proxy",
-		"pip_proxy", "git_ssh_command", "java_tool_options", "node_use_env_proxy":
-		return true
-	}
-	return false
-}
-
-// toolCaches points build tools at the workspace's private cache, so that a
-// poisoned cache never reaches the host's tools.
-var toolCaches = map[string]string{
-	"XDG_CACHE_HOME":      "xdg",
-	"GOCACHE":             "go-build",
-	"npm_config_cache":    "npm",
-	"YARN_CACHE_FOLDER":   "yarn",
-	"PIP_CACHE_DIR":       "pip",
-	"UV_CACHE_DIR":        "uv",
-	"PYTHONPYCACHEPREFIX": "pycache",
-}
-
 func rlimits(p *policy.Policy) []Rlimit {
-	out := []Rlimit{{Resource: rlimitCore, Name: "core", Value: 0}}
-	add := func(res int, name string, v uint64) {
-		if v > 0 {
-			out = append(out, Rlimit{Resource: res, Name: name, Value: v})
-		}
-	}
 	// RLIMIT_NPROC is a second layer under the run's cgroup (and the only
 	// one where there is none): the kernel counts it per user namespace.
 	// memory is a cgroup limit only (internal/cgroup): RLIMIT_AS, address
 	// space, would break the runtimes that reserve large ranges (Go, the
 	// JVM, V8) long before resident memory runs out.
-	add(rlimitNproc, "max_processes", p.Limits.MaxProcesses.Value)
-	add(rlimitNofile, "open_files", p.Limits.OpenFiles.Value)
-	add(rlimitFsize, "file_size", p.Limits.FileSize.Value)
-	return out
+	return unixplan.Rlimits(rlimitNumbers, p.Limits, p.Limits.MaxProcesses.Value)
 }
 
-// Resource numbers are the same on every Linux architecture cordon builds for.
-const (
-	rlimitFsize  = 1
-	rlimitCore   = 4
-	rlimitNproc  = 6
-	rlimitNofile = 7
-)
-
-func rlimitText(rs []Rlimit) string {
-	var parts []string
-	for _, r := range rs {
-		parts = append(parts, fmt.Sprintf("%s=%d", r.Name, r.Value))
-	}
-	return strings.Join(parts, " ")
-}
+// rlimitNumbers are the resource numbers, the same on every Linux
+// architecture cordon builds for.
+var rlimitNumbers = unixplan.Resources{Fsize: 1, Core: 4, Nproc: 6, Nofile: 7}
 
 // InputError is a problem with the inputs of a plan that the user can fix.
-type InputError struct {
-	Msg string
-	Fix string
-}
-
-func (e *InputError) Error() string { return e.Msg }
-
-// Hint says what to do about it.
-func (e *InputError) Hint() string { return e.Fix }
+type InputError = unixplan.InputError

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 	"github.com/cordon-sandbox/cordon/policy"
 )
 
@@ -410,7 +411,7 @@ func TestDeniedAncestorOfRootRefused(t *testing.T) {
 }
 
 func TestPatternDepthBound(t *testing.T) {
-	deep := "home/proj/" + strings.Repeat("d/", MaxPatternDepth) + ".env"
+	deep := "home/proj/" + strings.Repeat("d/", unixplan.MaxPatternDepth) + ".env"
 	f := newFixture(t, map[string]string{
 		"home/proj/a/b/.env":            "x",
 		deep:                            "x",
@@ -425,7 +426,7 @@ func TestPatternDepthBound(t *testing.T) {
 		t.Errorf("a/b/.env not masked: %v", masked)
 	}
 	if slices.Contains(masked, filepath.Join(f.home, strings.TrimPrefix(deep, "home/"))) {
-		t.Errorf("a match deeper than MaxPatternDepth was masked; the bound is documented, so the test must change with it")
+		t.Errorf("a match deeper than unixplan.MaxPatternDepth was masked; the bound is documented, so the test must change with it")
 	}
 	if slices.Contains(masked, filepath.Join(f.ws, "node_modules/x/.env")) {
 		t.Errorf("node_modules is not searched, by design")

@@ -16,7 +16,8 @@
 //   - Reads: allowed everywhere except the denied paths: the policy's
 //     deny_read entries, whether they exist or not; macOS's own secret
 //     places ([MacSecrets]); cordon's state; and the existing matches of
-//     workspace patterns such as .env, searched as on Linux.
+//     workspace patterns such as .env, searched as on Linux
+//     (internal/plan/unixplan).
 //   - Writes: only below the writable roots (the workspace, the policy's
 //     extra roots, the private cache) and the run's private TMPDIR. Protected
 //     paths are denied by literal and by subpath, so an absent one stays

@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 )
 
 // An evaluator of checked profiles: "may this process do OPERATION on X?".
@@ -138,7 +140,7 @@ func (ev *evaluator) pathMatch(head string, v string, p string) bool {
 	case "literal":
 		return p == v
 	case "subpath":
-		return under(p, v)
+		return unixplan.Under(p, v)
 	case "prefix":
 		return strings.HasPrefix(p, v)
 	}

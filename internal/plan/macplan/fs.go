@@ -1,32 +1,29 @@
 package macplan
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 )
 
 // Kind is what a path names.
-type Kind int
+type Kind = unixplan.Kind
 
 const (
-	KindFile Kind = iota
-	KindDir
-	KindSymlink
-	KindSocket
-	KindOther
+	KindFile    = unixplan.KindFile
+	KindDir     = unixplan.KindDir
+	KindSymlink = unixplan.KindSymlink
+	KindSocket  = unixplan.KindSocket
+	KindOther   = unixplan.KindOther
 )
 
-// Info describes one path without following a symbolic link at its end.
-type Info struct {
-	Kind Kind
-	// Nlink is the number of names the file has.
-	Nlink uint64
-}
+// Info describes one path without following a symbolic link at its end:
+// its kind and how many names it has.
+type Info = unixplan.Info
 
 // FS is what the planner reads of the filesystem: facts, never changes.
 // OSFS reads the real one; tests give a fake with macOS's layout (/var,
@@ -49,18 +46,7 @@ func (OSFS) Lstat(p string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	info := Info{Kind: KindOther, Nlink: linkCount(fi)}
-	switch m := fi.Mode(); {
-	case m.IsRegular():
-		info.Kind = KindFile
-	case m.IsDir():
-		info.Kind = KindDir
-	case m&fs.ModeSymlink != 0:
-		info.Kind = KindSymlink
-	case m&fs.ModeSocket != 0:
-		info.Kind = KindSocket
-	}
-	return info, nil
+	return Info{Kind: unixplan.KindOf(fi.Mode()), Nlink: linkCount(fi)}, nil
 }
 
 func (OSFS) Readlink(p string) (string, error) { return os.Readlink(p) }
@@ -78,8 +64,6 @@ func (OSFS) ReadDir(p string) ([]string, error) {
 }
 
 func (OSFS) ReadFile(p string) ([]byte, error) { return os.ReadFile(p) }
-
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 // maxLinks bounds how many symbolic links one resolution follows, as the
 // kernel's MAXSYMLINKS does.
@@ -122,7 +106,7 @@ func (r resolver) resolve(p string) (string, bool, error) {
 		}
 		next := path.Join(cur, name)
 		info, err := r.fs.Lstat(next)
-		if isNotExist(err) {
+		if unixplan.IsNotExist(err) {
 			// The rest does not exist: it is taken as written.
 			return path.Join(append([]string{next}, rest...)...), false, nil
 		}
@@ -173,61 +157,32 @@ func (r resolver) spelling(dir, name string) (string, bool) {
 	return "", false
 }
 
-// under reports whether p is dir or below it. Both must be clean.
-func under(p, dir string) bool {
-	if dir == "/" {
-		return strings.HasPrefix(p, "/")
-	}
-	return p == dir || strings.HasPrefix(p, dir+"/")
+// hostFS shows the planner's view, paths as Seatbelt sees them, to the
+// decisions shared with Linux (internal/plan/unixplan).
+type hostFS struct{ b *builder }
+
+func (h hostFS) Lstat(p string) (Info, error)      { return h.b.fs.Lstat(p) }
+func (h hostFS) ReadFile(p string) ([]byte, error) { return h.b.fs.ReadFile(p) }
+func (h hostFS) Resolve(p string) (string, bool, error) {
+	return h.b.res.resolve(p)
 }
+func (h hostFS) Glob(pattern string) ([]string, error) { return h.b.glob(pattern) }
 
-func inAny(p string, dirs []string) bool { return rootOf(p, dirs) != "" }
-
-// rootOf returns the innermost dir of dirs that holds p, or "".
-func rootOf(p string, dirs []string) string {
-	best := ""
-	for _, d := range dirs {
-		if under(p, d) && len(d) > len(best) {
-			best = d
-		}
+// ReadDir describes each entry with Lstat; one that is gone by then is
+// left out.
+func (h hostFS) ReadDir(dir string) ([]unixplan.Entry, error) {
+	names, err := h.b.fs.ReadDir(dir)
+	if err != nil {
+		return nil, err
 	}
-	return best
-}
-
-// outermost drops paths that lie below another path of the list.
-func outermost(paths []string) []string {
-	sorted := append([]string{}, paths...)
-	sort.Strings(sorted)
-	var out []string
-	for _, p := range sorted {
-		if len(out) > 0 && under(p, out[len(out)-1]) {
+	sort.Strings(names)
+	var out []unixplan.Entry
+	for _, n := range names {
+		info, err := h.b.fs.Lstat(path.Join(dir, n))
+		if err != nil {
 			continue
 		}
-		if len(out) > 0 && p == out[len(out)-1] {
-			continue
-		}
-		out = append(out, p)
+		out = append(out, unixplan.Entry{Name: n, Info: info})
 	}
-	return out
-}
-
-func dedupe(paths []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range paths {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return out, nil
 }

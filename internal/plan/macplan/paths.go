@@ -8,30 +8,19 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 	"github.com/cordon-sandbox/cordon/policy"
 )
 
-// The path decisions below follow internal/plan/linuxplan (deny.go and the
-// protected-path walk in plan.go), so that one policy means the same on both
-// systems. They are copied rather than shared because linuxplan's are built
-// around mounts and the Linux FS interface; the duplication is meant to be
-// folded into one package later. What differs on macOS is said where it
-// differs: Seatbelt denies by path, so absent paths need no placeholder and
-// denied paths need not exist.
-
-// MaxPatternDepth bounds how deep workspace patterns (such as .env.*) are
-// searched below each writable root, as on Linux.
-const MaxPatternDepth = 4
+// The path decisions shared with Linux (the deny_read search, protected
+// paths, git directories, host sockets) are internal/plan/unixplan's, so
+// that one policy means the same on both systems; the Host newBuilder
+// makes states where macOS decides differently, and why. What is macOS's
+// alone is here: the resolver's canonical paths, macOS's own secret places,
+// the hard links.
 
 // MaxHardLinks bounds how many hard-linked files a run protects one by one.
 const MaxHardLinks = 256
-
-// skipDirs are not searched for workspace patterns (as on Linux).
-var skipDirs = map[string]bool{
-	".git": true, "node_modules": true, "vendor": true, "target": true,
-	".venv": true, "venv": true, "__pycache__": true, ".tox": true,
-	".mypy_cache": true, ".pytest_cache": true, ".cache": true, ".gradle": true,
-}
 
 // MacSecrets are macOS's own places for secrets, denied on top of the
 // policy's deny_read (paths relative to the home directory): the keychain
@@ -50,22 +39,43 @@ var MacSecrets = []string{
 }
 
 // InputError is a problem with the inputs of a plan that the user can fix.
-type InputError struct {
-	Msg string
-	Fix string
-}
-
-func (e *InputError) Error() string { return e.Msg }
-
-// Hint says what to do about it.
-func (e *InputError) Hint() string { return e.Fix }
+type InputError = unixplan.InputError
 
 type builder struct {
-	in  Input
-	fs  FS
-	res resolver
+	in   Input
+	fs   FS
+	res  resolver
+	host unixplan.Host
 	// hardLinks are regular files inside the roots with more than one name.
 	hardLinks []string
+}
+
+// newBuilder makes the builder of a plan, with the traits in which
+// Seatbelt's enforcement differs from Linux's stated.
+func newBuilder(in Input) *builder {
+	b := &builder{in: in, fs: in.FS, res: resolver{fs: in.FS, fold: in.CaseInsensitive}}
+	b.host = unixplan.Host{
+		FS: hostFS{b},
+		// APFS compares names without case by default.
+		Fold: in.CaseInsensitive,
+		// Seatbelt's rules name paths: a denied path that does not exist
+		// yet is denied all the same, should it appear.
+		DenyAbsent: true,
+		// A link that a workspace pattern matches is denied by its own
+		// path, as macplan has always done. Seatbelt compares rules with
+		// the path the kernel resolves, so whether its target stays
+		// readable through it is open (not verified on a Mac).
+		DenyLinkTargets: false,
+		// Seatbelt compares rules with resolved paths.
+		ResolveProtected: true,
+		// Nothing checks a repository the command makes when the run
+		// ends (Linux's supervisor does): an absent .git stays
+		// uncreatable.
+		OwnNewGit: false,
+		// A .git file whose gitdir does not resolve adds nothing.
+		KeepUnresolvedGitdir: false,
+	}
+	return b
 }
 
 // canonical resolves p and fails if it must exist and does not.
@@ -106,7 +116,7 @@ func (b *builder) writableRoots() ([]string, error) {
 			return nil, err
 		}
 	}
-	return dedupe(roots), nil
+	return unixplan.Dedupe(roots), nil
 }
 
 // cache returns the canonical private cache, or "".
@@ -118,169 +128,56 @@ func (b *builder) cache() string {
 	return c
 }
 
-// denied returns the canonical paths to deny reading: the policy's
-// deny_read entries (existing or not: Seatbelt can deny a name that does
-// not exist yet), macOS's own secret places, cordon's private paths and
-// the existing matches of workspace patterns, minus allow_read exceptions.
+// denied returns the canonical paths to deny reading (unixplan's
+// Host.Denied): the policy's deny_read entries (existing or not: Seatbelt
+// can deny a name that does not exist yet), macOS's own secret places,
+// cordon's private paths and the existing matches of workspace patterns,
+// minus allow_read exceptions. It collects the hard-linked files of the
+// roots on the way.
 func (b *builder) denied(roots []string) ([]string, error) {
 	p := b.in.Policy
-	var absAllow, relAllow []string
-	for _, a := range p.Filesystem.AllowRead {
-		if path.IsAbs(a.Value) {
-			absAllow = append(absAllow, a.Value)
-		} else {
-			relAllow = append(relAllow, a.Value)
-		}
-	}
-	allowed := func(p, rel string) bool {
-		for _, a := range absAllow {
-			if b.match(a, p) {
-				return true
-			}
-		}
-		for _, a := range relAllow {
-			if rel != "" && b.matchRel(a, rel) {
-				return true
-			}
-		}
-		return false
-	}
-	found := map[string]bool{}
-	addAbs := func(p string) error {
-		if allowed(p, "") {
-			return nil
-		}
-		real, _, err := b.canonical(p)
-		if err != nil {
-			return err
-		}
-		if !allowed(real, "") {
-			found[real] = true
-		}
-		return nil
-	}
-	for _, priv := range b.in.Private {
-		real, _, err := b.canonical(priv)
-		if err != nil {
-			return nil, err
-		}
-		found[real] = true
-	}
-	for _, s := range MacSecrets {
-		if err := addAbs(path.Join(b.in.Home, s)); err != nil {
-			return nil, err
-		}
-	}
-	var rel []string
-	for _, it := range p.Filesystem.DenyRead {
-		if !path.IsAbs(it.Value) {
-			rel = append(rel, it.Value)
-			continue
-		}
-		if !hasGlob(it.Value) {
-			if err := addAbs(it.Value); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		matches, err := b.glob(it.Value)
-		if err != nil {
-			return nil, &InputError{Msg: fmt.Sprintf("deny_read pattern %q (from %s): %v", it.Value, it.From, err)}
-		}
-		for _, m := range matches {
-			if err := addAbs(m); err != nil {
-				return nil, err
-			}
-		}
+	secrets := make([]string, len(MacSecrets))
+	for i, s := range MacSecrets {
+		secrets[i] = path.Join(b.in.Home, s)
 	}
 	cache := b.cache()
 	// The workspace is searched in read-only mode too, where it is no
 	// writable root: its secrets are as secret when they cannot change.
+	// (An error resolving it comes after those of the policy's entries.)
 	search := roots
+	var werr error
 	if len(roots) == 0 {
 		w, ok, err := b.canonical(b.in.Workspace)
 		if err != nil {
-			return nil, err
-		}
-		if ok {
+			werr = err
+		} else if ok {
 			search = []string{w}
 		}
 	}
-	for _, r := range search {
-		if r == cache {
-			continue // cordon's own cache holds no project files
-		}
-		b.walk(r, "", 1, func(relPath, full string, info Info) {
-			for _, pat := range rel {
-				if b.matchRel(pat, relPath) && !allowed(full, relPath) {
-					found[full] = true
-				}
-			}
+	denied, err := b.host.Denied(unixplan.DenyInput{
+		DenyRead:  p.Filesystem.DenyRead,
+		AllowRead: p.Filesystem.AllowRead,
+		Private:   b.in.Private,
+		Extra:     secrets,
+		Search:    search,
+		Cache:     cache,
+		Roots:     roots,
+		Visit: func(full string, info Info) {
 			if info.Kind == KindFile && info.Nlink > 1 {
-				// A file with another name may have that name outside the
-				// roots; a write through this one would change it there.
+				// A file with another name may have that name outside
+				// the roots; a write through this one would change it
+				// there.
 				b.hardLinks = append(b.hardLinks, full)
 			}
-		})
-	}
-	out := keys(found)
-	for _, d := range out {
-		for _, r := range roots {
-			if under(r, d) {
-				return nil, &InputError{
-					Msg: fmt.Sprintf("the denied path %s holds the writable root %s", d, r),
-					Fix: "choose a writable root outside denied paths, or allow the path with filesystem.allow_read in your own policy file"}
-			}
-		}
-	}
-	return outermost(out), nil
-}
-
-// walk calls fn for every entry below dir up to MaxPatternDepth, without
-// following symbolic links.
-func (b *builder) walk(dir, rel string, depth int, fn func(rel, full string, info Info)) {
-	if depth > MaxPatternDepth {
-		return
-	}
-	names, err := b.fs.ReadDir(path.Join(dir, rel))
+		},
+	})
 	if err != nil {
-		return
+		return nil, err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		r := name
-		if rel != "" {
-			r = rel + "/" + name
-		}
-		full := path.Join(dir, r)
-		info, err := b.fs.Lstat(full)
-		if err != nil {
-			continue
-		}
-		fn(r, full, info)
-		if info.Kind == KindDir && !skipDirs[name] {
-			b.walk(dir, r, depth+1, fn)
-		}
+	if werr != nil {
+		return nil, werr
 	}
-}
-
-// match matches an absolute pattern; on a volume that ignores case, so
-// does the match.
-func (b *builder) match(pattern, p string) bool {
-	if b.res.fold {
-		pattern, p = strings.ToLower(pattern), strings.ToLower(p)
-	}
-	ok, _ := doublestar.Match(pattern, p)
-	return ok
-}
-
-// matchRel matches a workspace pattern: one without a slash matches the base
-// name at any depth; one with a slash matches the path below the root.
-func (b *builder) matchRel(pattern, rel string) bool {
-	if !strings.Contains(pattern, "/") {
-		return b.match(pattern, path.Base(rel))
-	}
-	return b.match(strings.TrimPrefix(pattern, "./"), rel)
+	return denied, nil
 }
 
 // glob expands an absolute pattern against the filesystem, one component
@@ -294,7 +191,7 @@ func (b *builder) glob(pattern string) ([]string, error) {
 	for _, part := range parts {
 		var next []string
 		for _, dir := range cur {
-			if !hasGlob(part) {
+			if !unixplan.HasGlob(part) {
 				next = append(next, path.Join(dir, part))
 				continue
 			}
@@ -304,7 +201,7 @@ func (b *builder) glob(pattern string) ([]string, error) {
 			}
 			sort.Strings(names)
 			for _, n := range names {
-				if b.match(part, n) {
+				if b.host.Match(part, n) {
 					next = append(next, path.Join(dir, n))
 				}
 			}
@@ -320,156 +217,22 @@ func (b *builder) glob(pattern string) ([]string, error) {
 	return out, nil
 }
 
-func hasGlob(p string) bool { return strings.ContainsAny(p, "*?[{") }
-
-// protected returns the canonical protected paths inside the writable roots:
-// for each, the path itself or, when a parent is missing, the highest
-// missing ancestor (so that the whole name stays uncreatable, as on Linux);
-// and whether each exists.
+// protected returns the canonical protected paths inside the writable roots
+// (unixplan's Host.Protected), the hard-linked files among them, sorted,
+// and which of them do not exist.
 func (b *builder) protected(roots []string) (paths []string, absent map[string]bool, err error) {
-	p := b.in.Policy
-	want := map[string]bool{}
-	// An absolute path is resolved up to its last component, which stays
-	// as written: if it is a link, firstMissing refuses it below.
-	add := func(q string) error {
-		dir, _, err := b.canonical(path.Dir(q))
-		if err != nil {
-			return err
-		}
-		want[path.Join(dir, path.Base(q))] = true
-		return nil
-	}
-	cache := b.cache()
-	for _, it := range p.Filesystem.Protected {
-		if path.IsAbs(it.Value) {
-			if err := add(it.Value); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		for _, r := range roots {
-			if r == cache {
-				continue
-			}
-			// Roots are canonical; the name below is checked component by
-			// component in firstMissing.
-			want[path.Join(r, it.Value)] = true
-		}
-	}
-	for _, f := range b.in.PolicyFiles {
-		if err := add(f); err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, f := range b.hardLinks {
-		want[f] = true
-	}
-	for _, r := range roots {
-		for _, g := range b.gitDirs(r) {
-			for _, name := range []string{"config", "hooks"} {
-				want[path.Join(g, name)] = true
-			}
-		}
-	}
-	var list []string
-	for q := range want {
-		if inAny(q, roots) {
-			list = append(list, q)
-		}
-	}
-	sort.Strings(list)
-	absent = map[string]bool{}
-	seen := map[string]bool{}
-	for _, q := range list {
-		root := rootOf(q, roots)
-		if q == root {
-			return nil, nil, &InputError{Msg: fmt.Sprintf("%s is both a writable root and a protected path", q),
-				Fix: "remove one of the two from the policy"}
-		}
-		target, exists, err := b.firstMissing(root, q)
-		if err != nil {
-			return nil, nil, err
-		}
-		if seen[target] {
-			continue
-		}
-		seen[target] = true
-		if !exists {
-			absent[target] = true
-		}
-		paths = append(paths, target)
-	}
-	paths = outermost(paths)
-	return paths, absent, nil
-}
-
-// firstMissing walks from root towards p and returns the first component
-// that does not exist (or p itself when everything exists). It refuses
-// symbolic links on the way: the rules name paths, and a link's target is
-// another path, which the command could reach by its own name.
-func (b *builder) firstMissing(root, p string) (string, bool, error) {
-	rel := strings.TrimPrefix(p, root+"/")
-	cur := root
-	parts := strings.Split(rel, "/")
-	for i, part := range parts {
-		cur = path.Join(cur, part)
-		info, err := b.fs.Lstat(cur)
-		if isNotExist(err) {
-			return cur, false, nil
-		}
-		if err != nil {
-			return "", false, fmt.Errorf("protected path %s: %w", cur, err)
-		}
-		if info.Kind == KindSymlink {
-			return "", false, &InputError{
-				Msg: fmt.Sprintf("protected path %s is a symbolic link, which the sandbox could replace", cur),
-				Fix: "replace the link with the real directory or file, or unprotect the path in your own policy file"}
-		}
-		if info.Kind != KindDir && i < len(parts)-1 {
-			// A file where a directory was expected (a .git file):
-			// protecting the file covers everything below the name.
-			return cur, true, nil
-		}
-	}
-	return p, true, nil
-}
-
-// gitDirs returns the git directories a root's .git file points to, with the
-// common directory of a worktree.
-func (b *builder) gitDirs(root string) []string {
-	dotgit := path.Join(root, ".git")
-	info, err := b.fs.Lstat(dotgit)
-	if err != nil || info.Kind != KindFile {
-		return nil
-	}
-	data, err := b.fs.ReadFile(dotgit)
+	paths, absent, err = b.host.Protected(unixplan.ProtectInput{
+		Protected:   b.in.Policy.Filesystem.Protected,
+		PolicyFiles: b.in.PolicyFiles,
+		Extra:       b.hardLinks,
+		Roots:       roots,
+		Cache:       b.cache(),
+	})
 	if err != nil {
-		return nil
+		return nil, nil, err
 	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	gd, ok := strings.CutPrefix(strings.TrimSpace(line), "gitdir:")
-	if !ok {
-		return nil
-	}
-	gd = strings.TrimSpace(gd)
-	if !path.IsAbs(gd) {
-		gd = path.Join(root, gd)
-	}
-	real, ok, err := b.canonical(gd)
-	if err != nil || !ok {
-		return nil
-	}
-	dirs := []string{real}
-	if c, err := b.fs.ReadFile(path.Join(real, "commondir")); err == nil {
-		cd := strings.TrimSpace(string(c))
-		if !path.IsAbs(cd) {
-			cd = path.Join(real, cd)
-		}
-		if cr, ok, err := b.canonical(cd); err == nil && ok {
-			dirs = append(dirs, cr)
-		}
-	}
-	return dirs
+	sort.Strings(paths)
+	return paths, absent, nil
 }
 
 // pins returns the directories that must keep their names: every writable
@@ -481,14 +244,8 @@ func pins(roots, guarded []string) []string {
 	for _, r := range roots {
 		set[r] = true
 	}
-	for _, g := range guarded {
-		root := rootOf(g, roots)
-		if root == "" {
-			continue
-		}
-		for a := path.Dir(g); a != root && under(a, root); a = path.Dir(a) {
-			set[a] = true
-		}
+	for _, a := range unixplan.Ancestors(guarded, roots) {
+		set[a] = true
 	}
-	return keys(set)
+	return unixplan.Keys(set)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -204,7 +205,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	p := in.Policy
 	mode := p.Mode.Value
 	rep := &report.Report{Mode: string(mode)}
-	b := &builder{in: in, fs: in.FS, res: resolver{fs: in.FS, fold: in.CaseInsensitive}}
+	b := newBuilder(in)
 	dir := in.Dir
 	if dir == "" {
 		dir = in.Workspace
@@ -266,17 +267,17 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		return nil, nil, err
 	}
 	writable := append(append([]string{}, roots...), tmp)
-	if under(probe, tmp) || inAny(probe, roots) {
+	if unixplan.Under(probe, tmp) || unixplan.InAny(probe, roots) {
 		return nil, nil, fmt.Errorf("bug: the probe dir %s is writable in the profile", probe)
 	}
 	var inside []string
 	for _, d := range denied {
-		if inAny(d, writable) {
+		if unixplan.InAny(d, writable) {
 			inside = append(inside, d)
 		}
 	}
 	pinned := pins(writable, append(append([]string{}, protected...), inside...))
-	sockets, err := b.socketGrants(denied)
+	sockets, err := b.host.SocketGrants(p.Filesystem.HostSockets, denied)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -312,7 +313,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	plan.Profile, plan.Params = text, g.params
 	plan.ProbeDir = probe
 	plan.Writable, plan.Denied, plan.Protected, plan.Pinned = writable, denied, protected, pinned
-	plan.Absent = keys(absent)
+	plan.Absent = unixplan.Keys(absent)
 	plan.ProxyPort = port
 	size := len(text)
 	for _, pa := range g.params {
@@ -324,7 +325,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	}
 
 	cache := b.cache()
-	plan.Env = toolEnv(in.Env, tmp, cache, dir, proxyEnv)
+	plan.Env = unixplan.ToolEnv(in.Env, tmp, cache, dir, proxyEnv)
 
 	rep.Add("verification", report.Missing, "%s: cordon's macOS backend has not been run on a Mac by its tests; scripts/macos/verify.sh checks it (docs/macos.md)", Unverified)
 	rep.Add("seatbelt", report.Applied, "generated SBPL profile, deny by default, %d rules and %d parameters, run with %s; the shim checks it holds before the command starts (%s)", len(prof.Rules), len(g.params), SandboxExec, Unverified)
@@ -362,12 +363,12 @@ func addProcessLayers(rep *report.Report, in Input, plan *Plan) {
 		if in.Policy.Limits.Memory.Value > 0 {
 			why = append(why, fmt.Sprintf("memory (%d bytes) is NOT enforced: macOS refuses an address-space limit below what a process already maps (weaker mode %q)", in.Policy.Limits.Memory.Value, policy.DegradedMacOSNoMemoryLimit))
 		}
-		rep.Add("rlimits", report.Downgraded, "%s; %s", rlimitText(plan.Rlimits), strings.Join(why, "; "))
+		rep.Add("rlimits", report.Downgraded, "%s; %s", unixplan.RlimitText(plan.Rlimits), strings.Join(why, "; "))
 		if in.Policy.Limits.Memory.Value > 0 {
 			rep.Degraded = string(policy.DegradedMacOSNoMemoryLimit)
 		}
 	} else {
-		rep.Add("rlimits", report.Applied, "%s", rlimitText(plan.Rlimits))
+		rep.Add("rlimits", report.Applied, "%s", unixplan.RlimitText(plan.Rlimits))
 	}
 }
 
@@ -381,27 +382,6 @@ func (e *LimitError) Error() string {
 // Hint says what to do.
 func (e *LimitError) Hint() string {
 	return fmt.Sprintf("remove limits.memory for macOS runs, or accept the weaker mode by name with --allow-degraded=%s", policy.DegradedMacOSNoMemoryLimit)
-}
-
-// socketGrants returns the host sockets the policy grants, canonical; absent
-// ones are left out (there is nothing to reach).
-func (b *builder) socketGrants(denied []string) ([]string, error) {
-	var out []string
-	for _, it := range b.in.Policy.Filesystem.HostSockets {
-		real, ok, err := b.canonical(it.Value)
-		if err != nil || !ok {
-			continue
-		}
-		if info, err := b.fs.Lstat(real); err != nil || info.Kind != KindSocket {
-			continue
-		}
-		if d := rootOf(real, denied); d != "" {
-			return nil, &InputError{Msg: fmt.Sprintf("the host socket %s (from %s) lies in the denied path %s", real, it.From, d),
-				Fix: "allow the directory with filesystem.allow_read, or grant a socket outside denied paths"}
-		}
-		out = append(out, real)
-	}
-	return dedupe(out), nil
 }
 
 func socketText(sockets []string) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -400,7 +401,7 @@ func TestExtraRootsLinksAndWorktrees(t *testing.T) {
 func TestAbsentParentsProtectTheWholeName(t *testing.T) {
 	f := macHost()
 	for k := range f.nodes {
-		if under(k, ws+"/.git") {
+		if unixplan.Under(k, ws+"/.git") {
 			delete(f.nodes, k)
 		}
 	}

@@ -3,6 +3,8 @@ package macplan
 import (
 	"strings"
 	"testing"
+
+	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 )
 
 // A workspace whose name holds everything that could end a string or a
@@ -23,7 +25,7 @@ func TestHostilePathsCannotChangeTheProfile(t *testing.T) {
 		f := newMacFS()
 		// The same host as macHost, with the project under the odd name.
 		for p, n := range macHost().nodes {
-			if under(p, ws) {
+			if unixplan.Under(p, ws) {
 				p = dir + strings.TrimPrefix(p, ws)
 			}
 			f.put(p, n)
