@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,6 +56,18 @@ type prepared struct {
 	// be had (internal/cgroup).
 	cgroup  *cgroup.Group
 	cleanup []func()
+	// current is the request of the command the sandbox runs now (a warm
+	// sandbox runs many): the proxy's events and questions are its.
+	current atomic.Pointer[Request]
+}
+
+// Ask forwards the proxy's question to the current command's asker.
+func (p *prepared) Ask(ctx context.Context, q netproxy.Question) (bool, error) {
+	req := p.current.Load()
+	if req == nil || req.NetworkAsker == nil {
+		return false, errors.New("no approval channel is configured for this command")
+	}
+	return req.NetworkAsker.Ask(ctx, q)
 }
 
 func (p *prepared) phase(name string) {
@@ -167,6 +180,7 @@ const userNSFix = "enable unprivileged user namespaces (see `cordon doctor`), or
 // and the private temp dir of the weaker mode.
 func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 	prep := &prepared{}
+	prep.current.Store(&req)
 	ok := false
 	defer func() {
 		if !ok {
@@ -196,7 +210,14 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 			Fix: "use network.mode = \"proxy\" and allow the credential's hosts"}
 	}
 	if req.Policy.Network.Value.Mode == netproxy.ModeProxy {
-		opts := netproxy.Options{Asker: req.NetworkAsker, OnEvent: func(ev netproxy.ConnEvent) { req.emit(connectionEvent(ev)) }}
+		opts := netproxy.Options{OnEvent: func(ev netproxy.ConnEvent) {
+			if r := prep.current.Load(); r != nil {
+				r.emit(connectionEvent(ev))
+			}
+		}}
+		if req.NetworkAsker != nil {
+			opts.Asker = prep
+		}
 		if len(req.Inject) > 0 {
 			// The CA key stays in the state directory (masked inside);
 			// the sandbox gets its certificate, in a bundle with the
@@ -369,10 +390,12 @@ func addLandlockGaps(rep *report.Report, plan *linuxplan.Plan) {
 // goroutine holds the thread that created it (the init's parent-death
 // signal follows that thread) until the init is gone.
 type launched struct {
-	shape    linuxplan.Shape
-	cmd      *exec.Cmd
-	ctl      *os.File
-	bridge   *os.File
+	shape  linuxplan.Shape
+	cmd    *exec.Cmd
+	ctl    *os.File
+	bridge *os.File
+	// session is the supervisor's end of a warm sandbox's command socket.
+	session  *os.File
 	started  time.Time
 	cloned   time.Duration
 	work     chan func() // runs on the locked thread
@@ -382,8 +405,13 @@ type launched struct {
 // launch starts the init with the namespaces the plan will need; wait
 // returns how that went.
 func launch(req Request, degraded policy.Degraded) *launched {
+	return launchInit(req, degraded, false)
+}
+
+// launchInit starts the init; warm gives it a command socket.
+func launchInit(req Request, degraded policy.Degraded, warm bool) *launched {
 	l := &launched{shape: linuxplan.ShapeOf(req.Policy, degraded), work: make(chan func()), startErr: make(chan error, 1)}
-	if err := l.start(req); err != nil {
+	if err := l.start(req, warm); err != nil {
 		l.startErr <- err
 	}
 	return l
@@ -401,6 +429,9 @@ func (l *launched) wait() error {
 	if l.bridge != nil {
 		l.bridge.Close()
 	}
+	if l.session != nil {
+		l.session.Close()
+	}
 	var cerr *cloneError
 	if errors.As(err, &cerr) {
 		return err
@@ -411,7 +442,7 @@ func (l *launched) wait() error {
 	return fmt.Errorf("start the sandbox's init: %w", err)
 }
 
-func (l *launched) start(req Request) error {
+func (l *launched) start(req Request, warm bool) error {
 	parentEnd, childEnd, err := socketPair(unix.SOCK_STREAM)
 	if err != nil {
 		return err
@@ -426,6 +457,23 @@ func (l *launched) start(req Request) error {
 			return err
 		}
 		extra = append(extra, bridgeChild) // linuxinit.BridgeFD
+	}
+	var sessionChild *os.File
+	if warm {
+		l.session, sessionChild, err = socketPair(unix.SOCK_SEQPACKET)
+		if err != nil {
+			parentEnd.Close()
+			childEnd.Close()
+			if bridgeChild != nil {
+				l.bridge.Close()
+				bridgeChild.Close()
+			}
+			return err
+		}
+		if bridgeChild == nil {
+			extra = append(extra, nil) // no bridge: fd 4 stays closed
+		}
+		extra = append(extra, sessionChild) // linuxinit.SessionFD
 	}
 	l.ctl = parentEnd
 	l.cmd = &exec.Cmd{
@@ -467,6 +515,9 @@ func (l *launched) start(req Request) error {
 		if bridgeChild != nil {
 			bridgeChild.Close()
 		}
+		if sessionChild != nil {
+			sessionChild.Close()
+		}
 		l.startErr <- err
 		if err != nil {
 			return
@@ -494,6 +545,9 @@ func (l *launched) close() {
 	l.ctl.Close()
 	if l.bridge != nil {
 		l.bridge.Close()
+	}
+	if l.session != nil {
+		l.session.Close()
 	}
 }
 
@@ -556,60 +610,12 @@ func (prep *prepared) serveBridge(sock *os.File) {
 }
 
 func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) (*Result, error) {
-	var accepted []string
-	for _, it := range req.Policy.AllowDegraded {
-		accepted = append(accepted, it.Value)
-	}
-	cmd, ctl, started := l.cmd, l.ctl, l.started
+	cmd, started := l.cmd, l.started
 	initPID := cmd.Process.Pid
-	plan, err := json.Marshal(prep.plan)
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+	if err := prep.handshake(req, l, true); err != nil {
 		return nil, err
 	}
-	if _, err := ctl.Write(append(plan, '\n')); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, fmt.Errorf("send the plan to the sandbox's init: %w", err)
-	}
-	req.emit(enforcementEvent(prep.report, accepted))
-	// While the init applies the plan, it goes into the run's cgroup (a
-	// move that can wait for an RCU grace period); it starts the command
-	// only on the Start line. In cgroup v1, where membership is per
-	// thread, only its main thread, which starts the command, goes in: the
-	// init's other threads stay out of the command's limits, so a command
-	// that uses them all up cannot keep the Go runtime from a thread it
-	// needs. cgroup v2 membership is per process: the whole init goes in,
-	// and the process limit there has room for its threads (runCgroup).
-	err = prep.cgroup.AddThread(initPID)
-	if err == nil {
-		err = prep.cgroup.AddProcessV2(initPID)
-	}
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, &LayerError{Layer: "limits", Err: err, Fix: hintOf(err)}
-	}
-	prep.phase("in the cgroup")
-	if _, err := io.WriteString(ctl, linuxinit.Start+"\n"); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, fmt.Errorf("tell the sandbox's init to start the command: %w", err)
-	}
-
-	msgs := make(chan linuxinit.Message, 4)
-	go func() {
-		defer close(msgs)
-		sc := bufio.NewScanner(ctl)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			var m linuxinit.Message
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				msgs <- m
-			}
-		}
-	}()
+	msgs := l.messages()
 
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
@@ -624,40 +630,14 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 
-	res := &Result{Report: prep.report, Started: started}
+	st := &commandState{req: req, prep: prep, plan: prep.plan, res: &Result{Report: prep.report, Started: started}, gitDirs: map[string]bool{}}
+	res := st.res
 	defer func() { res.Phases = append(prep.phases, res.Phases...) }()
-	var setupErr error
 	killed := false
 	kill := func() {
 		if !killed {
 			killed = true
 			cmd.Process.Signal(unix.SIGKILL)
-		}
-	}
-	gitDirs := map[string]bool{}
-	handle := func(m linuxinit.Message) {
-		switch m.Type {
-		case linuxinit.MsgStarted:
-			res.PID = m.PID
-			req.emit(audit.ProcessStart{PID: m.PID, Argv: prep.plan.Argv, Executable: m.Path, Cwd: prep.plan.Dir})
-			res.Phases = append(res.Phases, Phase{"init reported", time.Since(prep.begin)})
-			for _, ph := range m.Phases {
-				res.Phases = append(res.Phases, Phase{"  init: " + ph.Name, time.Duration(ph.Micros) * time.Microsecond})
-			}
-		case linuxinit.MsgError:
-			setupErr = &LayerError{Layer: m.Layer, Err: errors.New(m.Error), Fix: m.Hint}
-		case linuxinit.MsgExecError:
-			setupErr = &ExecError{Code: m.Code, Msg: m.Error}
-		case linuxinit.MsgExit:
-			res.applyExit(m)
-			res.Phases = append(res.Phases, Phase{"command exited", time.Since(prep.begin)})
-		case linuxinit.MsgDenied:
-			res.denied(req, m)
-		case linuxinit.MsgGitDir:
-			gitDirs[m.Target] = true
-		case linuxinit.MsgGitDirMoved:
-			delete(gitDirs, m.From)
-			gitDirs[m.Target] = true
 		}
 	}
 	for {
@@ -667,7 +647,7 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 				msgs = nil
 				continue
 			}
-			handle(m)
+			st.handle(m)
 		case s := <-sigs:
 			syscall.Kill(initPID, s.(syscall.Signal))
 		case <-timeout:
@@ -675,6 +655,7 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 			prep.stop(cmd, kill)
 			timeout = nil
 		case <-ctx.Done():
+			st.cancelled = true
 			prep.stop(cmd, kill)
 			ctx = context.Background()
 		case werr := <-waited:
@@ -685,7 +666,7 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 				if !ok {
 					break
 				}
-				handle(m)
+				st.handle(m)
 			}
 			res.Duration = time.Since(started)
 			// Check the repositories the command made before anyone runs
@@ -694,28 +675,156 @@ func (prep *prepared) supervise(ctx context.Context, req *Request, l *launched) 
 			if !prep.plan.Namespaces {
 				prep.cgroup.Kill() //nolint:errcheck // where the run has a cgroup
 			}
-			res.reportDisarmed(req, disarmGitDirs(gitDirs, prep.plan.Guard.Roots))
-			if setupErr != nil {
-				return nil, setupErr
-			}
-			if res.TimedOut {
-				res.ExitCode = 124
-				req.emit(exitEvent(res))
-				return res, nil
-			}
-			if res.PID == 0 {
-				return nil, &LayerError{Layer: "init", Err: fmt.Errorf("the sandbox's init ended before starting the command: %v", werr),
-					Fix: "run `cordon doctor`; this is a bug if doctor reports no problem"}
-			}
-			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && res.ExitCode == 0 && res.Signal == 0 {
+			st.disarm()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && !st.exited && res.Signal == 0 && res.PID != 0 {
 				// The init itself was killed: report it as the command's end.
 				res.Signal = int(ws.Signal())
 				res.ExitCode = 128 + res.Signal
+				st.exited = true
 			}
-			req.emit(exitEvent(res))
-			return res, nil
+			return st.finish(fmt.Errorf("the sandbox's init ended: %v", werr))
 		}
 	}
+}
+
+// handshake hands the init its plan, records the boundary (when emit is
+// set: a warm sandbox records it with each command), puts the init into the
+// run's cgroup and tells it to start.
+func (prep *prepared) handshake(req *Request, l *launched, emit bool) error {
+	var accepted []string
+	for _, it := range req.Policy.AllowDegraded {
+		accepted = append(accepted, it.Value)
+	}
+	cmd, ctl := l.cmd, l.ctl
+	initPID := cmd.Process.Pid
+	fail := func(err error) error {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return err
+	}
+	plan, err := json.Marshal(prep.plan)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := ctl.Write(append(plan, '\n')); err != nil {
+		return fail(fmt.Errorf("send the plan to the sandbox's init: %w", err))
+	}
+	if emit {
+		req.emit(enforcementEvent(prep.report, accepted))
+	}
+	// While the init applies the plan, it goes into the run's cgroup (a
+	// move that can wait for an RCU grace period); it starts the command
+	// only on the Start line. In cgroup v1, where membership is per
+	// thread, only its main thread, which starts the command, goes in: the
+	// init's other threads stay out of the command's limits, so a command
+	// that uses them all up cannot keep the Go runtime from a thread it
+	// needs. cgroup v2 membership is per process: the whole init goes in,
+	// and the process limit there has room for its threads (runCgroup).
+	err = prep.cgroup.AddThread(initPID)
+	if err == nil {
+		err = prep.cgroup.AddProcessV2(initPID)
+	}
+	if err != nil {
+		return fail(&LayerError{Layer: "limits", Err: err, Fix: hintOf(err)})
+	}
+	prep.phase("in the cgroup")
+	if _, err := io.WriteString(ctl, linuxinit.Start+"\n"); err != nil {
+		return fail(fmt.Errorf("tell the sandbox's init to start the command: %w", err))
+	}
+	return nil
+}
+
+// messages returns the init's messages, read from the control socket until
+// it closes. Call it once per init.
+func (l *launched) messages() <-chan linuxinit.Message {
+	msgs := make(chan linuxinit.Message, 4)
+	go func() {
+		defer close(msgs)
+		sc := bufio.NewScanner(l.ctl)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			var m linuxinit.Message
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				msgs <- m
+			}
+		}
+	}()
+	return msgs
+}
+
+// commandState is what the supervisor learns about one command from the
+// init's messages.
+type commandState struct {
+	req       *Request
+	prep      *prepared
+	plan      *linuxplan.Plan
+	res       *Result
+	setupErr  error
+	exited    bool // the init reported the command's exit
+	cancelled bool // the caller's context ended the command
+	// gitDirs are the repositories the sandbox made (for a warm one, in
+	// every command so far): checked after each command.
+	gitDirs map[string]bool
+}
+
+func (st *commandState) handle(m linuxinit.Message) {
+	res, req := st.res, st.req
+	switch m.Type {
+	case linuxinit.MsgStarted:
+		res.PID = m.PID
+		req.emit(audit.ProcessStart{PID: m.PID, Argv: st.plan.Argv, Executable: m.Path, Cwd: st.plan.Dir})
+		res.Phases = append(res.Phases, Phase{"init reported", time.Since(st.prep.begin)})
+		for _, ph := range m.Phases {
+			res.Phases = append(res.Phases, Phase{"  init: " + ph.Name, time.Duration(ph.Micros) * time.Microsecond})
+		}
+	case linuxinit.MsgError:
+		st.setupErr = &LayerError{Layer: m.Layer, Err: errors.New(m.Error), Fix: m.Hint}
+	case linuxinit.MsgExecError:
+		st.setupErr = &ExecError{Code: m.Code, Msg: m.Error}
+	case linuxinit.MsgExit:
+		res.applyExit(m)
+		st.exited = true
+		res.Phases = append(res.Phases, Phase{"command exited", time.Since(st.prep.begin)})
+	case linuxinit.MsgDenied:
+		res.denied(req, m)
+	case linuxinit.MsgGitDir:
+		st.gitDirs[m.Target] = true
+	case linuxinit.MsgGitDirMoved:
+		delete(st.gitDirs, m.From)
+		st.gitDirs[m.Target] = true
+	}
+}
+
+// disarm checks the repositories the sandbox made; call it only when
+// nothing of the sandbox can run any more.
+func (st *commandState) disarm() {
+	st.res.reportDisarmed(st.req, disarmGitDirs(st.gitDirs, st.prep.plan.Guard.Roots))
+}
+
+// finish turns what was learnt into the command's result; gone explains
+// an end without a start.
+func (st *commandState) finish(gone error) (*Result, error) {
+	res := st.res
+	if st.setupErr != nil {
+		return nil, st.setupErr
+	}
+	if res.TimedOut {
+		res.ExitCode = 124
+		st.req.emit(exitEvent(res))
+		return res, nil
+	}
+	if res.PID != 0 && !st.exited && st.cancelled {
+		res.Signal, res.ExitCode, st.exited = int(unix.SIGKILL), 128+int(unix.SIGKILL), true
+	}
+	if res.PID == 0 {
+		gone = fmt.Errorf("before starting the command: %w", gone)
+	}
+	if res.PID == 0 || !st.exited {
+		return nil, &LayerError{Layer: "init", Err: gone,
+			Fix: "run `cordon doctor`; this is a bug if doctor reports no problem"}
+	}
+	st.req.emit(exitEvent(res))
+	return res, nil
 }
 
 // stop ends the whole sandbox: with a PID namespace killing the init is

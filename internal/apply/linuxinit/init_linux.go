@@ -213,47 +213,32 @@ func (in *initProc) run() int {
 		return 125 // the supervisor is gone, or refused to go on
 	}
 	in.phase("cgroup")
+	if p.Session {
+		return in.serveSession()
+	}
 	return in.start()
 }
 
-// start forks the command from this thread, forwards signals to it and
-// waits; it returns the init's exit status.
+// command is what to start: a cold run's command from its plan, or one
+// of a warm sandbox's from its packet.
+type command struct {
+	argv, env []string
+	dir       string // "" for the init's own working directory
+	rlimits   []linuxplan.Rlimit
+	files     []uintptr // its standard input, output and error
+}
+
+// start runs a cold run's command, forwards signals to it and waits; it
+// returns the init's exit status.
 func (in *initProc) start() int {
 	p := &in.plan
-	path, code, err := lookPath(p.Argv[0], envValue(p.Env, "PATH"))
-	if err != nil {
-		in.send(Message{Type: MsgExecError, Code: code, Error: err.Error()})
-		return code
-	}
+	var pid atomic.Int64
 	sigs := make(chan os.Signal, 16)
 	forwarded := []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGCONT}
 	signal.Notify(sigs, forwarded...)
 	if !p.Namespaces {
 		signal.Notify(sigs, StopSignal)
 	}
-	pid, err := syscall.ForkExec(path, p.Argv, &syscall.ProcAttr{
-		Env:   p.Env,
-		Files: []uintptr{0, 1, 2},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
-	if err != nil {
-		code := 126
-		if errors.Is(err, unix.ENOENT) {
-			code = 127
-		}
-		in.send(Message{Type: MsgExecError, Code: code, Error: fmt.Sprintf("%s: %v", p.Argv[0], err)})
-		return code
-	}
-	if err := setLimits(pid, p.Rlimits); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		var ws unix.WaitStatus
-		unix.Wait4(pid, &ws, 0, nil)
-		in.send(Message{Type: MsgError, Layer: "rlimits", Error: err.Error()})
-		return 125
-	}
-	in.phase("exec")
-	in.send(Message{Type: MsgStarted, PID: pid, Path: path, Phases: in.phases})
-
 	go func() {
 		for s := range sigs {
 			if s == StopSignal {
@@ -262,7 +247,9 @@ func (in *initProc) start() int {
 				os.Exit(125)
 			}
 			// The command leads its own session and process group.
-			unix.Kill(-pid, s.(unix.Signal))
+			if n := pid.Load(); n > 0 {
+				unix.Kill(-int(n), s.(unix.Signal))
+			}
 		}
 	}()
 	if !p.Namespaces {
@@ -279,6 +266,63 @@ func (in *initProc) start() int {
 			}
 		}()
 	}
+	exit, ok := in.runCommand(command{argv: p.Argv, env: p.Env, rlimits: p.Rlimits, files: []uintptr{0, 1, 2}},
+		func(n int) { pid.Store(int64(n)) })
+	if !ok {
+		return exit.Code
+	}
+	if !p.Namespaces {
+		killDescendants()
+	}
+	in.send(exit)
+	if exit.Signal != 0 {
+		return 128 + exit.Signal
+	}
+	return exit.Code
+}
+
+// runCommand forks c from this thread, which carries the Landlock rules,
+// the seccomp filter and the guard, and waits for it, reaping the orphans
+// reparented meanwhile. It reports the start (or why nothing started: ok
+// is false, and exit.Code is the status) and returns the exit message,
+// which the caller sends once the sandbox is in the state it promises.
+func (in *initProc) runCommand(c command, started func(pid int)) (exit Message, ok bool) {
+	if c.dir != "" {
+		if err := unix.Chdir(c.dir); err != nil {
+			in.send(Message{Type: MsgExecError, Code: 126, Error: fmt.Sprintf("working directory %s: %v", c.dir, err)})
+			return Message{Code: 126}, false
+		}
+	}
+	path, code, err := lookPath(c.argv[0], envValue(c.env, "PATH"))
+	if err != nil {
+		in.send(Message{Type: MsgExecError, Code: code, Error: err.Error()})
+		return Message{Code: code}, false
+	}
+	var before unix.Rusage
+	unix.Getrusage(unix.RUSAGE_CHILDREN, &before)
+	pid, err := syscall.ForkExec(path, c.argv, &syscall.ProcAttr{
+		Env:   c.env,
+		Files: c.files,
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		code := 126
+		if errors.Is(err, unix.ENOENT) {
+			code = 127
+		}
+		in.send(Message{Type: MsgExecError, Code: code, Error: fmt.Sprintf("%s: %v", c.argv[0], err)})
+		return Message{Code: code}, false
+	}
+	started(pid)
+	if err := setLimits(pid, c.rlimits); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+		in.send(Message{Type: MsgError, Layer: "rlimits", Error: err.Error()})
+		return Message{Code: 125}, false
+	}
+	in.phase("exec")
+	in.send(Message{Type: MsgStarted, PID: pid, Path: path, Phases: in.phases})
 
 	for {
 		var ws unix.WaitStatus
@@ -294,7 +338,7 @@ func (in *initProc) start() int {
 		}
 		if err != nil {
 			in.send(Message{Type: MsgError, Layer: "lifetime", Error: fmt.Sprintf("wait: %v", err)})
-			return 125
+			return Message{Code: 125}, false
 		}
 		if got != pid {
 			continue // an orphan reparented to us
@@ -302,29 +346,30 @@ func (in *initProc) start() int {
 		if ws.Stopped() || ws.Continued() {
 			continue
 		}
-		if !p.Namespaces {
-			killDescendants()
-		}
 		var children unix.Rusage
 		unix.Getrusage(unix.RUSAGE_CHILDREN, &children)
 		usage := &Usage{
-			UserMicros:   children.Utime.Sec*1e6 + children.Utime.Usec,
-			SystemMicros: children.Stime.Sec*1e6 + children.Stime.Usec,
-			MaxRSSKiB:    max(children.Maxrss, ru.Maxrss),
+			UserMicros:   micros(children.Utime) - micros(before.Utime),
+			SystemMicros: micros(children.Stime) - micros(before.Stime),
+			// A cold run's orphans count too; a warm sandbox's children
+			// include the earlier commands, so there only the command's
+			// own tree (what it waited for) does.
+			MaxRSSKiB: max(children.Maxrss, ru.Maxrss),
+		}
+		if in.plan.Session {
+			usage.MaxRSSKiB = ru.Maxrss
 		}
 		m := Message{Type: MsgExit, Usage: usage}
-		status := 0
 		if ws.Signaled() {
 			m.Signal = int(ws.Signal())
-			status = 128 + m.Signal
 		} else {
 			m.Code = ws.ExitStatus()
-			status = m.Code
 		}
-		in.send(m)
-		return status
+		return m, true
 	}
 }
+
+func micros(t unix.Timeval) int64 { return t.Sec*1e6 + t.Usec }
 
 // setLimits sets the plan's rlimits on the command, right after it started.
 // Set this way they bind the command and what it starts, not the init. The

@@ -85,6 +85,9 @@ type Message struct {
 	Target string `json:"target,omitempty"`
 	// gitdir_moved: the path before the rename.
 	From string `json:"from,omitempty"`
+	// Dirty, on a warm sandbox's exit: what the init could not clean up
+	// after the command; the sandbox must not serve another.
+	Dirty string `json:"dirty,omitempty"`
 }
 
 // Usage is what the command's processes used.

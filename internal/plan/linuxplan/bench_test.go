@@ -17,6 +17,20 @@ func BenchmarkMakeRepo(b *testing.B) {
 		b.Fatal(err)
 	}
 	ws, _ = filepath.Abs(ws)
+	benchmarkMake(b, ws)
+}
+
+// BenchmarkMakeEmpty plans a run in an empty workspace: what the plan costs
+// apart from searching the workspace.
+func BenchmarkMakeEmpty(b *testing.B) {
+	ws, err := filepath.EvalSymlinks(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkMake(b, ws)
+}
+
+func benchmarkMake(b *testing.B, ws string) {
 	home, _ := os.UserHomeDir()
 	p, err := policy.Load(policy.Options{Workspace: ws, Home: home, NoUserFile: true})
 	if err != nil {

@@ -85,6 +85,11 @@ func (h hostFS) Glob(pattern string) ([]string, error) { return h.fs.Glob(patter
 // Resolve counts every path EvalSymlinks cannot resolve, whatever the
 // reason, as absent: nothing can be bound or masked there.
 func (h hostFS) Resolve(p string) (string, bool, error) {
+	// Most deny-listed paths do not exist: one lstat says so, where
+	// EvalSymlinks would look at every component first.
+	if _, err := h.fs.Lstat(p); err != nil {
+		return p, false, nil
+	}
 	real, err := h.fs.EvalSymlinks(p)
 	if err != nil {
 		return p, false, nil

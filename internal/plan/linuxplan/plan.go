@@ -68,6 +68,11 @@ type Plan struct {
 	Dir  string   `json:"dir"`
 	Argv []string `json:"argv"`
 	Env  []string `json:"env"`
+
+	// Session: a warm sandbox, which takes its commands one after another
+	// from the command socket (linuxinit.SessionFD) instead of running
+	// Argv once. Set by the supervisor, not by Make.
+	Session bool `json:"session,omitempty"`
 }
 
 // MountKind says what a Mount does.
@@ -293,7 +298,8 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		return plan, rep, nil
 	}
 
-	b := &builder{in: in, fs: in.FS, host: host(in.FS)}
+	fsys := FS(newAbsentCache(in.FS))
+	b := &builder{in: in, fs: fsys, host: host(fsys)}
 	roots, err := b.writableRoots()
 	if err != nil {
 		return nil, nil, err

@@ -1,0 +1,110 @@
+// Command warm measures what one command costs through the Go API: bare
+// fork+exec, a cold sandbox.Run, and a warm sandbox.Session, side by side
+// and interleaved so that they share the machine's noise.
+//
+// Usage: go run ./bench/warm [-n RUNS] [-workspace DIR] [CMD ARGS...]
+// (default command /bin/true). As root or as a user with unprivileged user
+// namespaces; the workspace defaults to a fresh directory under /var/tmp.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/cordon-sandbox/cordon/policy"
+	"github.com/cordon-sandbox/cordon/sandbox"
+)
+
+func main() {
+	sandbox.Init()
+	n := flag.Int("n", 100, "runs of each")
+	ws := flag.String("workspace", "", "workspace (default: a fresh directory)")
+	flag.Parse()
+	argv := flag.Args()
+	if len(argv) == 0 {
+		argv = []string{"/bin/true"}
+	}
+	if *ws == "" {
+		dir, err := os.MkdirTemp("/var/tmp", "cordon-warm-")
+		check(err)
+		defer os.RemoveAll(dir)
+		*ws = dir
+	}
+	real, err := filepath.EvalSymlinks(*ws)
+	check(err)
+	home, _ := os.UserHomeDir()
+	p, err := policy.Load(policy.Options{Workspace: real, Home: home, NoUserFile: true})
+	check(err)
+	req := sandbox.Request{Policy: p, Workspace: real, Argv: argv, Environ: os.Environ(), Home: home}
+	s := sandbox.NewSession()
+	defer s.Close()
+	ctx := context.Background()
+	// One of each first: the warm sandbox is built, caches are filled.
+	for _, f := range []func() error{
+		func() error { return exec.Command(argv[0], argv[1:]...).Run() },
+		func() error { _, err := sandbox.Run(ctx, req); return err },
+		func() error { _, err := s.Run(ctx, req); return err },
+	} {
+		check(f())
+	}
+	if os.Getenv("WARM_ONLY") != "" { // for profiling the warm path
+		for range *n {
+			_, err := s.Run(ctx, req)
+			check(err)
+		}
+		return
+	}
+	var bare, cold, warm []time.Duration
+	for range *n {
+		t := time.Now()
+		check(exec.Command(argv[0], argv[1:]...).Run())
+		bare = append(bare, time.Since(t))
+		t = time.Now()
+		_, err := sandbox.Run(ctx, req)
+		check(err)
+		cold = append(cold, time.Since(t))
+		t = time.Now()
+		_, err = s.Run(ctx, req)
+		check(err)
+		warm = append(warm, time.Since(t))
+	}
+	if os.Getenv("WARM_PHASES") != "" {
+		res, err := s.Run(ctx, req)
+		check(err)
+		for _, ph := range res.Phases {
+			fmt.Printf("    %-24s %v\n", ph.Name, ph.At.Round(time.Microsecond))
+		}
+	}
+	fmt.Printf("%d runs each of %v, interleaved; median (mean)\n", *n, argv)
+	b := stats("bare fork+exec", bare, 0)
+	stats("cold sandbox.Run", cold, b)
+	stats("warm sandbox.Session", warm, b)
+}
+
+func stats(name string, ds []time.Duration, bare time.Duration) time.Duration {
+	slices.Sort(ds)
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	med := ds[len(ds)/2]
+	added := ""
+	if bare > 0 {
+		added = fmt.Sprintf("  added %v", (med - bare).Round(time.Microsecond))
+	}
+	fmt.Printf("  %-22s %9v (%v)%s\n", name, med.Round(time.Microsecond), (sum / time.Duration(len(ds))).Round(time.Microsecond), added)
+	return med
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "warm:", err)
+		os.Exit(1)
+	}
+}
