@@ -529,7 +529,7 @@ func (ss *session) callTool(m *message) {
 	}
 	t := ss.s.tool(name)
 	if t == nil {
-		ss.reply(m.id, nil, invalidParams("unknown tool %q", name))
+		ss.reply(m.id, nil, &rpcError{Code: codeInvalidParams, Message: fmt.Sprintf("unknown tool %q", name)})
 		return
 	}
 	c := &call{sess: ss}

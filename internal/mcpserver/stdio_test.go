@@ -55,6 +55,9 @@ var judgeCases = []struct{ line, want string }{
 	{`{"jsonrpc":"2.0","id":1.5e3,"method":7}`, `{"jsonrpc":"2.0","id":1.5e3,"error":{"code":-32600,"message":"Invalid Request: \"method\" must be a string"}}`},
 	{`{"jsonrpc":"2.0","id":{"x":1},"method":"ping"}`, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"id\" must be a string or a number"}}`},
 	{`{"jsonrpc":"2.0","id":true,"method":"ping"}`, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"id\" must be a string or a number"}}`},
+	// MCP: a request's id is never null (JSON-RPC allows it, and then no
+	// answer can be told from another's).
+	{`{"jsonrpc":"2.0","id":null,"method":"ping"}`, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"id\" must be a string or a number"}}`},
 	// Not a request: never answered under an id, which the client could
 	// take for the answer to one of its own calls.
 	{`{"jsonrpc":"2.0","id":3}`, replyNoMethod},
