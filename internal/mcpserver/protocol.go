@@ -369,7 +369,13 @@ func (ss *session) request(m *message) {
 	}
 	ss.mu.Lock()
 	init := ss.initialized
+	_, busy := ss.calls[idKey(m.id)]
 	ss.mu.Unlock()
+	if busy {
+		// Its answer could be taken for the call's.
+		ss.reply(m.id, nil, &rpcError{Code: codeInvalidRequest, Message: fmt.Sprintf("invalid request: id %s is the id of a call still in progress", m.id)})
+		return
+	}
 	if !init && m.method != "initialize" && m.method != "ping" {
 		ss.reply(m.id, nil, &rpcError{Code: codeInvalidRequest,
 			Message: fmt.Sprintf("invalid request: %q before \"initialize\": the session begins with an initialize request", m.method)})
@@ -541,13 +547,9 @@ func (ss *session) callTool(m *message) {
 	}
 	key := idKey(m.id)
 	ctx, cancel := context.WithCancel(ss.s.base)
+	// request made sure no call in progress has this id; the session
+	// handles one message at a time.
 	ss.mu.Lock()
-	if _, busy := ss.calls[key]; busy {
-		ss.mu.Unlock()
-		cancel()
-		ss.reply(m.id, nil, &rpcError{Code: codeInvalidRequest, Message: fmt.Sprintf("invalid request: id %s is the id of a call still in progress", m.id)})
-		return
-	}
 	ss.calls[key] = cancel
 	ss.mu.Unlock()
 	args := members["arguments"]

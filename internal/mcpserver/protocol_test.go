@@ -176,10 +176,12 @@ func TestCancelWire(t *testing.T) {
 	for _, id := range []string{`5`, `"five"`} {
 		w.send(`{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"run_command","arguments":{"command":"sleep 1000"}}}`)
 		recvBounded(t, b.started)
-		w.send(`{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"check_command","arguments":{"command":"true"}}}`)
-		a, _ := w.answer(id)
-		if want := `{"jsonrpc":"2.0","id":` + id + `,"error":{"code":-32600,"message":"invalid request: id ` + strings.ReplaceAll(id, `"`, `\"`) + ` is the id of a call still in progress"}}`; a != want {
-			t.Errorf("id reused:\n got %s\nwant %s", a, want)
+		for _, method := range []string{"tools/call", "ping"} {
+			w.send(`{"jsonrpc":"2.0","id":` + id + `,"method":"` + method + `","params":{"name":"check_command","arguments":{"command":"true"}}}`)
+			a, _ := w.answer(id)
+			if want := `{"jsonrpc":"2.0","id":` + id + `,"error":{"code":-32600,"message":"invalid request: id ` + strings.ReplaceAll(id, `"`, `\"`) + ` is the id of a call still in progress"}}`; a != want {
+				t.Errorf("id reused by %s:\n got %s\nwant %s", method, a, want)
+			}
 		}
 		w.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":` + id + `,"reason":"the user pressed Esc"}}`)
 		if err := recvBounded(t, b.ended); !errors.Is(err, context.Canceled) {
@@ -265,8 +267,27 @@ func TestProgressWire(t *testing.T) {
 		}
 	}
 	close(b.release)
-	w.answer("1")
-	w.answer("2")
+	// The answers come in either order; progress for token 7 may come
+	// until call 2 is answered, and nothing else.
+	answered := map[string]bool{}
+	for len(answered) < 2 {
+		l := w.next()
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+			Params struct {
+				ProgressToken json.RawMessage `json:"progressToken"`
+			} `json:"params"`
+		}
+		json.Unmarshal([]byte(l), &m)
+		switch {
+		case m.Method == "notifications/progress" && string(m.Params.ProgressToken) == "7" && !answered["2"]:
+		case m.Method == "" && (string(m.ID) == "1" || string(m.ID) == "2") && strings.Contains(l, `"ran":true`):
+			answered[string(m.ID)] = true
+		default:
+			t.Errorf("unexpected line: %s", l)
+		}
+	}
 	recvBounded(t, b.ended)
 	recvBounded(t, b.ended)
 	// Nothing comes between the answers and the ping's: no notification

@@ -272,7 +272,7 @@ func jsonType(v json.RawMessage) string {
 func shown(v json.RawMessage) string {
 	out := string(bytes.TrimSpace(v))
 	var s string
-	if json.Unmarshal(v, &s) == nil {
+	if jsonType(v) == "string" && json.Unmarshal(v, &s) == nil {
 		out = s
 	}
 	if len(out) > 100 {

@@ -226,6 +226,8 @@ func TestToolResultsGolden(t *testing.T) {
 		{`{"Command":"x"}`, `{"content":[{"type":"text","text":"validating \"arguments\": validating root: unexpected additional properties [\"Command\"]"}],"isError":true}`},
 		{`{"command":42}`, `{"content":[{"type":"text","text":"validating \"arguments\": validating root: validating /properties/command: type: 42 has type \"integer\", want \"string\""}],"isError":true}`},
 		{`{"argv":"ls"}`, `{"content":[{"type":"text","text":"validating \"arguments\": validating root: validating /properties/argv: type: ls has type \"string\", want one of \"null, array\""}],"isError":true}`},
+		// (Here the SDK wrote "<invalid reflect.Value>" for null.)
+		{`{"command":null}`, `{"content":[{"type":"text","text":"validating \"arguments\": validating root: validating /properties/command: type: null has type \"null\", want \"string\""}],"isError":true}`},
 		{`{"argv":[1]}`, `{"content":[{"type":"text","text":"validating \"arguments\": validating root: validating /properties/argv: validating /properties/argv/items: type: 1 has type \"integer\", want \"string\""}],"isError":true}`},
 	} {
 		id := strings.Repeat("1", i+1)
