@@ -297,7 +297,7 @@ func (ss *session) handle(m *message) {
 	switch {
 	case m.method == "":
 		// A response: the server sends no requests, so none is awaited.
-		ss.s.logf("ignored a response from the client (id %s): the server sends no requests", oneLine(string(m.id)))
+		ss.s.logf("ignored a response from the client: the server sends no requests")
 	case m.id == nil:
 		ss.notification(m)
 	default:
