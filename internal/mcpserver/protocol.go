@@ -348,14 +348,20 @@ func (ss *session) notification(m *message) {
 	}
 }
 
-// methods are the requests the server answers.
-var methods = map[string]bool{
-	"initialize": true, "ping": true,
-	"tools/list": true, "tools/call": true, "logging/setLevel": true,
-	// The server has no resources and no prompts and does not say it has
-	// (capabilities); clients that ask anyway get empty lists, as they
-	// did from the SDK-based server.
-	"resources/list": true, "resources/templates/list": true, "prompts/list": true,
+// known says whether the server answers requests for method. (A switch,
+// not a map: a map would be built at every start of every cordon
+// process.)
+func known(method string) bool {
+	switch method {
+	case "initialize", "ping", "tools/list", "tools/call", "logging/setLevel":
+		return true
+	case "resources/list", "resources/templates/list", "prompts/list":
+		// The server has no resources and no prompts and does not say it
+		// has (capabilities); clients that ask anyway get empty lists, as
+		// they did from the SDK-based server.
+		return true
+	}
+	return false
 }
 
 func (ss *session) request(m *message) {
@@ -363,7 +369,7 @@ func (ss *session) request(m *message) {
 		ss.reply(m.id, nil, &rpcError{Code: codeInvalidRequest, Message: fmt.Sprintf("invalid request: unexpected id for %q: a notification has no id", m.method)})
 		return
 	}
-	if !methods[m.method] {
+	if !known(m.method) {
 		ss.reply(m.id, nil, &rpcError{Code: codeMethodNotFound, Message: fmt.Sprintf("method not found: %q", m.method)})
 		return
 	}
