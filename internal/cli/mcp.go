@@ -76,9 +76,8 @@ standard error. docs/agents.md shows how to add it to an agent.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			// Not the SDK's stdio transport: it ends the session at the
-			// first line that is not a message; ServeStdio answers such a
-			// line with a JSON-RPC error and reads the next.
+			// A line that is not a message does not end the session:
+			// ServeStdio answers it with a JSON-RPC error and reads the next.
 			return srv.ServeStdio(ctx, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}

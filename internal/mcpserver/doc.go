@@ -20,11 +20,32 @@
 //
 // # The wire
 //
-// ServeStdio speaks newline-delimited JSON-RPC on standard input and
-// output, through a transport of this package rather than the SDK's: a
-// line that is not a JSON-RPC message (not UTF-8, not JSON, a batch, longer
-// than MaxLineBytes) is answered with a JSON-RPC error (-32700 or -32600)
-// and the session goes on; the SDK only ever sees messages that decode.
+// ServeStdio speaks MCP as newline-delimited JSON-RPC 2.0 on standard
+// input and output, with an implementation of this package (stdio.go,
+// protocol.go) rather than an SDK's: an SDK's initialisers (JSON Schema,
+// gob, OAuth) would run at every start of every cordon process, and the
+// server needs only a little of MCP:
+//
+//   - the lifecycle: initialize, answered with the client's protocol
+//     revision when the server speaks it (2025-11-25, 2025-06-18,
+//     2025-03-26, 2024-11-05), else with its latest;
+//     notifications/initialized; ping;
+//   - tools/list, and tools/call with structured content (the output as
+//     JSON, also given as text) or a tool error (isError, text);
+//   - notifications/progress for a call that sent a progressToken, and
+//     notifications/cancelled, which ends the call's context and leaves
+//     it unanswered;
+//   - logging/setLevel, accepted; empty lists for resources/list,
+//     resources/templates/list and prompts/list.
+//
+// The tools' input and output schemas (types.go) are both what tools/list
+// publishes and what a call's arguments are checked against. Tool calls
+// run concurrently; everything else is answered in the order it came.
+//
+// A line that is not a JSON-RPC message (not UTF-8, not JSON, a batch,
+// longer than MaxLineBytes) is answered with a JSON-RPC error (-32700 or
+// -32600) and the session goes on; so is a request for a method the server
+// does not have (-32601), or with params it cannot use (-32602).
 //
 // # What it promises
 //

@@ -72,8 +72,12 @@ func (s *Server) execute(ctx context.Context, argv []string, dir string, timeout
 	}
 
 	done := make(chan struct{})
-	if progress != nil {
+	ticking := make(chan struct{})
+	if progress == nil {
+		close(ticking)
+	} else {
 		go func() {
+			defer close(ticking)
 			start := time.Now()
 			t := time.NewTicker(s.opts.ProgressEvery)
 			defer t.Stop()
@@ -93,6 +97,8 @@ func (s *Server) execute(ctx context.Context, argv []string, dir string, timeout
 	}
 	res, runErr := run(ctx, req)
 	close(done)
+	// No progress notification may follow the call's answer.
+	<-ticking
 	// Our copies of the write ends; the command's are gone with it.
 	stdoutW.Close()
 	stderrW.Close()

@@ -2,13 +2,12 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 	"github.com/cordon-sandbox/cordon/policy"
@@ -71,11 +70,14 @@ const (
 )
 
 // Server is cordon's MCP server. Build it with New and serve one client
-// with Run.
+// with ServeStdio.
 type Server struct {
 	opts   Options
-	mcp    *mcp.Server
 	redact *redactor
+	// tools are the tools, in the order tools/list gives them (by name).
+	tools []*tool
+	// toolsJSON is what tools/list answers, encoded once.
+	toolsJSON json.RawMessage
 
 	// runs holds every call in progress; stop cancels them.
 	runs sync.WaitGroup
@@ -87,6 +89,11 @@ type Server struct {
 	infoOnce sync.Once
 	machine  Machine
 }
+
+// instructions is what initialize tells the client about the server.
+const instructions = "Every command run_command runs is confined by cordon's sandbox: writes only inside the " +
+	"workspace, no network unless the policy allows a host, secrets unreadable. Call sandbox_info " +
+	"first to learn the limits; when a command is refused, read refusals[].message for what to do."
 
 // New checks the options and builds the server and its tools.
 func New(o Options) (*Server, error) {
@@ -113,48 +120,52 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, redact: newRedactor(o.Workspace, o.Policy, o.Environ)}
 	s.base, s.stop = context.WithCancel(context.Background())
-	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "cordon", Title: "cordon sandbox", Version: o.Version},
-		&mcp.ServerOptions{
-			Instructions: "Every command run_command runs is confined by cordon's sandbox: writes only inside the " +
-				"workspace, no network unless the policy allows a host, secrets unreadable. Call sandbox_info " +
-				"first to learn the limits; when a command is refused, read refusals[].message for what to do.",
-			Capabilities: &mcp.ServerCapabilities{},
-		})
-	mcp.AddTool(s.mcp, &mcp.Tool{
-		Name:  "run_command",
-		Title: "Run a command in cordon's sandbox",
-		Description: "Run a shell command line (command, with sh -c) or a program (argv) inside cordon's sandbox, " +
-			"in a directory of the workspace. Returns the exit code, stdout and stderr (capped), the duration, " +
-			"and refusals: what the policy or the boundary refused, with what to do next.",
-	}, s.runCommand)
-	mcp.AddTool(s.mcp, &mcp.Tool{
-		Name:        "check_command",
-		Title:       "Check a command against cordon's policy",
-		Description: "Show what cordon's command rules decide for a command line (allow, ask or deny) and why, without running it.",
-		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
-	}, s.checkCommand)
-	mcp.AddTool(s.mcp, &mcp.Tool{
-		Name:        "sandbox_info",
-		Title:       "Describe cordon's sandbox",
-		Description: "The limits commands run within: mode, workspace, writable roots, protected and unreadable paths, network, timeouts, output caps, and what this machine enforces.",
-		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
-	}, s.sandboxInfo)
+	// By name: the order tools/list has always given them in.
+	s.tools = []*tool{
+		{
+			Name:         "check_command",
+			Title:        "Check a command against cordon's policy",
+			Description:  "Show what cordon's command rules decide for a command line (allow, ask or deny) and why, without running it.",
+			Annotations:  &toolAnnotations{ReadOnlyHint: true},
+			InputSchema:  checkInputSchema(),
+			OutputSchema: checkOutputSchema(),
+			handle:       handler(s.checkCommand),
+		},
+		{
+			Name:  "run_command",
+			Title: "Run a command in cordon's sandbox",
+			Description: "Run a shell command line (command, with sh -c) or a program (argv) inside cordon's sandbox, " +
+				"in a directory of the workspace. Returns the exit code, stdout and stderr (capped), the duration, " +
+				"and refusals: what the policy or the boundary refused, with what to do next.",
+			InputSchema:  runInputSchema(),
+			OutputSchema: runOutputSchema(),
+			handle:       handler(s.runCommand),
+		},
+		{
+			Name:         "sandbox_info",
+			Title:        "Describe cordon's sandbox",
+			Description:  "The limits commands run within: mode, workspace, writable roots, protected and unreadable paths, network, timeouts, output caps, and what this machine enforces.",
+			Annotations:  &toolAnnotations{ReadOnlyHint: true},
+			InputSchema:  infoInputSchema(),
+			OutputSchema: infoOutputSchema(),
+			handle:       handler(s.sandboxInfo),
+		},
+	}
+	b, err := json.Marshal(s.tools)
+	if err != nil {
+		return nil, fmt.Errorf("mcpserver: encoding the tools: %w", err)
+	}
+	s.toolsJSON = b
 	return s, nil
 }
 
-// Run serves one client over t until the client disconnects or ctx ends.
-// When it returns, every command a call started has been killed and waited
-// for.
-func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
-	defer func() {
-		s.stop()
-		s.runs.Wait()
-	}()
-	err := s.mcp.Run(ctx, t)
-	if errors.Is(err, context.Canceled) || errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, io.EOF) {
-		return nil
+func (s *Server) tool(name string) *tool {
+	for _, t := range s.tools {
+		if t.Name == name {
+			return t
+		}
 	}
-	return err
+	return nil
 }
 
 func (s *Server) logf(format string, args ...any) {

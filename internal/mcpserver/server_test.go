@@ -59,22 +59,48 @@ func connect(t *testing.T, rules cmdpolicy.Config, opts Options) *fixture {
 		t.Fatal(err)
 	}
 	f.srv = srv
-	ct, st := mcp.NewInMemoryTransports()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, st) }()
-	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "0"}, nil)
-	session, err := client.Connect(context.Background(), ct, nil)
+	f.session = connectSDK(t, srv, nil, nil)
+	return f
+}
+
+// connectSDK serves srv over OS pipes, as `cordon mcp` serves over its
+// standard input and output, and connects the Go SDK's client to it: an
+// implementation of MCP independent of the server's.
+func connectSDK(t *testing.T, srv *Server, copts *mcp.ClientOptions, sopts *mcp.ClientSessionOptions) *mcp.ClientSession {
+	t.Helper()
+	inR, inW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.session = session
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := srv.ServeStdio(context.Background(), inR, outW)
+		outW.Close()
+		done <- err
+	}()
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "0"}, copts)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	session, err := client.Connect(ctx, &mcp.IOTransport{Reader: outR, Writer: inW}, sopts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		session.Close()
-		cancel()
-		<-done
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("ServeStdio: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("ServeStdio did not return after the client closed the session")
+		}
 	})
-	return f
+	return session
 }
 
 func (f *fixture) run(t *testing.T, args map[string]any) (RunOutput, *mcp.CallToolResult) {

@@ -3,7 +3,6 @@ package mcpserver
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,9 +10,6 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // MaxLineBytes is the longest line, not counting its newline, that
@@ -24,77 +20,41 @@ import (
 // is read to its end, answered with an error, and dropped.
 const MaxLineBytes = 4 << 20
 
-// JSON-RPC 2.0's error codes for what a transport can refuse.
-const (
-	codeParseError     = jsonrpc.CodeParseError     // -32700: not JSON
-	codeInvalidRequest = jsonrpc.CodeInvalidRequest // -32600: JSON, but not a message
-)
-
-// ServeStdio serves one client, as Run does, over newline-delimited
-// JSON-RPC: one message per line read from in, one per line written to out
-// (the process's standard input and output).
-//
-// Unlike the SDK's stdio transport, which ends the session at the first
-// line it cannot decode, a line that is not a message is answered with a
-// JSON-RPC error and the next line is read:
-//
-//   - a line that is not UTF-8, or not exactly one JSON value: -32700
-//     (parse error), id null, data {"offset": N}: the offset of the first
-//     byte that cannot be there, or the line's length when it ends early;
-//   - a batch (a JSON array): -32600 (invalid request), id null. Batches
-//     exist only in MCP's 2025-03-26 revision; 2025-06-18 removed them,
-//     and the SDK (which speaks up to 2026-07-28) refuses them for every
-//     later revision by closing the session;
-//   - JSON that is not a JSON-RPC 2.0 request, notification or response:
-//     -32600, with the request's id when it is a request whose id could be
-//     read, so that the client's call ends instead of waiting;
-//   - a line longer than MaxLineBytes: -32600, data {"limit": MaxLineBytes,
-//     "length": N}, with the request's id when the line's first 64 KiB
-//     show it, for the same reason.
-//
-// Empty lines, and lines of JSON whitespace, are skipped without an answer.
-// A trailing carriage return (CRLF line ends) is whitespace. Every refused
-// line is logged with its length and the reason, never in full.
-func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
-	return s.Run(ctx, &stdioTransport{in: in, out: out, max: MaxLineBytes, logf: s.logf})
-}
-
-// stdioTransport is the mcp.Transport behind ServeStdio.
-type stdioTransport struct {
-	in   io.Reader
-	out  io.Writer
-	max  int
-	logf func(format string, args ...any)
-}
-
-func (t *stdioTransport) Connect(context.Context) (mcp.Connection, error) {
+// newStdioConn starts reading lines from in; messages come on incoming,
+// and every other line is answered on out.
+func newStdioConn(in io.Reader, out io.Writer, max int, logf func(format string, args ...any)) *stdioConn {
 	c := &stdioConn{
-		in:       t.in,
-		out:      t.out,
-		logf:     t.logf,
+		in:       in,
+		out:      out,
+		logf:     logf,
 		incoming: make(chan readResult),
 		closed:   make(chan struct{}),
+		broken:   make(chan error, 1),
 	}
-	go c.readLoop(t.max)
-	return c, nil
+	go c.readLoop(max)
+	return c
 }
 
 type readResult struct {
-	msg jsonrpc.Message
+	msg *message
 	err error
 }
 
-// stdioConn is one session's connection. Only messages that decode go to
-// the SDK: every other line is answered here, so no line a client sends
+// stdioConn is one session's connection. Only messages go on to the
+// session: every other line is answered here, so no line a client sends
 // can end the session.
 type stdioConn struct {
 	in   io.Reader
 	out  io.Writer
 	logf func(format string, args ...any)
 
-	// writeMu keeps each line whole: the SDK writes from several
-	// goroutines, and the read loop writes its error answers.
+	// writeMu keeps each line whole: calls answer from goroutines of
+	// their own, and the read loop writes its error answers.
 	writeMu sync.Mutex
+	// werr is the first write error; after it nothing is written, and
+	// broken has it.
+	werr   error
+	broken chan error
 
 	incoming  chan readResult
 	closed    chan struct{}
@@ -120,9 +80,7 @@ func (c *stdioConn) readLoop(max int) {
 				}
 			case reply != nil:
 				c.logf("refused a line from the client (%d bytes): %s", n, why)
-				if werr := c.writeLine(reply); werr != nil && err == nil {
-					err = fmt.Errorf("answering a line that is not a message: %w", werr)
-				}
+				c.writeLine(reply) //nolint:errcheck // a write error ends the session (broken)
 			}
 		}
 		if err != nil {
@@ -169,10 +127,10 @@ func readLine(r *bufio.Reader, max int) (line []byte, n int, err error) {
 // sniffBytes is how much of an over-long line is kept to find its id.
 const sniffBytes = 64 << 10
 
-// judgeLine decides what one line of n bytes is: a message for the SDK
+// judgeLine decides what one line of n bytes is: a message for the session
 // (msg), an error answer for the client (reply, with why for the log), or
 // nothing at all (blank).
-func judgeLine(line []byte, n, max int) (msg jsonrpc.Message, reply []byte, why string) {
+func judgeLine(line []byte, n, max int) (msg *message, reply []byte, why string) {
 	if n > max {
 		return nil, errorReply(sniffRequestID(line), codeInvalidRequest,
 				fmt.Sprintf("Invalid Request: the line is longer than the %d bytes a message may take", max),
@@ -216,30 +174,67 @@ func judgeLine(line []byte, n, max int) (msg jsonrpc.Message, reply []byte, why 
 	default:
 		return nil, errorReply(nil, codeInvalidRequest, "Invalid Request: a JSON-RPC message is a JSON object", nil), "not a JSON object"
 	}
-	id, problem := checkMessage(raw)
+	m, id, problem := checkMessage(raw)
 	if problem != "" {
 		return nil, errorReply(id, codeInvalidRequest, "Invalid Request: "+problem, nil), problem
 	}
-	// What passed the checks above decodes; if the SDK still cannot read
-	// it (its decoder has limits of its own, such as nesting depth), it is
-	// answered here rather than ending the session.
-	msg, err := jsonrpc.DecodeMessage(raw)
-	if err != nil {
+	// Nothing the server reads nests this deep; a bound keeps what one
+	// line can make it do small.
+	if d := nesting(raw); d > maxNesting {
 		return nil, errorReply(id, codeInvalidRequest, "Invalid Request: the server cannot decode this message", nil),
-			fmt.Sprintf("the SDK cannot decode it: %v", err)
+			fmt.Sprintf("nested %d levels deep, more than %d", d, maxNesting)
+	}
+	msg = &message{id: id}
+	if rawMethod, ok := m["method"]; ok {
+		json.Unmarshal(rawMethod, &msg.method) //nolint:errcheck // checkMessage made sure it is a string
+		if p := m["params"]; string(p) != "null" {
+			msg.params = p
+		}
 	}
 	return msg, nil, ""
 }
 
+// maxNesting is how deeply a message may nest objects and arrays.
+const maxNesting = 1000
+
+// nesting is how deeply b, valid JSON, nests objects and arrays.
+func nesting(b []byte) int {
+	depth, max := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return max
+}
+
 // checkMessage checks that obj, a JSON object, is a JSON-RPC 2.0 request,
-// notification or response. It returns what is wrong, and the id to
-// answer with: the request's id when it has a method and an id that is a
-// string or a number, nil (null) otherwise, so that no answer is ever
-// taken for the answer to one of the client's own calls.
-func checkMessage(obj []byte) (id json.RawMessage, problem string) {
-	var m map[string]json.RawMessage
+// notification or response, and returns its members. It returns what is
+// wrong, and the id to answer with: the request's id when it has a method
+// and an id that is a string or a number, nil (null) otherwise, so that
+// no answer is ever taken for the answer to one of the client's own
+// calls. Member names are matched exactly: "Method" is not "method".
+func checkMessage(obj []byte) (m map[string]json.RawMessage, id json.RawMessage, problem string) {
 	if err := json.Unmarshal(obj, &m); err != nil {
-		return nil, "a JSON-RPC message is a JSON object"
+		return nil, nil, "a JSON-RPC message is a JSON object"
 	}
 	rawID, hasID := m["id"]
 	rawMethod, hasMethod := m["method"]
@@ -249,24 +244,25 @@ func checkMessage(obj []byte) (id json.RawMessage, problem string) {
 	}
 	var version string
 	if err := json.Unmarshal(m["jsonrpc"], &version); err != nil || version != "2.0" {
-		return id, `"jsonrpc" must be "2.0"`
+		return nil, id, `"jsonrpc" must be "2.0"`
 	}
-	if !idOK {
-		return nil, `"id" must be a string or a number`
+	if !idOK || (hasMethod && hasID && id == nil) {
+		// MCP: a request's id is a string or a number, never null.
+		return nil, nil, `"id" must be a string or a number`
 	}
 	if hasMethod {
 		var method string
 		if rawMethod[0] != '"' || json.Unmarshal(rawMethod, &method) != nil {
-			return id, `"method" must be a string`
+			return nil, id, `"method" must be a string`
 		}
-		return id, ""
+		return m, id, ""
 	}
 	_, hasResult := m["result"]
 	_, hasError := m["error"]
 	if !hasID || string(rawID) == "null" || (!hasResult && !hasError) {
-		return nil, `a message needs a "method" (a request or a notification), or an "id" and a "result" or an "error" (a response)`
+		return nil, nil, `a message needs a "method" (a request or a notification), or an "id" and a "result" or an "error" (a response)`
 	}
-	return nil, ""
+	return m, nil, ""
 }
 
 func isStringOrNumber(v json.RawMessage) bool {
@@ -359,39 +355,24 @@ func errorReply(id json.RawMessage, code int, message string, data any) []byte {
 	return append(b, '\n')
 }
 
-// Read implements mcp.Connection.
-func (c *stdioConn) Read(ctx context.Context) (jsonrpc.Message, error) {
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case r := <-c.incoming:
-		return r.msg, r.err
-	case <-c.closed:
-		return nil, io.EOF
-	}
-}
-
-// Write implements mcp.Connection.
-func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	b, err := jsonrpc.EncodeMessage(msg)
-	if err != nil {
-		return fmt.Errorf("encoding a message for the client: %w", err)
-	}
-	return c.writeLine(append(b, '\n'))
-}
-
+// writeLine writes one line, whole. After a failure it writes nothing
+// more, and the session ends (broken).
 func (c *stdioConn) writeLine(b []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	_, err := c.out.Write(b)
-	return err
+	if c.werr != nil {
+		return c.werr
+	}
+	if _, err := c.out.Write(b); err != nil {
+		c.werr = err
+		c.broken <- err
+		return err
+	}
+	return nil
 }
 
-// Close implements mcp.Connection. It closes the input, when it can be
-// closed, so that the read loop ends.
+// Close stops the read loop: it closes the input, when it can be closed,
+// so that a read in progress ends.
 func (c *stdioConn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
@@ -402,6 +383,3 @@ func (c *stdioConn) Close() error {
 	})
 	return err
 }
-
-// SessionID implements mcp.Connection: a stdio session has no id.
-func (c *stdioConn) SessionID() string { return "" }

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -27,7 +25,7 @@ const (
 )
 
 // judgeCases are lines and what judgeLine must make of them: "" for a
-// message handed to the SDK, "-" for a line skipped without an answer,
+// message handed on to the session, "-" for a line skipped without an answer,
 // otherwise the exact answer.
 var judgeCases = []struct{ line, want string }{
 	{`{"jsonrpc":"2.0","id":1,"method":"ping"}`, ""},
@@ -57,14 +55,17 @@ var judgeCases = []struct{ line, want string }{
 	{`{"jsonrpc":"2.0","id":1.5e3,"method":7}`, `{"jsonrpc":"2.0","id":1.5e3,"error":{"code":-32600,"message":"Invalid Request: \"method\" must be a string"}}`},
 	{`{"jsonrpc":"2.0","id":{"x":1},"method":"ping"}`, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"id\" must be a string or a number"}}`},
 	{`{"jsonrpc":"2.0","id":true,"method":"ping"}`, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"id\" must be a string or a number"}}`},
+	// MCP: a request's id is never null (JSON-RPC allows it, and then no
+	// answer can be told from another's).
+	{`{"jsonrpc":"2.0","id":null,"method":"ping"}`, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"id\" must be a string or a number"}}`},
 	// Not a request: never answered under an id, which the client could
 	// take for the answer to one of its own calls.
 	{`{"jsonrpc":"2.0","id":3}`, replyNoMethod},
 	{`{"jsonrpc":"2.0","id":null,"result":{}}`, replyNoMethod},
 	{`{"jsonrpc":"2.0"}`, replyNoMethod},
 	{`{"jsonrpc":"2.0","id":3,"JSONRPC":"1.0","Method":"ping"}`, replyNoMethod},
-	// Past the SDK decoder's nesting limit: refused here, not by ending
-	// the session.
+	// Nested deeper than any message needs: refused, without ending the
+	// session.
 	{`{"jsonrpc":"2.0","id":9,"method":"ping","params":{"a":` + strings.Repeat("[", 1100) + strings.Repeat("]", 1100) + `}}`,
 		`{"jsonrpc":"2.0","id":9,"error":{"code":-32600,"message":"Invalid Request: the server cannot decode this message"}}`},
 }
@@ -77,7 +78,7 @@ func TestJudgeLine(t *testing.T) {
 		switch c.want {
 		case "":
 			if msg == nil || reply != nil {
-				t.Errorf("%q: want a message for the SDK, got msg %v, reply %s (%s)", c.line, msg, reply, why)
+				t.Errorf("%q: want a message, got msg %v, reply %s (%s)", c.line, msg, reply, why)
 			}
 		case "-":
 			if msg != nil || reply != nil {
@@ -187,7 +188,7 @@ func TestServeStdioKeepsServing(t *testing.T) {
 		}
 	}
 	// read returns the next answers, one per id seen: the answers of the
-	// transport (id null) and of the SDK may come in either order.
+	// transport (id null) and of the session may come in either order.
 	read := func(n int) map[string]string {
 		t.Helper()
 		got := map[string]string{}
@@ -278,9 +279,10 @@ func (l *syncLog) String() string {
 	return l.buf.String()
 }
 
-// FuzzJudgeLine: whatever a line holds, it is a message the SDK can encode
-// again, skipped, or answered with one JSON-RPC error line whose id is null
-// or a string or a number.
+// FuzzJudgeLine: whatever a line holds, it is a message (a request with a
+// method and an id that is a string or a number, a notification, or a
+// response), skipped, or answered with one JSON-RPC error line whose id is
+// null or a string or a number.
 func FuzzJudgeLine(f *testing.F) {
 	for _, c := range judgeCases {
 		f.Add([]byte(c.line))
@@ -294,8 +296,11 @@ func FuzzJudgeLine(f *testing.F) {
 			t.Fatalf("%q: both a message and an answer", line)
 		}
 		if msg != nil {
-			if _, err := jsonrpc.EncodeMessage(msg); err != nil {
-				t.Fatalf("%q: the message does not encode: %v", line, err)
+			if msg.id != nil && (msg.method == "" || !isStringOrNumber(msg.id)) {
+				t.Fatalf("%q: a request id %s", line, msg.id)
+			}
+			if msg.params != nil && !json.Valid(msg.params) {
+				t.Fatalf("%q: params %q", line, msg.params)
 			}
 			return
 		}

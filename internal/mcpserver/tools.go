@@ -11,34 +11,27 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/policy"
 	"github.com/cordon-sandbox/cordon/sandbox"
 )
 
-func (s *Server) runCommand(ctx context.Context, req *mcp.CallToolRequest, in RunInput) (*mcp.CallToolResult, RunOutput, error) {
-	s.runs.Add(1)
-	defer s.runs.Done()
-	// The call ends when the client cancels it or the server stops.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(s.base, cancel)()
-
+// runCommand is run_command. ctx ends when the client cancels the call or
+// the session ends; the command is then killed with everything it started.
+func (s *Server) runCommand(ctx context.Context, c *call, in RunInput) (RunOutput, error) {
 	out := RunOutput{ExitCode: -1, Refusals: []Refusal{}}
 	argv, label, err := commandOf(in.Command, in.Argv)
 	if err != nil {
-		return nil, out, err
+		return out, err
 	}
 	dir, err := s.resolveDir(in.Cwd)
 	if err != nil {
-		return nil, out, err
+		return out, err
 	}
 	timeout, note, err := s.timeoutFor(in.TimeoutSeconds)
 	if err != nil {
-		return nil, out, err
+		return out, err
 	}
 	if note != "" {
 		out.Notes = append(out.Notes, note)
@@ -55,16 +48,13 @@ func (s *Server) runCommand(ctx context.Context, req *mcp.CallToolRequest, in Ru
 		// No one to ask and nothing to record it: refuse here.
 		out.Refusals = s.refusals(label, res, &RefusedError{NoApprover: true})
 		s.logf("run_command: %s: not run (%s)", oneLine(label), out.Refusals[0].Kind)
-		return nil, out, nil
+		return out, nil
 	}
 	var progress func(time.Duration, int64)
-	if token := req.Params.GetProgressToken(); token != nil && req.Session != nil {
+	if c.wantsProgress() {
 		progress = func(elapsed time.Duration, bytes int64) {
-			err := req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{
-				ProgressToken: token,
-				Progress:      math.Round(elapsed.Seconds()),
-				Message:       fmt.Sprintf("still running after %s; %d bytes of output so far", elapsed.Round(time.Second), bytes),
-			})
+			err := c.progress(ctx, math.Round(elapsed.Seconds()),
+				fmt.Sprintf("still running after %s; %d bytes of output so far", elapsed.Round(time.Second), bytes))
 			if err != nil && ctx.Err() == nil {
 				s.logf("run_command: progress notification: %v", err)
 			}
@@ -75,20 +65,20 @@ func (s *Server) runCommand(ctx context.Context, req *mcp.CallToolRequest, in Ru
 	if errors.As(err, &refused) {
 		out.Refusals = s.refusals(label, res, refused)
 		s.logf("run_command: %s: not run (%s): %s", oneLine(label), out.Refusals[0].Kind, refused.Reason)
-		return nil, out, nil
+		return out, nil
 	}
 	if ctx.Err() != nil {
 		s.logf("run_command: %s: cancelled; the command and everything it started were killed", oneLine(label))
-		return nil, out, ctx.Err()
+		return out, ctx.Err()
 	}
 	if err != nil {
-		return nil, out, s.toolError("run_command", err)
+		return out, s.toolError("run_command", err)
 	}
 	s.logf("run_command: %s: exit %d after %d ms", oneLine(label), out.ExitCode, out.DurationMS)
 	if out.TimedOut {
 		out.Notes = append(out.Notes, fmt.Sprintf("the command ran out of time (%s) and was killed with everything it started; pass a longer timeout_seconds if the policy allows it (see sandbox_info)", timeout))
 	}
-	return nil, out, nil
+	return out, nil
 }
 
 // commandOf returns the argument vector to run and a label for messages.
@@ -240,9 +230,9 @@ func oneLine(s string) string {
 	return s
 }
 
-func (s *Server) checkCommand(_ context.Context, _ *mcp.CallToolRequest, in CheckInput) (*mcp.CallToolResult, CheckOutput, error) {
+func (s *Server) checkCommand(_ context.Context, _ *call, in CheckInput) (CheckOutput, error) {
 	if _, _, err := commandOf(in.Command, in.Argv); err != nil {
-		return nil, CheckOutput{}, err
+		return CheckOutput{}, err
 	}
 	var res cmdpolicy.Result
 	if in.Command != "" {
@@ -263,10 +253,10 @@ func (s *Server) checkCommand(_ context.Context, _ *mcp.CallToolRequest, in Chec
 	default:
 		out.Summary = "refused by the policy: " + partsReason(res, cmdpolicy.Deny)
 	}
-	return nil, out, nil
+	return out, nil
 }
 
-func (s *Server) sandboxInfo(context.Context, *mcp.CallToolRequest, InfoInput) (*mcp.CallToolResult, InfoOutput, error) {
+func (s *Server) sandboxInfo(context.Context, *call, InfoInput) (InfoOutput, error) {
 	p := s.opts.Policy
 	out := InfoOutput{
 		Mode:                  string(p.Mode.Value),
@@ -305,7 +295,7 @@ func (s *Server) sandboxInfo(context.Context, *mcp.CallToolRequest, InfoInput) (
 		}
 	}
 	out.Machine = s.machineFacts()
-	return nil, out, nil
+	return out, nil
 }
 
 // machineFacts runs the doctor once per server: its facts do not change

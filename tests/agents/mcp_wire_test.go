@@ -70,7 +70,7 @@ func (s *rawMCP) send(line string) {
 }
 
 // answers reads n answer lines, keyed by their id as written (null, 7,
-// "x"): the transport's answers and the SDK's can come in either order.
+// "x"): the transport's answers and the session's can come in either order.
 func (s *rawMCP) answers(n int) map[string]string {
 	s.t.Helper()
 	type line struct {
