@@ -487,6 +487,12 @@ func (l *launched) start(req Request, warm bool) error {
 		Stderr:     req.Stderr,
 		ExtraFiles: extra,
 	}
+	if warm {
+		// A warm init outlives this request: its commands get their own
+		// standard files with each packet, and it holds none of this
+		// request's (a pipe held open would never reach end of file).
+		l.cmd.Stdin, l.cmd.Stdout, l.cmd.Stderr = nil, nil, nil
+	}
 	if l.shape.Namespaces {
 		uid, gid := os.Getuid(), os.Getgid()
 		flags := syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS

@@ -257,6 +257,10 @@ func (w *warm) command(ctx context.Context, req *Request, plan *linuxplan.Plan, 
 		}
 	}
 	res.Duration = time.Since(res.Started)
+	if prep.proxy != nil {
+		sum := prep.proxy.TakeSummary()
+		res.Network = &sum
+	}
 	// The init reports the exit only once nothing of the command is left
 	// in the sandbox: the repositories it made can be checked now.
 	st.disarm()

@@ -53,6 +53,12 @@ func main() {
 	} {
 		check(f())
 	}
+	if os.Getenv("WARM_CLOSE") != "" {
+		t := time.Now()
+		s.Close()
+		fmt.Println("close took", time.Since(t))
+		return
+	}
 	if os.Getenv("WARM_ONLY") != "" { // for profiling the warm path
 		for range *n {
 			_, err := s.Run(ctx, req)

@@ -56,6 +56,10 @@ standard error. docs/agents.md shows how to add it to an agent.`,
 			if os.Getenv(SessionEnv) == "" {
 				os.Setenv(SessionEnv, audit.NewID())
 			}
+			// One session for the server's life: commands run in warm
+			// sandboxes, each with the boundary a cold run would give it.
+			session := sandbox.NewSession()
+			defer session.Close()
 			srv, err := mcpserver.New(mcpserver.Options{
 				Policy:        l.policy,
 				Rules:         rules,
@@ -66,7 +70,7 @@ standard error. docs/agents.md shows how to add it to an agent.`,
 				MaxOutput:     maxOutput,
 				ProgressEvery: progressEvery,
 				Run: func(ctx context.Context, req sandbox.Request) (*sandbox.Result, error) {
-					return mcpRun(ctx, l, req)
+					return mcpRun(ctx, l, req, session)
 				},
 				Log:     cmd.ErrOrStderr(),
 				Version: buildVersion(),
@@ -99,8 +103,8 @@ func buildVersion() string {
 // mcpRun runs one MCP call's command through the same path as cordon run
 // (audit trail, command rules, approvals), and turns a refusal into the
 // form the MCP server reports to the agent.
-func mcpRun(ctx context.Context, l *loaded, req sandbox.Request) (*sandbox.Result, error) {
-	res, err := auditedRun(ctx, l, req, runOptions{source: "mcp", noTerminal: true})
+func mcpRun(ctx context.Context, l *loaded, req sandbox.Request, session *sandbox.Session) (*sandbox.Result, error) {
+	res, err := auditedRun(ctx, l, req, runOptions{source: "mcp", noTerminal: true, session: session})
 	var denied *deniedError
 	if errors.As(err, &denied) {
 		return nil, &mcpserver.RefusedError{NoApprover: denied.noChannel, Reason: denied.msg}

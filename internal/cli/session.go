@@ -34,6 +34,9 @@ type runOptions struct {
 	// noTerminal keeps approvals off the terminal, which an agent's own
 	// interface owns (cordon mcp).
 	noTerminal bool
+	// session, when set, runs the command in the session's warm
+	// sandboxes (cordon mcp); otherwise it runs cold.
+	session *sandbox.Session
 }
 
 func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, o runOptions) (*sandbox.Result, error) {
@@ -75,7 +78,11 @@ func auditedRun(ctx context.Context, l *loaded, req sandbox.Request, o runOption
 	}
 	req.Audit = log
 	req.NetworkAsker = networkAsker{ap}
-	res, runErr := sandbox.Run(ctx, req)
+	run := sandbox.Run
+	if o.session != nil {
+		run = o.session.Run
+	}
+	res, runErr := run(ctx, req)
 	end := audit.RunEnd{Duration: audit.Duration(time.Since(begin))}
 	switch {
 	case runErr != nil:

@@ -139,9 +139,21 @@ func (r *recorder) record(ev ConnEvent) {
 	}
 }
 
+func (r *recorder) take() Summary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.summaryLocked()
+	r.total, r.hosts = Summary{}, nil
+	return s
+}
+
 func (r *recorder) summary() Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.summaryLocked()
+}
+
+func (r *recorder) summaryLocked() Summary {
 	s := r.total
 	s.Hosts = make([]HostSummary, 0, len(r.hosts))
 	for _, h := range r.hosts {

@@ -203,6 +203,11 @@ func (s *Server) Close() error {
 // Summary totals the connections served so far.
 func (s *Server) Summary() Summary { return s.rec.summary() }
 
+// TakeSummary returns the summary so far and starts the next one from
+// nothing: a warm sandbox's proxy serves one command after another, and
+// each command's result totals its own connections.
+func (s *Server) TakeSummary() Summary { return s.rec.take() }
+
 func (s *Server) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

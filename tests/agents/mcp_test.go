@@ -449,8 +449,11 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 }
 
 // TestMCPCancelLeavesNoProcess cancels a running call and checks from
-// /proc that the command, its background and setsid children, and the
-// sandbox's init are all gone, while the server goes on serving.
+// /proc that the command and its background and setsid children are all
+// gone, and that what the server keeps is only its warm sandbox's init
+// (sandbox.Session), which holds nothing of the command: every process of
+// its PID namespace but itself is killed before a call ends. The server
+// goes on serving, in the same sandbox.
 func TestMCPCancelLeavesNoProcess(t *testing.T) {
 	e := newEnv(t)
 	s := startMCP(t, e, nil)
@@ -472,7 +475,17 @@ func TestMCPCancelLeavesNoProcess(t *testing.T) {
 		t.Errorf("cancelled call returned %v", err)
 	}
 	waitFor(t, "every sleep to be gone", 15*time.Second, func() bool { return len(procsWith("sleep", secs)) == 0 })
-	waitFor(t, "the sandbox's init to be gone", 15*time.Second, func() bool { return len(childrenOf(s.cmd.Process.Pid)) == 0 })
+	for _, pid := range childrenOf(s.cmd.Process.Pid) {
+		var descendants []int
+		for todo := childrenOf(pid); len(todo) > 0; todo = todo[1:] {
+			descendants = append(descendants, todo[0])
+			todo = append(todo, childrenOf(todo[0])...)
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if !strings.Contains(string(cmdline), "__cordon_init") || len(descendants) > 0 {
+			t.Errorf("after the cancel the server keeps process %d (%q) with %d descendants; only an idle sandbox init may stay", pid, cmdline, len(descendants))
+		}
+	}
 	out := s.run(map[string]any{"command": "echo alive"})
 	if out.Stdout != "alive\n" {
 		t.Errorf("server after a cancel: %+v", out)

@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -278,5 +279,51 @@ func TestCancel(t *testing.T) {
 	}
 	if o := f.run(`true`); !warmed(o.res) {
 		t.Errorf("after a cancel the sandbox was not reused: %v", o.res.Phases)
+	}
+}
+
+// A command cancelled before it starts ends at once, and the sandbox is
+// still good.
+func TestCancelBeforeStart(t *testing.T) {
+	f := newFixture(t, "")
+	f.run(`true`)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	begin := time.Now()
+	f.runIn(ctx, f.s, `echo hi`)
+	if d := time.Since(begin); d > 3*time.Second {
+		t.Errorf("a command cancelled before it started took %v to end", d)
+	}
+	if o := f.run(`true`); !warmed(o.res) {
+		t.Errorf("after a cancel the sandbox was not reused: %v", o.res.Phases)
+	}
+}
+
+// Each command's standard output reaches end of file when it ends: the
+// warm sandbox keeps no copy of the pipes of the command that built it.
+func TestOutputEndsWithTheCommand(t *testing.T) {
+	f := newFixture(t, "")
+	for i := range 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.s.Run(context.Background(), sandbox.Request{Policy: f.policy, Workspace: f.ws, Home: f.home,
+			Argv: []string{"/bin/echo", "hi"}, Environ: []string{"PATH=/usr/bin:/bin"}, Stdout: w})
+		w.Close()
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("command %d: %v", i, err)
+		}
+		got := make(chan string, 1)
+		go func() { b, _ := io.ReadAll(r); got <- string(b) }()
+		select {
+		case s := <-got:
+			if s != "hi\n" {
+				t.Errorf("command %d wrote %q", i, s)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("command %d: its output never reached end of file: someone still holds the pipe", i)
+		}
+		r.Close()
 	}
 }
