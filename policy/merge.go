@@ -357,13 +357,15 @@ func (p *Policy) check(o Options) error {
 	}
 	for _, r := range roots {
 		if !o.AllowBroadRoots && (r.Value == "/" || insideDir(o.Home, r.Value)) {
-			what, fix := "writable root", "name a directory below it in filesystem.writable instead; if you really mean it, pass --allow-broad-roots"
+			msg := fmt.Sprintf("writable root %s is too broad: it is / or your home directory or a parent of it (from %s)", r.Value, r.From)
+			fix := "name a directory below it in filesystem.writable instead; if you really mean it, pass --allow-broad-roots"
 			if r.From.Key == "workspace" {
-				what, fix = "workspace", "run cordon in a project directory (or pass --workspace DIR); if you really mean it, pass --allow-broad-roots"
+				// The workspace is the current directory unless --workspace
+				// named it: the fix covers both, a source would mislead.
+				msg = fmt.Sprintf("workspace %s is too broad: it is / or your home directory or a parent of it", r.Value)
+				fix = "run cordon in a project directory (or pass --workspace DIR); if you really mean it, pass --allow-broad-roots"
 			}
-			errs = append(errs, &Error{
-				Msg: fmt.Sprintf("%s %s is too broad: it is / or your home directory or a parent of it (from %s)", what, r.Value, r.From),
-				Fix: fix})
+			errs = append(errs, &Error{Msg: msg, Fix: fix})
 		}
 		for _, d := range p.Filesystem.DenyRead {
 			if !filepath.IsAbs(d.Value) || hasGlob(d.Value) || p.readAllowed(d.Value) {

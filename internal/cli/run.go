@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cordon-sandbox/cordon/internal/trackedsecrets"
 	"github.com/cordon-sandbox/cordon/policy"
 	"github.com/cordon-sandbox/cordon/sandbox"
 )
@@ -68,7 +69,24 @@ error, 126 cannot execute, 127 not found.`,
 				if err != nil {
 					return err
 				}
+				rep, terr := findTrackedSecrets(l)
+				warnTrackedSecrets(cmd.ErrOrStderr(), rep, terr)
 				return printExplain(cmd, plan, jsonOut)
+			}
+			// With -v, git's objects are searched for masked secrets while the
+			// command runs (read-only: git writes nothing), and the finding
+			// is printed with the report.
+			type tracked struct {
+				rep trackedsecrets.Report
+				err error
+			}
+			var trackedDone chan tracked
+			if verbose {
+				trackedDone = make(chan tracked, 1)
+				go func() {
+					rep, err := findTrackedSecrets(l)
+					trackedDone <- tracked{rep, err}
+				}()
 			}
 			res, err := auditedRun(context.Background(), l, req, runOptions{source: "cli", verbose: verbose, approvedBy: approvedBy})
 			if err != nil {
@@ -86,6 +104,8 @@ error, 126 cannot execute, 127 not found.`,
 			}
 			if verbose {
 				fmt.Fprint(errw, res.Report.String())
+				t := <-trackedDone
+				warnTrackedSecrets(errw, t.rep, t.err)
 				for _, ph := range res.Phases {
 					fmt.Fprintf(errw, "  %-22s %8.2f ms\n", ph.Name, float64(ph.At.Microseconds())/1000)
 				}
