@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cordon-sandbox/cordon/internal/apply/linuxinit"
+	"github.com/cordon-sandbox/cordon/internal/fswatch"
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/internal/plan/linuxplan"
 	"github.com/cordon-sandbox/cordon/policy"
@@ -30,6 +31,25 @@ type session struct {
 	mu     sync.Mutex
 	idle   []*warm
 	closed bool
+	// files answers the planner from memory while nothing it read has
+	// changed (internal/fswatch): most of a warm command's plan.
+	filesOnce sync.Once
+	files     *fswatch.Cache
+}
+
+// watchedFiles returns the session's filesystem cache, synced so that it
+// sees every change made before the call, or nil when there is none (no
+// inotify instance left: the planner then reads the filesystem).
+func (s *session) watchedFiles() *fswatch.Cache {
+	s.filesOnce.Do(func() {
+		if c, err := fswatch.New(); err == nil {
+			s.files = c
+		}
+	})
+	if s.files != nil {
+		s.files.Sync()
+	}
+	return s.files
 }
 
 func newSession() *session { return &session{} }
@@ -54,6 +74,9 @@ func (s *session) run(ctx context.Context, req Request) (*Result, error) {
 	in, err := planInput(req, "", "")
 	if err != nil {
 		return nil, err
+	}
+	if files := s.watchedFiles(); files != nil {
+		in.FS = files
 	}
 	plan, _, err := linuxplan.Make(in)
 	if err != nil {
@@ -153,6 +176,9 @@ func (s *session) close() error {
 	s.mu.Unlock()
 	for _, w := range idle {
 		w.close()
+	}
+	if files := s.watchedFiles(); files != nil {
+		files.Close()
 	}
 	return nil
 }

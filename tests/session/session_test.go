@@ -196,6 +196,62 @@ func TestChangedWorkspaceGetsANewSandbox(t *testing.T) {
 	}
 }
 
+// Every way a secret can appear between two commands is seen by the next
+// command's plan, which a warm session makes mostly from memory
+// (internal/fswatch): made by the previous command deep in the tree,
+// moved in by the host inside a directory, made where a directory was
+// replaced, and in a home directory the deny list names. Each is judged
+// by the canary the next command can print; the first command of each
+// case is run first so that the session has answers to go stale.
+func TestSecretsAppearingBetweenCommandsAreMasked(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		inside string // a script run as the first command
+		host   func(f *fixture, canary string)
+		read   string // the path the second command prints, from the workspace
+	}{
+		{name: "made by the previous command, three levels down",
+			inside: "mkdir -p a/b/c && echo CANARY-$TOKEN > a/b/c/.env", read: "a/b/c/.env"},
+		{name: "a directory holding one moved in by the host",
+			host: func(f *fixture, canary string) {
+				tmp := filepath.Join(f.home, "staging")
+				os.MkdirAll(filepath.Join(tmp, "d"), 0o755)
+				os.WriteFile(filepath.Join(tmp, "d", ".env.local"), []byte(canary), 0o644)
+				os.Rename(tmp, filepath.Join(f.ws, "moved"))
+			}, read: "moved/d/.env.local"},
+		{name: "a directory replaced by one holding a secret",
+			inside: "mkdir -p r/s && touch r/s/plain",
+			host: func(f *fixture, canary string) {
+				os.RemoveAll(filepath.Join(f.ws, "r"))
+				os.MkdirAll(filepath.Join(f.ws, "r", "s"), 0o755)
+				os.WriteFile(filepath.Join(f.ws, "r", "s", ".env"), []byte(canary), 0o644)
+			}, read: "r/s/.env"},
+		{name: "a credential file made in the home directory",
+			host: func(f *fixture, canary string) {
+				os.MkdirAll(filepath.Join(f.home, ".aws"), 0o755)
+				os.WriteFile(filepath.Join(f.home, ".aws", "credentials"), []byte(canary), 0o644)
+			}, read: "../.aws/credentials"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, "")
+			canary := "CANARY-" + f.token
+			script := "true"
+			if c.inside != "" {
+				script = strings.ReplaceAll(c.inside, "$TOKEN", f.token)
+			}
+			if o := f.run(script); o.res.ExitCode != 0 {
+				t.Fatalf("first command: %q", o.stderr)
+			}
+			if c.host != nil {
+				c.host(f, canary)
+			}
+			if o := f.run("cat " + c.read + "; true"); strings.Contains(o.stdout+o.stderr, canary) {
+				t.Errorf("ESCAPED: %s was readable in the next command", c.read)
+			}
+		})
+	}
+}
+
 // A hook planted in a repository an earlier command of the session made
 // is disarmed too: the supervisor checks every repository the sandbox
 // made after each command.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strings"
 
 	"github.com/cordon-sandbox/cordon/policy"
 )
@@ -159,24 +160,36 @@ func (h Host) Denied(in DenyInput) ([]string, error) {
 }
 
 // walk calls fn for every entry below dir up to MaxPatternDepth, in name
-// order, without following symbolic links.
+// order, without following symbolic links. Paths are joined by hand: dir
+// is clean and names have no slash, and path.Join's cleaning was most of
+// a warm command's plan.
 func (h Host) walk(dir, rel string, depth int, fn func(rel, full string, info Info)) {
+	h.walkDir(dir, strings.TrimSuffix(dir, "/"), rel, depth, fn)
+}
+
+// walkDir walks full, which is dir/rel; prefix is full without a trailing
+// slash (empty for /).
+func (h Host) walkDir(full, prefix, rel string, depth int, fn func(rel, full string, info Info)) {
 	if depth > MaxPatternDepth {
 		return
 	}
-	entries, err := h.FS.ReadDir(path.Join(dir, rel))
+	entries, err := h.FS.ReadDir(full)
 	if err != nil {
 		return
 	}
-	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+	byName := func(i, j int) bool { return entries[i].Name < entries[j].Name }
+	if !sort.SliceIsSorted(entries, byName) {
+		sort.SliceStable(entries, byName)
+	}
 	for _, e := range entries {
 		r := e.Name
 		if rel != "" {
 			r = rel + "/" + e.Name
 		}
-		fn(r, path.Join(dir, r), e.Info)
+		child := prefix + "/" + e.Name
+		fn(r, child, e.Info)
 		if e.Info.Kind == KindDir && !skipDirs[e.Name] {
-			h.walk(dir, r, depth+1, fn)
+			h.walkDir(child, child, r, depth+1, fn)
 		}
 	}
 }

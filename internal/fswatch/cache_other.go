@@ -1,0 +1,25 @@
+//go:build !linux
+
+package fswatch
+
+import (
+	"errors"
+	"io/fs"
+)
+
+// Cache is not available on this system; see New.
+type Cache struct{}
+
+// New reports that the cache needs Linux's inotify.
+func New() (*Cache, error) {
+	return nil, errors.New("fswatch: the filesystem cache needs inotify (Linux)")
+}
+
+func (*Cache) Sync()                                   {}
+func (*Cache) Close() error                            { return nil }
+func (*Cache) Lstat(p string) (fs.FileInfo, error)     { return nil, errors.ErrUnsupported }
+func (*Cache) Stat(p string) (fs.FileInfo, error)      { return nil, errors.ErrUnsupported }
+func (*Cache) ReadFile(p string) ([]byte, error)       { return nil, errors.ErrUnsupported }
+func (*Cache) ReadDir(p string) ([]fs.DirEntry, error) { return nil, errors.ErrUnsupported }
+func (*Cache) EvalSymlinks(p string) (string, error)   { return "", errors.ErrUnsupported }
+func (*Cache) Glob(pattern string) ([]string, error)   { return nil, errors.ErrUnsupported }
