@@ -7,7 +7,7 @@
 // to bare, the time per MCP call of `true`, and the peak memory of the MCP
 // server and of its sandbox's init.
 //
-// Usage: go run ./bench/session [-n ROUNDS] [-cordon PATH] [-workspace DIR]
+// Usage: go run ./bench/session [-n ROUNDS] [-cordon PATH] [-workspace DIR] [-policy FILE]
 // The workspace defaults to this repository's checkout (a real project for
 // git, grep and go vet); bwrap must be installed (Debian: bubblewrap).
 package main
@@ -44,6 +44,7 @@ func main() {
 	rounds := flag.Int("n", 20, "rounds of the command list (10 commands each)")
 	cordon := flag.String("cordon", "", "the cordon binary (default: built from this checkout)")
 	ws := flag.String("workspace", "", "the workspace (default: this checkout)")
+	policyFile := flag.String("policy", "", "a policy file for cordon run and cordon mcp (--policy)")
 	flag.Parse()
 	if *ws == "" {
 		wd, _ := os.Getwd()
@@ -94,13 +95,19 @@ func main() {
 		return append([]string{bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
 			"--bind", *ws, *ws, "--bind", cache, cache, "--unshare-all", "--die-with-parent", "--new-session"}, argv...)
 	}
-	cold := func(argv []string) []string { return append([]string{*cordon, "run", "--"}, argv...) }
+	var extra []string
+	if *policyFile != "" {
+		extra = []string{"--policy", *policyFile}
+	}
+	cold := func(argv []string) []string {
+		return append(append(append([]string{*cordon, "run"}, extra...), "--"), argv...)
+	}
 
 	// Warm-up of every variant (caches, the go vet build).
 	for _, w := range []func([]string) []string{bare, bw, cold} {
 		runAll(w)
 	}
-	mcp := startMCP(*cordon, *ws)
+	mcp := startMCP(*cordon, *ws, extra)
 	mcp.runAll(list)
 
 	fmt.Printf("%d commands (%d rounds of %d), workspace %s\n", len(list), *rounds, len(commands), *ws)
@@ -134,8 +141,8 @@ type client struct {
 	id  int
 }
 
-func startMCP(cordon, ws string) *client {
-	cmd := exec.Command(cordon, "mcp")
+func startMCP(cordon, ws string, extra []string) *client {
+	cmd := exec.Command(cordon, append([]string{"mcp"}, extra...)...)
 	cmd.Dir = ws
 	in, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()

@@ -3,8 +3,10 @@
 // and interleaved so that they share the machine's noise.
 //
 // Usage: go run ./bench/warm [-n RUNS] [-workspace DIR] [CMD ARGS...]
-// (default command /bin/true). As root or as a user with unprivileged user
-// namespaces; the workspace defaults to a fresh directory under /var/tmp.
+// (default command /bin/true). WARM_PHASES=1 also prints the median time of
+// each phase of the warm runs; WARM_ONLY=1 runs only the warm commands
+// (-cpuprofile FILE to profile them). As root or as a user with
+// unprivileged user namespaces; the workspace defaults to a fresh directory under /var/tmp.
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -25,6 +28,7 @@ func main() {
 	sandbox.Init()
 	n := flag.Int("n", 100, "runs of each")
 	ws := flag.String("workspace", "", "workspace (default: a fresh directory)")
+	profile := flag.String("cpuprofile", "", "with WARM_ONLY: write a CPU profile of the warm runs to this file")
 	flag.Parse()
 	argv := flag.Args()
 	if len(argv) == 0 {
@@ -60,6 +64,12 @@ func main() {
 		return
 	}
 	if os.Getenv("WARM_ONLY") != "" { // for profiling the warm path
+		if *profile != "" {
+			f, err := os.Create(*profile)
+			check(err)
+			check(pprof.StartCPUProfile(f))
+			defer pprof.StopCPUProfile()
+		}
 		for range *n {
 			_, err := s.Run(ctx, req)
 			check(err)
@@ -67,6 +77,8 @@ func main() {
 		return
 	}
 	var bare, cold, warm []time.Duration
+	warmPhases := map[string][]time.Duration{}
+	var phaseOrder []string
 	for range *n {
 		t := time.Now()
 		check(exec.Command(argv[0], argv[1:]...).Run())
@@ -76,15 +88,22 @@ func main() {
 		check(err)
 		cold = append(cold, time.Since(t))
 		t = time.Now()
-		_, err = s.Run(ctx, req)
-		check(err)
-		warm = append(warm, time.Since(t))
-	}
-	if os.Getenv("WARM_PHASES") != "" {
 		res, err := s.Run(ctx, req)
 		check(err)
+		warm = append(warm, time.Since(t))
 		for _, ph := range res.Phases {
-			fmt.Printf("    %-24s %v\n", ph.Name, ph.At.Round(time.Microsecond))
+			if _, ok := warmPhases[ph.Name]; !ok {
+				phaseOrder = append(phaseOrder, ph.Name)
+			}
+			warmPhases[ph.Name] = append(warmPhases[ph.Name], ph.At)
+		}
+	}
+	if os.Getenv("WARM_PHASES") != "" {
+		fmt.Println("  warm phases, median since the call:")
+		for _, name := range phaseOrder {
+			ds := warmPhases[name]
+			slices.Sort(ds)
+			fmt.Printf("    %-24s %v (%d runs)\n", name, ds[len(ds)/2].Round(time.Microsecond), len(ds))
 		}
 	}
 	fmt.Printf("%d runs each of %v, interleaved; median (mean)\n", *n, argv)

@@ -1,6 +1,9 @@
 package cmdpolicy
 
-import "testing"
+import (
+	"sync"
+	"testing"
+)
 
 // go test -bench . -run '^$' ./internal/cmdpolicy
 func BenchmarkCheckScript(b *testing.B) {
@@ -15,5 +18,18 @@ func BenchmarkCheckScript(b *testing.B) {
 				builtinPolicy.CheckScript(bc.line)
 			}
 		})
+	}
+}
+
+// BenchmarkTablesBuild builds the rule tables from nothing, as every
+// `cordon run` does once (they are lazy, so a run that needs no rule pays
+// nothing): part of the cold start path.
+func BenchmarkTablesBuild(b *testing.B) {
+	tables()
+	saved := tablesBuilt
+	defer func() { tablesBuilt = saved }() // the last build left tablesOnce done
+	for b.Loop() {
+		tablesOnce = sync.Once{}
+		tables()
 	}
 }

@@ -20,8 +20,9 @@ type optSpec struct {
 }
 
 func optionSet(list string) map[string]bool {
-	m := map[string]bool{}
-	for _, o := range strings.Fields(list) {
+	words := strings.Fields(list)
+	m := make(map[string]bool, len(words)) // sized once: every run builds hundreds of these
+	for _, o := range words {
 		m[o] = true
 	}
 	return m
