@@ -61,11 +61,11 @@ func newBuilder(in Input) *builder {
 		// Seatbelt's rules name paths: a denied path that does not exist
 		// yet is denied all the same, should it appear.
 		DenyAbsent: true,
-		// A link that a workspace pattern matches is denied by its own
-		// path, as macplan has always done. Seatbelt compares rules with
-		// the path the kernel resolves, so whether its target stays
-		// readable through it is open (not verified on a Mac).
-		DenyLinkTargets: false,
+		// A link that a workspace pattern matches (.env -> ~/secret) is
+		// denied by both paths: Seatbelt compares a read through it with
+		// the target the kernel resolves, an lstat with the link's own.
+		DenyLinkTargets: true,
+		DenyLinkPaths:   true,
 		// Seatbelt compares rules with resolved paths.
 		ResolveProtected: true,
 		// Nothing checks a repository the command makes when the run

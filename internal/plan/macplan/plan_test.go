@@ -36,6 +36,7 @@ func macHost() *fakeFS {
 	f.dir(ws+"/.git/hooks").file(ws+"/.git/config", "[core]\n").file(ws+"/.git/HEAD", "ref: refs/heads/main\n")
 	f.file(ws+"/.env", "SECRET=1").file(ws+"/.env.example", "SECRET=")
 	f.file(ws+"/config/.env.local", "SECRET=2")
+	f.file(home+"/notes/prod-secret.txt", "KEY").link(ws+"/deploy/.env", home+"/notes/prod-secret.txt")
 	f.file(ws+"/src/main.go", "package main")
 	f.dir(ws+"/node_modules/pkg").file(ws+"/node_modules/pkg/.env", "ignored")
 	return f
@@ -211,6 +212,9 @@ func escapes() []probeCase {
 		{"run a program from a denied path", exec(home + "/.ssh/tool"), false},
 		{"read the workspace's .env", read(ws + "/.env"), false},
 		{"read a nested .env.local", read(ws + "/config/.env.local"), false},
+		{"read a secret through a link named .env (the kernel checks the target)", read(home + "/notes/prod-secret.txt"), false},
+		{"lstat a link named .env", query{op: "file-read-metadata", path: ws + "/deploy/.env"}, false},
+		{"read a file next to the link's target", read(home + "/notes/todo.txt"), true},
 		{"rename .env to read it under another name", unlink(ws + "/.env"), false},
 		{"rename the directory holding a .env", unlink(ws + "/config"), false},
 		{"overwrite .env", write(ws + "/.env"), false},

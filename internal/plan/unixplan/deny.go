@@ -134,10 +134,12 @@ func (h Host) Denied(in DenyInput) ([]string, error) {
 					continue
 				}
 				if h.DenyLinkTargets && info.Kind == KindSymlink {
-					if real, ok, err := h.FS.Resolve(full); err == nil && ok && !allowed(real, "") {
+					if real, ok, err := h.FS.Resolve(full); err == nil && (ok || h.DenyAbsent) && !allowed(real, "") {
 						found[real] = true
 					}
-					continue
+					if !h.DenyLinkPaths {
+						continue
+					}
 				}
 				found[full] = true
 			}

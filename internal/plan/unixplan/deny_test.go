@@ -97,6 +97,11 @@ func TestLinksNamedLikeSecrets(t *testing.T) {
 	if err != nil || !slices.Equal(got, []string{"/w/.env", "/w/a/.env", "/w/b/.env"}) {
 		t.Errorf("by name: denied = %v, %v; want the links' own paths", got, err)
 	}
+	// macOS: both, and a target that does not exist yet too.
+	got, err = Host{FS: f, DenyLinkTargets: true, DenyLinkPaths: true, DenyAbsent: true}.Denied(in)
+	if want := []string{"/h/nowhere", "/h/real.env", "/w/.env", "/w/a/.env", "/w/b/.env"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("by both: denied = %v, %v; want %v", got, err, want)
+	}
 }
 
 func TestDeniedPathHoldingARootIsRefused(t *testing.T) {

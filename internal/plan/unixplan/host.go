@@ -22,11 +22,14 @@ type Host struct {
 	// files) an absent denied path is left out: there is nothing to hide.
 	DenyAbsent bool
 	// DenyLinkTargets: a symbolic link that a workspace pattern matches is
-	// denied by what it leads to, if that exists, not by its own name
-	// (Linux: no mask can go on a link, and one on a link the command made
-	// would stop every later run). Without it (macOS) the link's own path is
-	// denied, as macplan has always done.
+	// denied by what it leads to (Linux: no mask can go on a link, and one
+	// on a link the command made would stop every later run). With
+	// DenyAbsent the target is denied even before it exists.
 	DenyLinkTargets bool
+	// DenyLinkPaths: such a link is denied by its own path as well
+	// (macOS: Seatbelt compares a read through the link with the path the
+	// kernel resolves, and an lstat or readlink of the link with its own).
+	DenyLinkPaths bool
 	// ResolveProtected: the directory of an absolute protected path or a
 	// policy file is resolved through FS.Resolve (macOS: Seatbelt compares
 	// rules with resolved paths). Without it (Linux) they are taken as
