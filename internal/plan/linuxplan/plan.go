@@ -476,9 +476,10 @@ func (b *builder) writableRoots() ([]string, error) {
 // protected returns the protected paths inside the writable roots that
 // exist, and those that do not (the first missing component of each), in
 // the order unixplan's Host.Protected finds them. The paths a repository's
-// git config names (gitConfigTargets) are protected too.
+// git config names (unixplan's Host.GitConfigTargets) are protected too.
 func (b *builder) protected(roots []string) (existing, absent []string, err error) {
-	named, err := b.gitConfigTargets(roots)
+	named, err := b.host.GitConfigTargets(unixplan.GitConfigInput{
+		Roots: roots, Cache: b.in.CacheDir, Home: b.in.Home, Workspace: b.in.Workspace})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package macplan
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -218,13 +219,19 @@ func (b *builder) glob(pattern string) ([]string, error) {
 }
 
 // protected returns the canonical protected paths inside the writable roots
-// (unixplan's Host.Protected), the hard-linked files among them, sorted,
-// and which of them do not exist.
+// (unixplan's Host.Protected), the hard-linked files among them and the
+// hooks directory and config files git's config names
+// (Host.GitConfigTargets), sorted, and which of them do not exist.
 func (b *builder) protected(roots []string) (paths []string, absent map[string]bool, err error) {
+	named, err := b.host.GitConfigTargets(unixplan.GitConfigInput{
+		Roots: roots, Cache: b.cache(), Home: b.in.Home, Workspace: b.in.Workspace})
+	if err != nil {
+		return nil, nil, err
+	}
 	paths, absent, err = b.host.Protected(unixplan.ProtectInput{
 		Protected:   b.in.Policy.Filesystem.Protected,
 		PolicyFiles: b.in.PolicyFiles,
-		Extra:       b.hardLinks,
+		Extra:       append(slices.Clip(b.hardLinks), named...),
 		Roots:       roots,
 		Cache:       b.cache(),
 	})

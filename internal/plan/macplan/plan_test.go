@@ -418,6 +418,33 @@ func TestAbsentParentsProtectTheWholeName(t *testing.T) {
 	}
 }
 
+// TestGitConfigTargetsAreProtected: the hooks directory core.hooksPath
+// names (a project's ci/git-hooks), the files the config includes, and the
+// hooks directory of the user's own ~/.gitconfig cannot be written,
+// created in or removed: git runs what is there on the host at the next
+// commit. The same paths are writable when no config names them, so the
+// test sees the config's effect.
+func TestGitConfigTargetsAreProtected(t *testing.T) {
+	probes := []query{
+		create(ws + "/ci/git-hooks/pre-commit"), write(ws + "/ci/git-hooks/lib.sh"), unlink(ws + "/ci/git-hooks"),
+		write(ws + "/shared.gitconfig"), create(ws + "/tools/hooks/post-checkout"),
+	}
+	for _, named := range []bool{true, false} {
+		f := macHost()
+		f.dir(ws+"/ci/git-hooks").file(ws+"/ci/git-hooks/lib.sh", "").file(ws+"/shared.gitconfig", "").dir(ws + "/tools")
+		if named {
+			f.file(ws+"/.git/config", "[core]\n\thooksPath = ci/git-hooks\n[include]\n\tpath = ../shared.gitconfig\n")
+			f.file(home+"/.gitconfig", "[core]\n\thooksPath = "+ws+"/tools/hooks\n")
+		}
+		c := compile(t, setup{fs: f})
+		for _, q := range probes {
+			if got := c.may(t, q); got == named {
+				t.Errorf("config names the targets = %v: %s allowed = %v", named, q, got)
+			}
+		}
+	}
+}
+
 func TestSymlinkedProtectedPathIsRefused(t *testing.T) {
 	f := macHost()
 	delete(f.nodes, ws+"/.git/hooks")

@@ -1,10 +1,8 @@
-package linuxplan
+package unixplan
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
+	"path"
 	"strings"
 
 	"github.com/cordon-sandbox/cordon/internal/gitguard"
@@ -13,7 +11,22 @@ import (
 // maxIncludeDepth is git's own limit on nested config includes.
 const maxIncludeDepth = 10
 
-// gitConfigTargets returns the paths that the git config of the
+// GitConfigInput says where GitConfigTargets looks.
+type GitConfigInput struct {
+	// Roots are the writable roots: the repositories at them are read.
+	Roots []string
+	// Cache is cordon's private cache among the roots, which holds no
+	// repository.
+	Cache string
+	// Home is the user's home directory ("" for none): its git config
+	// applies to every repository.
+	Home string
+	// Workspace stands for the repositories a relative core.hooksPath in
+	// the user's own config applies to.
+	Workspace string
+}
+
+// GitConfigTargets returns the paths that the git config of the
 // repositories at the roots names as code git runs or as more config: the
 // directory of core.hooksPath (husky's .husky, a project's .githooks) and
 // every file the config includes (include.path, includeIf.*.path). A
@@ -23,7 +36,7 @@ const maxIncludeDepth = 10
 // ~/.config/git/config count too: their core.hooksPath applies to every
 // repository. A config cordon cannot read as git would is an error, not a
 // silent gap.
-func (b *builder) gitConfigTargets(roots []string) ([]string, error) {
+func (h Host) GitConfigTargets(in GitConfigInput) ([]string, error) {
 	var targets []string
 	seen := map[string]bool{}
 	var read func(file, worktree string, depth int) error
@@ -32,8 +45,8 @@ func (b *builder) gitConfigTargets(roots []string) ([]string, error) {
 			return nil
 		}
 		seen[file] = true
-		data, err := b.fs.ReadFile(file)
-		if errors.Is(err, fs.ErrNotExist) {
+		data, err := h.FS.ReadFile(file)
+		if IsNotExist(err) {
 			return nil
 		}
 		if err != nil {
@@ -48,11 +61,11 @@ func (b *builder) gitConfigTargets(roots []string) ([]string, error) {
 		for _, s := range settings {
 			switch {
 			case s.Key() == "core.hookspath" && s.Value != "":
-				targets = append(targets, b.gitPath(s.Value, worktree))
+				targets = append(targets, gitPath(s.Value, worktree, in.Home))
 			case s.Name == "path" && (s.Section == "include" || s.Section == "includeif") && s.Value != "":
 				// An include's relative path is relative to the file
 				// that includes it.
-				inc := b.gitPath(s.Value, filepath.Dir(file))
+				inc := gitPath(s.Value, path.Dir(file), in.Home)
 				targets = append(targets, inc)
 				if err := read(inc, worktree, depth+1); err != nil {
 					return err
@@ -61,28 +74,28 @@ func (b *builder) gitConfigTargets(roots []string) ([]string, error) {
 		}
 		return nil
 	}
-	for _, r := range roots {
-		if r == b.in.CacheDir {
+	for _, r := range in.Roots {
+		if r == in.Cache {
 			continue
 		}
 		var dirs []string
-		if fi, err := b.fs.Lstat(filepath.Join(r, ".git")); err == nil && fi.IsDir() {
-			dirs = append(dirs, filepath.Join(r, ".git"))
+		if info, err := h.FS.Lstat(path.Join(r, ".git")); err == nil && info.Kind == KindDir {
+			dirs = append(dirs, path.Join(r, ".git"))
 		}
-		dirs = append(dirs, b.host.GitDirs(r)...)
+		dirs = append(dirs, h.GitDirs(r)...)
 		for _, d := range dirs {
 			for _, name := range []string{"config", "config.worktree"} {
-				if err := read(filepath.Join(d, name), r, 0); err != nil {
+				if err := read(path.Join(d, name), r, 0); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
-	if b.in.Home != "" {
-		for _, f := range []string{filepath.Join(b.in.Home, ".gitconfig"), filepath.Join(b.in.Home, ".config", "git", "config")} {
+	if in.Home != "" {
+		for _, f := range []string{path.Join(in.Home, ".gitconfig"), path.Join(in.Home, ".config", "git", "config")} {
 			// A relative core.hooksPath in the user's config is relative
 			// to each repository; the workspace stands for them.
-			if err := read(f, b.in.Workspace, 0); err != nil {
+			if err := read(f, in.Workspace, 0); err != nil {
 				return nil, err
 			}
 		}
@@ -92,14 +105,14 @@ func (b *builder) gitConfigTargets(roots []string) ([]string, error) {
 
 // gitPath resolves a path from a git config value as git does: ~/ is the
 // home directory, a relative path is relative to base.
-func (b *builder) gitPath(v, base string) string {
+func gitPath(v, base, home string) string {
 	switch {
-	case v == "~" && b.in.Home != "":
-		return b.in.Home
-	case strings.HasPrefix(v, "~/") && b.in.Home != "":
-		return filepath.Join(b.in.Home, v[2:])
-	case filepath.IsAbs(v):
-		return filepath.Clean(v)
+	case v == "~" && home != "":
+		return home
+	case strings.HasPrefix(v, "~/") && home != "":
+		return path.Join(home, v[2:])
+	case path.IsAbs(v):
+		return path.Clean(v)
 	}
-	return filepath.Join(base, v)
+	return path.Join(base, v)
 }
