@@ -149,6 +149,18 @@ func TestPython(t *testing.T) {
 		t.Errorf("byte code was written into the workspace, where the host's python would load it later")
 	}
 	p.mustHaveEntries(filepath.Join(p.privateCache(), "pycache"), "byte code should be in the private cache")
+	// The byte code itself, not only its directories: the private cache
+	// is the sandbox's own, and writing .pyc files there is not refused.
+	var pyc []string
+	filepath.WalkDir(filepath.Join(p.privateCache(), "pycache"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".pyc") {
+			pyc = append(pyc, path)
+		}
+		return nil
+	})
+	if len(pyc) == 0 || strings.Contains(out, "refused") {
+		t.Errorf("no byte code was kept in the private cache (%d files), or writing it was refused:\n%s", len(pyc), out)
+	}
 }
 
 func TestNpm(t *testing.T) {

@@ -234,7 +234,7 @@ func (g *guard) mayWriteName(t *caller, op string, pfd int, name, asked string) 
 		return nil
 	}
 	dir, err := os.Readlink("/proc/thread-self/fd/" + strconv.Itoa(pfd))
-	if err != nil || !underAny(dir, g.plan.Roots) {
+	if err != nil || !underAny(dir, g.plan.Roots) || g.plan.Cache != "" && underAny(dir, []string{g.plan.Cache}) {
 		return nil // the private temp dir and cache are the sandbox's own
 	}
 	g.deny(t, op, dir+"/"+name, "Python byte code in the workspace would run when the user's Python imports the module; the sandbox's Python keeps it in the private cache")

@@ -207,6 +207,10 @@ type Guard struct {
 	// Roots are the writable roots that outlive the run (not the private
 	// temp dir): git repositories made in them are checked when it ends.
 	Roots []string `json:"roots,omitempty"`
+	// Cache is the private tool cache among the Roots: the sandbox's own
+	// Python writes its byte code there (PYTHONPYCACHEPREFIX), which no
+	// Python of the user's reads.
+	Cache string `json:"cache,omitempty"`
 }
 
 // Rlimit is one resource limit (soft = hard), with Linux's resource number.
@@ -319,6 +323,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	}
 	plan.Guard.Reserved = absent
 	plan.Guard.Roots = roots
+	plan.Guard.Cache = b.in.CacheDir
 	plan.Guard.Pinned = pinsOf(append(append([]string{}, protected...), absent...), roots)
 	// A directory that holds a masked secret must not be renamed either:
 	// moved below a directory the next run does not search (node_modules),
@@ -406,7 +411,8 @@ func Make(in Input) (*Plan, *report.Report, error) {
 				plan.Mounts = append(plan.Mounts, Mount{Kind: BindRO, Source: in.Cordon, Target: ConnectorPath, Why: "cordon itself, as ssh's ProxyCommand"})
 				proxyEnv["GIT_SSH_COMMAND"] = netproxy.SSHCommand(ConnectorPath)
 			}
-			rep.Add("network", report.Applied, "network namespace with loopback only; out only through cordon's proxy (127.0.0.1:%d inside), to the %d allowed hosts; no DNS inside", BridgePort, len(p.Network.Value.Allow)+len(p.Network.Value.AllowPrivate)+len(p.Network.Value.TCP))
+			rep.Add("network", report.Applied, "network namespace with loopback only; out only through cordon's proxy (127.0.0.1:%d inside), to %s; no DNS inside", BridgePort,
+				unixplan.AllowedText(len(p.Network.Value.Allow)+len(p.Network.Value.AllowPrivate)+len(p.Network.Value.TCP), p.Network.Value.Presets))
 		case netproxy.ModeFull:
 			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered, including its abstract unix sockets (named risk)")
 		}

@@ -335,8 +335,8 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	case netproxy.ModeOff:
 		rep.Add("network", report.Applied, "no network: no TCP or UDP connection, no DNS; unix sockets only below the writable places%s (%s)", socketText(sockets), Unverified)
 	case netproxy.ModeProxy:
-		rep.Add("network", report.Downgraded, "out only through cordon's proxy at 127.0.0.1:%d (per-run secret), to the %d allowed hosts; no DNS inside; unix sockets only below the writable places%s. Weaker than Linux: trustd, which TLS verification needs, runs outside the sandbox and may fetch certificate-issuer and revocation URLs named in certificates the command presents, past the proxy; Seatbelt matches loopback by port, so another listener on [::1]:%d would be reachable (%s)",
-			port, len(p.Network.Value.Allow)+len(p.Network.Value.AllowPrivate)+len(p.Network.Value.TCP), socketText(sockets), port, Unverified)
+		rep.Add("network", report.Downgraded, "out only through cordon's proxy at 127.0.0.1:%d (per-run secret), to %s; no DNS inside; unix sockets only below the writable places%s. Weaker than Linux: trustd, which TLS verification needs, runs outside the sandbox and may fetch certificate-issuer and revocation URLs named in certificates the command presents, past the proxy; Seatbelt matches loopback by port, so another listener on [::1]:%d would be reachable (%s)",
+			port, unixplan.AllowedText(len(p.Network.Value.Allow)+len(p.Network.Value.AllowPrivate)+len(p.Network.Value.TCP), p.Network.Value.Presets), socketText(sockets), port, Unverified)
 	case netproxy.ModeFull:
 		rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered, and its DNS (named risk)")
 	}

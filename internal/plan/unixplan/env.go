@@ -1,6 +1,7 @@
 package unixplan
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"sort"
@@ -73,11 +74,25 @@ func isProxyVar(k string) bool {
 // toolCaches points build tools at the workspace's private cache, so that a
 // poisoned cache never reaches the host's tools.
 var toolCaches = map[string]string{
-	"XDG_CACHE_HOME":      "xdg",
-	"GOCACHE":             "go-build",
+	"XDG_CACHE_HOME": "xdg",
+	"GOCACHE":        "go-build",
+	// go get and go mod download write modules and the checksum
+	// database's cache below GOPATH (~/go/pkg/mod, ~/go/pkg/sumdb).
+	"GOPATH":              "go",
+	"GOMODCACHE":          "go/pkg/mod",
 	"npm_config_cache":    "npm",
 	"YARN_CACHE_FOLDER":   "yarn",
 	"PIP_CACHE_DIR":       "pip",
 	"UV_CACHE_DIR":        "uv",
 	"PYTHONPYCACHEPREFIX": "pycache",
+}
+
+// AllowedText says, for an enforcement report, what the proxy lets
+// through: entries counts the allow, allow_private and tcp entries.
+func AllowedText(entries int, presets []string) string {
+	s := fmt.Sprintf("%d allowed entries", entries)
+	if len(presets) > 0 {
+		s += " and the preset(s) " + strings.Join(presets, ", ")
+	}
+	return s
 }

@@ -15,7 +15,7 @@ func TestToolEnvReplacesTheCallersProxyAndCaches(t *testing.T) {
 	if !sort.StringsAreSorted(got) {
 		t.Errorf("not sorted: %v", got)
 	}
-	want := []string{"A=2", "CORDON_SANDBOX=1", "GOCACHE=/c/go-build", "HTTPS_PROXY=http://127.0.0.1:3128", "PATH=/usr/bin",
+	want := []string{"A=2", "CORDON_SANDBOX=1", "GOCACHE=/c/go-build", "GOMODCACHE=/c/go/pkg/mod", "GOPATH=/c/go", "HTTPS_PROXY=http://127.0.0.1:3128", "PATH=/usr/bin",
 		"PIP_CACHE_DIR=/c/pip", "PWD=/w/sub", "PYTHONPYCACHEPREFIX=/c/pycache", "TMPDIR=/tmp", "UV_CACHE_DIR=/c/uv",
 		"XDG_CACHE_HOME=/c/xdg", "YARN_CACHE_FOLDER=/c/yarn", "npm_config_cache=/c/npm"}
 	if !slices.Equal(got, want) {
