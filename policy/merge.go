@@ -12,7 +12,7 @@ import (
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 	"github.com/cordon-sandbox/cordon/internal/credentials"
-	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
 // Merge combines parsed layers, in order, into the effective policy, applying
@@ -229,11 +229,11 @@ func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
 	}
 	if f.Network != nil {
 		if trusted {
-			p.Network = Value[netproxy.Config]{mergeNetwork(p.Network.Value, *f.Network), l.source("network")}
+			p.Network = Value[netpolicy.Config]{mergeNetwork(p.Network.Value, *f.Network), l.source("network")}
 		} else if narrowed, err := p.Network.Value.Tighten(*f.Network); err != nil {
 			errs = append(errs, l.keyErrors("network", err, "a workspace policy may only remove allowed hosts or add denied ones")...)
 		} else {
-			p.Network = Value[netproxy.Config]{narrowed, l.source("network")}
+			p.Network = Value[netpolicy.Config]{narrowed, l.source("network")}
 		}
 	}
 	if f.Commands != nil {
@@ -324,14 +324,14 @@ func (p *Policy) applyFlags(f Flags) []error {
 	if len(f.AllowHosts) > 0 {
 		net := p.Network.Value
 		net.Allow = append(append([]string{}, net.Allow...), f.AllowHosts...)
-		if net.Mode == "" || net.Mode == netproxy.ModeOff {
-			net.Mode = netproxy.ModeProxy
+		if net.Mode == "" || net.Mode == netpolicy.ModeOff {
+			net.Mode = netpolicy.ModeProxy
 		}
 		if err := net.Validate(); err != nil {
 			errs = append(errs, &Error{Msg: "--allow-host: " + err.Error(),
 				Fix: "give a host name, *.suffix or IP address, with an optional :PORT (e.g. --allow-host pypi.org or --allow-host 10.0.0.5:5432)"})
 		} else {
-			p.Network = Value[netproxy.Config]{net, src("--allow-host")}
+			p.Network = Value[netpolicy.Config]{net, src("--allow-host")}
 		}
 	}
 	for _, d := range f.AllowDegraded {
@@ -428,7 +428,7 @@ func mergeCommands(cur, layer cmdpolicy.Config, source string) cmdpolicy.Config 
 // mergeNetwork merges a trusted layer's [network]: the mode, the unlisted
 // decision and the extra CA file it sets replace earlier ones, its lists
 // are added.
-func mergeNetwork(cur, layer netproxy.Config) netproxy.Config {
+func mergeNetwork(cur, layer netpolicy.Config) netpolicy.Config {
 	out := cur
 	if layer.Mode != "" {
 		out.Mode = layer.Mode
