@@ -16,7 +16,7 @@ import (
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 	"github.com/cordon-sandbox/cordon/internal/credentials"
-	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
 // fileV1 is the TOML shape of a policy file, version 1. Pointers and nil
@@ -35,7 +35,7 @@ type fileV1 struct {
 	Audit *audit.Config `toml:"audit"`
 	// Network says what the command may reach, through cordon's proxy
 	// (docs/network.md).
-	Network *netproxy.Config `toml:"network"`
+	Network *netpolicy.Config `toml:"network"`
 	// Approval says who answers when a rule asks (docs/approvals.md).
 	Approval *fileApproval `toml:"approval"`
 	// Credentials say which secret may reach which command
@@ -223,14 +223,14 @@ func (l *Layer) errorf(key, format string, args ...any) *FileError {
 	return &FileError{File: l.Path, Line: l.line(key), Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
-// keyErrors turns the errors of a section's own checks (netproxy, audit),
+// keyErrors turns the errors of a section's own checks (netpolicy, audit),
 // which name their key, into FileErrors at that key's line, one per
 // problem. Errors that name no key are put at the section.
 func (l *Layer) keyErrors(section string, err error, hint string) []error {
 	var out []error
 	for _, e := range leaves(err) {
 		key, msg := section, e.Error()
-		var nk *netproxy.KeyError
+		var nk *netpolicy.KeyError
 		var ak *audit.KeyError
 		switch {
 		case errors.As(e, &nk):

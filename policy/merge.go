@@ -4,15 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"time"
-
-	"github.com/pelletier/go-toml/v2"
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
-	"github.com/cordon-sandbox/cordon/internal/credentials"
-	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
 // Merge combines parsed layers, in order, into the effective policy, applying
@@ -26,8 +22,10 @@ func Merge(layers []*Layer, o Options) (*Policy, error) {
 	p.Approval.Approver.From = Source{Layer: LayerBuiltin}
 	p.Approval.Timeout.From = Source{Layer: LayerBuiltin}
 	var errs []error
-	trustWorkspace := false
 	for _, l := range layers {
+		// Whether workspace files are trusted is decided by the layers
+		// before this one: only the user's own file may set it (gateTable).
+		trustWorkspace := p.Filesystem.TrustWorkspacePolicy.Value
 		trusted := true
 		switch l.Kind {
 		case LayerWorkspace:
@@ -35,15 +33,6 @@ func Merge(layers []*Layer, o Options) (*Policy, error) {
 		case LayerExplicit:
 			if insideDir(l.Path, o.Workspace) {
 				trusted = trustWorkspace
-			}
-		}
-		if fs := l.file.Filesystem; fs != nil && fs.TrustWorkspacePolicy != nil {
-			if l.Kind != LayerUser && l.Kind != LayerBuiltin {
-				errs = append(errs, l.errorf("filesystem.trust_workspace_policy",
-					"trusting workspace policy files would widen the policy; only your own policy file (%s) may decide it", DefaultUserFile(o.Home)))
-			} else {
-				trustWorkspace = *fs.TrustWorkspacePolicy
-				p.Filesystem.TrustWorkspacePolicy = Value[bool]{*fs.TrustWorkspacePolicy, l.source("filesystem.trust_workspace_policy")}
 			}
 		}
 		p.Layers = append(p.Layers, LayerInfo{Kind: l.Kind, Path: l.Path, SHA256: l.SHA256, Trusted: trusted})
@@ -67,222 +56,6 @@ func (l *Layer) source(key string) Source {
 func (l *Layer) widening(key, what string) error {
 	return l.errorf(key, "%s would widen the policy, and this file is inside the workspace", what).
 		withHint(fmt.Sprintf("a workspace policy can only tighten; to let it widen, set filesystem.trust_workspace_policy = true in your own file (%s), or move the setting there", "~/.config/cordon/policy.toml"))
-}
-
-func (p *Policy) apply(l *Layer, trusted bool, home string) []error {
-	var errs []error
-	f := &l.file
-	items := func(key string, vals []string, expand bool) []Item {
-		out := make([]Item, 0, len(vals))
-		for _, v := range vals {
-			if expand {
-				v = expandPath(v, home)
-			}
-			out = append(out, Item{Value: v, From: l.source(key)})
-		}
-		return out
-	}
-	if f.Mode != nil {
-		m := Mode(*f.Mode)
-		if !trusted && m.strictness() < p.Mode.Value.strictness() {
-			errs = append(errs, l.widening("mode", fmt.Sprintf("mode %q (was %q)", m, p.Mode.Value)))
-		} else {
-			p.Mode = Value[Mode]{m, l.source("mode")}
-		}
-	}
-	if len(f.AllowDegraded) > 0 {
-		if !trusted {
-			errs = append(errs, l.widening("allow_degraded", "accepting a weaker mode"))
-		} else {
-			p.AllowDegraded = append(p.AllowDegraded, items("allow_degraded", f.AllowDegraded, false)...)
-		}
-	}
-	if fs := f.Filesystem; fs != nil {
-		if len(fs.Writable) > 0 {
-			if !trusted {
-				errs = append(errs, l.widening("filesystem.writable", "adding writable roots"))
-			} else {
-				p.Filesystem.Writable = append(p.Filesystem.Writable, items("filesystem.writable", fs.Writable, true)...)
-			}
-		}
-		if len(fs.HostSockets) > 0 {
-			if !trusted {
-				errs = append(errs, l.widening("filesystem.host_sockets", "granting host sockets"))
-			} else {
-				p.Filesystem.HostSockets = append(p.Filesystem.HostSockets, items("filesystem.host_sockets", fs.HostSockets, true)...)
-			}
-		}
-		p.Filesystem.DenyRead = append(p.Filesystem.DenyRead, items("filesystem.deny_read", fs.DenyRead, true)...)
-		if len(fs.AllowRead) > 0 {
-			if !trusted {
-				errs = append(errs, l.widening("filesystem.allow_read", "allowing reads of denied paths"))
-			} else {
-				p.Filesystem.AllowRead = append(p.Filesystem.AllowRead, items("filesystem.allow_read", fs.AllowRead, true)...)
-			}
-		}
-		p.Filesystem.Protected = append(p.Filesystem.Protected, items("filesystem.protected", fs.Protected, true)...)
-		if len(fs.Unprotect) > 0 {
-			if !trusted {
-				errs = append(errs, l.widening("filesystem.unprotect", "removing protected paths"))
-			} else {
-				for _, u := range items("filesystem.unprotect", fs.Unprotect, true) {
-					kept := p.Filesystem.Protected[:0]
-					found := false
-					for _, it := range p.Filesystem.Protected {
-						if it.Value == u.Value {
-							found = true
-							continue
-						}
-						kept = append(kept, it)
-					}
-					p.Filesystem.Protected = kept
-					if !found {
-						errs = append(errs, l.errorf("filesystem.unprotect", "%q is not a protected path", u.Value).
-							withHint("see the protected paths with: cordon policy show"))
-					}
-					p.Filesystem.Unprotect = append(p.Filesystem.Unprotect, u)
-				}
-			}
-		}
-	}
-	if env := f.Environment; env != nil {
-		if len(env.Pass) > 0 {
-			if !trusted {
-				errs = append(errs, l.widening("environment.pass", "passing more variables"))
-			} else {
-				p.Env.Pass = append(p.Env.Pass, items("environment.pass", env.Pass, false)...)
-			}
-		}
-		p.Env.Deny = append(p.Env.Deny, items("environment.deny", env.Deny, false)...)
-		if len(env.Set) > 0 {
-			if !trusted {
-				errs = append(errs, l.widening("environment.set", "setting variables"))
-			} else {
-				keys := make([]string, 0, len(env.Set))
-				for k := range env.Set {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				for _, k := range keys {
-					p.Env.Set[k] = Item{Value: env.Set[k], From: l.source("environment.set." + k)}
-				}
-			}
-		}
-	}
-	if f.Audit != nil {
-		if !trusted {
-			errs = append(errs, l.widening("audit", "changing where the audit trail goes"))
-		} else {
-			// Decode the layer's [audit] over what earlier layers set, so
-			// that it changes only the keys it names.
-			cfg := p.Audit.Value
-			over := struct {
-				Audit *audit.Config `toml:"audit"`
-			}{&cfg}
-			if err := toml.Unmarshal(l.data, &over); err != nil {
-				errs = append(errs, decodeError(l.Path, err))
-			} else if err := cfg.Validate(); err != nil {
-				errs = append(errs, l.keyErrors("audit", err, `see docs/audit.md ("Configuration") for the [audit] keys`)...)
-			} else {
-				p.Audit = Value[audit.Config]{cfg, l.source("audit")}
-			}
-		}
-	}
-	if a := f.Approval; a != nil {
-		if a.Approver != nil {
-			if !trusted {
-				errs = append(errs, l.widening("approval.approver", "naming who approves"))
-			} else {
-				p.Approval.Approver = Value[[]string]{a.Approver, l.source("approval.approver")}
-			}
-		}
-		if a.Timeout != nil {
-			d, _ := parseDuration(a.Timeout) // checked in ParseFile
-			if !trusted && !tighterLimit(uint64(d), uint64(p.Approval.Timeout.Value)) {
-				errs = append(errs, l.widening("approval.timeout", "a longer approval timeout"))
-			} else {
-				p.Approval.Timeout = Value[time.Duration]{d, l.source("approval.timeout")}
-			}
-		}
-	}
-	if len(f.Credentials) > 0 {
-		source := l.Path
-		if source == "" {
-			source = string(l.Kind)
-		}
-		var merged credentials.Scopes
-		var err error
-		if trusted {
-			merged, err = p.Credentials.Merge(f.Credentials, source)
-		} else {
-			merged, err = p.Credentials.Tighten(f.Credentials, source)
-		}
-		if err != nil {
-			e := l.errorf("credentials", "%v", err)
-			if !trusted {
-				e = e.withHint("a workspace policy may only remove credentials, narrow their commands or the hosts and paths they are injected into, or raise allow to ask")
-			}
-			errs = append(errs, e)
-		} else {
-			p.Credentials = merged
-		}
-	}
-	if f.Network != nil {
-		if trusted {
-			p.Network = Value[netproxy.Config]{mergeNetwork(p.Network.Value, *f.Network), l.source("network")}
-		} else if narrowed, err := p.Network.Value.Tighten(*f.Network); err != nil {
-			errs = append(errs, l.keyErrors("network", err, "a workspace policy may only remove allowed hosts or add denied ones")...)
-		} else {
-			p.Network = Value[netproxy.Config]{narrowed, l.source("network")}
-		}
-	}
-	if f.Commands != nil {
-		source := l.Path
-		if source == "" {
-			source = string(l.Kind)
-		}
-		if trusted {
-			p.Commands = mergeCommands(p.Commands, *f.Commands, source)
-		} else if merged, err := p.Commands.Tighten(*f.Commands, source); err != nil {
-			errs = append(errs, l.errorf("commands", "%v", err).
-				withHint("a workspace policy may only add ask or deny command rules and raise decisions"))
-		} else {
-			p.Commands = merged
-		}
-	}
-	if lim := f.Limits; lim != nil {
-		if lim.Timeout != nil {
-			d, _ := parseDuration(lim.Timeout) // checked in ParseFile
-			if !trusted && !tighterLimit(uint64(d), uint64(p.Limits.Timeout.Value)) {
-				errs = append(errs, l.widening("limits.timeout", fmt.Sprintf("timeout %s (was %s)", limitText(uint64(d), true), limitText(uint64(p.Limits.Timeout.Value), true))))
-			} else {
-				p.Limits.Timeout = Value[time.Duration]{d, l.source("limits.timeout")}
-			}
-		}
-		for _, c := range []struct {
-			key  string
-			v    any
-			size bool
-			dst  *Value[uint64]
-		}{
-			{"limits.max_processes", lim.MaxProcesses, false, &p.Limits.MaxProcesses},
-			{"limits.open_files", lim.OpenFiles, false, &p.Limits.OpenFiles},
-			{"limits.file_size", lim.FileSize, true, &p.Limits.FileSize},
-			{"limits.memory", lim.Memory, true, &p.Limits.Memory},
-			{"limits.tmp_size", lim.TmpSize, true, &p.Limits.TmpSize},
-		} {
-			if c.v == nil {
-				continue
-			}
-			n, _ := parseCount(c.v, c.size) // checked in ParseFile
-			if !trusted && !tighterLimit(n, c.dst.Value) {
-				errs = append(errs, l.widening(c.key, fmt.Sprintf("%d (was %s)", n, limitText(c.dst.Value, false))))
-				continue
-			}
-			*c.dst = Value[uint64]{n, l.source(c.key)}
-		}
-	}
-	return errs
 }
 
 // tighterLimit reports whether limit n is at most cur, where 0 is unlimited.
@@ -324,14 +97,14 @@ func (p *Policy) applyFlags(f Flags) []error {
 	if len(f.AllowHosts) > 0 {
 		net := p.Network.Value
 		net.Allow = append(append([]string{}, net.Allow...), f.AllowHosts...)
-		if net.Mode == "" || net.Mode == netproxy.ModeOff {
-			net.Mode = netproxy.ModeProxy
+		if net.Mode == "" || net.Mode == netpolicy.ModeOff {
+			net.Mode = netpolicy.ModeProxy
 		}
 		if err := net.Validate(); err != nil {
 			errs = append(errs, &Error{Msg: "--allow-host: " + err.Error(),
 				Fix: "give a host name, *.suffix or IP address, with an optional :PORT (e.g. --allow-host pypi.org or --allow-host 10.0.0.5:5432)"})
 		} else {
-			p.Network = Value[netproxy.Config]{net, src("--allow-host")}
+			p.Network = Value[netpolicy.Config]{net, src("--allow-host")}
 		}
 	}
 	for _, d := range f.AllowDegraded {
@@ -428,7 +201,7 @@ func mergeCommands(cur, layer cmdpolicy.Config, source string) cmdpolicy.Config 
 // mergeNetwork merges a trusted layer's [network]: the mode, the unlisted
 // decision and the extra CA file it sets replace earlier ones, its lists
 // are added.
-func mergeNetwork(cur, layer netproxy.Config) netproxy.Config {
+func mergeNetwork(cur, layer netpolicy.Config) netpolicy.Config {
 	out := cur
 	if layer.Mode != "" {
 		out.Mode = layer.Mode

@@ -8,7 +8,7 @@ import (
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
 	"github.com/cordon-sandbox/cordon/internal/credentials"
-	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
 // Version is the policy file format version this package reads.
@@ -154,7 +154,7 @@ type Policy struct {
 	Audit Value[audit.Config] `json:"audit"`
 	// Network says what the command may reach. Lists accumulate over
 	// trusted layers; a workspace file may only narrow them.
-	Network Value[netproxy.Config] `json:"network"`
+	Network Value[netpolicy.Config] `json:"network"`
 	// Approval says who answers when a rule asks. Only trusted layers may
 	// name an approver: a workspace file that could would let the agent
 	// approve itself.

@@ -53,7 +53,7 @@
 // A scope with an inject table (Inject) hands the command a placeholder
 // instead (Placeholder: fresh for each run, the secret's length and kind
 // prefix, nothing else of it). NewInjection returns the variable and the
-// netproxy.Injection for the run's proxy, which puts the secret into the
+// netpolicy.Injection for the run's proxy, which puts the secret into the
 // named header of HTTPS requests to the named hosts and paths, and refuses
 // the placeholder anywhere else. The command, its files and its output then
 // never hold the secret; it can still use the credential, through those

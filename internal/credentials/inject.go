@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
 // Inject keeps a credential's secret outside the sandbox: the command gets
@@ -38,8 +38,8 @@ func (in *Inject) clone() *Inject {
 	return &c
 }
 
-func (in *Inject) injection() netproxy.Injection {
-	return netproxy.Injection{Hosts: in.Hosts, Paths: in.Paths, Header: in.Header, ValueFormat: in.Format, User: in.User}
+func (in *Inject) injection() netpolicy.Injection {
+	return netpolicy.Injection{Hosts: in.Hosts, Paths: in.Paths, Header: in.Header, ValueFormat: in.Format, User: in.User}
 }
 
 // validate checks an inject table; label names the entry.
@@ -96,13 +96,13 @@ func (in *Inject) narrows(base *Inject, label string) []error {
 // NewInjection makes what a run needs to keep s's secret outside the
 // sandbox: the proxy's Injection (with a fresh placeholder and the secret)
 // and the command's variable, "ENV=PLACEHOLDER". s must have inject.
-func NewInjection(s Scope, sec Secret) (netproxy.Injection, string, error) {
+func NewInjection(s Scope, sec Secret) (netpolicy.Injection, string, error) {
 	if s.Inject == nil {
-		return netproxy.Injection{}, "", fmt.Errorf("credential %q: has no inject table", s.Name)
+		return netpolicy.Injection{}, "", fmt.Errorf("credential %q: has no inject table", s.Name)
 	}
 	ph, err := Placeholder(sec)
 	if err != nil {
-		return netproxy.Injection{}, "", fmt.Errorf("credential %q: %w", s.Name, err)
+		return netpolicy.Injection{}, "", fmt.Errorf("credential %q: %w", s.Name, err)
 	}
 	inj := s.Inject.injection()
 	inj.Name, inj.Placeholder, inj.Secret = s.Name, ph, sec.value

@@ -54,14 +54,14 @@ func (s *Server) open(ctx context.Context, host string, port int, ev *ConnEvent)
 	ev.Allowed = true
 
 	var candidates []netip.Addr
-	if d.target.ip.IsValid() {
-		if reason, ok := checkLiteral(d); !ok {
+	if d.Target().IP.IsValid() {
+		if reason, ok := d.CheckLiteral(); !ok {
 			ev.Allowed = false
-			return nil, policyRefusal(reason, fmt.Sprintf("add %q to network.allow", d.target.hostPort()))
+			return nil, policyRefusal(reason, fmt.Sprintf("add %q to network.allow", d.Target().HostPort()))
 		}
-		candidates = []netip.Addr{d.target.ip}
+		candidates = []netip.Addr{d.Target().IP}
 	} else {
-		addrs, err := s.opts.Resolver.LookupNetIP(ctx, "ip", d.target.name)
+		addrs, err := s.opts.Resolver.LookupNetIP(ctx, "ip", d.Target().Name)
 		if err != nil || len(addrs) == 0 {
 			if err == nil {
 				err = errors.New("no addresses")
@@ -72,7 +72,7 @@ func (s *Server) open(ctx context.Context, host string, port int, ev *ConnEvent)
 		var firstReason string
 		for _, a := range addrs {
 			a = a.Unmap().WithZone("")
-			if reason, ok := checkResolved(d, a); !ok {
+			if reason, ok := d.CheckResolved(a); !ok {
 				if firstReason == "" {
 					firstReason = reason
 				}
@@ -124,22 +124,4 @@ func (s *Server) ask(ctx context.Context, d Decision, ev *ConnEvent) *refusal {
 	}
 	ev.Rule = "approved when asked"
 	return nil
-}
-
-// checkLiteral decides whether an IP-literal destination may be dialled.
-// An address listed by an IP rule may, whatever its range (except those that
-// are no destination at all); one allowed otherwise (full mode, or a human's
-// answer) must be public, and never a metadata address.
-func checkLiteral(d Decision) (string, bool) {
-	ip := d.target.ip
-	r, special := specialAddr(ip)
-	switch {
-	case !special, d.ipRule:
-		return "", true
-	case r.never:
-		return fmt.Sprintf("%s is a %s address, which is no destination", ip, r.what), false
-	case d.Private && !r.metadata:
-		return "", true
-	}
-	return fmt.Sprintf("%s is a %s address, which only a rule listing that address can reach", ip, r.what), false
 }

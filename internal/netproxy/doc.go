@@ -10,7 +10,7 @@
 //     grammar. Every spelling of an IP address (decimal, octal, hex,
 //     shortened, IPv4-mapped IPv6) becomes that address and can only match IP
 //     rules; zone identifiers are refused.
-//  2. The rules decide (Rules.Decide, pure): deny entries win, then allow
+//  2. The rules decide (Rules.Decide, pure, in policy/netpolicy): deny entries win, then allow
 //     entries and presets; anything else is denied, or asked about when the
 //     policy says so and an Asker is set.
 //  3. Only then is a name resolved, and every address it resolves to is
@@ -44,9 +44,11 @@
 // directory the caller keeps from the sandbox, and SandboxTrust gives the
 // sandbox the certificate alone, in a bundle with the system's roots.
 //
-// The package also holds the client side used inside the sandbox: ClientEnv
-// (the proxy variables a command gets), SSHCommand, and ConnectStdio, which
-// is `cordon __connect`, ssh's ProxyCommand.
+// The rules themselves (Config, Compile, Decide, Tighten, Injection) are
+// pure and live in policy/netpolicy, and the client environment (ClientEnv,
+// SSHCommand) in internal/netenv, so that the policy and the planners need
+// not link this server; this package names them again for its callers. It
+// also holds ConnectStdio, which is `cordon __connect`, ssh's ProxyCommand.
 //
 // docs/network.md describes the policy keys, the matching rules and the
 // events for users.

@@ -1,6 +1,8 @@
 package netproxy
 
 import (
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -126,14 +128,14 @@ func hostMismatch(targetHost string, targetPort int, hosts []string, defaultPort
 	default:
 		return fmt.Sprintf("the request carries %d Host headers", len(hosts))
 	}
-	want, err := parseHost(targetHost)
+	want, err := netpolicy.ParseHost(targetHost)
 	if err != nil {
 		return "" // the target itself is refused by the policy check
 	}
-	h, p, err := splitHostPort(hosts[0], -1)
+	h, p, err := netpolicy.SplitHostPort(hosts[0], -1)
 	if err == nil {
 		var got target
-		if got, err = parseHost(h); err == nil && got.host() != want.host() {
+		if got, err = netpolicy.ParseHost(h); err == nil && got.Host() != want.Host() {
 			err = errors.New("other host")
 		}
 	}
@@ -150,7 +152,7 @@ func hostMismatch(targetHost string, targetPort int, hosts []string, defaultPort
 func (s *Server) handleConnect(c net.Conn, br *clientReader, req *http.Request, hosts []string, secret string) {
 	ev := ConnEvent{Start: time.Now(), Protocol: ProtoConnect}
 	defer s.finish(&ev)
-	host, port, err := splitHostPort(req.RequestURI, 0)
+	host, port, err := netpolicy.SplitHostPort(req.RequestURI, 0)
 	if err != nil {
 		ev.Host = strconv.QuoteToASCII(req.RequestURI)
 		ev.Reason = "malformed CONNECT target: " + err.Error()
@@ -200,11 +202,11 @@ func (s *Server) intercepts(host string, port int) bool {
 	if len(s.inject) == 0 {
 		return false
 	}
-	t, err := parseHost(host)
+	t, err := netpolicy.ParseHost(host)
 	if err != nil {
 		return false
 	}
-	t.port = port
+	t.Port = port
 	return s.inject.intercepts(t)
 }
 
@@ -226,7 +228,7 @@ func (s *Server) forward(c net.Conn, req *http.Request, hosts []string, secret s
 		writeError(c, http.StatusBadRequest, ev.Reason)
 		return false
 	}
-	host, port, err := splitHostPort(req.URL.Host, 80)
+	host, port, err := netpolicy.SplitHostPort(req.URL.Host, 80)
 	if err != nil {
 		ev.Reason = "malformed URL host: " + err.Error()
 		writeError(c, http.StatusBadRequest, ev.Reason)
@@ -375,8 +377,8 @@ func authorized(h http.Header, secret string) bool {
 // displayHost is the normalised host when it parses, the quoted raw text
 // otherwise.
 func displayHost(raw string) string {
-	if t, err := parseHost(raw); err == nil {
-		return t.host()
+	if t, err := netpolicy.ParseHost(raw); err == nil {
+		return t.Host()
 	}
 	return strconv.QuoteToASCII(raw)
 }
@@ -411,11 +413,11 @@ func refusalResponse(ev ConnEvent, r *refusal) (http.Header, string) {
 	h := http.Header{}
 	if r.denied {
 		fmt.Fprintf(&body, "cordon: network access to %s was refused: %s\n", dest, r.reason)
-		fmt.Fprintf(&body, "rule: %s\n", ruleOrNone(ev.Rule))
+		fmt.Fprintf(&body, "rule: %s\n", netpolicy.RuleOrNone(ev.Rule))
 		if r.fix != "" {
 			fmt.Fprintf(&body, "to allow it: %s\n", r.fix)
 		}
-		v := fmt.Sprintf("host=%s; rule=%s", dest, ruleOrNone(ev.Rule))
+		v := fmt.Sprintf("host=%s; rule=%s", dest, netpolicy.RuleOrNone(ev.Rule))
 		if r.fix != "" {
 			v += "; fix=" + r.fix
 		}

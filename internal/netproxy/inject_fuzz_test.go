@@ -1,6 +1,9 @@
 package netproxy
 
 import (
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
+	"golang.org/x/net/http/httpguts"
+
 	"bytes"
 	"encoding/base64"
 	"io"
@@ -87,7 +90,7 @@ func FuzzInjectionCheck(f *testing.F) {
 	f.Add("X-Api", ph, "/repos/acme/../x", "Cookie", "a", false)
 	f.Add("Authorization", "token "+ph+ph, "/repos/acme/%2e%2e/x?q="+ph, "X", "y", true)
 	f.Fuzz(func(t *testing.T, name, value, rawPath, name2, value2 string, tlsConn bool) {
-		if !validHeaderName(name) || !validHeaderName(name2) {
+		if !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldName(name2) {
 			t.Skip()
 		}
 		u, err := url.ParseRequestURI(rawPath)
@@ -104,10 +107,10 @@ func FuzzInjectionCheck(f *testing.F) {
 		h.Add(name2, value2)
 		var tg *target
 		if tlsConn {
-			tg = &target{name: "api.test", port: 443}
+			tg = &target{Name: "api.test", Port: 443}
 		}
 		use, refusedBy, _ := injectors(injs).check(h, u, tg)
-		inScope := tlsConn && cleanPath(u.EscapedPath()) && strings.HasPrefix(u.EscapedPath(), "/repos/acme/")
+		inScope := tlsConn && netpolicy.CleanPath(u.EscapedPath()) && strings.HasPrefix(u.EscapedPath(), "/repos/acme/")
 		elsewhere := false
 		for k, vs := range h {
 			if inScope && k == "Authorization" {
@@ -160,7 +163,7 @@ func FuzzCleanPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, p string) {
 		const prefix = "/repos/acme/"
-		if !cleanPath(p) || !strings.HasPrefix(p, prefix) {
+		if !netpolicy.CleanPath(p) || !strings.HasPrefix(p, prefix) {
 			return
 		}
 		dec, err := url.PathUnescape(p)

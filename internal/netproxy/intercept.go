@@ -1,6 +1,8 @@
 package netproxy
 
 import (
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
+
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -62,8 +64,8 @@ type session struct {
 // host whose certificate fails is refused before the client sends anything.
 func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, ev *ConnEvent, established func() error, fail func(*refusal)) {
 	ev.Intercepted = true
-	t, _ := parseHost(ev.Host)
-	t.port = ev.Port
+	t, _ := netpolicy.ParseHost(ev.Host)
+	t.Port = ev.Port
 	sess := &session{s: s, t: t, host: ev.Host, port: ev.Port, addr: ev.Addr, rule: ev.Rule}
 	defer func() { ev.BytesSent, ev.BytesReceived = sess.sent.Load(), sess.received.Load() }()
 	tc, err := sess.handshake(s.ctx, upstream)
@@ -93,7 +95,7 @@ func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, e
 	if established() != nil {
 		return
 	}
-	leaf, err := s.opts.CA.leaf(t.host())
+	leaf, err := s.opts.CA.leaf(t.Host())
 	if err != nil {
 		ev.Reason = "making a certificate for the client failed: " + err.Error()
 		return
@@ -118,7 +120,7 @@ func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, e
 func (sess *session) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error) {
 	counted := &sessionConn{Conn: conn, sess: sess}
 	tc := tls.Client(counted, &tls.Config{
-		ServerName: sess.t.host(), // an IP address is checked against the certificate's IP addresses
+		ServerName: sess.t.Host(), // an IP address is checked against the certificate's IP addresses
 		RootCAs:    sess.s.roots,
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"h2", "http/1.1"},
@@ -127,7 +129,7 @@ func (sess *session) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, e
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
-		return nil, upstreamTLSError(sess.t.hostPort(), err)
+		return nil, upstreamTLSError(sess.t.HostPort(), err)
 	}
 	return tc, nil
 }
@@ -224,7 +226,7 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = "https"
-			pr.Out.URL.Host = net.JoinHostPort(sess.t.host(), strconv.Itoa(sess.port))
+			pr.Out.URL.Host = net.JoinHostPort(sess.t.Host(), strconv.Itoa(sess.port))
 			pr.Out.Host = pr.In.Host
 			if use != nil {
 				injected = use.inject(pr.Out.Header)

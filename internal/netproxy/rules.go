@@ -1,340 +1,73 @@
 package netproxy
 
 import (
-	"errors"
 	"fmt"
-	"net/netip"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/cordon-sandbox/cordon/internal/netenv"
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
-// defaultPorts are the ports an allow entry without :PORT covers.
-var defaultPorts = []int{80, 443}
+// The rules the proxy enforces are pure and live in policy/netpolicy, so
+// that the policy and the planners can read them without linking this
+// server. These names keep the proxy's callers reading as before.
 
-// A pattern is one compiled host entry.
-type pattern struct {
-	key    string // policy key it came from, or "preset NAME"
-	source string // the entry as written
-	// Exactly one of ip and name is set. With wildcard, name is the suffix
-	// after "*." and the pattern matches proper subdomains only.
-	ip       netip.Addr
-	name     string
-	wildcard bool
-	ports    []int // nil: every port (deny entries without a port)
-	// private: a name may resolve to non-public addresses. Always true for
-	// IP patterns, where listing the address is the consent.
-	private bool
-}
+type (
+	// Config is the [network] section of a policy; see netpolicy.Config.
+	Config = netpolicy.Config
+	// Mode says how a sandboxed command reaches the network.
+	Mode = netpolicy.Mode
+	// KeyError is one problem in a Config, about one key.
+	KeyError = netpolicy.KeyError
+	// Rules is a compiled Config.
+	Rules = netpolicy.Rules
+	// Decision is the rules' answer for one destination.
+	Decision = netpolicy.Decision
+	// Verdict is what a Decision says to do.
+	Verdict = netpolicy.Verdict
+	// Injection puts one credential's secret into requests; see
+	// netpolicy.Injection.
+	Injection = netpolicy.Injection
 
-func (p pattern) String() string { return p.key + " " + strconv.Quote(p.source) }
-
-func (p pattern) matches(t target) bool {
-	if p.ports != nil && !slices.Contains(p.ports, t.port) {
-		return false
-	}
-	switch {
-	case p.ip.IsValid():
-		return t.ip == p.ip
-	case t.ip.IsValid():
-		return false
-	case p.wildcard:
-		return strings.HasSuffix(t.name, "."+p.name)
-	default:
-		return t.name == p.name
-	}
-}
-
-// covers reports whether every connection q allows is also allowed by p.
-func (p pattern) covers(q pattern) bool {
-	if q.private && !p.private {
-		return false
-	}
-	if p.ports != nil {
-		if q.ports == nil {
-			return false
-		}
-		for _, port := range q.ports {
-			if !slices.Contains(p.ports, port) {
-				return false
-			}
-		}
-	}
-	switch {
-	case q.ip.IsValid() || p.ip.IsValid():
-		return p.ip == q.ip
-	case !p.wildcard:
-		return !q.wildcard && q.name == p.name
-	default:
-		return q.name == p.name && q.wildcard || strings.HasSuffix(q.name, "."+p.name)
-	}
-}
-
-// entryKind says which list an entry comes from; it decides the default
-// ports and whether private addresses are fine.
-type entryKind int
+	target = netpolicy.Target
+)
 
 const (
-	kindAllow entryKind = iota
-	kindAllowPrivate
-	kindTCP
-	kindDeny
+	ModeOff   = netpolicy.ModeOff
+	ModeProxy = netpolicy.ModeProxy
+	ModeFull  = netpolicy.ModeFull
+
+	UnlistedDeny = netpolicy.UnlistedDeny
+	UnlistedAsk  = netpolicy.UnlistedAsk
+
+	Deny  = netpolicy.Deny
+	Allow = netpolicy.Allow
+	Ask   = netpolicy.Ask
+
+	FormatBearer     = netpolicy.FormatBearer
+	FormatBasic      = netpolicy.FormatBasic
+	FormatRaw        = netpolicy.FormatRaw
+	DefaultBasicUser = netpolicy.DefaultBasicUser
+
+	// NoProxy is the NO_PROXY value a sandboxed command gets.
+	NoProxy = netenv.NoProxy
+
+	keyExtraCA = "network.extra_ca"
 )
-
-// parsePattern compiles one entry. The error names the key and the entry and
-// says what a valid one looks like.
-func parsePattern(key, entry string, kind entryKind) (pattern, error) {
-	p := pattern{key: key, source: entry, private: kind == kindAllowPrivate}
-	example := `write NAME, *.SUFFIX or an IP address, each with an optional :PORT, as "example.com", "*.example.com:8443" or "[::1]:8080"`
-	defaultPort := -1 // marks "no port given"
-	if kind == kindTCP {
-		example = `write HOST:PORT, as "github.com:22" or "10.0.0.5:5432"`
-		defaultPort = 0 // a port is required
-	}
-	hostPart, port, err := splitHostPort(entry, defaultPort)
-	if err != nil {
-		return p, configError(key, entry, err.Error()+"; "+example)
-	}
-	switch {
-	case port > 0:
-		p.ports = []int{port}
-	case kind == kindDeny:
-		p.ports = nil // every port
-	default:
-		p.ports = defaultPorts
-	}
-	if rest, ok := strings.CutPrefix(hostPart, "*."); ok {
-		p.wildcard = true
-		hostPart = rest
-	}
-	if strings.Contains(hostPart, "*") {
-		return p, configError(key, entry, `a wildcard must be the whole first label and match subdomains only, as "*.example.com"; `+example)
-	}
-	t, err := parseHost(hostPart)
-	if err != nil {
-		return p, configError(key, entry, err.Error()+"; "+example)
-	}
-	switch {
-	case t.ip.IsValid() && p.wildcard:
-		return p, configError(key, entry, "a wildcard cannot apply to an IP address; list each address")
-	case t.ip.IsValid():
-		if r, special := specialAddr(t.ip); special && r.never {
-			return p, configError(key, entry, "the address is "+r.what+" and cannot be a destination; list the host's real address")
-		}
-		p.ip = t.ip
-		p.private = kind != kindDeny
-	case p.wildcard && !strings.Contains(t.name, "."):
-		return p, configError(key, entry, `a wildcard must keep at least two labels, as "*.example.com"; "*.`+t.name+`" would match a whole top-level domain`)
-	default:
-		p.name = t.name
-	}
-	return p, nil
-}
-
-// Rules is a validated, compiled Config. It is immutable and safe for
-// concurrent use.
-type Rules struct {
-	mode     Mode
-	unlisted string
-	deny     []pattern
-	allow    []pattern // private patterns first
-}
 
 // Compile validates cfg and compiles it for Decide.
-func Compile(cfg Config) (*Rules, error) { return compile(cfg) }
+func Compile(cfg Config) (*Rules, error) { return netpolicy.Compile(cfg) }
 
-func compile(cfg Config) (*Rules, error) {
-	r := &Rules{mode: cfg.mode(), unlisted: cfg.unlisted()}
-	var errs []error
-	switch cfg.Mode {
-	case "", ModeOff, ModeProxy, ModeFull:
-	default:
-		errs = append(errs, configError(keyMode, string(cfg.Mode), `valid modes are "off" (the default), "proxy" and "full"`))
-	}
-	switch cfg.Unlisted {
-	case "", UnlistedDeny, UnlistedAsk:
-	default:
-		errs = append(errs, configError(keyUnlisted, cfg.Unlisted, `valid values are "deny" (the default) and "ask"`))
-	}
-	if cfg.ExtraCA != "" && !filepath.IsAbs(cfg.ExtraCA) {
-		errs = append(errs, configError(keyExtraCA, cfg.ExtraCA, "must be an absolute path to a PEM file of CA certificates"))
-	}
-	for _, l := range cfg.ruleLists() {
-		for i, e := range l.entries {
-			p, err := parsePattern(fmt.Sprintf("%s[%d]", l.key, i), e, l.kind)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			p.key = l.key
-			r.allow = append(r.allow, p)
-		}
-	}
-	for _, name := range cfg.Presets {
-		entries, ok := presets[name]
-		if !ok {
-			errs = append(errs, configError(keyPresets, name, "no such preset; valid presets are "+validPresets()))
-			continue
-		}
-		for _, e := range entries {
-			p, err := parsePattern(keyPresets, e, kindAllow)
-			if err != nil {
-				panic("netproxy: built-in preset " + name + " is invalid: " + err.Error())
-			}
-			p.key = "preset " + strconv.Quote(name) + ":"
-			r.allow = append(r.allow, p)
-		}
-	}
-	for i, e := range cfg.Deny {
-		p, err := parsePattern(fmt.Sprintf("%s[%d]", keyDeny, i), e, kindDeny)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		p.key = keyDeny
-		r.deny = append(r.deny, p)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
+// ClientEnv returns the environment that points a sandboxed command's tools
+// at the proxy at proxyURL; see netenv.ClientEnv.
+func ClientEnv(proxyURL string) map[string]string { return netenv.ClientEnv(proxyURL) }
 
-func (r *Rules) covers(q pattern) bool {
-	for _, p := range r.allow {
-		if p.covers(q) {
-			return true
-		}
-	}
-	return false
-}
+// SSHCommand is the GIT_SSH_COMMAND that makes ssh reach its host through
+// the proxy; see netenv.SSHCommand.
+func SSHCommand(cordonPath string) string { return netenv.SSHCommand(cordonPath) }
 
-// Verdict is what a Decision says to do with a connection.
-type Verdict int
+// PresetNames lists the built-in presets, sorted.
+func PresetNames() []string { return netpolicy.PresetNames() }
 
-const (
-	Deny Verdict = iota
-	Allow
-	Ask
-)
-
-func (v Verdict) String() string {
-	switch v {
-	case Allow:
-		return "allow"
-	case Ask:
-		return "ask"
-	}
-	return "deny"
-}
-
-// Decision is the policy's answer for one destination, before any name is
-// resolved.
-type Decision struct {
-	Verdict Verdict
-	// Host is the normalised destination: a lower-case ASCII name or an IP
-	// address. If the requested host could not be parsed, Host is the raw
-	// text quoted in Go syntax.
-	Host string
-	Port int
-	// Rule names the entry that decided, as `network.allow "*.example.com"`;
-	// empty when no entry matched.
-	Rule string
-	// Private says a name may resolve to non-public addresses.
-	Private bool
-	// Reason says why, in a sentence, for refusals and asks.
-	Reason string
-	// Fix says how a user would allow the destination, for refusals.
-	Fix string
-
-	target target
-	ipRule bool // an IP-literal rule matched
-}
-
-// Decide applies the rules to one requested destination, as the client
-// spelled it. It is pure: it resolves nothing and dials nothing.
-func (r *Rules) Decide(host string, port int) Decision {
-	t, err := parseHost(host)
-	if err == nil && (port < 1 || port > 65535) {
-		err = fmt.Errorf("port %d is outside 1-65535", port)
-	}
-	if err != nil {
-		return Decision{Verdict: Deny, Host: strconv.QuoteToASCII(host), Port: port,
-			Reason: "invalid destination: " + err.Error()}
-	}
-	t.port = port
-	d := Decision{Host: t.host(), Port: port, target: t}
-	if r.mode == ModeOff {
-		d.Reason = "the network mode is off"
-		d.Fix = `set network.mode = "proxy" in the policy and allow ` + t.hostPort()
-		return d
-	}
-	for _, p := range r.deny {
-		if p.matches(t) {
-			d.Rule = p.String()
-			d.Reason = t.hostPort() + " is denied by " + d.Rule
-			d.Fix = "remove " + strconv.Quote(p.source) + " from network.deny; a deny entry cannot be overridden"
-			return d
-		}
-	}
-	if r.mode == ModeFull {
-		d.Verdict, d.Rule, d.Private = Allow, keyMode+` "full"`, true
-		return d
-	}
-	var first *pattern
-	for i := range r.allow {
-		if p := &r.allow[i]; p.matches(t) {
-			if p.private {
-				first = p
-				break
-			}
-			if first == nil {
-				first = p
-			}
-		}
-	}
-	if first != nil {
-		d.Verdict, d.Rule, d.Private, d.ipRule = Allow, first.String(), first.private, first.ip.IsValid()
-		return d
-	}
-	d.Reason = "no rule allows " + t.hostPort()
-	d.Fix = allowHint(t)
-	if r.unlisted == UnlistedAsk {
-		d.Verdict = Ask
-		d.Reason += "; the policy says to ask"
-	}
-	return d
-}
-
-func allowHint(t target) string {
-	entry := t.hostPort()
-	if t.name != "" && slices.Contains(defaultPorts, t.port) {
-		entry = t.name
-	}
-	return fmt.Sprintf("cordon run --allow-host %s, or add %q to network.allow in the policy", t.hostPort(), entry)
-}
-
-// checkResolved decides whether a name allowed by d may be dialled at ip.
-// It returns a reason when it may not.
-func checkResolved(d Decision, ip netip.Addr) (reason string, ok bool) {
-	r, special := specialAddr(ip)
-	switch {
-	case !special:
-		return "", true
-	case r.metadata:
-		return fmt.Sprintf("%s resolved to %s, a %s address; names never reach metadata services (list the IP address itself if this is intended)", d.Host, ip, r.what), false
-	case r.never:
-		return fmt.Sprintf("%s resolved to %s, a %s address, which is no destination", d.Host, ip, r.what), false
-	case d.Private:
-		return "", true
-	}
-	return fmt.Sprintf("%s resolved to %s, a %s address, and %s does not allow private addresses", d.Host, ip, r.what, ruleOrNone(d.Rule)), false
-}
-
-func ruleOrNone(rule string) string {
-	if rule == "" {
-		return "no rule"
-	}
-	return rule
+func keyErrorf(key, format string, args ...any) error {
+	return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
 }

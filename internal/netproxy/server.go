@@ -1,6 +1,8 @@
 package netproxy
 
 import (
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
+
 	"context"
 	"crypto/x509"
 	"errors"
@@ -99,7 +101,7 @@ var ErrServerClosed = errors.New("netproxy: server closed")
 
 // New validates cfg and returns a proxy enforcing it.
 func New(cfg Config, opts Options) (*Server, error) {
-	rules, err := compile(cfg)
+	rules, err := netpolicy.Compile(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("invalid network policy: %w", err)
 	}

@@ -40,10 +40,11 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/internal/netenv"
 	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
 // Plan is everything the init applies, in the order it applies it. It
@@ -266,7 +267,7 @@ func ShapeOf(p *policy.Policy, degraded policy.Degraded) Shape {
 		return Shape{}
 	}
 	net := p.Network.Value.Mode
-	return Shape{Namespaces: true, NewNetwork: net != netproxy.ModeFull, Bridge: net == netproxy.ModeProxy}
+	return Shape{Namespaces: true, NewNetwork: net != netpolicy.ModeFull, Bridge: net == netpolicy.ModeProxy}
 }
 
 // Shape returns the plan's shape.
@@ -345,7 +346,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	}
 	netMode := p.Network.Value.Mode
 	if netMode == "" {
-		netMode = netproxy.ModeOff
+		netMode = netpolicy.ModeOff
 	}
 	var proxyEnv map[string]string
 	plan.Rlimits = rlimits(p)
@@ -371,19 +372,19 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		}
 		plan.Guard.SocketPlaces = append(append([]string{}, roots...), tmp)
 		switch netMode {
-		case netproxy.ModeOff:
+		case netpolicy.ModeOff:
 			plan.Seccomp.DenyNetworkExceptTCP = true
 			rep.Add("network", report.Downgraded, "no network namespace: TCP refused by Landlock, other sockets by seccomp")
-		case netproxy.ModeProxy:
+		case netpolicy.ModeProxy:
 			port, err := portOf(in.ProxyURL)
 			if err != nil {
 				return nil, nil, err
 			}
 			plan.Landlock.ConnectPort = port
 			plan.Seccomp.DenyNetworkExceptTCP = true
-			proxyEnv = netproxy.ClientEnv(in.ProxyURL)
+			proxyEnv = netenv.ClientEnv(in.ProxyURL)
 			rep.Add("network", report.Downgraded, "proxy on the host's loopback port %d with a per-run secret; without a network namespace Landlock can only restrict by port, so TCP to port %d of any address is not refused; other sockets refused by seccomp", port, port)
-		case netproxy.ModeFull:
+		case netpolicy.ModeFull:
 			plan.Landlock.DenyTCP = false
 			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered (named risk)")
 		}
@@ -400,20 +401,20 @@ func Make(in Input) (*Plan, *report.Report, error) {
 				plan.Mounts = append(plan.Mounts, Mount{Kind: HostSocket, Source: g, Target: g, Why: "host socket granted by filesystem.host_sockets"})
 			}
 		}
-		plan.Network.NewNamespace = netMode != netproxy.ModeFull
+		plan.Network.NewNamespace = netMode != netpolicy.ModeFull
 		switch netMode {
-		case netproxy.ModeOff:
+		case netpolicy.ModeOff:
 			rep.Add("network", report.Applied, "empty network namespace: loopback only, no way out")
-		case netproxy.ModeProxy:
+		case netpolicy.ModeProxy:
 			plan.Network.BridgePort = BridgePort
-			proxyEnv = netproxy.ClientEnv(fmt.Sprintf("http://127.0.0.1:%d", BridgePort))
+			proxyEnv = netenv.ClientEnv(fmt.Sprintf("http://127.0.0.1:%d", BridgePort))
 			if in.Cordon != "" {
 				plan.Mounts = append(plan.Mounts, Mount{Kind: BindRO, Source: in.Cordon, Target: ConnectorPath, Why: "cordon itself, as ssh's ProxyCommand"})
-				proxyEnv["GIT_SSH_COMMAND"] = netproxy.SSHCommand(ConnectorPath)
+				proxyEnv["GIT_SSH_COMMAND"] = netenv.SSHCommand(ConnectorPath)
 			}
 			rep.Add("network", report.Applied, "network namespace with loopback only; out only through cordon's proxy (127.0.0.1:%d inside), to %s; no DNS inside", BridgePort,
 				unixplan.AllowedText(len(p.Network.Value.Allow)+len(p.Network.Value.AllowPrivate)+len(p.Network.Value.TCP), p.Network.Value.Presets))
-		case netproxy.ModeFull:
+		case netpolicy.ModeFull:
 			rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered, including its abstract unix sockets (named risk)")
 		}
 		plan.Guard.SocketPlaces = append(append([]string{}, roots...), "/tmp", "/dev/shm")

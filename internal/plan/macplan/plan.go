@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cordon-sandbox/cordon/internal/netproxy"
+	"github.com/cordon-sandbox/cordon/internal/netenv"
 	"github.com/cordon-sandbox/cordon/internal/plan/unixplan"
 	"github.com/cordon-sandbox/cordon/internal/report"
 	"github.com/cordon-sandbox/cordon/policy"
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
 // SandboxExec is the launcher: always this path, never one found in PATH.
@@ -284,16 +285,16 @@ func Make(in Input) (*Plan, *report.Report, error) {
 
 	netMode := p.Network.Value.Mode
 	if netMode == "" {
-		netMode = netproxy.ModeOff
+		netMode = netpolicy.ModeOff
 	}
 	var proxyEnv map[string]string
 	port := 0
-	if netMode == netproxy.ModeProxy {
+	if netMode == netpolicy.ModeProxy {
 		port, err = portOf(in.ProxyURL)
 		if err != nil {
 			return nil, nil, err
 		}
-		proxyEnv = netproxy.ClientEnv(in.ProxyURL)
+		proxyEnv = netenv.ClientEnv(in.ProxyURL)
 	}
 
 	g := &gen{}
@@ -332,12 +333,12 @@ func Make(in Input) (*Plan, *report.Report, error) {
 	rep.Add("filesystem", report.Applied, "reads everywhere except %d denied paths; writes only in %d roots and the private TMPDIR; %d protected paths (%d absent, kept uncreatable); %d directories keep their names; no new hard links (%s)",
 		len(denied), len(roots), len(protected), len(absent), len(pinned), Unverified)
 	switch netMode {
-	case netproxy.ModeOff:
+	case netpolicy.ModeOff:
 		rep.Add("network", report.Applied, "no network: no TCP or UDP connection, no DNS; unix sockets only below the writable places%s (%s)", socketText(sockets), Unverified)
-	case netproxy.ModeProxy:
+	case netpolicy.ModeProxy:
 		rep.Add("network", report.Downgraded, "out only through cordon's proxy at 127.0.0.1:%d (per-run secret), to %s; no DNS inside; unix sockets only below the writable places%s. Weaker than Linux: trustd, which TLS verification needs, runs outside the sandbox and may fetch certificate-issuer and revocation URLs named in certificates the command presents, past the proxy; Seatbelt matches loopback by port, so another listener on [::1]:%d would be reachable (%s)",
 			port, unixplan.AllowedText(len(p.Network.Value.Allow)+len(p.Network.Value.AllowPrivate)+len(p.Network.Value.TCP), p.Network.Value.Presets), socketText(sockets), port, Unverified)
-	case netproxy.ModeFull:
+	case netpolicy.ModeFull:
 		rep.Add("network", report.Off, "network.mode = full: the host's network, unfiltered, and its DNS (named risk)")
 	}
 	rep.Add("services", report.Applied, "%d Mach services reachable (docs/macos.md); keychain, pasteboard, AppleEvents, accessibility, LaunchServices, login items and launchd jobs refused; signals and process information only within the sandbox (%s)", len(servicesFor(netMode)), Unverified)
@@ -445,15 +446,15 @@ type profileInput struct {
 	denied    []string
 	protected []string
 	pinned    []string
-	net       netproxy.Mode
+	net       netpolicy.Mode
 	port      int
 }
 
-func servicesFor(net netproxy.Mode) []string {
+func servicesFor(net netpolicy.Mode) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, s := range AllowedServices {
-		if s.Network && net != netproxy.ModeProxy && net != netproxy.ModeFull {
+		if s.Network && net != netpolicy.ModeProxy && net != netpolicy.ModeFull {
 			continue
 		}
 		if !seen[s.Name] {
@@ -461,7 +462,7 @@ func servicesFor(net netproxy.Mode) []string {
 			out = append(out, s.Name)
 		}
 	}
-	if net == netproxy.ModeFull {
+	if net == netpolicy.ModeFull {
 		for _, s := range FullNetworkServices {
 			if !seen[s.Name] {
 				seen[s.Name] = true
@@ -538,9 +539,9 @@ func (g *gen) profile(in profileInput) *Profile {
 	}
 	add(&allow, Allow, "", ops("network-outbound"), remote...)
 	switch in.net {
-	case netproxy.ModeProxy:
+	case netpolicy.ModeProxy:
 		add(&allow, Allow, "TCP only to cordon's proxy on loopback; it asks for the per-run secret.", ops("network-outbound"), RemoteIP(fmt.Sprintf("localhost:%d", in.port)))
-	case netproxy.ModeFull:
+	case netpolicy.ModeFull:
 		// IP only: unix sockets stay limited to the writable places, as
 		// Linux's socket guard keeps them in every mode; the resolver's
 		// socket is the one host socket this mode adds.
@@ -595,7 +596,7 @@ func (g *gen) profile(in profileInput) *Profile {
 			g.paths("PIN", in.pinned, "keeps its name", false)...)
 	}
 	for _, c := range DeniedClasses {
-		if c.Network && in.net == netproxy.ModeFull {
+		if c.Network && in.net == netpolicy.ModeFull {
 			continue // the host's network, named risk: its services too
 		}
 		var f []Filter

@@ -1,4 +1,4 @@
-package netproxy
+package netpolicy
 
 import (
 	"net/netip"
@@ -187,7 +187,7 @@ func TestCheckResolved(t *testing.T) {
 		{private, "224.0.0.1", false, "no destination"},
 	}
 	for _, tt := range tests {
-		reason, ok := checkResolved(tt.d, netip.MustParseAddr(tt.addr).Unmap())
+		reason, ok := tt.d.CheckResolved(netip.MustParseAddr(tt.addr).Unmap())
 		if ok != tt.ok || !strings.Contains(reason, tt.what) {
 			t.Errorf("checkResolved(%s → %s) = %v %q; want %v, reason containing %q", tt.d.Host, tt.addr, ok, reason, tt.ok, tt.what)
 		}

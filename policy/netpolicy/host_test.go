@@ -1,4 +1,4 @@
-package netproxy
+package netpolicy
 
 import (
 	"net/netip"
@@ -77,16 +77,16 @@ func TestParseHost(t *testing.T) {
 		{in: "1.2.3.4:80", wantErr: "neither a host name nor an IPv6"},
 	}
 	for _, tt := range tests {
-		got, err := parseHost(tt.in)
+		got, err := ParseHost(tt.in)
 		switch {
 		case tt.wantErr != "":
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("parseHost(%q) = %+v, %v; want error containing %q", tt.in, got, err, tt.wantErr)
+				t.Errorf("ParseHost(%q) = %+v, %v; want error containing %q", tt.in, got, err, tt.wantErr)
 			}
 		case err != nil:
-			t.Errorf("parseHost(%q): unexpected error %v", tt.in, err)
-		case got.name != tt.name || got.ip != tt.ip:
-			t.Errorf("parseHost(%q) = name %q ip %v; want name %q ip %v", tt.in, got.name, got.ip, tt.name, tt.ip)
+			t.Errorf("ParseHost(%q): unexpected error %v", tt.in, err)
+		case got.Name != tt.name || got.IP != tt.ip:
+			t.Errorf("ParseHost(%q) = name %q ip %v; want name %q ip %v", tt.in, got.Name, got.IP, tt.name, tt.ip)
 		}
 	}
 }
@@ -113,9 +113,9 @@ func TestSplitHostPort(t *testing.T) {
 		{"[::1]x", 0, "", 0, true},
 	}
 	for _, tt := range tests {
-		host, port, err := splitHostPort(tt.in, tt.defaultPort)
+		host, port, err := SplitHostPort(tt.in, tt.defaultPort)
 		if (err != nil) != tt.wantErr || !tt.wantErr && (host != tt.host || port != tt.port) {
-			t.Errorf("splitHostPort(%q, %d) = %q, %d, %v; want %q, %d, error %v", tt.in, tt.defaultPort, host, port, err, tt.host, tt.port, tt.wantErr)
+			t.Errorf("SplitHostPort(%q, %d) = %q, %d, %v; want %q, %d, error %v", tt.in, tt.defaultPort, host, port, err, tt.host, tt.port, tt.wantErr)
 		}
 	}
 }
@@ -125,33 +125,33 @@ func TestSplitHostPort(t *testing.T) {
 // testdata/fuzz/FuzzParseHost run with every `go test`.
 func FuzzParseHost(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
-		got, err := parseHost(in)
+		got, err := ParseHost(in)
 		if err != nil {
 			return
 		}
-		if got.ip.IsValid() == (got.name != "") {
-			t.Fatalf("parseHost(%q) = %+v: want exactly one of name and ip", in, got)
+		if got.IP.IsValid() == (got.Name != "") {
+			t.Fatalf("ParseHost(%q) = %+v: want exactly one of name and ip", in, got)
 		}
-		if got.ip.IsValid() {
-			if got.ip.Zone() != "" || got.ip.Is4In6() {
-				t.Fatalf("parseHost(%q) = %v: zone or IPv4-mapped address survived", in, got.ip)
+		if got.IP.IsValid() {
+			if got.IP.Zone() != "" || got.IP.Is4In6() {
+				t.Fatalf("ParseHost(%q) = %v: zone or IPv4-mapped address survived", in, got.IP)
 			}
 		} else {
-			if len(got.name) > maxHostLen || strings.HasSuffix(got.name, ".") {
-				t.Fatalf("parseHost(%q) = %q: too long or trailing dot", in, got.name)
+			if len(got.Name) > maxHostLen || strings.HasSuffix(got.Name, ".") {
+				t.Fatalf("ParseHost(%q) = %q: too long or trailing dot", in, got.Name)
 			}
-			for _, l := range strings.Split(got.name, ".") {
+			for _, l := range strings.Split(got.Name, ".") {
 				if err := checkLabel(l); err != nil {
-					t.Fatalf("parseHost(%q) = %q: %v", in, got.name, err)
+					t.Fatalf("ParseHost(%q) = %q: %v", in, got.Name, err)
 				}
 			}
-			if looksNumeric(got.name[strings.LastIndexByte(got.name, '.')+1:]) {
-				t.Fatalf("parseHost(%q) = name %q, which IP parsers would read as an address", in, got.name)
+			if looksNumeric(got.Name[strings.LastIndexByte(got.Name, '.')+1:]) {
+				t.Fatalf("ParseHost(%q) = name %q, which IP parsers would read as an address", in, got.Name)
 			}
 		}
-		again, err := parseHost(got.host())
+		again, err := ParseHost(got.Host())
 		if err != nil || again != got {
-			t.Fatalf("parseHost(%q) = %+v, but parsing %q again gives %+v, %v", in, got, got.host(), again, err)
+			t.Fatalf("ParseHost(%q) = %+v, but parsing %q again gives %+v, %v", in, got, got.Host(), again, err)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package netproxy
+package netpolicy
 
 import (
 	"errors"
@@ -11,36 +11,37 @@ import (
 	"golang.org/x/net/idna"
 )
 
-// target is a destination after normalisation: exactly one of name and ip is
+// Target is a destination after normalisation: exactly one of Name and IP is
 // set. Rules and decisions only ever see this form, and the proxy resolves and
 // dials this form, never the client's raw spelling.
-type target struct {
-	name string     // lower-case ASCII (A-labels), no trailing dot
-	ip   netip.Addr // IPv4 or IPv6 without zone; IPv4-mapped IPv6 is unmapped
-	port int
+type Target struct {
+	Name string     // lower-case ASCII (A-labels), no trailing dot
+	IP   netip.Addr // IPv4 or IPv6 without zone; IPv4-mapped IPv6 is unmapped
+	Port int
 }
 
-func (t target) host() string {
-	if t.ip.IsValid() {
-		return t.ip.String()
+// Host is the name, or the IP address in its canonical text.
+func (t Target) Host() string {
+	if t.IP.IsValid() {
+		return t.IP.String()
 	}
-	return t.name
+	return t.Name
 }
 
-// hostPort joins host and port, bracketing IPv6, as an --allow-host value or a
+// HostPort joins host and port, bracketing IPv6, as an --allow-host value or a
 // dial address is written.
-func (t target) hostPort() string {
-	if t.ip.Is6() {
-		return "[" + t.ip.String() + "]:" + strconv.Itoa(t.port)
+func (t Target) HostPort() string {
+	if t.IP.Is6() {
+		return "[" + t.IP.String() + "]:" + strconv.Itoa(t.Port)
 	}
-	return t.host() + ":" + strconv.Itoa(t.port)
+	return t.Host() + ":" + strconv.Itoa(t.Port)
 }
 
 const maxHostLen = 253
 
 var errEmptyHost = errors.New("the host is empty")
 
-// parseHost normalises one host as a client or a rule spells it. Names are
+// ParseHost normalises one host as a client or a rule spells it. Names are
 // lower-cased, converted to IDNA A-labels and lose one trailing dot; the result
 // must then follow the letters-digits-hyphen grammar. Anything that spells an
 // IPv4 address in the forms inet_aton(3) and URL parsers accept (decimal
@@ -48,20 +49,20 @@ var errEmptyHost = errors.New("the host is empty")
 // address (bracketed or not, IPv4-mapped forms unmapped) comes back as an IP,
 // so that it can only ever match IP rules. IPv6 zone identifiers are refused:
 // they name a local interface, which no rule can grant.
-func parseHost(raw string) (target, error) {
+func ParseHost(raw string) (Target, error) {
 	if raw == "" {
-		return target{}, errEmptyHost
+		return Target{}, errEmptyHost
 	}
 	if len(raw) > 1024 {
-		return target{}, fmt.Errorf("the host is %d bytes long; a host name has at most %d", len(raw), maxHostLen)
+		return Target{}, fmt.Errorf("the host is %d bytes long; a host name has at most %d", len(raw), maxHostLen)
 	}
 	for i := 0; i < len(raw); i++ {
 		if c := raw[i]; c <= ' ' || c == 0x7f {
-			return target{}, fmt.Errorf("the host holds the control or space byte 0x%02x at offset %d", c, i)
+			return Target{}, fmt.Errorf("the host holds the control or space byte 0x%02x at offset %d", c, i)
 		}
 	}
 	if !utf8.ValidString(raw) {
-		return target{}, fmt.Errorf("the host %q is not valid UTF-8", raw)
+		return Target{}, fmt.Errorf("the host %q is not valid UTF-8", raw)
 	}
 	if strings.HasPrefix(raw, "[") || strings.Contains(raw, ":") {
 		return parseIPv6(raw)
@@ -77,47 +78,47 @@ func parseHost(raw string) (target, error) {
 		}
 	}
 	if err != nil {
-		return target{}, fmt.Errorf("%q is not a valid host name (%v)", raw, err)
+		return Target{}, fmt.Errorf("%q is not a valid host name (%v)", raw, err)
 	}
 	name := strings.TrimSuffix(ascii, ".")
 	if name == "" {
-		return target{}, errEmptyHost
+		return Target{}, errEmptyHost
 	}
 	labels := strings.Split(name, ".")
 	if looksNumeric(labels[len(labels)-1]) {
 		ip, err := parseIPv4(labels)
 		if err != nil {
-			return target{}, fmt.Errorf("%q ends in a number but is not an IPv4 address: %v", raw, err)
+			return Target{}, fmt.Errorf("%q ends in a number but is not an IPv4 address: %v", raw, err)
 		}
-		return target{ip: ip}, nil
+		return Target{IP: ip}, nil
 	}
 	if len(name) > maxHostLen {
-		return target{}, fmt.Errorf("the host name is %d bytes long; at most %d are allowed", len(name), maxHostLen)
+		return Target{}, fmt.Errorf("the host name is %d bytes long; at most %d are allowed", len(name), maxHostLen)
 	}
 	for _, l := range labels {
 		if err := checkLabel(l); err != nil {
-			return target{}, fmt.Errorf("%q is not a valid host name: %v", raw, err)
+			return Target{}, fmt.Errorf("%q is not a valid host name: %v", raw, err)
 		}
 	}
-	return target{name: name}, nil
+	return Target{Name: name}, nil
 }
 
-func parseIPv6(raw string) (target, error) {
+func parseIPv6(raw string) (Target, error) {
 	s := raw
 	if strings.HasPrefix(s, "[") {
 		if !strings.HasSuffix(s, "]") {
-			return target{}, fmt.Errorf("%q opens a bracket it does not close", raw)
+			return Target{}, fmt.Errorf("%q opens a bracket it does not close", raw)
 		}
 		s = s[1 : len(s)-1]
 	}
 	if strings.Contains(s, "%") {
-		return target{}, fmt.Errorf("%q carries an IPv6 zone identifier; zones name a local interface and are never accepted", raw)
+		return Target{}, fmt.Errorf("%q carries an IPv6 zone identifier; zones name a local interface and are never accepted", raw)
 	}
 	ip, err := netip.ParseAddr(s)
 	if err != nil || !ip.Is6() {
-		return target{}, fmt.Errorf("%q is neither a host name nor an IPv6 address", raw)
+		return Target{}, fmt.Errorf("%q is neither a host name nor an IPv6 address", raw)
 	}
-	return target{ip: ip.Unmap()}, nil
+	return Target{IP: ip.Unmap()}, nil
 }
 
 func checkLabel(l string) error {
@@ -233,10 +234,10 @@ func parsePort(s string) (int, error) {
 	return n, nil
 }
 
-// splitHostPort splits "host:port", "[v6]:port", and, when defaultPort is not
+// SplitHostPort splits "host:port", "[v6]:port", and, when defaultPort is not
 // zero, a bare "host" or "[v6]". An unbracketed IPv6 address without a port is
 // accepted only when defaultPort is set and the text has more than one colon.
-func splitHostPort(s string, defaultPort int) (host string, port int, err error) {
+func SplitHostPort(s string, defaultPort int) (host string, port int, err error) {
 	if strings.HasPrefix(s, "[") {
 		end := strings.IndexByte(s, ']')
 		if end < 0 {
