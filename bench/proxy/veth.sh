@@ -91,7 +91,7 @@ limit() { # RATE_MBIT: a tbf on both ends, or none for ""
 	[ "$burst" -lt 131072 ] && burst=131072
 	tc qdisc replace dev "$host" root tbf rate "${rate}mbit" burst "$burst" latency 20ms
 	tc -n "$ns" qdisc replace dev "$peer" root tbf rate "${rate}mbit" burst "$burst" latency 20ms
-	echo "  tc: $(tc qdisc show dev "$host")" >&2
+	echo "tc qdisc on both ends: $(tc qdisc show dev "$host")" >>"$out"
 }
 
 out=$work/out
@@ -108,12 +108,22 @@ run() { # LABEL BYTES DRIVER-ARGS...
 	"$work/veth" -label "$label" -bytes "$bytes" -count "$count" "$@" >>"$out"
 }
 
+qdisc_stats() { # drops show where tbf's queue overflowed (TCP resent)
+	local up down
+	up=$(tc -s qdisc show dev "$host" | grep -o 'dropped [0-9]*, overlimits [0-9]*')
+	down=$(tc -n "$ns" -s qdisc show dev "$peer" | grep -o 'dropped [0-9]*, overlimits [0-9]*')
+	echo "  tbf: up $up; down $down" >>"$out"
+}
+
 run "loopback" 1GiB
 run "veth, no limit" 1GiB -netns "$ns" -sink-ip "$sinkip"
 limit 10000
 run "veth, tbf 10 Gbit/s" 1GiB -netns "$ns" -sink-ip "$sinkip"
-limit 1000
+qdisc_stats
+limit ""
+limit 1000 # a fresh qdisc: its counters start at zero
 run "veth, tbf 1 Gbit/s" 256MiB -netns "$ns" -sink-ip "$sinkip"
+qdisc_stats
 limit ""
 echo "load at the end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out"
 echo >&2
