@@ -10,6 +10,8 @@
 #
 # Usage: bench/proxy/run.sh [COUNT]   (default 5 repetitions; the median is
 # reported because loopback numbers on a shared machine are noisy).
+# bench/proxy/veth.sh measures throughput over a veth link limited by tc,
+# and the proxy's CPU per GiB in a process of its own.
 set -eu
 count=${1:-5}
 cd "$(dirname "$0")/../.."
