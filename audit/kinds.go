@@ -44,7 +44,7 @@ const (
 type CommandRequested struct {
 	Argv   []string `json:"argv"`
 	Cwd    string   `json:"cwd"`
-	Source string   `json:"source"` // cli, mcp, hook
+	Source string   `json:"source"` // cli, shell, mcp, api
 	Agent  string   `json:"agent"`
 }
 

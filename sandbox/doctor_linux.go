@@ -25,17 +25,17 @@ func Doctor(home string) *Diagnosis {
 	unix.Uname(&uts)
 	d := &Diagnosis{System: fmt.Sprintf("linux %s %s", unix.ByteSliceToString(uts.Release[:]), runtime.GOARCH)}
 
+	h := probeHost()
 	userns := Fact{Name: "user namespaces", OK: true, Detail: "available to this user"}
-	if problem := userNSProblem(); problem != "" {
-		userns = Fact{Name: "user namespaces", Detail: problem,
-			Fix: "sysctl -w kernel.unprivileged_userns_clone=1 (Debian), or kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for cordon (Ubuntu 24.04+), or user.max_user_namespaces > 0"}
+	if h.userNS != "" {
+		userns = Fact{Name: "user namespaces", Detail: h.userNS, Fix: userNSSysctlFix}
 	}
 	d.Facts = append(d.Facts, userns)
 
-	abi, err := linuxinit.LandlockABI()
-	ll := Fact{Name: "landlock", OK: err == nil, Detail: fmt.Sprintf("ABI %d", abi)}
-	if err != nil {
-		ll.Detail, ll.Fix = err.Error(), "use Linux 5.13+ with landlock in the lsm= boot parameter"
+	abi := h.landlockABI
+	ll := Fact{Name: "landlock", OK: h.landlockErr == nil, Detail: fmt.Sprintf("ABI %d", abi)}
+	if h.landlockErr != nil {
+		ll.Detail, ll.Fix = h.landlockErr.Error(), "use Linux 5.13+ with landlock in the lsm= boot parameter"
 	} else if gaps := linuxinit.LandlockGaps(abi, landlockWanted); len(gaps) > 0 {
 		ll.Detail += "; " + strings.Join(gaps, "; ")
 	}

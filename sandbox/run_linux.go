@@ -82,31 +82,25 @@ func (p *prepared) release() {
 }
 
 func explain(req Request) (*Plan, error) {
-	degraded := req.ForceDegraded
-	if problem := userNSProblem(); problem != "" && req.Policy.Accepts(policy.DegradedLandlock) {
-		degraded = policy.DegradedLandlock
-	}
-	tmp := ""
-	if degraded == policy.DegradedLandlock {
-		tmp = filepath.Join(os.TempDir(), "cordon-run-XXXXXX", "tmp") // made at run time
-	}
-	in, err := planInput(req, degraded, tmp)
+	return explainOn(req, probeHost())
+}
+
+// explainOn is what a run would do on a host with facts h, up to the
+// launch: the same mode decision, the same host checks and the same plan,
+// with placeholders where a run makes something (the weaker mode's temp
+// dir, the proxy's port and secret, the run's cgroup). What a run would
+// refuse, it refuses with the same error.
+func explainOn(req Request, h hostFacts) (*Plan, error) {
+	degraded, err := chooseMode(req, req.ForceDegraded, h)
 	if err != nil {
 		return nil, err
 	}
-	if degraded == policy.DegradedLandlock && req.Policy.Network.Value.Mode == netproxy.ModeProxy {
-		in.ProxyURL = "http://cordon:SECRET@127.0.0.1:0" // the port and secret are chosen at run time
-	}
-	plan, rep, err := linuxplan.Make(in)
+	prep, err := prepare(req, degraded, h, forExplain)
 	if err != nil {
 		return nil, err
 	}
-	addLandlockGaps(rep, plan)
-	lim := cgroup.Limits{MaxProcesses: req.Policy.Limits.MaxProcesses.Value, MemoryBytes: req.Policy.Limits.Memory.Value}
-	if cp, err := cgroup.Probe(lim, cgroup.Options{UserNamespace: plan.Namespaces}); err == nil {
-		cp.AddTo(rep)
-	}
-	return &Plan{Report: rep, Details: plan}, nil
+	prep.release()
+	return &Plan{Report: prep.report, Details: prep.plan}, nil
 }
 
 func run(ctx context.Context, req Request) (*Result, error) {
@@ -116,33 +110,37 @@ func run(ctx context.Context, req Request) (*Result, error) {
 // runWith runs the request; force chooses a weaker mode outright (for
 // `cordon doctor`), otherwise it is used only when needed and accepted.
 func runWith(ctx context.Context, req Request, force policy.Degraded) (*Result, error) {
+	return runOn(ctx, req, force, probeHost())
+}
+
+// runOn runs the request on a host with facts h.
+func runOn(ctx context.Context, req Request, force policy.Degraded, h hostFacts) (*Result, error) {
 	markInherited()
-	mode := req.Policy.Mode.Value
-	degraded := force
-	if mode != policy.ModeFullAccess && degraded == "" {
-		if problem := userNSProblem(); problem != "" {
-			if !req.Policy.Accepts(policy.DegradedLandlock) {
-				return nil, &LayerError{Layer: "namespaces", Err: errors.New(problem), Fix: userNSFix}
-			}
-			degraded = policy.DegradedLandlock
-		}
+	degraded, err := chooseMode(req, force, h)
+	if err != nil {
+		return nil, err
 	}
 	begin := time.Now()
 	// The init boots (a fork, namespaces, a Go runtime) while the plan is
 	// made: it waits for the plan before it does anything.
 	l := launch(req, degraded)
-	prep, err := prepare(req, degraded)
+	prep, err := prepare(req, degraded, h, forRun)
 	startErr := l.wait()
 	var cerr *cloneError
-	if errors.As(startErr, &cerr) && degraded == "" && req.Policy.Accepts(policy.DegradedLandlock) {
-		// The kernel refused the namespaces after all; the user accepted
-		// the weaker mode by name, and the report says so.
+	if errors.As(startErr, &cerr) && degraded == "" {
+		// The probe saw nothing in the way, but the kernel refused the
+		// namespaces: that is a fact about this host too, and the same
+		// decision is taken again with it (the weaker mode only if the
+		// policy accepts it by name, and the report says so).
 		if prep != nil {
 			prep.release()
 		}
-		degraded = policy.DegradedLandlock
+		h.userNS = cerr.Error()
+		if degraded, err = chooseMode(req, force, h); err != nil {
+			return nil, err
+		}
 		l = launch(req, degraded)
-		prep, err = prepare(req, degraded)
+		prep, err = prepare(req, degraded, h, forRun)
 		startErr = l.wait()
 	}
 	if startErr != nil {
@@ -159,10 +157,6 @@ func runWith(ctx context.Context, req Request, force policy.Degraded) (*Result, 
 		return nil, err
 	}
 	defer prep.release()
-	if got, want := prep.plan.Shape(), l.shape; got != want {
-		l.abort()
-		return nil, fmt.Errorf("sandbox: bug: the plan's shape %+v differs from the launched init's %+v", got, want)
-	}
 	prep.begin = begin
 	prep.phases = append(l.phases(begin), prep.phases...)
 	prep.phase("planned")
@@ -174,11 +168,22 @@ type cloneError struct{ err error }
 
 func (e *cloneError) Error() string { return e.err.Error() }
 
-const userNSFix = "enable unprivileged user namespaces (see `cordon doctor`), or accept the weaker Landlock-only mode by name with --allow-degraded=landlock"
+// prepPurpose says what a plan is prepared for.
+type prepPurpose int
 
-// prepare makes the plan and what it needs on the host: the private cache
-// and the private temp dir of the weaker mode.
-func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
+const (
+	// forRun makes everything the plan needs on the host.
+	forRun prepPurpose = iota
+	// forExplain makes nothing that outlives the call: placeholders stand
+	// for the weaker mode's temp dir, the proxy's port and secret, and the
+	// run's cgroup, whose place and limits are probed only.
+	forExplain
+)
+
+// prepare makes the plan and what it needs on the host: the private cache,
+// the private temp dir of the weaker mode, the proxy, the cgroup. Every
+// check that can refuse a run is here, so that Explain refuses it too.
+func prepare(req Request, degraded policy.Degraded, h hostFacts, purpose prepPurpose) (*prepared, error) {
 	prep := &prepared{}
 	prep.current.Store(&req)
 	ok := false
@@ -188,7 +193,11 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 		}
 	}()
 	tmp := ""
-	if degraded == policy.DegradedLandlock {
+	switch {
+	case degraded != policy.DegradedLandlock:
+	case purpose == forExplain:
+		tmp = filepath.Join(os.TempDir(), "cordon-run-XXXXXX", "tmp") // made at run time
+	default:
 		dir, err := os.MkdirTemp("", "cordon-run-")
 		if err != nil {
 			return nil, fmt.Errorf("create the private temp dir: %w", err)
@@ -218,7 +227,7 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 		if req.NetworkAsker != nil {
 			opts.Asker = prep
 		}
-		if len(req.Inject) > 0 {
+		if len(req.Inject) > 0 && purpose == forRun {
 			// The CA key stays in the state directory (masked inside);
 			// the sandbox gets its certificate, in a bundle with the
 			// system's roots, at the same path outside and inside.
@@ -246,7 +255,11 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 		}
 		prep.proxy = srv
 		prep.cleanup = append(prep.cleanup, func() { srv.Close() })
-		if degraded == policy.DegradedLandlock {
+		switch {
+		case degraded != policy.DegradedLandlock:
+		case purpose == forExplain:
+			in.ProxyURL = "http://cordon:SECRET@127.0.0.1:0" // the port and secret are chosen at run time
+		default:
 			// No network namespace: the proxy listens on the host's
 			// loopback and asks for a per-run secret.
 			l, err := netproxy.ListenLoopback("127.0.0.1:0")
@@ -261,16 +274,18 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	if degraded == policy.DegradedLandlock {
+	if degraded == policy.DegradedLandlock && purpose == forRun {
 		plan.Landlock.ProbeDir = filepath.Join(filepath.Dir(tmp), "probe")
 	}
-	addLandlockGaps(rep, plan)
-	cg, err := runCgroup(req.Policy, plan.Namespaces, rep)
+	addLandlockGaps(rep, plan, h)
+	cg, err := runCgroup(req.Policy, plan.Namespaces, rep, purpose)
 	if err != nil {
 		return nil, err
 	}
-	prep.cgroup = cg
-	prep.cleanup = append(prep.cleanup, func() { cg.Close() })
+	if cg != nil {
+		prep.cgroup = cg
+		prep.cleanup = append(prep.cleanup, func() { cg.Close() })
+	}
 	prep.plan, prep.report = plan, rep
 	prep.timeout = req.Policy.Limits.Timeout.Value
 	ok = true
@@ -278,11 +293,14 @@ func prepare(req Request, degraded policy.Degraded) (*prepared, error) {
 }
 
 // runCgroup makes the run's cgroup with the policy's process and memory
-// limits and adds what holds each to the report. A limit that nothing can
-// hold is reported; when the user asked for it (a policy file, not the
-// built-in default) the run is refused.
-func runCgroup(p *policy.Policy, namespaced bool, rep *report.Report) (*cgroup.Group, error) {
-	cgroup.RemoveStale() //nolint:errcheck // best effort: groups of runs whose supervisor died
+// limits and adds what holds each to the report (for Explain it only
+// probes, and returns no group). A limit that nothing can hold is
+// reported; when the user asked for it (a policy file, not the built-in
+// default) the run is refused.
+func runCgroup(p *policy.Policy, namespaced bool, rep *report.Report, purpose prepPurpose) (*cgroup.Group, error) {
+	if purpose == forRun {
+		cgroup.RemoveStale() //nolint:errcheck // best effort: groups of runs whose supervisor died
+	}
 	lim := cgroup.Limits{MaxProcesses: p.Limits.MaxProcesses.Value, MemoryBytes: p.Limits.Memory.Value}
 	cp, err := cgroup.Probe(lim, cgroup.Options{UserNamespace: namespaced})
 	if err != nil {
@@ -292,24 +310,36 @@ func runCgroup(p *policy.Policy, namespaced bool, rep *report.Report) (*cgroup.G
 		// The whole init is in a cgroup v2 group: room for its threads.
 		cp.Limits.MaxProcesses += initTasks
 	}
+	if purpose == forExplain {
+		cp.AddTo(rep)
+		return nil, limitsRefused(p, cp.Processes, cp.Memory)
+	}
 	cg, err := cp.Create("")
 	if err != nil {
 		return nil, &LayerError{Layer: "limits", Err: err, Fix: hintOf(err)}
 	}
 	cg.AddTo(rep)
+	if err := limitsRefused(p, cg.Processes(), cg.Memory()); err != nil {
+		cg.Close()
+		return nil, err
+	}
+	return cg, nil
+}
+
+// limitsRefused refuses a limit the user asked for that nothing holds.
+func limitsRefused(p *policy.Policy, processes, memory cgroup.Outcome) error {
 	for _, c := range []struct {
 		o    cgroup.Outcome
 		from policy.Source
-	}{{cg.Processes(), p.Limits.MaxProcesses.From}, {cg.Memory(), p.Limits.Memory.From}} {
+	}{{processes, p.Limits.MaxProcesses.From}, {memory, p.Limits.Memory.From}} {
 		if c.o.Value == 0 || c.o.Applied() || c.from.Layer == policy.LayerBuiltin {
 			continue
 		}
-		cg.Close()
-		return nil, &LayerError{Layer: "limits",
+		return &LayerError{Layer: "limits",
 			Err: fmt.Errorf("%s = %d (from %s) cannot be applied: %s", c.o.Limit, c.o.Value, c.from, c.o.Reason),
 			Fix: c.o.Fix}
 	}
-	return cg, nil
+	return nil
 }
 
 // initTasks is the room a cgroup v2 process limit leaves for the sandbox's
@@ -365,12 +395,12 @@ func planInput(req Request, degraded policy.Degraded, tmp string) (linuxplan.Inp
 	return in, nil
 }
 
-func addLandlockGaps(rep *report.Report, plan *linuxplan.Plan) {
+func addLandlockGaps(rep *report.Report, plan *linuxplan.Plan, h hostFacts) {
 	if !plan.Landlock.Enabled {
 		return
 	}
-	abi, err := linuxinit.LandlockABI()
-	if err != nil {
+	abi := h.landlockABI
+	if h.landlockErr != nil {
 		return // the init fails closed and says why
 	}
 	for i, l := range rep.Layers {

@@ -12,6 +12,16 @@
 //     it by name (policy.Degraded), and the Result's Report says so.
 //   - When Run returns, every process the command started has ended.
 //
+// # The boundary, not the judgement
+//
+// Run confines a command; it does not judge it. It applies no command
+// rules, asks nobody, hands over no credentials of its own accord and
+// records only the boundary's events (enforcement, process start and exit,
+// network connections, refused accesses) to the Request's Audit log. A
+// program that wants cordon's judgement, as every front end of cordon
+// gets it, calls pipeline.Run, which does all of that and then calls Run
+// (or a Session's Run).
+//
 // # Library use
 //
 // The sandbox's init is the calling binary itself, re-executed. A program

@@ -67,8 +67,9 @@ type warm struct {
 }
 
 func (s *session) run(ctx context.Context, req Request) (*Result, error) {
-	if !warmable(req) {
-		return run(ctx, req)
+	h := probeHost()
+	if !warmable(req, h) {
+		return runOn(ctx, req, req.ForceDegraded, h)
 	}
 	begin := time.Now()
 	in, err := planInput(req, "", "")
@@ -89,10 +90,13 @@ func (s *session) run(ctx context.Context, req Request) (*Result, error) {
 	phases := []Phase{{"planned", time.Since(begin)}}
 	w := s.take(key)
 	if w == nil {
-		if w, err = startWarm(req, key); err != nil {
+		if w, err = startWarm(req, key, h); err != nil {
 			var le *LayerError
 			if errors.As(err, &le) && le.Layer == "namespaces" {
-				return run(ctx, req) // the kernel refused; Run decides what is accepted
+				// The kernel refused; a cold run decides again with
+				// that fact what is accepted.
+				h.userNS = le.Err.Error()
+				return runOn(ctx, req, req.ForceDegraded, h)
 			}
 			return nil, err
 		}
@@ -110,9 +114,14 @@ func (s *session) run(ctx context.Context, req Request) (*Result, error) {
 
 // warmable says whether req can run in a warm sandbox; the others run
 // cold (see Session).
-func warmable(req Request) bool {
-	return req.Policy.Mode.Value != policy.ModeFullAccess && req.ForceDegraded == "" &&
-		len(req.Inject) == 0 && userNSProblem() == ""
+func warmable(req Request, h hostFacts) bool {
+	if req.Policy.Mode.Value == policy.ModeFullAccess || req.ForceDegraded != "" || len(req.Inject) > 0 {
+		return false
+	}
+	// Warm sandboxes are the full mode's; whatever else the host leaves
+	// (the weaker mode, or a refusal) is decided by the cold run.
+	mode, err := chooseMode(req, "", h)
+	return err == nil && mode == ""
 }
 
 // boundaryKey names what a sandbox is built from: the plan without the
@@ -185,9 +194,9 @@ func (s *session) close() error {
 
 // startWarm builds a warm sandbox for req: the init applies the plan and
 // waits for commands.
-func startWarm(req Request, key string) (*warm, error) {
+func startWarm(req Request, key string, h hostFacts) (*warm, error) {
 	l := launchInit(req, "", true)
-	prep, err := prepare(req, "")
+	prep, err := prepare(req, "", h, forRun)
 	if startErr := l.wait(); startErr != nil {
 		if prep != nil {
 			prep.release()
@@ -201,11 +210,6 @@ func startWarm(req Request, key string) (*warm, error) {
 	if err != nil {
 		l.abort()
 		return nil, err
-	}
-	if got, want := prep.plan.Shape(), l.shape; got != want {
-		l.abort()
-		prep.release()
-		return nil, fmt.Errorf("sandbox: bug: the plan's shape %+v differs from the launched init's %+v", got, want)
 	}
 	prep.plan.Session = true
 	prep.begin = time.Now()

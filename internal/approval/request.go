@@ -44,7 +44,7 @@ const (
 )
 
 // SessionEnv names the environment variable an agent's harness sets once
-// per agent session; Request.Session is its value. (internal/cli.SessionEnv
+// per agent session; Request.Session is its value. (pipeline.SessionEnv
 // names the same variable for the audit trail.)
 const SessionEnv = "CORDON_SESSION"
 

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cordon-sandbox/cordon/internal/agenthook"
+	"github.com/cordon-sandbox/cordon/pipeline"
 )
 
 // exitHookBlock is the status that makes Claude Code block a tool call and
@@ -113,7 +114,7 @@ func claudeCodeHook(cmd *cobra.Command, pf *policyFlags) ([]byte, error) {
 	if in.SessionID != "" {
 		// The runs of one Claude Code session are one cordon session: the
 		// audit trail groups them, and "this session" answers cover them.
-		prefix = append(prefix, SessionEnv+"="+agenthook.ShellQuote(in.SessionID))
+		prefix = append(prefix, pipeline.SessionEnv+"="+agenthook.ShellQuote(in.SessionID))
 	}
 	prefix = append(prefix, agenthook.ShellQuote(self), "run", "--workspace", agenthook.ShellQuote(l.workspace))
 	if pf.policyFile != "" {

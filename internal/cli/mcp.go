@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/audit"
 	"github.com/cordon-sandbox/cordon/internal/mcpserver"
+	"github.com/cordon-sandbox/cordon/pipeline"
 	"github.com/cordon-sandbox/cordon/sandbox"
 )
 
@@ -47,22 +47,19 @@ standard error. docs/agents.md shows how to add it to an agent.`,
 			if err != nil {
 				return err
 			}
-			rules, err := commandRules(l)
-			if err != nil {
-				return err
-			}
 			// One server is one agent session: its runs share a session id
 			// (the audit trail groups them; "this session" answers cover them).
-			if os.Getenv(SessionEnv) == "" {
-				os.Setenv(SessionEnv, audit.NewID())
+			if os.Getenv(pipeline.SessionEnv) == "" {
+				os.Setenv(pipeline.SessionEnv, audit.NewID())
 			}
 			// One session for the server's life: commands run in warm
 			// sandboxes, each with the boundary a cold run would give it.
 			session := sandbox.NewSession()
 			defer session.Close()
+			// The agent's own interface owns the terminal.
+			approver := pipeline.Channels(l.policy, l.home, pipeline.ChannelOptions{Status: os.Stderr, NoTerminal: true})
 			srv, err := mcpserver.New(mcpserver.Options{
 				Policy:        l.policy,
-				Rules:         rules,
 				Workspace:     l.workspace,
 				Home:          l.home,
 				PolicyFiles:   l.files,
@@ -70,7 +67,7 @@ standard error. docs/agents.md shows how to add it to an agent.`,
 				MaxOutput:     maxOutput,
 				ProgressEvery: progressEvery,
 				Run: func(ctx context.Context, req sandbox.Request) (*sandbox.Result, error) {
-					return mcpRun(ctx, l, req, session)
+					return pipeline.Run(ctx, req, pipeline.Options{Source: "mcp", Approver: approver, Session: session})
 				},
 				Log:     cmd.ErrOrStderr(),
 				Version: buildVersion(),
@@ -98,16 +95,4 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
-}
-
-// mcpRun runs one MCP call's command through the same path as cordon run
-// (audit trail, command rules, approvals), and turns a refusal into the
-// form the MCP server reports to the agent.
-func mcpRun(ctx context.Context, l *loaded, req sandbox.Request, session *sandbox.Session) (*sandbox.Result, error) {
-	res, err := auditedRun(ctx, l, req, runOptions{source: "mcp", noTerminal: true, session: session})
-	var denied *deniedError
-	if errors.As(err, &denied) {
-		return nil, &mcpserver.RefusedError{NoApprover: denied.noChannel, Reason: denied.msg}
-	}
-	return res, err
 }

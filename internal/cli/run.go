@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cordon-sandbox/cordon/internal/trackedsecrets"
+	"github.com/cordon-sandbox/cordon/pipeline"
 	"github.com/cordon-sandbox/cordon/policy"
 	"github.com/cordon-sandbox/cordon/sandbox"
 )
@@ -88,7 +89,8 @@ error, 126 cannot execute, 127 not found.`,
 					trackedDone <- tracked{rep, err}
 				}()
 			}
-			res, err := auditedRun(context.Background(), l, req, runOptions{source: "cli", verbose: verbose, approvedBy: approvedBy})
+			res, err := pipeline.Run(context.Background(), req, pipeline.Options{Source: "cli", Verbose: verbose, ApprovedBy: approvedBy,
+				Approver: pipeline.Channels(l.policy, l.home, pipeline.ChannelOptions{Status: os.Stderr})})
 			if err != nil {
 				var ee *sandbox.ExecError
 				if errors.As(err, &ee) {

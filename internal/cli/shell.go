@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cordon-sandbox/cordon/pipeline"
 	"github.com/cordon-sandbox/cordon/sandbox"
 )
 
@@ -80,7 +81,8 @@ how for several agents.`,
 				Home:        l.home,
 				PolicyFiles: l.files,
 			}
-			res, err := auditedRun(context.Background(), l, req, runOptions{source: "shell"})
+			res, err := pipeline.Run(context.Background(), req, pipeline.Options{Source: "shell",
+				Approver: pipeline.Channels(l.policy, l.home, pipeline.ChannelOptions{Status: os.Stderr})})
 			if err != nil {
 				var ee *sandbox.ExecError
 				if errors.As(err, &ee) {

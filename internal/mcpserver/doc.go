@@ -14,9 +14,11 @@
 //   - sandbox_info: the mode, the workspace, the writable roots, the
 //     network, and what this machine enforces (the doctor facts).
 //
-// Commands run through Options.Run, which the CLI sets to the same path as
-// `cordon run`: audit trail, command rules, approvals, sandbox. The server
-// judges the command with the same rules first, to explain a refusal.
+// Commands run through Options.Run, which must be set; `cordon mcp` sets it
+// to the run pipeline every front end goes through (package pipeline):
+// audit trail, command rules, approvals, credentials, sandbox. There is no
+// other way for a command to run. The server judges the command with the
+// policy's own rules too, only to explain a refusal to the agent.
 //
 // # The wire
 //

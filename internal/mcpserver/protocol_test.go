@@ -346,11 +346,7 @@ func connectless(t *testing.T) *Server {
 	root := t.TempDir()
 	ws := root + "/proj"
 	mkdirs(t, ws)
-	rules, err := cmdpolicy.New(cmdpolicy.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(Options{Policy: testPolicy(t, ws, root, policy.Flags{}), Rules: rules, Workspace: ws, Home: root})
+	srv, err := New(withRun(Options{Policy: withRules(testPolicy(t, ws, root, policy.Flags{}), cmdpolicy.Config{}), Workspace: ws, Home: root}))
 	if err != nil {
 		t.Fatal(err)
 	}

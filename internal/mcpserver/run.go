@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cordon-sandbox/cordon/pipeline"
 	"github.com/cordon-sandbox/cordon/sandbox"
 )
 
@@ -91,11 +92,7 @@ func (s *Server) execute(ctx context.Context, argv []string, dir string, timeout
 			}
 		}()
 	}
-	run := s.opts.Run
-	if run == nil {
-		run = sandbox.Run
-	}
-	res, runErr := run(ctx, req)
+	res, runErr := s.opts.Run(ctx, req)
 	close(done)
 	// No progress notification may follow the call's answer.
 	<-ticking
@@ -123,6 +120,10 @@ func (s *Server) execute(ctx context.Context, argv []string, dir string, timeout
 		var refused *RefusedError
 		if errors.As(runErr, &refused) {
 			return runErr
+		}
+		var denied *pipeline.DeniedError
+		if errors.As(runErr, &denied) {
+			return &RefusedError{NoApprover: denied.NoApprover, Reason: denied.Msg}
 		}
 		var ee *sandbox.ExecError
 		if errors.As(runErr, &ee) {

@@ -17,9 +17,9 @@ import (
 // Options fix what the server enforces. They are set by whoever starts the
 // server (the user's command line), never by the agent.
 type Options struct {
-	// Policy is the effective policy; Rules are its command rules.
+	// Policy is the effective policy. Its command rules are the ones
+	// check_command shows and the run pipeline applies.
 	Policy *policy.Policy
-	Rules  *cmdpolicy.Policy
 	// Workspace is the workspace, absolute and canonical.
 	Workspace string
 	// Home is the user's home directory.
@@ -38,11 +38,11 @@ type Options struct {
 	// ProgressEvery is how often a long command reports progress to a
 	// client that asked for it (default 5 s).
 	ProgressEvery time.Duration
-	// Run runs one command: it records the audit trail, applies the
-	// command rules again, asks a human where they say ask, and runs what
-	// may run in the sandbox. It returns *RefusedError when the command was
-	// refused before it started. Nil runs sandbox.Run directly, refusing
-	// what the rules deny or ask about (no one can be asked).
+	// Run runs one command; it must be set, and is cordon's run pipeline
+	// (pipeline.Run): the audit trail, the command rules, a human asked
+	// where they say ask, credentials, and the sandbox. A command refused
+	// before it started comes back as *pipeline.DeniedError (or
+	// *RefusedError, for a Run of the caller's own).
 	Run func(ctx context.Context, req sandbox.Request) (*sandbox.Result, error)
 	// Log receives one line per call and cordon's full error messages, for
 	// the human running the server. Nil discards them.
@@ -51,9 +51,10 @@ type Options struct {
 	Version string
 }
 
-// RefusedError is what Options.Run returns for a command that was refused
-// before it started: by the command rules, by a human, or because the rules
-// asked for a human and none could be asked.
+// RefusedError is how the server holds a command that was refused before
+// it started: by the command rules, by a human, or because the rules asked
+// for a human and none could be asked. Options.Run may return one; a
+// *pipeline.DeniedError is turned into one.
 type RefusedError struct {
 	// NoApprover is set when no human could be asked.
 	NoApprover bool
@@ -72,7 +73,10 @@ const (
 // Server is cordon's MCP server. Build it with New and serve one client
 // with ServeStdio.
 type Server struct {
-	opts   Options
+	opts Options
+	// rules are the policy's command rules, to explain a refusal and
+	// answer check_command.
+	rules  *cmdpolicy.Policy
 	redact *redactor
 	// tools are the tools, in the order tools/list gives them (by name).
 	tools []*tool
@@ -98,10 +102,18 @@ const instructions = "Every command run_command runs is confined by cordon's san
 // New checks the options and builds the server and its tools.
 func New(o Options) (*Server, error) {
 	switch {
-	case o.Policy == nil || o.Rules == nil:
+	case o.Policy == nil:
 		return nil, errors.New("mcpserver: no policy")
 	case o.Workspace == "":
 		return nil, errors.New("mcpserver: no workspace")
+	case o.Run == nil:
+		// Commands go through the run pipeline or not at all: there is no
+		// way around its audit trail and approvals.
+		return nil, errors.New("mcpserver: no run pipeline (Options.Run)")
+	}
+	rules, err := cmdpolicy.New(o.Policy.Commands)
+	if err != nil {
+		return nil, fmt.Errorf("mcpserver: command rules: %w", err)
 	}
 	if o.MaxOutput <= 0 {
 		o.MaxOutput = defaultMaxOutput
@@ -118,7 +130,7 @@ func New(o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	s := &Server{opts: o, redact: newRedactor(o.Workspace, o.Policy, o.Environ)}
+	s := &Server{opts: o, rules: rules, redact: newRedactor(o.Workspace, o.Policy, o.Environ)}
 	s.base, s.stop = context.WithCancel(context.Background())
 	// By name: the order tools/list has always given them in.
 	s.tools = []*tool{

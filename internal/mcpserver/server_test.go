@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/pipeline"
 	"github.com/cordon-sandbox/cordon/policy"
 	"github.com/cordon-sandbox/cordon/sandbox"
 )
@@ -20,6 +21,29 @@ import (
 func TestMain(m *testing.M) {
 	sandbox.Init()
 	os.Exit(m.Run())
+}
+
+// pipelineRun is the run pipeline with nobody to ask, as the servers of
+// these tests run commands unless a test gives its own Run: a rule's deny
+// and ask are both refused, and recorded.
+func pipelineRun(ctx context.Context, req sandbox.Request) (*sandbox.Result, error) {
+	return pipeline.Run(ctx, req, pipeline.Options{Source: "mcp"})
+}
+
+// withRules returns a copy of p whose command rules are c's (with the
+// built-in ones, as always).
+func withRules(p *policy.Policy, c cmdpolicy.Config) *policy.Policy {
+	q := *p
+	q.Commands = c
+	return &q
+}
+
+// withRun completes opts with pipelineRun.
+func withRun(opts Options) Options {
+	if opts.Run == nil {
+		opts.Run = pipelineRun
+	}
+	return opts
 }
 
 func mkdirs(t *testing.T, dirs ...string) {
@@ -48,13 +72,10 @@ func connect(t *testing.T, rules cmdpolicy.Config, opts Options) *fixture {
 	if opts.Policy == nil {
 		opts.Policy = testPolicy(t, f.ws, f.home, policy.Flags{})
 	}
-	r, err := cmdpolicy.New(rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Rules, opts.Workspace, opts.Home = r, f.ws, f.home
+	opts.Policy = withRules(opts.Policy, rules)
+	opts.Workspace, opts.Home = f.ws, f.home
 	opts.Environ = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + f.home}
-	srv, err := New(opts)
+	srv, err := New(withRun(opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,8 +265,7 @@ func TestTimeoutFor(t *testing.T) {
 	mkdirs(t, ws)
 	limit := 30 * time.Second
 	p := testPolicy(t, ws, filepath.Join(root, "home"), policy.Flags{Timeout: &limit})
-	rules, _ := cmdpolicy.New(cmdpolicy.Config{})
-	s, err := New(Options{Policy: p, Rules: rules, Workspace: ws})
+	s, err := New(withRun(Options{Policy: withRules(p, cmdpolicy.Config{}), Workspace: ws}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -157,12 +157,8 @@ func TestServeStdioKeepsServing(t *testing.T) {
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	ws := filepath.Join(root, "proj")
 	mkdirs(t, ws)
-	rules, err := cmdpolicy.New(cmdpolicy.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var log syncLog
-	srv, err := New(Options{Policy: testPolicy(t, ws, root, policy.Flags{}), Rules: rules, Workspace: ws, Home: root, Log: &log})
+	srv, err := New(withRun(Options{Policy: withRules(testPolicy(t, ws, root, policy.Flags{}), cmdpolicy.Config{}), Workspace: ws, Home: root, Log: &log}))
 	if err != nil {
 		t.Fatal(err)
 	}

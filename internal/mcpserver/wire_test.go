@@ -39,20 +39,13 @@ func startWire(t *testing.T, opts Options) *wire {
 	ws := filepath.Join(home, "proj")
 	mkdirs(t, ws)
 	if opts.Policy == nil {
-		opts.Policy = testPolicy(t, ws, home, policy.Flags{})
-	}
-	if opts.Rules == nil {
-		r, err := cmdpolicy.New(cmdpolicy.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts.Rules = r
+		opts.Policy = withRules(testPolicy(t, ws, home, policy.Flags{}), cmdpolicy.Config{})
 	}
 	opts.Workspace, opts.Home = ws, home
 	opts.Environ = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
 	log := &syncLog{}
 	opts.Log = log
-	srv, err := New(opts)
+	srv, err := New(withRun(opts))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -253,8 +253,9 @@ type Input struct {
 }
 
 // Shape is what has to be known before the init starts, and so before the
-// plan: which namespaces it gets and whether it bridges the network. Make's
-// plans always agree with ShapeOf.
+// plan: which namespaces it gets and whether it bridges the network. Make
+// takes a plan's namespaces and bridge from ShapeOf, so a plan always has
+// the shape of the init launched for it.
 type Shape struct {
 	Namespaces bool
 	NewNetwork bool
@@ -393,7 +394,10 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		rep.Add("landlock", report.Applied, "read everywhere except %d denied paths; write only in %d roots and %s; TCP refused", len(outside), len(roots), tmp)
 		rep.Add("processes", report.Downgraded, "no PID namespace: processes outside are visible; signals and ptrace to them refused by Landlock scopes and seccomp")
 	} else {
-		plan.Namespaces = true
+		// The namespaces and the bridge are the shape the init was
+		// launched with, before this plan was made: one definition.
+		shape := ShapeOf(p, in.Degraded)
+		plan.Namespaces = shape.Namespaces
 		plan.Hostname = "cordon"
 		plan.Mounts = b.mounts(roots, protected, plan.Guard.Pinned, denied)
 		for _, g := range grants {
@@ -401,12 +405,14 @@ func Make(in Input) (*Plan, *report.Report, error) {
 				plan.Mounts = append(plan.Mounts, Mount{Kind: HostSocket, Source: g, Target: g, Why: "host socket granted by filesystem.host_sockets"})
 			}
 		}
-		plan.Network.NewNamespace = netMode != netpolicy.ModeFull
+		plan.Network.NewNamespace = shape.NewNetwork
+		if shape.Bridge {
+			plan.Network.BridgePort = BridgePort
+		}
 		switch netMode {
 		case netpolicy.ModeOff:
 			rep.Add("network", report.Applied, "empty network namespace: loopback only, no way out")
 		case netpolicy.ModeProxy:
-			plan.Network.BridgePort = BridgePort
 			proxyEnv = netenv.ClientEnv(fmt.Sprintf("http://127.0.0.1:%d", BridgePort))
 			if in.Cordon != "" {
 				plan.Mounts = append(plan.Mounts, Mount{Kind: BindRO, Source: in.Cordon, Target: ConnectorPath, Why: "cordon itself, as ssh's ProxyCommand"})
