@@ -55,7 +55,7 @@ type Decision struct {
 	Target   string `json:"target"`
 	Rule     string `json:"rule"`
 	Category string `json:"category"`
-	Decider  string `json:"decider"` // policy, default, grant
+	Decider  string `json:"decider"` // policy, default, grant, approval
 	Reason   string `json:"reason"`
 }
 

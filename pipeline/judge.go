@@ -14,6 +14,7 @@ import (
 	"github.com/cordon-sandbox/cordon/internal/credentials"
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/policy"
+	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 	"github.com/cordon-sandbox/cordon/sandbox"
 )
 
@@ -72,6 +73,9 @@ type judge struct {
 	ap        approval.Approver
 	grants    *approval.Grants
 	o         Options
+	// hosts came with the approval of the command (its install's
+	// registry): the run's network allows them too.
+	hosts []string
 }
 
 func newJudge(req sandbox.Request, log *audit.Logger, o Options) *judge {
@@ -141,13 +145,20 @@ func (j *judge) decide(ctx context.Context, argv []string, dir string) error {
 			Fix: "see why with: cordon check -- " + shellJoin(argv), Rule: ev.Rule, Reason: ev.Reason}
 	case cmdpolicy.Ask:
 		r := approval.Request{Kind: approval.KindCommand, Command: line, Argv: argv, Cwd: dir,
-			Category: ev.Category, Rule: ev.Rule, Reason: ev.Reason}
+			Category: ev.Category, Rule: ev.Rule, Reason: ev.Reason, Network: j.installHosts(ev.Category, ev.Rule)}
+		if len(r.Network) > 0 {
+			r.Reason += "; approving it also lets this one command reach " + strings.Join(r.Network, ", ") + " through cordon's proxy"
+		}
 		if j.o.ApprovedBy != "" {
 			j.log.Emit(approval.Event(r, approval.Answer{Decision: "allow", Scope: "once",
 				Channel: "agent", Approver: j.o.ApprovedBy, Reason: "approved in the agent's own prompt"}))
+			j.hosts = r.Network
 			return nil
 		}
 		ans, err := j.ask(ctx, r)
+		if ans.Allowed() {
+			j.hosts = r.Network
+		}
 		if !ans.Allowed() {
 			d := &DeniedError{Msg: fmt.Sprintf("the command needs approval (%s: %s) and was not approved", ev.Category, ev.Reason),
 				Rule: ev.Rule, Reason: ev.Reason}
@@ -166,6 +177,35 @@ func (j *judge) decide(ctx context.Context, argv []string, dir string) error {
 		}
 	}
 	return nil
+}
+
+// installHosts returns the registry that an install the rules ask about
+// downloads from (netpolicy.InstallRegistry) when the run's network would
+// not reach it otherwise: a human who approves `npm install` approves the
+// download, and an approved install with no network would only fail. A
+// host the network denies explicitly stays denied (deny wins), so it is
+// not offered either.
+func (j *judge) installHosts(category, rule string) []string {
+	if category != cmdpolicy.CategoryDependencyInstall {
+		return nil
+	}
+	cfg := j.p.Network.Value
+	if cfg.Mode == netpolicy.ModeFull {
+		return nil
+	}
+	rules, err := netpolicy.Compile(cfg)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, h := range netpolicy.InstallRegistry(rule) {
+		d := rules.Decide(h, 443)
+		if cfg.Mode == netpolicy.ModeProxy && d.Verdict == netpolicy.Allow || d.Verdict == netpolicy.Deny && d.Rule != "" {
+			continue // allowed already, or denied by an entry of the policy's
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // networkAsker asks a human about a host the network policy does not list,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/cordon-sandbox/cordon/audit"
@@ -140,6 +141,18 @@ func Run(ctx context.Context, req sandbox.Request, o Options) (*sandbox.Result, 
 		log.Emit(audit.RunEnd{Outcome: "denied", ExitCode: exitCodeOf(err), Duration: audit.Duration(time.Since(begin)), Error: err.Error()})
 		log.Close()
 		return nil, err
+	}
+	if len(j.hosts) > 0 {
+		// What came with the approval, for this run only.
+		granted, err := req.Policy.WithAllowedHosts(j.hosts, policy.Source{Layer: policy.LayerFlag, Key: "approval of the install"})
+		if err != nil {
+			log.Emit(audit.RunEnd{Outcome: "failed", ExitCode: ExitSetup, Duration: audit.Duration(time.Since(begin)), Error: err.Error()})
+			log.Close()
+			return nil, &SetupError{Msg: "the registry that came with the approval: " + err.Error()}
+		}
+		req.Policy = granted
+		log.Emit(audit.Decision{Decision: "allow", Subject: "network", Target: strings.Join(j.hosts, " "),
+			Decider: "approval", Reason: "the registry of the approved install, for this run"})
 	}
 	req.Audit = log
 	req.NetworkAsker = networkAsker{j}

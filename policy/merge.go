@@ -95,12 +95,7 @@ func (p *Policy) applyFlags(f Flags) []error {
 		}
 	}
 	if len(f.AllowHosts) > 0 {
-		net := p.Network.Value
-		net.Allow = append(append([]string{}, net.Allow...), f.AllowHosts...)
-		if net.Mode == "" || net.Mode == netpolicy.ModeOff {
-			net.Mode = netpolicy.ModeProxy
-		}
-		if err := net.Validate(); err != nil {
+		if net, err := allowHosts(p.Network.Value, f.AllowHosts); err != nil {
 			errs = append(errs, &Error{Msg: "--allow-host: " + err.Error(),
 				Fix: "give a host name, *.suffix or IP address, with an optional :PORT (e.g. --allow-host pypi.org or --allow-host 10.0.0.5:5432)"})
 		} else {

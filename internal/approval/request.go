@@ -77,6 +77,10 @@ type Request struct {
 	Category string `json:"category,omitempty"`
 	Rule     string `json:"rule,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// Network are the hosts an approval of this command also lets it
+	// reach, for this one run (the registry of a dependency install); the
+	// Reason says so to the human.
+	Network []string `json:"network,omitempty"`
 }
 
 // Answer is a human's answer, or the deny that stands in for one.
