@@ -14,8 +14,8 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/cordon-sandbox/cordon/audit"
-	"github.com/cordon-sandbox/cordon/internal/credentials"
 	"github.com/cordon-sandbox/cordon/policy/cmdrules"
+	"github.com/cordon-sandbox/cordon/policy/credscope"
 	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
@@ -40,7 +40,7 @@ type fileV1 struct {
 	Approval *fileApproval `toml:"approval"`
 	// Credentials say which secret may reach which command
 	// (docs/credentials.md).
-	Credentials credentials.Scopes `toml:"credentials"`
+	Credentials credscope.Scopes `toml:"credentials"`
 }
 
 type fileApproval struct {

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/cordon-sandbox/cordon/audit"
-	"github.com/cordon-sandbox/cordon/internal/credentials"
 	"github.com/cordon-sandbox/cordon/policy/cmdrules"
+	"github.com/cordon-sandbox/cordon/policy/credscope"
 	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
@@ -161,7 +161,7 @@ type Policy struct {
 	Approval Approval `json:"approval"`
 	// Credentials say which secret may reach which command; only trusted
 	// layers may define one.
-	Credentials credentials.Scopes `json:"credentials"`
+	Credentials credscope.Scopes `json:"credentials"`
 
 	// AllowDegraded lists the weaker modes the user accepted by name.
 	AllowDegraded []Item `json:"allow_degraded"`
