@@ -262,7 +262,7 @@ func (c Config) Tighten(layer Config, source string) (Config, error) {
 				source, key, d, c.CategoryDecision(key)))
 			continue
 		}
-		for _, name := range builtinNames {
+		for _, name := range builtinNames[:] {
 			if name != key && CategoryOf(name) != key {
 				continue
 			}
