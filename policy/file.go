@@ -14,8 +14,8 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/cordon-sandbox/cordon/audit"
-	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
-	"github.com/cordon-sandbox/cordon/internal/credentials"
+	"github.com/cordon-sandbox/cordon/policy/cmdrules"
+	"github.com/cordon-sandbox/cordon/policy/credscope"
 	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
@@ -28,9 +28,9 @@ type fileV1 struct {
 	Filesystem    *fileFS     `toml:"filesystem"`
 	Environment   *fileEnv    `toml:"environment"`
 	Limits        *fileLimits `toml:"limits"`
-	// Commands is the command-rule section, in internal/cmdpolicy's format
+	// Commands is the command-rule section, in policy/cmdrules's format
 	// (docs/commands.md).
-	Commands *cmdpolicy.Config `toml:"commands"`
+	Commands *cmdrules.Config `toml:"commands"`
 	// Audit chooses the audit sinks (docs/audit.md, "Configuration").
 	Audit *audit.Config `toml:"audit"`
 	// Network says what the command may reach, through cordon's proxy
@@ -40,7 +40,7 @@ type fileV1 struct {
 	Approval *fileApproval `toml:"approval"`
 	// Credentials say which secret may reach which command
 	// (docs/credentials.md).
-	Credentials credentials.Scopes `toml:"credentials"`
+	Credentials credscope.Scopes `toml:"credentials"`
 }
 
 type fileApproval struct {

@@ -8,7 +8,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/cordon-sandbox/cordon/audit"
-	"github.com/cordon-sandbox/cordon/internal/credentials"
+	"github.com/cordon-sandbox/cordon/policy/credscope"
 	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
@@ -28,7 +28,8 @@ const (
 	addOnly
 	// sectionTightens: the section's own Tighten merges an untrusted layer
 	// and refuses, per entry, whatever it would loosen; its property tests
-	// live with the section (cmdpolicy, credentials, netpolicy).
+	// live where the section is judged (internal/cmdpolicy for cmdrules,
+	// internal/credentials for credscope, netpolicy).
 	sectionTightens
 	// userOnly: only the user's own file (or the built-in default) may set
 	// the key, whatever the trust of the layer.
@@ -311,7 +312,7 @@ func mergeAudit(p *Policy, m merging) []error {
 }
 
 func mergeCredentials(p *Policy, m merging) []error {
-	var merged credentials.Scopes
+	var merged credscope.Scopes
 	var err error
 	if m.trusted {
 		merged, err = p.Credentials.Merge(m.l.file.Credentials, m.source())

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/cordon-sandbox/cordon/audit"
-	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
+	"github.com/cordon-sandbox/cordon/policy/cmdrules"
 	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
@@ -169,14 +169,14 @@ func (p *Policy) readAllowed(path string) bool {
 // mergeCommands merges a trusted layer's command rules: its default and
 // built-in overrides replace earlier ones, its rules and protected branches
 // are added.
-func mergeCommands(cur, layer cmdpolicy.Config, source string) cmdpolicy.Config {
+func mergeCommands(cur, layer cmdrules.Config, source string) cmdrules.Config {
 	out := cur
 	if layer.Default != 0 {
 		out.Default = layer.Default
 	}
 	out.ProtectedBranches = append(append([]string{}, cur.ProtectedBranches...), layer.ProtectedBranches...)
 	if len(layer.Builtin) > 0 {
-		b := make(map[string]cmdpolicy.Decision, len(cur.Builtin)+len(layer.Builtin))
+		b := make(map[string]cmdrules.Decision, len(cur.Builtin)+len(layer.Builtin))
 		for k, v := range cur.Builtin {
 			b[k] = v
 		}
@@ -185,7 +185,7 @@ func mergeCommands(cur, layer cmdpolicy.Config, source string) cmdpolicy.Config 
 		}
 		out.Builtin = b
 	}
-	out.Rules = append([]cmdpolicy.Rule{}, cur.Rules...)
+	out.Rules = append([]cmdrules.Rule{}, cur.Rules...)
 	for _, r := range layer.Rules {
 		r.Source = source
 		out.Rules = append(out.Rules, r)

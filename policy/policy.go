@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/cordon-sandbox/cordon/audit"
-	"github.com/cordon-sandbox/cordon/internal/cmdpolicy"
-	"github.com/cordon-sandbox/cordon/internal/credentials"
+	"github.com/cordon-sandbox/cordon/policy/cmdrules"
+	"github.com/cordon-sandbox/cordon/policy/credscope"
 	"github.com/cordon-sandbox/cordon/policy/netpolicy"
 )
 
@@ -147,7 +147,7 @@ type Policy struct {
 	Limits     Limits     `json:"limits"`
 	// Commands are the command rules (allow, ask or deny a command line),
 	// merged over the layers; each rule's Source names its file.
-	Commands cmdpolicy.Config `json:"commands"`
+	Commands cmdrules.Config `json:"commands"`
 	// Audit chooses the audit sinks. Only trusted layers may change it: a
 	// workspace file must not redirect or switch off the record of what
 	// runs in it.
@@ -161,7 +161,7 @@ type Policy struct {
 	Approval Approval `json:"approval"`
 	// Credentials say which secret may reach which command; only trusted
 	// layers may define one.
-	Credentials credentials.Scopes `json:"credentials"`
+	Credentials credscope.Scopes `json:"credentials"`
 
 	// AllowDegraded lists the weaker modes the user accepted by name.
 	AllowDegraded []Item `json:"allow_degraded"`

@@ -1,42 +1,8 @@
 package cmdpolicy
 
 import (
-	"slices"
 	"strings"
 )
-
-// The built-in risk categories. Every built-in rule belongs to one, and each
-// defaults to Ask.
-const (
-	// CategorySecretAccess: commands that print or copy credentials.
-	CategorySecretAccess = "secret-access"
-	// CategoryDependencyInstall: package installs, which download code and
-	// usually run its install scripts.
-	CategoryDependencyInstall = "dependency-install"
-	// CategoryDatabaseWrite: database clients given a statement that writes,
-	// or an interactive session whose statements cannot be seen.
-	CategoryDatabaseWrite = "database-write"
-	// CategoryDeploy: commands that change deployed infrastructure.
-	CategoryDeploy = "deploy"
-	// CategoryPRMerge: merging pull requests, force pushes and pushes to
-	// protected branches.
-	CategoryPRMerge = "pr-merge"
-	// CategoryNetworkUnfamiliar has no command rules: the network proxy uses
-	// it for a connection to a host the network policy does not name.
-	CategoryNetworkUnfamiliar = "network-unfamiliar"
-	// CategoryUndecidable: commands cordon cannot judge from the command line
-	// (a program only known at run time, eval, a script read from a file,
-	// ...). Its rules are at least Ask.
-	CategoryUndecidable = "undecidable"
-)
-
-// Categories lists the built-in categories.
-func Categories() []string {
-	return []string{CategorySecretAccess, CategoryDependencyInstall, CategoryDatabaseWrite,
-		CategoryDeploy, CategoryPRMerge, CategoryNetworkUnfamiliar, CategoryUndecidable}
-}
-
-func isBuiltinCategory(s string) bool { return slices.Contains(Categories(), s) }
 
 // builtinRule is a rule that ships with cordon.
 type builtinRule struct {

@@ -1,184 +1,56 @@
 package cmdpolicy
 
 import (
-	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
+
+	"github.com/cordon-sandbox/cordon/policy/cmdrules"
 )
 
-// Config is the [commands] table of a policy file:
-//
-//	[commands]
-//	default = "allow"                       # when no rule matches: allow | ask | deny
-//	protected_branches = ["prod", "hotfix/*"] # added to main, master, release/*
-//
-//	[commands.builtin]                      # change built-in rules, by category or by name
-//	dependency-install = "allow"
-//	"pr-merge/git-push-force" = "deny"
-//
-//	[[commands.rule]]
-//	name = "no-rm-root"
-//	match = ["rm", "-rf", "/"]
-//	decision = "deny"
-//	category = "destructive"
-//	reason = "deleting the root is never intended"
-//
-// The zero Config is valid: built-in rules at their default decisions, and
-// allow for everything else (the sandbox still confines it).
-type Config struct {
-	// Default is the decision for a command no rule matches. Unset means Allow.
-	Default Decision `toml:"default,omitempty" json:"default,omitempty"`
-	// ProtectedBranches are branch name patterns, in addition to main,
-	// master and release/*, that pushing to needs a human (pr-merge).
-	ProtectedBranches []string `toml:"protected_branches,omitempty" json:"protected_branches,omitempty"`
-	// Builtin changes the decision of built-in rules: keys are a category
-	// ("deploy") or a rule name ("deploy/kubectl"). A rule's own entry wins
-	// over its category's. Rules of the "undecidable" category can be made
-	// deny but never less than ask.
-	Builtin map[string]Decision `toml:"builtin,omitempty" json:"builtin,omitempty"`
-	// Rules are the policy's own rules, checked together with the built-in ones.
-	Rules []Rule `toml:"rule,omitempty" json:"rule,omitempty"`
+// The configuration types are policy/cmdrules's, which holds them without
+// the shell parser; they are named here too so that the analyser's callers
+// need one import.
+type (
+	// Decision is cmdrules.Decision: allow, ask or deny.
+	Decision = cmdrules.Decision
+	// Config is cmdrules.Config, the [commands] table of a policy file.
+	Config = cmdrules.Config
+	// Rule is cmdrules.Rule, one command rule.
+	Rule = cmdrules.Rule
+)
 
-	// raised holds decisions that less-trusted layers raised with Tighten,
-	// by rule name or category. They only ever make a rule stricter.
-	raised map[string]Decision
-	// layerBranches are protected branches added by less-trusted layers,
-	// by layer. They make a tighten-only copy of the protected-branch rule:
-	// added to the trusted rule, a branch could make it apply where it
-	// would otherwise not, and its ask would replace a stricter default.
-	layerBranches []layerBranch
-}
+// The decisions, from loosest to strictest.
+const (
+	Allow = cmdrules.Allow
+	Ask   = cmdrules.Ask
+	Deny  = cmdrules.Deny
+)
 
-type layerBranch struct{ branch, source string }
+// The built-in categories (cmdrules documents each).
+const (
+	CategorySecretAccess      = cmdrules.CategorySecretAccess
+	CategoryDependencyInstall = cmdrules.CategoryDependencyInstall
+	CategoryDatabaseWrite     = cmdrules.CategoryDatabaseWrite
+	CategoryDeploy            = cmdrules.CategoryDeploy
+	CategoryPRMerge           = cmdrules.CategoryPRMerge
+	CategoryNetworkUnfamiliar = cmdrules.CategoryNetworkUnfamiliar
+	CategoryUndecidable       = cmdrules.CategoryUndecidable
+)
 
-// Rule is one command rule.
-//
-// Match is the program name and the leading arguments. Each token is a
-// pattern: '*' matches any run of characters, '?' one character, '|'
-// separates alternatives ("install|i|add") and a backslash makes the next
-// character literal. A token that is just "*" therefore stands for exactly
-// one argument. "**" as the last token stands for any remaining arguments,
-// none included; without it the command must have exactly as many arguments
-// as there are tokens. The program token is compared with the program's
-// name after its directory is removed (/usr/bin/git is git) and must match
-// exactly: case and Unicode look-alikes differ.
-//
-// AnyArg, if set, additionally requires that at least one argument after the
-// program matches one of its patterns ("--force|-f", "*.ssh/id_*").
-type Rule struct {
-	Name     string   `toml:"name,omitempty" json:"name,omitempty"`
-	Match    []string `toml:"match" json:"match"`
-	AnyArg   []string `toml:"any_arg,omitempty" json:"any_arg,omitempty"`
-	Decision Decision `toml:"decision" json:"decision"`
-	Category string   `toml:"category,omitempty" json:"category,omitempty"`
-	Reason   string   `toml:"reason,omitempty" json:"reason,omitempty"`
-	// Source says where the rule was written, for messages and listings
-	// (the policy file's path, say). The policy loader sets it; empty means
-	// "policy".
-	Source string `toml:"-" json:"-"`
+// Categories lists the built-in categories.
+func Categories() []string { return cmdrules.Categories() }
 
-	// tightenOnly marks a rule added by a less-trusted layer: it can make a
-	// command's decision stricter, never looser.
-	tightenOnly bool
-}
+// ParseDecision parses "allow", "ask" or "deny" (case-insensitive).
+func ParseDecision(s string) (Decision, error) { return cmdrules.ParseDecision(s) }
 
-// defaultDecision is the decision for commands no rule matches.
-func (c Config) defaultDecision() Decision {
-	if c.Default == 0 {
-		return Allow
-	}
-	return c.Default
-}
-
-// label names rule i of c in error messages.
-func (r Rule) label(i int) string {
-	if r.Name != "" {
-		return fmt.Sprintf("commands.rule[%d] (%q)", i, r.Name)
-	}
-	return fmt.Sprintf("commands.rule[%d]", i)
-}
-
-// Validate reports every problem in c, each naming the rule or key and the
-// bad value.
-func (c Config) Validate() error {
-	var errs []error
-	if c.Default != 0 && !c.Default.valid() {
-		errs = append(errs, fmt.Errorf("commands.default: %v is not a decision; use allow, ask or deny", c.Default))
-	}
-	for i, b := range c.ProtectedBranches {
-		if err := validateBranchPattern(b); err != nil {
-			errs = append(errs, fmt.Errorf("commands.protected_branches[%d] %q: %w", i, b, err))
-		}
-	}
-	for _, key := range slices.Sorted(maps.Keys(c.Builtin)) {
-		if err := validateBuiltinKey(key, c.Builtin[key]); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	seen := map[string]int{}
-	for i, r := range c.Rules {
-		if r.Name != "" {
-			if j, dup := seen[r.Name]; dup {
-				errs = append(errs, fmt.Errorf("%s: the name is already used by commands.rule[%d]; rule names must be unique", r.label(i), j))
-			}
-			seen[r.Name] = i
-		}
-		if _, err := compileRule(r); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", r.label(i), err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func validateBranchPattern(b string) error {
-	if b == "" || strings.ContainsAny(b, " \t\n:") {
-		return errors.New("is not a branch name pattern (no spaces or ':'; '*' matches any characters)")
-	}
-	_, err := parsePattern(strings.TrimPrefix(b, "refs/heads/"))
-	return err
-}
-
-func validateBuiltinKey(key string, d Decision) error {
-	if !d.valid() {
-		return fmt.Errorf("commands.builtin.%s: %v is not a decision; use allow, ask or deny", key, d)
-	}
-	if !isBuiltinCategory(key) && builtinByName(key) == nil {
-		return fmt.Errorf("commands.builtin: %q is neither a built-in category (%s) nor a built-in rule name; `cordon policy show` lists the rules",
-			key, strings.Join(Categories(), ", "))
-	}
-	if (key == CategoryUndecidable || strings.HasPrefix(key, CategoryUndecidable+"/")) && d < Ask {
-		return fmt.Errorf("commands.builtin.%s = %v: commands cordon cannot judge are at least ask; you may make them deny", key, d)
-	}
-	return nil
-}
-
-var errNoMatch = errors.New("match is empty: give at least the program name, or \"**\" for any command")
-
-// compileRule checks a rule and turns it into a matcher.
+// compileRule checks a rule (Rule.Check, the same check Config.Validate
+// makes) and turns it into a matcher.
 func compileRule(r Rule) (*patternMatcher, error) {
-	if strings.Contains(r.Name, "/") || strings.TrimSpace(r.Name) != r.Name {
-		return nil, fmt.Errorf("name %q: must not contain '/' (reserved for built-in rules) or surrounding spaces", r.Name)
-	}
-	if r.Name == "default" {
-		return nil, errors.New(`name "default" is reserved for the default decision`)
-	}
-	if !r.Decision.valid() {
-		return nil, errors.New("decision is missing: use allow, ask or deny")
-	}
-	if r.Category != "" && !validCategoryName(r.Category) {
-		return nil, fmt.Errorf("category %q: use lower-case letters, digits and '-'", r.Category)
-	}
-	if len(r.Match) == 0 {
-		return nil, errNoMatch
+	if err := r.Check(); err != nil {
+		return nil, err
 	}
 	m := &patternMatcher{}
 	for i, tok := range r.Match {
-		if tok == "**" {
-			if i != len(r.Match)-1 {
-				return nil, fmt.Errorf("match[%d] \"**\": only the last token may be \"**\" (any remaining arguments)", i)
-			}
+		if tok == "**" { // Check has made sure it is the last token
 			m.rest = true
 			continue
 		}
@@ -198,126 +70,11 @@ func compileRule(r Rule) (*patternMatcher, error) {
 	return m, nil
 }
 
-func validCategoryName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '-' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
-			continue
-		}
-		return false
+// ruleLabel names rule i of a Config in error messages, as Config.Validate
+// does.
+func ruleLabel(r Rule, i int) string {
+	if r.Name != "" {
+		return fmt.Sprintf("commands.rule[%d] (%q)", i, r.Name)
 	}
-	return s != ""
-}
-
-// Tighten merges a less-trusted policy layer (a workspace's policy, say)
-// into c and returns the result; c is not modified. source names the layer
-// in messages and in the rules' Source.
-//
-// A layer may only tighten. "Tighter" means: for every command line, the
-// decision of the merged configuration is at least as strict as that of c.
-// Tighten guarantees it by construction and rejects, with an error naming
-// the key, anything that would loosen:
-//   - default may be raised (allow → ask → deny), never lowered;
-//   - builtin entries may raise a category or rule, never lower any rule they
-//     cover below its current decision;
-//   - rules may not be allow; ask and deny rules are added as tighten-only
-//     rules, which raise the decision of the commands they match and never
-//     replace the default or another rule's decision;
-//   - protected_branches are added through a tighten-only copy of the
-//     protected-branch rule.
-func (c Config) Tighten(layer Config, source string) (Config, error) {
-	if err := layer.Validate(); err != nil {
-		return Config{}, fmt.Errorf("policy layer %s: %w", source, err)
-	}
-	out := Config{
-		Default:           c.Default,
-		ProtectedBranches: slices.Clone(c.ProtectedBranches),
-		Builtin:           maps.Clone(c.Builtin),
-		Rules:             slices.Clone(c.Rules),
-		raised:            maps.Clone(c.raised),
-		layerBranches:     slices.Clone(c.layerBranches),
-	}
-	for _, b := range layer.ProtectedBranches {
-		out.layerBranches = append(out.layerBranches, layerBranch{branch: b, source: source})
-	}
-	var errs []error
-	if layer.Default != 0 {
-		if layer.Default < c.defaultDecision() {
-			errs = append(errs, fmt.Errorf("policy layer %s: commands.default = %v would loosen the default %v; a less-trusted layer may only make it stricter",
-				source, layer.Default, c.defaultDecision()))
-		} else {
-			out.Default = layer.Default
-		}
-	}
-	for _, key := range slices.Sorted(maps.Keys(layer.Builtin)) {
-		d := layer.Builtin[key]
-		if isBuiltinCategory(key) && d < c.CategoryDecision(key) {
-			errs = append(errs, fmt.Errorf("policy layer %s: commands.builtin.%s = %v would loosen the category (now %v); a less-trusted layer may only make it stricter",
-				source, key, d, c.CategoryDecision(key)))
-			continue
-		}
-		for _, b := range tables().builtinRules {
-			if b.name != key && b.category != key {
-				continue
-			}
-			if cur := c.builtinDecision(b); d < cur {
-				errs = append(errs, fmt.Errorf("policy layer %s: commands.builtin.%s = %v would loosen built-in rule %s (now %v); a less-trusted layer may only make rules stricter",
-					source, key, d, b.name, cur))
-				break
-			}
-		}
-		if out.raised == nil {
-			out.raised = map[string]Decision{}
-		}
-		out.raised[key] = max(out.raised[key], d)
-	}
-	names := map[string]bool{}
-	for _, r := range c.Rules {
-		names[r.Name] = true
-	}
-	for i, r := range layer.Rules {
-		if r.Decision == Allow {
-			errs = append(errs, fmt.Errorf("policy layer %s: %s: decision allow would loosen the policy; a less-trusted layer may only add ask or deny rules",
-				source, r.label(i)))
-			continue
-		}
-		if r.Name != "" && names[r.Name] {
-			errs = append(errs, fmt.Errorf("policy layer %s: %s: a rule of that name already exists in a more-trusted layer; choose another name",
-				source, r.label(i)))
-			continue
-		}
-		r.Source = source
-		r.tightenOnly = true
-		out.Rules = append(out.Rules, r)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return Config{}, err
-	}
-	return out, nil
-}
-
-// builtinDecision is the decision a built-in rule has under c.
-func (c Config) builtinDecision(b *builtinRule) Decision {
-	d := Ask
-	if v, ok := c.Builtin[b.name]; ok {
-		d = v
-	} else if v, ok := c.Builtin[b.category]; ok {
-		d = v
-	}
-	d = max(d, c.raised[b.name], c.raised[b.category])
-	if b.category == CategoryUndecidable {
-		d = max(d, Ask)
-	}
-	return d
-}
-
-// CategoryDecision returns the decision for a built-in category that has no
-// command rules of its own: the network proxy asks it for
-// CategoryNetworkUnfamiliar (a host the network policy does not name).
-func (c Config) CategoryDecision(category string) Decision {
-	d := Ask
-	if v, ok := c.Builtin[category]; ok {
-		d = v
-	}
-	return max(d, c.raised[category])
+	return fmt.Sprintf("commands.rule[%d]", i)
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/cordon-sandbox/cordon/policy/cmdrules"
 )
 
 func TestValidateNamesRuleAndValue(t *testing.T) {
@@ -212,7 +214,7 @@ func TestBuiltinsAreListed(t *testing.T) {
 		if r.Source != "builtin" || r.Decision != Ask || r.Reason == "" || r.Match == "" {
 			t.Errorf("%+v: want source builtin, decision ask, a reason and a match", r)
 		}
-		if !strings.HasPrefix(r.Name, r.Category+"/") || !isBuiltinCategory(r.Category) {
+		if !strings.HasPrefix(r.Name, r.Category+"/") || !cmdrules.IsCategory(r.Category) {
 			t.Errorf("%s: name must be <category>/<name> with a built-in category", r.Name)
 		}
 		perCategory[r.Category]++

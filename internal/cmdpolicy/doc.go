@@ -46,6 +46,12 @@
 //   - A less-trusted policy layer, merged with Config.Tighten, can only make
 //     decisions stricter.
 //
+// The configuration (Config, Rule, Decision, the categories) is
+// policy/cmdrules's, re-exported here: it is pure, so the policy and the
+// sandbox's init hold it without linking the shell parser. Its Validate
+// accepts exactly the rules New compiles, and its table of built-in rule
+// names is this package's catalog (both checked by this package's tests).
+//
 // The rule language, the built-in rules and their categories are documented
 // in docs/commands.md; Builtins and Policy.Rules list them.
 package cmdpolicy

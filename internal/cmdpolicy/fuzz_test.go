@@ -15,7 +15,7 @@ func checkResult(t *testing.T, input string, r Result) {
 	t.Helper()
 	want := Allow
 	for _, p := range r.Parts {
-		if !p.Decision.valid() {
+		if !p.Decision.Valid() {
 			t.Fatalf("%q: part %q has decision %v", input, p.Command, p.Decision)
 		}
 		if p.Reason == "" {

@@ -29,7 +29,7 @@ func New(c Config) (*Policy, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Policy{byName: map[string]*rule{}, def: c.defaultDecision()}
+	p := &Policy{byName: map[string]*rule{}, def: c.DefaultDecision()}
 	protected := make([]pattern, 0, len(defaultProtectedBranches)+len(c.ProtectedBranches))
 	for _, b := range append(append([]string(nil), defaultProtectedBranches...), c.ProtectedBranches...) {
 		protected = append(protected, mustPattern(strings.TrimPrefix(b, "refs/heads/")))
@@ -40,25 +40,25 @@ func New(c Config) (*Policy, error) {
 			m = gitPushMatcher{protected: protected}
 		}
 		p.addRule(&rule{name: b.name, category: b.category, reason: b.reason, source: "builtin",
-			decision: c.builtinDecision(b), m: m})
+			decision: c.BuiltinDecision(b.name), m: m})
 	}
 	layers := map[string][]pattern{}
 	var order []string
-	for _, lb := range c.layerBranches {
-		if layers[lb.source] == nil {
-			order = append(order, lb.source)
+	for _, lb := range c.LayerBranches() {
+		if layers[lb.Source] == nil {
+			order = append(order, lb.Source)
 		}
-		layers[lb.source] = append(layers[lb.source], mustPattern(strings.TrimPrefix(lb.branch, "refs/heads/")))
+		layers[lb.Source] = append(layers[lb.Source], mustPattern(strings.TrimPrefix(lb.Branch, "refs/heads/")))
 	}
 	for _, source := range order {
 		b := builtinByName(ruleGitPushProtected)
 		p.rules = append(p.rules, &rule{name: b.name, category: b.category, reason: b.reason, source: source,
-			decision: c.builtinDecision(b), tightenOnly: true, m: gitPushMatcher{protected: layers[source]}})
+			decision: c.BuiltinDecision(b.name), tightenOnly: true, m: gitPushMatcher{protected: layers[source]}})
 	}
 	for i, r := range c.Rules {
 		m, err := compileRule(r)
 		if err != nil { // Validate has accepted it; this is a bug
-			return nil, fmt.Errorf("%s: %w", r.label(i), err)
+			return nil, fmt.Errorf("%s: %w", ruleLabel(r, i), err)
 		}
 		name := r.Name
 		if name == "" {
@@ -73,7 +73,7 @@ func New(c Config) (*Policy, error) {
 			reason = "policy rule " + name
 		}
 		p.addRule(&rule{name: name, category: r.Category, reason: reason, source: source,
-			decision: r.Decision, tightenOnly: r.tightenOnly, m: m})
+			decision: r.Decision, tightenOnly: r.TightenOnly(), m: m})
 	}
 	p.maxDec = p.def
 	for _, r := range p.rules {

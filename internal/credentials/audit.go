@@ -20,7 +20,7 @@ const AuditSubject = "credential"
 // "default". The event names the credential, never its value.
 func Event(s Scope, d cmdpolicy.Decision, decider string) audit.Decision {
 	if d == 0 {
-		d = s.decision()
+		d = s.EffectiveDecision()
 	}
 	rule := fmt.Sprintf("credentials %q", s.Name)
 	if s.Source != "" {

@@ -9,6 +9,10 @@
 // may receive it. Handing it over needs a human's approval unless the scope
 // says allow.
 //
+// The entries (Scope, Scopes, Inject), their checks and merges are
+// policy/credscope's, re-exported here; this package adds what needs the
+// command analyser or the secrets: Match, Resolve, Redact, NewInjection.
+//
 // # Use
 //
 //	scopes, err := Scopes(nil).Merge(userFile, userPath)   // trusted layers

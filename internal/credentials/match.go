@@ -28,7 +28,7 @@ func Match(scopes []Scope, argv []string) []Scope {
 	var out []Scope
 	for _, s := range scopes {
 		if covers(s, argv) {
-			s.Decision = s.decision()
+			s.Decision = s.EffectiveDecision()
 			out = append(out, s)
 		}
 	}
@@ -79,7 +79,7 @@ var declarations = []string{"export|declare|typeset|local|readonly|nameref"}
 
 // covers reports whether every part of argv is covered by s.
 func covers(s Scope, argv []string) bool {
-	if !s.isDefinition() || s.Remove || s.Env == "" || len(argv) == 0 || len(s.Commands) == 0 {
+	if !s.IsDefinition() || s.Remove || s.Env == "" || len(argv) == 0 || len(s.Commands) == 0 {
 		return false
 	}
 	for _, a := range argv {

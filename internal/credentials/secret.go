@@ -55,7 +55,7 @@ const (
 // checked): use from_env there.
 func Resolve(s Scope, home string, environ []string) (Secret, error) {
 	sec := Secret{Name: s.Name, Env: s.Env}
-	if !s.isDefinition() || s.Env == "" {
+	if !s.IsDefinition() || s.Env == "" {
 		return sec, fmt.Errorf("credential %q: not a definition (env and from_env or from_file are missing); resolve only merged scopes", s.Name)
 	}
 	var (
@@ -68,7 +68,7 @@ func Resolve(s Scope, home string, environ []string) (Secret, error) {
 		from = "from_env " + s.FromEnv
 		raw, err = lookupEnv(s.FromEnv, environ)
 	case s.FromFile != "":
-		path, ok := secretFilePath(s.FromFile, home)
+		path, ok := s.SecretFile(home)
 		if !ok {
 			return sec, fmt.Errorf("credential %q: from_file %s: the home directory is unknown, so ~/ cannot be expanded; give an absolute path", s.Name, s.FromFile)
 		}

@@ -13,9 +13,14 @@ import (
 )
 
 // Heavy are the packages no pure layer may link: the proxy server and what
-// only a server needs, the shell parser, the CLI and the OTLP exporter.
+// only a server needs, the command analyser and its shell parser, the CLI
+// and the OTLP exporter. The pure layers hold the command rules and the
+// credential scopes as policy/cmdrules and policy/credscope; judging a
+// command line against them (internal/cmdpolicy, internal/credentials) is
+// for the supervisor.
 var Heavy = []string{
 	"github.com/cordon-sandbox/cordon/internal/netproxy",
+	"github.com/cordon-sandbox/cordon/internal/cmdpolicy",
 	"github.com/cordon-sandbox/cordon/internal/cli",
 	"github.com/cordon-sandbox/cordon/internal/auditsink",
 	"github.com/cordon-sandbox/cordon/sandbox",

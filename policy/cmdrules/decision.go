@@ -1,4 +1,4 @@
-package cmdpolicy
+package cmdrules
 
 import (
 	"fmt"
@@ -32,8 +32,8 @@ func (d Decision) String() string {
 	return fmt.Sprintf("Decision(%d)", uint8(d))
 }
 
-// valid reports whether d is one of Allow, Ask, Deny.
-func (d Decision) valid() bool { return d >= Allow && d <= Deny }
+// Valid reports whether d is one of Allow, Ask, Deny.
+func (d Decision) Valid() bool { return d >= Allow && d <= Deny }
 
 // ParseDecision parses "allow", "ask" or "deny" (case-insensitive).
 func ParseDecision(s string) (Decision, error) {
@@ -47,7 +47,7 @@ func ParseDecision(s string) (Decision, error) {
 
 // MarshalText encodes d as "allow", "ask" or "deny" (for TOML and JSON).
 func (d Decision) MarshalText() ([]byte, error) {
-	if !d.valid() {
+	if !d.Valid() {
 		return nil, fmt.Errorf("cannot encode decision %v: use allow, ask or deny", d)
 	}
 	return []byte(decisionNames[d]), nil
