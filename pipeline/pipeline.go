@@ -58,6 +58,12 @@ type Options struct {
 	// answer that could not be remembered, an audit sink that failed at
 	// the end). Nil means os.Stderr.
 	Warnings io.Writer
+	// RefuseOnly is for a front end that has judged the command refused
+	// and must not run it (the Claude Code hook's deny): the pipeline
+	// judges and records as for a run, and runs nothing. If it does not
+	// come to a refusal, it records a failed run and returns an error: the
+	// two judgements disagree, and the caller must block the command.
+	RefuseOnly bool
 }
 
 // DeniedError says that the command was not run because it was refused:
@@ -136,6 +142,13 @@ func Run(ctx context.Context, req sandbox.Request, o Options) (*sandbox.Result, 
 	err = j.decide(ctx, req.Argv, req.Dir)
 	if err == nil {
 		req.Secrets, req.Inject, err = j.credentials(ctx, req.Argv, req.Dir, req.Environ)
+	}
+	if err == nil && o.RefuseOnly {
+		err = &SetupError{Msg: "the caller refused this command, and cordon's judgement of it is not a refusal; it was not run",
+			Fix: "report this as a bug in cordon: the front end and the pipeline judged one command differently"}
+		log.Emit(audit.RunEnd{Outcome: "failed", ExitCode: ExitSetup, Duration: audit.Duration(time.Since(begin)), Error: err.Error()})
+		log.Close()
+		return nil, err
 	}
 	if err != nil {
 		log.Emit(audit.RunEnd{Outcome: "denied", ExitCode: exitCodeOf(err), Duration: audit.Duration(time.Since(begin)), Error: err.Error()})

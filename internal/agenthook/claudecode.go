@@ -113,13 +113,14 @@ func ReadPreToolUse(r io.Reader) (*PreToolUse, error) {
 // given command inside cordon's sandbox; it replaces the command whenever
 // the answer is allow or ask. For ask, Claude Code asks the user before it
 // runs anything, so the command line sandboxed returns for askedUser runs
-// only once a human approved it, and may say so to cordon.
-func (in *PreToolUse) Answer(rules *cmdpolicy.Policy, sandboxed func(command string, askedUser bool) string) ([]byte, error) {
+// only once a human approved it, and may say so to cordon. refused says
+// the answer is deny.
+func (in *PreToolUse) Answer(rules *cmdpolicy.Policy, sandboxed func(command string, askedUser bool) string) ([]byte, bool, error) {
 	if in.ToolName != ClaudeCodeBashTool {
-		return nil, nil
+		return nil, false, nil
 	}
 	if rules == nil || sandboxed == nil {
-		return nil, errors.New("agenthook: no command rules or no sandbox command")
+		return nil, false, errors.New("agenthook: no command rules or no sandbox command")
 	}
 	res := rules.CheckScript(in.Command)
 	out := hookOutput{HookEventName: "PreToolUse"}
@@ -143,14 +144,15 @@ func (in *PreToolUse) Answer(rules *cmdpolicy.Policy, sandboxed func(command str
 		}
 		cmd, err := marshal(sandboxed(in.Command, out.PermissionDecision == "ask"))
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		updated["command"] = cmd
 		out.UpdatedInput = updated
 	}
-	return marshal(struct {
+	b, err := marshal(struct {
 		HookSpecificOutput hookOutput `json:"hookSpecificOutput"`
 	}{out})
+	return b, out.PermissionDecision == "deny", err
 }
 
 // hookOutput is PreToolUse's hookSpecificOutput.

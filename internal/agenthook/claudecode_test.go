@@ -67,7 +67,7 @@ func answer(t *testing.T, rules *cmdpolicy.Policy, payload string) (hookOutput, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := in.Answer(rules, wrap)
+	b, refused, err := in.Answer(rules, wrap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +77,9 @@ func answer(t *testing.T, rules *cmdpolicy.Policy, payload string) (hookOutput, 
 	if b != nil {
 		if err := json.Unmarshal(b, &out); err != nil {
 			t.Fatalf("%v: %s", err, b)
+		}
+		if refused != (out.HookSpecificOutput.PermissionDecision == "deny") {
+			t.Errorf("refused = %v for the answer %q", refused, out.HookSpecificOutput.PermissionDecision)
 		}
 	}
 	return out.HookSpecificOutput, b

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cordon-sandbox/cordon/internal/agenthook"
 	"github.com/cordon-sandbox/cordon/pipeline"
+	"github.com/cordon-sandbox/cordon/sandbox"
 )
 
 // exitHookBlock is the status that makes Claude Code block a tool call and
@@ -124,7 +126,7 @@ func claudeCodeHook(cmd *cobra.Command, pf *policyFlags) ([]byte, error) {
 		}
 		prefix = append(prefix, "--policy", agenthook.ShellQuote(abs))
 	}
-	return in.Answer(rules, func(command string, askedUser bool) string {
+	out, refused, err := in.Answer(rules, func(command string, askedUser bool) string {
 		args := prefix
 		if askedUser {
 			// Claude Code runs this only after the user approved it in its
@@ -135,6 +137,22 @@ func claudeCodeHook(cmd *cobra.Command, pf *policyFlags) ([]byte, error) {
 		args = append(args, "--", "bash", "-c")
 		return strings.Join(args, " ") + " " + agenthook.ShellQuote(command)
 	})
+	if err != nil || !refused {
+		return out, err
+	}
+	// A refusal is recorded as cordon run records one, by the same
+	// pipeline, which runs nothing here. Allowed and asked commands are
+	// recorded when the rewritten cordon run runs them.
+	req := sandbox.Request{Policy: l.policy, Workspace: l.workspace, Dir: l.dir, Home: l.home, PolicyFiles: l.files,
+		Argv: []string{"bash", "-c", in.Command}, Environ: os.Environ()}
+	if in.SessionID != "" {
+		os.Setenv(pipeline.SessionEnv, in.SessionID)
+	}
+	var denied *pipeline.DeniedError
+	if _, err := pipeline.Run(context.Background(), req, pipeline.Options{Source: "hook", RefuseOnly: true}); !errors.As(err, &denied) {
+		return nil, fmt.Errorf("recording the refusal: %v", err)
+	}
+	return out, nil
 }
 
 func newHookInstallCmd(install bool) *cobra.Command {
