@@ -432,3 +432,19 @@ func (p *Plan) elevatedFacts(facts []Fact) []Fact {
 		"with the job's UI restrictions, and with the logon SID disabled in its token (not verified)")
 	return facts
 }
+
+// RunnerJobSpec is the job cordon puts the runner in (the runner puts the
+// command in a job of its own, nested in this one, with the policy's
+// limits): KILL_ON_JOB_CLOSE only, so that when cordon's handle closes, on
+// exit or death, the runner and everything below it die. No UI limits: the
+// runner must create the command's desktop.
+func RunnerJobSpec() JobSpec {
+	return JobSpec{LimitFlags: JobLimitKillOnJobClose}
+}
+
+// RunnerCreationFlags start the runner suspended (cordon assigns it to its
+// job first), with a UTF-16 environment block and a console of its own
+// without a window.
+const RunnerCreationFlags = createSuspended | createUnicodeEnvironment | createNoWindow
+
+const createNoWindow uint32 = 0x08000000

@@ -200,3 +200,14 @@ func TestBuildElevated(t *testing.T) {
 		t.Errorf("unelevated: %v", err)
 	}
 }
+
+func TestRunnerJobAndFlags(t *testing.T) {
+	j := RunnerJobSpec()
+	if j.LimitFlags&JobLimitKillOnJobClose == 0 || j.LimitFlags&(JobLimitBreakawayOK|JobLimitSilentBreakawayOK) != 0 || j.UIRestrictions&JobUILimitDesktop != 0 {
+		t.Errorf("runner job %+v", j)
+	}
+	if RunnerCreationFlags&createSuspended == 0 || RunnerCreationFlags&extendedStartupInfoPresent != 0 {
+		// CreateProcessWithLogonW takes no attribute list.
+		t.Errorf("runner creation flags %#x", RunnerCreationFlags)
+	}
+}
