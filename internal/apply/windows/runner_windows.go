@@ -147,6 +147,15 @@ func (s *Sandbox) runElevated(ctx context.Context, cmd Command, app, dir string,
 		pipes[i] = pipe{r, w}
 		defer r.Close()
 		defer w.Close()
+		// os.Pipe's handles are inheritable; cordon's ends must not reach
+		// the runner (a second write end of its input would keep the
+		// command from ever seeing end of file), so none is, and the
+		// runner's ends are inheritable duplicates.
+		for _, f := range []*os.File{r, w} {
+			if err := windows.SetHandleInformation(windows.Handle(f.Fd()), windows.HANDLE_FLAG_INHERIT, 0); err != nil {
+				return Result{}, fmt.Errorf("making cordon's pipe ends private: %w", err)
+			}
+		}
 	}
 	ends := [3]*os.File{pipes[0].r, pipes[1].w, pipes[2].w}
 	var handles [3]windows.Handle
@@ -156,8 +165,15 @@ func (s *Sandbox) runElevated(ctx context.Context, cmd Command, app, dir string,
 			return Result{}, fmt.Errorf("preparing the runner's stdio handle %d: %w", i, err)
 		}
 		handles[i] = h
-		defer windows.CloseHandle(h)
 	}
+	// Closed once: after the runner started (below), or here on failure.
+	defer func() {
+		for _, h := range handles {
+			if h != 0 {
+				windows.CloseHandle(h)
+			}
+		}
+	}()
 	job, err := newJob(winplan.RunnerJobSpec())
 	if err != nil {
 		return Result{}, fmt.Errorf("creating the runner's job object: %w", err)
@@ -252,6 +268,17 @@ func startRunner(user, password, exe string, env []uint16, dir string, stdio [3]
 		return nil, err
 	}
 	var pi windows.ProcessInformation
+	if acceptWine && underWine() {
+		// Wine's CreateProcessWithLogonW is a stub that fails (Wine 8), and
+		// Wine has one user anyway: the tests start the runner as the
+		// caller, with the same flags and handles, so that everything after
+		// the logon runs. The logon itself is not exercised.
+		err := windows.CreateProcess(exe16, &cmd16[0], nil, nil, true, winplan.RunnerCreationFlags, &env[0], dir16, &si, &pi)
+		if err != nil {
+			return nil, fmt.Errorf("starting the runner (CreateProcess, under Wine): %w", err)
+		}
+		return runnerStarted(pi, job)
+	}
 	r1, _, e1 := procCreateProcessWithLogonW.Call(
 		uintptr(unsafe.Pointer(user16)), uintptr(unsafe.Pointer(windows.StringToUTF16Ptr("."))), uintptr(unsafe.Pointer(&pw16[0])),
 		logonWithProfile, uintptr(unsafe.Pointer(exe16)), uintptr(unsafe.Pointer(&cmd16[0])),
@@ -262,6 +289,11 @@ func startRunner(user, password, exe string, env []uint16, dir string, stdio [3]
 	if r1 == 0 {
 		return nil, fmt.Errorf("starting the runner as %s (CreateProcessWithLogonW): %w%s", user, e1, logonHint(e1))
 	}
+	return runnerStarted(pi, job)
+}
+
+// runnerStarted puts the suspended runner in job and lets it run.
+func runnerStarted(pi windows.ProcessInformation, job windows.Handle) (*process, error) {
 	defer windows.CloseHandle(pi.Thread)
 	if err := windows.AssignProcessToJobObject(job, pi.Process); err != nil {
 		windows.TerminateProcess(pi.Process, 1)
