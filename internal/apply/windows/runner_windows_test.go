@@ -17,11 +17,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/windows"
 
 	"github.com/cordon-sandbox/cordon/internal/plan/winplan"
 )
@@ -38,11 +37,10 @@ func fakeSetup(stateDir string) error {
 	if err != nil {
 		return err
 	}
-	name, domain, _, err := u.User.Sid.LookupAccount("")
+	name, _, _, err := u.User.Sid.LookupAccount("")
 	if err != nil {
 		return err
 	}
-	_ = domain
 	blob, err := protect([]byte("not-a-password"))
 	if err != nil {
 		return err
@@ -126,7 +124,7 @@ func TestElevatedRunThroughRunner(t *testing.T) {
 	}
 	// Exit codes pass through, and a missing command is cordon's error.
 	for _, code := range []int{0, 255} {
-		res, err := sb.Run(context.Background(), Command{Args: []string{"cmd.exe", "/c", "exit " + itoa(code)}})
+		res, err := sb.Run(context.Background(), Command{Args: []string{"cmd.exe", "/c", "exit " + strconv.Itoa(code)}})
 		if err != nil || res.ExitCode != code {
 			t.Fatalf("exit %d through the runner: %+v, %v", code, res, err)
 		}
@@ -148,19 +146,6 @@ func TestElevatedRunThroughRunner(t *testing.T) {
 	if err != nil || !res.TimedOut || res.ExitCode != ExitTimeout {
 		t.Fatalf("timeout through the runner: %+v, %v", res, err)
 	}
-}
-
-func itoa(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n)) }
-
-func fmtInt(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
 
 // The runner refuses what cordon would not send, with its own exit code and
@@ -244,5 +229,3 @@ func stepsOf(led *winplan.SetupLedger) int {
 	}
 	return len(led.Steps)
 }
-
-var _ = windows.Handle(0)

@@ -8,6 +8,7 @@ package winplan
 // of its own.
 
 import (
+	"strconv"
 	"testing"
 
 	am "github.com/cordon-sandbox/cordon/internal/plan/winplan/accessmodel"
@@ -73,18 +74,7 @@ func runnerToken(t *testing.T, p *Plan) am.Token {
 	return tok
 }
 
-func mInstance(n int) string { return "S-1-5-21-999-999-998-" + itoa(n) }
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
-}
+func mInstance(n int) string { return "S-1-5-21-999-999-998-" + strconv.Itoa(n) }
 
 // prepareElevated stamps the machine as `cordon windows setup` (the
 // default secrets) and one elevated run would.
