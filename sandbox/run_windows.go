@@ -16,8 +16,10 @@ import (
 	"github.com/cordon-sandbox/cordon/policy"
 )
 
-// winInput maps the policy onto the unelevated Windows backend's input.
-func winInput(req Request, proxyURL string) (winplan.Input, error) {
+// winInput maps the policy onto the Windows backend's input: the elevated
+// mode's when elev is set (the command runs as elev's account), the
+// unelevated mode's otherwise.
+func winInput(req Request, proxyURL string, elev *applywin.Elevated) (winplan.Input, error) {
 	p := req.Policy
 	state, err := applywin.DefaultStateDir()
 	if err != nil {
@@ -46,6 +48,11 @@ func winInput(req Request, proxyURL string) (winplan.Input, error) {
 		MemoryBytes:             p.Limits.Memory.Value,
 		StateDir:                state,
 		ProfileDir:              os.Getenv("USERPROFILE"),
+	}
+	if elev != nil {
+		a := elev.Account
+		in.Sandbox = &a
+		in.RequireNetworkIsolation = false // the firewall's, for the offline account
 	}
 	if !in.ReadOnly {
 		in.WritableRoots = policy.Values(p.Filesystem.Writable)
@@ -84,9 +91,9 @@ func expandHome(p, profile string) string {
 	return p
 }
 
-func winReport(p *policy.Policy, facts []winplan.Fact) *report.Report {
+func winReport(p *policy.Policy, facts []winplan.Fact, elevated bool) *report.Report {
 	rep := &report.Report{Mode: string(p.Mode.Value)}
-	if p.Accepts(policy.DegradedWindowsUnelevated) {
+	if !elevated && p.Accepts(policy.DegradedWindowsUnelevated) {
 		rep.Degraded = string(policy.DegradedWindowsUnelevated)
 	}
 	for _, f := range facts {
@@ -106,14 +113,61 @@ func winStatus(s winplan.Status) report.Status {
 }
 
 func explain(req Request) (*Plan, error) {
-	in, err := winInput(req, "")
+	elev, _ := elevatedSetup(req)
+	in, err := winInput(req, "", elev)
 	if err != nil {
 		return nil, err
 	}
 	return &Plan{Report: &report.Report{Mode: string(req.Policy.Mode.Value)}, Details: in}, nil
 }
 
+// elevatedSetup finds the elevated mode's setup for the policy's network
+// mode; the error wraps winplan.ErrSetupMissing when it has not been done.
+func elevatedSetup(req Request) (*applywin.Elevated, error) {
+	state, err := applywin.DefaultStateDir()
+	if err != nil {
+		return nil, err
+	}
+	return applywin.ElevatedSetup(state, string(req.Policy.Network.Value.Mode))
+}
+
+// proxyListener listens for cordon's proxy: on a free loopback port in the
+// unelevated mode; in the elevated mode on the first free port of those the
+// setup let the offline account reach.
+func proxyListener(elev *applywin.Elevated) (*netproxy.LoopbackListener, error) {
+	if elev == nil {
+		return netproxy.ListenLoopback("127.0.0.1:0")
+	}
+	if len(elev.ProxyPorts) == 0 {
+		return nil, errors.New("the elevated Windows mode was set up without a proxy port, so " + winplan.OfflineUser +
+			" can reach no proxy: run \"cordon windows setup --proxy-port PORT\" from an elevated prompt")
+	}
+	var errs []error
+	for _, port := range elev.ProxyPorts {
+		l, err := netproxy.ListenLoopback(fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			return l, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("none of the proxy ports the setup allowed (%v) is free: %w", elev.ProxyPorts, errors.Join(errs...))
+}
+
 func run(ctx context.Context, req Request) (*Result, error) {
+	// The elevated mode when it is set up; the weaker mode only when it is
+	// accepted by name; otherwise a refusal that names both.
+	elev, eerr := elevatedSetup(req)
+	if eerr != nil {
+		if !errors.Is(eerr, winplan.ErrSetupMissing) {
+			return nil, &LayerError{Layer: "windows", Err: eerr}
+		}
+		if !req.Policy.Accepts(policy.DegradedWindowsUnelevated) {
+			return nil, &LayerError{Layer: "windows", Err: eerr,
+				Fix: fmt.Sprintf("run \"cordon windows setup\" once from an elevated prompt, or accept the weaker mode by name with --allow-degraded=%s (%s)",
+					policy.DegradedWindowsUnelevated, policy.KnownDegraded[policy.DegradedWindowsUnelevated])}
+		}
+		elev = nil
+	}
 	var proxyURL string
 	var srv *netproxy.Server
 	if req.Policy.Network.Value.Mode == netproxy.ModeProxy {
@@ -122,7 +176,7 @@ func run(ctx context.Context, req Request) (*Result, error) {
 		if err != nil {
 			return nil, &LayerError{Layer: "network", Err: err}
 		}
-		l, err := netproxy.ListenLoopback("127.0.0.1:0")
+		l, err := proxyListener(elev)
 		if err != nil {
 			return nil, &LayerError{Layer: "network", Err: err}
 		}
@@ -130,7 +184,7 @@ func run(ctx context.Context, req Request) (*Result, error) {
 		defer srv.Close()
 		proxyURL = l.URL()
 	}
-	in, err := winInput(req, proxyURL)
+	in, err := winInput(req, proxyURL, elev)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +197,7 @@ func run(ctx context.Context, req Request) (*Result, error) {
 		return nil, &LayerError{Layer: "windows", Err: err}
 	}
 	defer sb.Close()
-	rep := winReport(req.Policy, sb.Facts())
+	rep := winReport(req.Policy, sb.Facts(), elev != nil)
 	req.emit(enforcementEvent(rep, policy.Values(req.Policy.AllowDegraded)))
 	started := time.Now()
 	out, err := sb.Run(ctx, applywin.Command{Args: req.Argv, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr})

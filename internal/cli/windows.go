@@ -21,8 +21,28 @@ func newWindowsCmd() *cobra.Command {
 the ACL entries it grants its capability SIDs on writable roots and protected
 paths, and the placeholders it creates. See docs/windows.md.`,
 	}
-	cmd.AddCommand(newWindowsCleanupCmd(), newWindowsSetupCmd())
+	cmd.AddCommand(newWindowsCleanupCmd(), newWindowsSetupCmd(), newWindowsRunnerCmd())
 	return cmd
+}
+
+// newWindowsRunnerCmd is the elevated mode's runner, which cordon starts
+// as the sandbox account; it is not for people, so it is hidden. It takes
+// its request on standard input (winplan.RunnerRequest) and exits with the
+// command's exit code.
+func newWindowsRunnerCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "runner",
+		Short:  "The elevated Windows mode's runner (started by cordon itself)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runtime.GOOS != "windows" {
+				return windowsOnlyError{what: "cordon windows runner"}
+			}
+			os.Exit(applywin.RunnerMain())
+			return nil
+		},
+	}
 }
 
 func newWindowsSetupCmd() *cobra.Command {
@@ -31,16 +51,19 @@ func newWindowsSetupCmd() *cobra.Command {
 	var ports []int
 	cmd := &cobra.Command{
 		Use:   "setup",
-		Short: "Set up the elevated Windows mode: sandbox users and firewall rules (Windows only, run elevated; not verified)",
+		Short: "Set up the elevated Windows mode: sandbox users, firewall rules, deny-read ACEs (Windows only, run elevated; not verified)",
 		Long: `setup prepares the elevated Windows mode once per machine, from an elevated
 prompt: a local group cordon-sandbox, users cordon-offline and cordon-online
 with random passwords kept with DPAPI for you only, the logon rights they need
 (batch logon; no interactive, network or remote sign-in), hidden from the
 sign-in screen, and Windows Firewall rules that block cordon-offline's
-outbound traffic except TCP to the --proxy-port ports on loopback. Every step
-is recorded before it is made; --undo removes them all. The runner that starts
-commands as these users is not built yet, and none of this has been verified
-on a Windows host: see docs/windows.md.`,
+outbound traffic except TCP to the --proxy-port ports on loopback (cordon's
+proxy listens on the first free one of them), and deny ACEs that keep the
+sandbox users from your secrets (~\.ssh, ~\.aws, ...). Every step is
+recorded before it is made; --undo removes them all. Once it is done,
+workspace-write runs use the elevated mode: the command runs as
+cordon-offline (cordon-online when the policy allows the full network). None
+of this has been verified on a Windows host: see docs/windows.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runtime.GOOS != "windows" {

@@ -5,8 +5,10 @@
 # prepares a fresh Wine prefix with it in system32, cross-compiles the test
 # binary of internal/apply/windows and runs it. Wine runs the Windows calls
 # but enforces nothing, so this proves the launch path (restricted token,
-# suspended start, job object, exit codes, timeouts, kill on close), not the
-# security. Anything missing is a failure, never a skip.
+# suspended start, job object, exit codes, timeouts, kill on close; the
+# elevated mode's runner, started with CreateProcess because Wine's
+# CreateProcessWithLogonW is a stub; setup and undo as far as Wine's account
+# calls go), not the security. Anything missing is a failure, never a skip.
 #
 # Usage: scripts/wine/run.sh [extra test flags, e.g. -test.run=TestRunTimeout]
 set -euo pipefail

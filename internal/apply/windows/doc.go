@@ -11,8 +11,10 @@
 // writes DACLs through handles that follow no link (and refuses a path that
 // leads elsewhere), builds the token, creates the desktop, the job and the
 // process, and waits. setup_windows.go holds the elevated mode's setup and
-// undo, not verified. On other systems every entry point returns
-// [ErrUnsupported].
+// undo, runner_windows.go its run: the runner started as the sandbox
+// account with CreateProcessWithLogonW, and [RunnerMain], the runner
+// itself; neither verified on Windows. On other systems every entry point
+// returns [ErrUnsupported].
 //
 // What it promises, and what not, is listed by [Doctor] and by
 // [Sandbox.Facts]; none of it has yet been verified on a real Windows host

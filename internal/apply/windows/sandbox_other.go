@@ -41,3 +41,15 @@ func Setup(context.Context, string, winplan.SetupInput) (*winplan.SetupLedger, e
 
 // Undo returns ErrUnsupported: this is not Windows.
 func Undo(context.Context, string) error { return ErrUnsupported }
+
+// Elevated is the elevated mode as the setup left it; none here.
+type Elevated struct {
+	Account    winplan.SandboxAccount
+	ProxyPorts []int
+}
+
+// ElevatedSetup returns ErrUnsupported: this is not Windows.
+func ElevatedSetup(string, string) (*Elevated, error) { return nil, ErrUnsupported }
+
+// RunnerMain reports that the runner runs only on Windows.
+func RunnerMain() int { return 2 }

@@ -25,6 +25,10 @@ type Sandbox struct {
 	hdesk   uintptr
 	facts   []winplan.Fact
 	stats   winplan.ReconcileStats
+	// stateDir holds the setup ledger the elevated mode reads the
+	// account's password from; closed is set by Close.
+	stateDir string
+	closed   bool
 
 	// withoutJob is set only by tests, to show what the job prevents.
 	withoutJob bool
@@ -51,8 +55,17 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 	// Wine gives every program an elevated administrator token; this
 	// package's tests run the launch path there anyway (see wine_windows.go)
 	// and check the refusal itself in TestElevatedCallerRefused.
-	if err := winplan.CheckCaller(elevated, typ); err != nil && !(acceptWine && underWine()) {
+	// In the elevated mode the command's token is the sandbox account's,
+	// not derived from cordon's, so an elevated cordon gives it nothing.
+	if err := winplan.CheckCaller(elevated, typ); err != nil && in.Sandbox == nil && !(acceptWine && underWine()) {
 		return nil, err
+	}
+	if in.Sandbox != nil && in.Runner == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding cordon's executable, which the sandbox account runs as the runner: %w", err)
+		}
+		in.Runner = exe
 	}
 	logon, user, err := callerSIDs(caller)
 	if err != nil {
@@ -98,6 +111,14 @@ func Prepare(ctx context.Context, in winplan.Input) (*Sandbox, error) {
 	}
 	if err := state.Close(); err != nil {
 		return nil, fmt.Errorf("unlocking cordon's state directory: %w", err)
+	}
+	if plan.Elevated != nil {
+		// The runner builds the token and the desktop, as the sandbox
+		// account; the password is read when a command starts.
+		if _, err := accountPassword(in.StateDir, *plan.Elevated); err != nil {
+			return nil, err
+		}
+		return &Sandbox{plan: plan, facts: plan.Facts(&scan, &stats), stats: stats, stateDir: in.StateDir}, nil
 	}
 
 	instance, err := winplan.NewInstanceSID()
@@ -163,7 +184,7 @@ func (s *Sandbox) Facts() []winplan.Fact {
 // ExitTimeout) and when ctx ends (ctx's error). A command that cannot be
 // found gives an error wrapping winplan.ErrNotFound.
 func (s *Sandbox) Run(ctx context.Context, cmd Command) (Result, error) {
-	if s.token == 0 {
+	if s.closed || (s.token == 0 && s.plan.Elevated == nil) {
 		return Result{}, errors.New("the sandbox is closed")
 	}
 	if len(cmd.Args) == 0 {
@@ -199,6 +220,9 @@ func (s *Sandbox) Run(ctx context.Context, cmd Command) (Result, error) {
 			return Result{}, err
 		}
 	}
+	if s.plan.Elevated != nil {
+		return s.runElevated(ctx, cmd, app, dir, env)
+	}
 	block, err := winplan.EnvBlock(env)
 	if err != nil {
 		return Result{}, err
@@ -233,6 +257,7 @@ func newRunTemp(root string) (string, error) {
 
 // Close releases the token.
 func (s *Sandbox) Close() error {
+	s.closed = true
 	if s.token == 0 {
 		return nil
 	}

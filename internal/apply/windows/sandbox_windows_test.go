@@ -38,9 +38,32 @@ const (
 func TestMain(m *testing.M) {
 	// Under Wine, run the launch path anyway; see wine_windows.go.
 	acceptWine = true
+	if slices.Equal(os.Args[1:], winplan.RunnerArgs) {
+		// Started as the elevated mode's runner (runner_windows_test.go).
+		os.Exit(RunnerMain())
+	}
 	switch os.Getenv(modeEnv) {
 	case "":
 		os.Exit(m.Run())
+	case "cat":
+		// Echo standard input to standard output, a line to standard
+		// error, and exit 7.
+		data, _ := io.ReadAll(os.Stdin)
+		fmt.Printf("out:%s", data)
+		fmt.Fprintln(os.Stderr, "err-line")
+		os.Exit(7)
+	case "elevated-supervisor":
+		// Play cordon in the elevated mode: run a sleeper through the
+		// runner and wait forever; the test kills us.
+		in := elevatedInput(os.Getenv(wsEnv), os.Getenv(stateEnv), sleeperEnv(os.Getenv(pidFileEnv)))
+		sb, err := Prepare(context.Background(), in)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "supervisor:", err)
+			os.Exit(3)
+		}
+		_, err = sb.Run(context.Background(), Command{Args: []string{os.Args[0]}})
+		fmt.Fprintln(os.Stderr, "supervisor: run returned:", err)
+		os.Exit(4)
 	case "sleep":
 		// A process that would outlive its parent: write our PID, then wait.
 		writePID(os.Getenv(pidFileEnv))

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -98,7 +99,7 @@ func Setup(ctx context.Context, stateDir string, in winplan.SetupInput) (*winpla
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, err
 	}
-	led := &winplan.SetupLedger{Version: 1}
+	led := &winplan.SetupLedger{Version: 1, ProxyPorts: in.ProxyPorts}
 	record := func(s winplan.SetupStep) error {
 		led.Steps = append(led.Steps, s)
 		return saveSetupLedger(stateDir, led, plan.Marker)
@@ -111,6 +112,11 @@ func Setup(ctx context.Context, stateDir string, in winplan.SetupInput) (*winpla
 	if err := netErr("NetLocalGroupAdd", r); err != nil {
 		return led, err
 	}
+	gsid, _, _, err := windows.LookupSID("", plan.Group)
+	if err != nil {
+		return led, fmt.Errorf("looking up the group %s: %w", plan.Group, err)
+	}
+	led.Group = winplan.SID(gsid.String())
 	for _, user := range plan.Users {
 		if err := ctx.Err(); err != nil {
 			return led, err
@@ -180,15 +186,34 @@ func Setup(ctx context.Context, stateDir string, in winplan.SetupInput) (*winpla
 			return led, fmt.Errorf("firewall rule %q: %w", rule.Name, err)
 		}
 	}
-	// The deny-read ACEs on secrets go through the same ledgered Reconcile
-	// as the unelevated mode's once the runner exists; the paths are listed
-	// in the setup ledger meanwhile.
-	for _, p := range plan.DenyRead {
-		if err := record(winplan.SetupStep{Kind: "ace", Name: plan.Group, Detail: p}); err != nil {
-			return led, err
-		}
+	// The deny-read ACEs on the secrets, for the sandbox group: through the
+	// same Reconcile as a run's (read first, only what is missing, each ACE
+	// in the setup ledger before it is written, read back after).
+	if err := applySetupACEs(plan, led, func() error { return saveSetupLedger(stateDir, led, plan.Marker) }); err != nil {
+		return led, err
 	}
 	return led, nil
+}
+
+// applySetupACEs stamps the setup's deny-read ACEs for the group in led,
+// recording them in led.
+func applySetupACEs(plan *winplan.SetupPlan, led *winplan.SetupLedger, save func() error) error {
+	fs := fileSystem()
+	acl, _, err := plan.SetupACLPlan(fs, led.Group)
+	if err != nil {
+		return err
+	}
+	for _, g := range acl.Grants {
+		led.Steps = append(led.Steps, winplan.SetupStep{Kind: "ace", Name: plan.Group, Detail: g.Object.Path})
+	}
+	if err := save(); err != nil {
+		return err
+	}
+	j := &winplan.SetupJournal{Ledger: led, Save: save}
+	if _, err := winplan.Reconcile(fs, fs, j, &acl, time.Now); err != nil {
+		return fmt.Errorf("denying the sandbox users your secrets: %w", err)
+	}
+	return save()
 }
 
 // Undo removes what the setup ledger in stateDir records, in reverse, and
@@ -207,6 +232,20 @@ func Undo(ctx context.Context, stateDir string) error {
 			setupLedgerFile, err, winplan.OfflineUser, winplan.OnlineUser, winplan.SandboxGroup, winplan.FirewallGroup)
 	}
 	var errs []error
+	// The ACEs first, while the group they name still exists.
+	if len(led.ACEs) > 0 {
+		fs := fileSystem()
+		res, err := winplan.Cleanup(fs, fs, winplan.Ledger{ACEs: led.ACEs})
+		led.ACEs = res.Remaining.ACEs
+		if err != nil {
+			errs = append(errs, fmt.Errorf("removing the deny-read ACEs: %w", err))
+			// Keep what is left recorded; the accounts stay until they go.
+			if data, merr := json.MarshalIndent(&led, "", "  "); merr == nil {
+				fsutil.WriteFileAtomic(filepath.Join(stateDir, setupLedgerFile), append(data, '\n'), 0o600)
+			}
+			return errors.Join(errs...)
+		}
+	}
 	firewallDone := false
 	for _, s := range winplan.UndoSteps(led.Steps) {
 		switch s.Kind {

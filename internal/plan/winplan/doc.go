@@ -28,8 +28,11 @@
 //   - the scan for directories writable through a restricting SID ([Scan]),
 //     and its cache;
 //   - the facts the backend can honestly claim ([Fact]);
-//   - the elevated mode's setup plan and undo ([PlanSetup]), whose runner is
-//     not built.
+//   - the elevated mode: its setup plan and undo ([PlanSetup]), the
+//     deny-read ACEs for the sandbox group ([DenyReadGrants]), the sandbox
+//     group's grants in a run's plan (Input.Sandbox), the choice of account
+//     ([AccountFor]), and the runner's request, command line, environment
+//     and token ([RunnerRequest], [RunnerTokenSpec]).
 //
 // The system calls live in internal/apply/windows, which implements [FS]
 // and [Writer] over Win32 and follows these decisions without adding its

@@ -16,9 +16,9 @@ import (
 // network shares are then another user's, and the network can be blocked
 // by firewall rules scoped to that user's SID. This file plans the one-time
 // setup (`cordon windows setup`, elevated) and its undo; the system calls
-// are in internal/apply/windows (setup_windows.go) and have not been run on
-// Windows. The runner that starts commands as the sandbox user is not built
-// yet: see docs/windows.md.
+// are in internal/apply/windows (setup_windows.go) and have run only under
+// Wine. The runner that starts commands as the sandbox user is planned in
+// runner.go.
 
 // Names of what the setup creates.
 const (
@@ -74,10 +74,16 @@ type FirewallRule struct {
 	LocalUser string
 }
 
-// SandboxDenyReadMask is denied to the sandbox group on secrets: reading
-// data, attributes, extended attributes and the ACL (not SYNCHRONIZE, which
-// every open needs).
+// SandboxDenyReadMask is the read part of what the sandbox group is denied
+// on secrets: reading data, attributes, extended attributes and the ACL
+// (not SYNCHRONIZE, which every open needs).
 const SandboxDenyReadMask = FileGenericRead &^ Synchronize
+
+// SandboxDenyMask is denied to the sandbox group on each deny-read path:
+// reading it, and changing, deleting or re-ACLing it (DenyWriteMask), so
+// that a secret inside a writable root is neither read nor replaced by the
+// command (a forged credential file would be read by your own tools).
+const SandboxDenyMask = SandboxDenyReadMask | DenyWriteMask
 
 // SetupInput is what planning the setup needs.
 type SetupInput struct {
@@ -135,9 +141,14 @@ func PlanSetup(in SetupInput) (*SetupPlan, error) {
 		u.Flags = SandboxAccountFlags
 		u.Groups = []string{"Users", SandboxGroup}
 		p.Users = append(p.Users, u)
-		// Batch logon is what the runner needs; the sandbox users must
-		// never sign in interactively, over the network or by RDP.
-		for _, r := range []string{"SeBatchLogonRight", "SeDenyInteractiveLogonRight", "SeDenyNetworkLogonRight", "SeDenyRemoteInteractiveLogonRight"} {
+		// CreateProcessWithLogonW logs the runner on interactively: "The
+		// user account must have the Log On Locally permission on the
+		// local computer", which Users have on workstations but not on
+		// domain controllers (Codex's error 1385, #35521). So that right
+		// is granted, not denied; the accounts are hidden from the sign-in
+		// screen and their passwords known to no one, and they may not
+		// sign in over the network or by RDP.
+		for _, r := range []string{"SeInteractiveLogonRight", "SeDenyNetworkLogonRight", "SeDenyRemoteInteractiveLogonRight"} {
 			p.Rights = append(p.Rights, AccountRight{Account: u.Name, Right: r})
 		}
 	}
@@ -333,7 +344,9 @@ func NewSandboxPassword() (string, error) {
 // unelevated one, with the roots' capability SIDs, the run's instance SID
 // and Everyone as restricting SIDs, and the runner's logon SID disabled
 // (so that nothing granted to that session's SID reaches the command), as
-// Codex's runner does. Not used yet: the runner is not built.
+// Codex's runner does. CreateProcessWithLogonW lets the runner onto the
+// caller's window station and desktop, which grant the caller's logon
+// session; the runner's logon SID is disabled so that the command is not.
 func RunnerTokenSpec(caps []SID, instance, sandboxUser, logon SID) (TokenSpec, error) {
 	spec, err := NewTokenSpec(caps, instance, logon, sandboxUser)
 	if err != nil {
@@ -365,6 +378,41 @@ type SetupLedger struct {
 	Version  int            `json:"version"`
 	Steps    []SetupStep    `json:"steps"`
 	Accounts []SetupAccount `json:"accounts"`
+	// Group is the sandbox group's SID, which the file ACEs name.
+	Group SID `json:"group,omitempty"`
+	// ProxyPorts are the loopback ports the firewall lets cordon-offline
+	// reach: cordon's proxy must listen on one of them in the elevated mode.
+	ProxyPorts []int `json:"proxy_ports,omitempty"`
+	// ACEs are the deny-read ACEs the setup added, each recorded before it
+	// was written, which --undo revokes as cleanup does.
+	ACEs []LedgerACE `json:"aces,omitempty"`
+}
+
+// SetupJournal records the setup's ACEs in its ledger, each before it is
+// written (Reconcile's contract), saving the ledger with Save. The setup
+// creates no placeholders.
+type SetupJournal struct {
+	Ledger *SetupLedger
+	Save   func() error
+}
+
+// RecordACE appends e to the ledger and saves it.
+func (j *SetupJournal) RecordACE(e LedgerACE) error {
+	j.Ledger.ACEs = append(j.Ledger.ACEs, e)
+	return j.Save()
+}
+
+// RecordPlaceholder refuses: the setup's plan has none.
+func (j *SetupJournal) RecordPlaceholder(p Placeholder) error {
+	return fmt.Errorf("the setup creates no placeholders (asked for %s)", p.Path)
+}
+
+// SetupACLPlan is the setup's ACL plan: the deny-read ACEs for the sandbox
+// group on the plan's secrets ([DenyReadGrants]); the secrets that got none
+// are returned.
+func (p *SetupPlan) SetupACLPlan(fs FS, group SID) (ACLPlan, []string, error) {
+	grants, skipped, err := DenyReadGrants(fs, group, p.DenyRead)
+	return ACLPlan{Grants: grants}, skipped, err
 }
 
 // PowerShell returns the PowerShell command that creates the rule for the

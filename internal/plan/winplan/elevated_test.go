@@ -73,10 +73,15 @@ func TestPlanSetup(t *testing.T) {
 				rights = append(rights, r.Right)
 			}
 		}
-		for _, want := range []string{"SeBatchLogonRight", "SeDenyInteractiveLogonRight", "SeDenyNetworkLogonRight", "SeDenyRemoteInteractiveLogonRight"} {
+		for _, want := range []string{"SeInteractiveLogonRight", "SeDenyNetworkLogonRight", "SeDenyRemoteInteractiveLogonRight"} {
 			if !slices.Contains(rights, want) {
 				t.Errorf("%s lacks %s", u.Name, want)
 			}
+		}
+		// CreateProcessWithLogonW needs "Log On Locally": denying it would
+		// make every elevated run fail with error 1385.
+		if slices.Contains(rights, "SeDenyInteractiveLogonRight") {
+			t.Errorf("%s is denied interactive logon, which CreateProcessWithLogonW needs", u.Name)
 		}
 	}
 	// The offline user reaches loopback TCP 8080 and nothing else.

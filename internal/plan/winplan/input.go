@@ -69,6 +69,14 @@ type Input struct {
 	// ancestors and the directories that hold registry hives are refused as
 	// writable roots.
 	ProfileDir string
+	// Sandbox, when set, plans the elevated mode: the command runs as this
+	// account (set up by "cordon windows setup"), whose network the
+	// firewall confines and which cannot read DenyRead; the refusals of the
+	// unelevated mode for network isolation and deny-read do not apply.
+	Sandbox *SandboxAccount
+	// Runner is cordon's own executable, which the sandbox account runs as
+	// the runner (elevated mode only).
+	Runner string
 }
 
 // ProtectedPath is a path the command must not change.
@@ -90,16 +98,21 @@ func refusef(format string, args ...any) error {
 
 // checkModeLimits refuses what unelevated Windows cannot enforce.
 func (in *Input) checkModeLimits() error {
+	if in.Sandbox != nil {
+		// The elevated mode: the firewall confines the offline account, and
+		// deny-read is enforced by ACEs for the sandbox group.
+		return in.Sandbox.check()
+	}
 	if in.RequireNetworkIsolation {
 		return refusef("the policy requires enforced network isolation, and unelevated mode can only point " +
 			"programs at cordon's proxy (network: advisory); the elevated Windows mode (set up with \"cordon windows " +
-			"setup\"; its runner is not built yet) blocks the network with firewall rules for a dedicated sandbox " +
+			"setup\") blocks the network with firewall rules for a dedicated sandbox " +
 			"user; or drop the requirement from the policy")
 	}
 	if len(in.DenyRead) > 0 && !in.AcceptUnenforcedDenyRead {
 		return refusef("the policy denies reading %d path(s) (first: %s), and unelevated mode cannot stop reads "+
-			"(a write-restricted token restricts writes only); the elevated Windows mode (\"cordon windows setup\"; "+
-			"its runner is not built yet) runs commands as another user, or accept the weaker mode in which "+
+			"(a write-restricted token restricts writes only); the elevated Windows mode (\"cordon windows setup\") "+
+			"runs commands as another user, or accept the weaker mode in which "+
 			"deny-read is not enforced", len(in.DenyRead), in.DenyRead[0])
 	}
 	return nil

@@ -107,6 +107,12 @@ type Plan struct {
 	User SID
 	// TempRoot is the private temp root (also in Roots), or empty.
 	TempRoot string
+	// Elevated is the sandbox account of the elevated mode, or nil for the
+	// unelevated mode; Runner is then cordon's executable, and
+	// DenyReadSkipped the deny-read paths that got no ACE.
+	Elevated        *SandboxAccount
+	Runner          string
+	DenyReadSkipped []string
 
 	input cleanedInput
 }
@@ -115,7 +121,22 @@ type Plan struct {
 // disk can name: the capability SIDs, the logon SID and Everyone (the
 // instance SID is in no ACE).
 func (p *Plan) ScanSIDs() []SID {
+	if p.Elevated != nil {
+		// The runner's token holds no logon SID as a restricting SID.
+		return append(p.CapabilitySIDs(), Everyone)
+	}
 	return append(p.CapabilitySIDs(), p.LogonSID, Everyone)
+}
+
+// guardSID is the SID denied FILE_DELETE_CHILD above protected paths: one
+// the command's token holds in its normal pass (see planACL). In the
+// unelevated mode that is the user's; in the elevated mode the sandbox
+// group's, which leaves the user's own rights alone.
+func (p *Plan) guardSID() SID {
+	if p.Elevated != nil {
+		return p.Elevated.Group
+	}
+	return p.User
 }
 
 // CapabilitySIDs returns the active roots' capability SIDs, the first
@@ -170,7 +191,7 @@ func Build(in Input, fs FS, sids SIDSource, id Identity) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Workspace: c.workspace, Timeout: in.Timeout, LogonSID: logon, User: id.User, input: c}
+	p := &Plan{Workspace: c.workspace, Timeout: in.Timeout, LogonSID: logon, User: id.User, Elevated: in.Sandbox, input: c}
 	for _, r := range roots {
 		sid, ok := bySID[mustKey(r)]
 		if !ok || !IsCapabilitySID(sid) {
@@ -181,6 +202,11 @@ func Build(in Input, fs FS, sids SIDSource, id Identity) (*Plan, error) {
 	p.input.protected = append(p.input.protected, p.gitFileProtections(fs)...)
 	if err := p.planACL(fs); err != nil {
 		return nil, err
+	}
+	if p.Elevated != nil {
+		if err := p.planElevated(fs, in); err != nil {
+			return nil, err
+		}
 	}
 	if p.Job, err = NewJobSpec(in.MaxProcesses, in.MemoryBytes); err != nil {
 		return nil, err
@@ -381,12 +407,23 @@ func (p *Plan) planACL(fs FS) error {
 		})
 	}
 	p.ACL.Grants = dedupeGrants(append(denies, allows...))
-	p.ACL.Grants = append(p.ACL.Grants, Grant{
+	nul := Grant{
 		Object: NullDevice,
 		ACE:    ACE{Type: Allow, Mask: NullDeviceMask, SID: p.LogonSID},
 		Reason: ReasonNullDevice,
 		AnyOf:  append(p.CapabilitySIDs(), p.LogonSID, Everyone),
-	})
+	}
+	if p.Elevated != nil {
+		// The runner's child holds no logon SID it could pass with; the
+		// null device normally grants Everyone, and otherwise the first
+		// root's capability SID (stable, so no ACE per run) gets it.
+		nul.AnyOf = append(p.CapabilitySIDs(), Everyone)
+		if len(p.Roots) == 0 {
+			return nil
+		}
+		nul.ACE.SID = p.Roots[0].SID
+	}
+	p.ACL.Grants = append(p.ACL.Grants, nul)
 	return nil
 }
 
@@ -508,7 +545,7 @@ func (p *Plan) protectedChildren(fs FS, dir string, holders []Root) ([]Grant, er
 			}
 			if e.Dir && !e.Reparse {
 				g := p.deleteChildGuard(child, ContainerInherit)
-				g.Reason, g.NoneOf = ReasonProtectedChild, []SID{p.User}
+				g.Reason, g.NoneOf = ReasonProtectedChild, []SID{p.guardSID()}
 				out = append(out, g)
 				if err := walk(child); err != nil {
 					return err
@@ -580,7 +617,7 @@ func (p *Plan) outsideGuards(fs FS) []Grant {
 func (p *Plan) deleteChildGuard(dir string, flags uint8) Grant {
 	return Grant{
 		Object: Object{Path: dir},
-		ACE:    ACE{Type: Deny, Flags: flags, Mask: FileDeleteChild, SID: p.User},
+		ACE:    ACE{Type: Deny, Flags: flags, Mask: FileDeleteChild, SID: p.guardSID()},
 		Reason: ReasonDeleteChild,
 	}
 }

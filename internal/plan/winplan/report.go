@@ -213,6 +213,9 @@ func (p *Plan) Facts(scan *ScanResult, st *ReconcileStats) []Fact {
 		uiFact(),
 		p.tempFact(),
 	}
+	if p.Elevated != nil {
+		facts = p.elevatedFacts(facts)
+	}
 	f := scanFact(scan)
 	if scan != nil && len(scan.Writable) > 0 && denied && len(p.Roots) > 0 {
 		var unfixed []string
