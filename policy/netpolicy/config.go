@@ -195,6 +195,9 @@ func (c Config) Tighten(less Config) (Config, error) {
 	var rerrs []error
 	out.Requests, rerrs = tightenRequests(c.Requests, less.Requests, narrowOnly)
 	errs = append(errs, rerrs...)
+	if out.mode() == ModeFull && len(less.Requests) > 0 {
+		errs = append(errs, keyErrorf(keyRequests, `network.mode is "full", where connections do not go through cordon's proxy, so these rules could not be enforced; set mode = "proxy" in this layer`))
+	}
 	out.Deny = slices.Clone(c.Deny)
 	for _, d := range less.Deny {
 		if !slices.Contains(out.Deny, d) {

@@ -187,6 +187,9 @@ func compile(cfg Config) (*Rules, error) {
 			r.allow = append(r.allow, p)
 		}
 	}
+	if cfg.mode() == ModeFull && len(cfg.Requests) > 0 {
+		errs = append(errs, keyErrorf(keyRequests, `network.mode = "full" does not send connections through cordon's proxy, so no request rule could be enforced; use mode "proxy"`))
+	}
 	for i, rr := range cfg.Requests {
 		c, rerrs := compileRequestRule(i, rr)
 		errs = append(errs, rerrs...)
