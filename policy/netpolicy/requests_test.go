@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func githubRules(t *testing.T, extra ...RequestRule) *Rules {
+func githubRules(t testing.TB, extra ...RequestRule) *Rules {
 	t.Helper()
 	cfg := Config{Mode: ModeProxy, Allow: []string{"api.github.com"}, Requests: append(extra,
 		RequestRule{Name: "read", Host: "api.github.com", Methods: []string{"GET", "head"}, Decision: RequestAllow},
@@ -246,6 +246,32 @@ func FuzzMatchPath(f *testing.F) {
 		// Case never matters.
 		if up := matchSegments(g, splitPath(strings.ToLower(strings.ToUpper(path)))); up != got && strings.ToLower(strings.ToUpper(path)) == strings.ToLower(path) {
 			t.Fatalf("glob %q: %q and its upper case differ", glob, path)
+		}
+	})
+}
+
+// FuzzDecideRequest: whatever the method and path, a DELETE is never
+// allowed past the deny rule, an unclean path never passes a governed host,
+// and the reason never holds a raw control byte.
+func FuzzDecideRequest(f *testing.F) {
+	for _, s := range [][2]string{{"DELETE", "/repos/a/b"}, {"delete", "/x/%2e%2e/y"}, {"GET", "/a/./b"}, {"PUT", "/repos/a/b/pulls/1/merge"}, {"GET", "/%zz"}} {
+		f.Add(s[0], s[1])
+	}
+	r := githubRules(f)
+	gh := Target{Name: "api.github.com", Port: 443}
+	f.Fuzz(func(t *testing.T, method, path string) {
+		d := r.DecideRequest(gh, method, path)
+		if strings.EqualFold(method, "DELETE") && d.Verdict != Deny {
+			t.Fatalf("%q %q: %v by %s", method, path, d.Verdict, d.Rule)
+		}
+		if !CleanPath(path) && d.Verdict != Deny {
+			t.Fatalf("unclean %q: %v by %s", path, d.Verdict, d.Rule)
+		}
+		if d.Verdict == Allow && !(strings.EqualFold(method, "GET") || strings.EqualFold(method, "HEAD")) {
+			t.Fatalf("%q %q allowed by %s; only GET and HEAD are", method, path, d.Rule)
+		}
+		if strings.ContainsAny(d.Reason, "\r\n\x00") {
+			t.Fatalf("the reason holds a control byte: %q", d.Reason)
 		}
 	})
 }
