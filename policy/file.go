@@ -123,6 +123,8 @@ func keyLines(data []byte) map[string]int {
 	var p unstable.Parser
 	p.Reset(data)
 	var table []string
+	entry := ""                // the array-table entry being read, as T[i]
+	arrays := map[string]int{} // entries of each array table so far
 	lineOf := func(n *unstable.Node) int {
 		off := int(n.Raw.Offset)
 		if n.Raw.Length == 0 {
@@ -158,10 +160,21 @@ func keyLines(data []byte) map[string]int {
 			parts, line := keyOf(e)
 			table = parts
 			lines[strings.Join(table, ".")] = line
+			entry = ""
+			if e.Kind == unstable.ArrayTable {
+				// Each [[T]] is entry T[i]; its keys are T[i].KEY too.
+				name := strings.Join(table, ".")
+				entry = fmt.Sprintf("%s[%d]", name, arrays[name])
+				arrays[name]++
+				lines[entry] = line
+			}
 		case unstable.KeyValue:
 			parts, line := keyOf(e)
 			full := strings.Join(append(append([]string{}, table...), parts...), ".")
 			lines[full] = line
+			if entry != "" {
+				lines[entry+"."+strings.Join(parts, ".")] = line
+			}
 			if v := e.Value(); v != nil && v.Kind == unstable.Array {
 				// Entries of a list spread over lines have lines of their
 				// own, as key[i].

@@ -338,7 +338,7 @@ func mergeNetworkLayer(p *Policy, m merging) []error {
 	}
 	narrowed, err := p.Network.Value.Tighten(layer)
 	if err != nil {
-		return m.l.keyErrors("network", err, "a workspace policy may only remove allowed hosts or add denied ones")
+		return m.l.keyErrors("network", err, "a workspace policy may only remove allowed hosts, add denied ones, or add ask and deny request rules")
 	}
 	p.Network = Value[netpolicy.Config]{narrowed, m.l.source("network")}
 	return nil

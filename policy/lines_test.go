@@ -142,3 +142,54 @@ func TestValidateChecksWhatRunChecks(t *testing.T) {
 		t.Errorf("Load: err = %v", err)
 	}
 }
+
+// TestRequestRuleErrorsPointAtTheirLine: each [[network.requests]] entry is
+// network.requests[i], and a problem in one names that entry's key and line;
+// a workspace's allow rule is refused at its line, its ask rule merged.
+func TestRequestRuleErrorsPointAtTheirLine(t *testing.T) {
+	const file = `version = 1
+
+[network]
+mode = "proxy"
+
+[[network.requests]]
+host = "api.github.com"
+decision = "allow"
+
+[[network.requests]]
+host = "api.github.com"
+path = "repos"
+decision = "deny"
+`
+	_, err := ParseFile(LayerUser, "p.toml", []byte(file))
+	got := fileErrors(t, err)
+	if len(got) != 1 || got[0].Key != "network.requests[1].path" || got[0].Line != 12 {
+		t.Fatalf("errors = %v; want network.requests[1].path at line 12", err)
+	}
+
+	home, ws := testEnv(t, map[string]string{
+		"home/.config/cordon/policy.toml": "version = 1\n[network]\nmode = \"proxy\"\nallow = [\"api.github.com\"]\n" +
+			"[[network.requests]]\nhost = \"api.github.com\"\nmethods = [\"GET\"]\ndecision = \"allow\"\n",
+		"home/src/proj/.cordon/policy.toml": "version = 1\n\n[[network.requests]]\nhost = \"api.github.com\"\ndecision = \"ask\"\n\n" +
+			"[[network.requests]]\nhost = \"api.github.com\"\nmethods = [\"DELETE\"]\ndecision = \"allow\"\n",
+	})
+	_, err = load(t, home, ws, nil)
+	got = fileErrors(t, err)
+	if len(got) != 1 || got[0].Key != "network.requests[1].decision" || got[0].Line != 10 || got[0].Hint() == "" {
+		t.Fatalf("errors = %v; want network.requests[1].decision at line 10 of the workspace file", err)
+	}
+
+	home, ws = testEnv(t, map[string]string{
+		"home/.config/cordon/policy.toml": "version = 1\n[network]\nmode = \"proxy\"\nallow = [\"api.github.com\"]\n" +
+			"[[network.requests]]\nhost = \"api.github.com\"\nmethods = [\"GET\"]\ndecision = \"allow\"\n",
+		"home/src/proj/.cordon/policy.toml": "version = 1\n[[network.requests]]\nname = \"ws\"\nhost = \"api.github.com\"\ndecision = \"deny\"\n",
+	})
+	p, err := load(t, home, ws, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := p.Network.Value.Requests
+	if len(reqs) != 2 || reqs[0].Name != "ws" || reqs[1].Decision != "allow" {
+		t.Errorf("merged request rules = %+v; want the workspace's deny before the user's allow", reqs)
+	}
+}

@@ -213,5 +213,6 @@ func mergeNetwork(cur, layer netpolicy.Config) netpolicy.Config {
 	out.AllowPrivate = add(cur.AllowPrivate, layer.AllowPrivate)
 	out.TCP = add(cur.TCP, layer.TCP)
 	out.Deny = add(cur.Deny, layer.Deny)
+	out.Requests = append(append([]netpolicy.RequestRule{}, cur.Requests...), layer.Requests...)
 	return out
 }

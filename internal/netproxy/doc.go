@@ -32,6 +32,12 @@
 //     header when its path is in scope. Every other host stays a plain
 //     tunnel, never intercepted. Plain HTTP requests carrying a placeholder
 //     are refused: a secret never crosses the network in clear text.
+//  6. Request rules (Rules.DecideRequest) judge each request the proxy
+//     reads, intercepted or plain HTTP, before any of it is sent on: deny
+//     answers 403, ask holds the request for the Asker, allow passes; the
+//     rule that decided is the event's rule. A tunnel to a host the rules
+//     govern but no Injection intercepts is refused, since its requests
+//     could not be judged.
 //
 // A refusal tells the client what to do about it: HTTP 403 with an
 // X-Cordon-Denied header and a body naming the host, the rule and how to

@@ -190,6 +190,11 @@ func (s *Server) handleConnect(c net.Conn, br *clientReader, req *http.Request, 
 		s.intercept(c, br.detach(), upstream, &ev, established, func(r *refusal) { writeRefusal(c, ev, r) })
 		return
 	}
+	if r := s.opaque(ev.Host, ev.Port); r != nil {
+		ev.Allowed, ev.Rule, ev.Reason = false, keyRequests, r.reason
+		writeRefusal(c, ev, r)
+		return
+	}
 	if established() != nil {
 		return
 	}
@@ -257,6 +262,16 @@ func (s *Server) forward(c net.Conn, req *http.Request, hosts []string, secret s
 		ev.Reason = r.reason
 		writeRefusal(c, ev, r)
 		return false
+	}
+	if t, err := netpolicy.ParseHost(ev.Host); err == nil && s.rules.GovernsRequests(withPort(t, port)) {
+		t.Port = port
+		ev.Path = truncate(req.URL.EscapedPath(), 512)
+		if r := s.judgeRequest(s.ctx, t, req.Method, req.URL.EscapedPath(), &ev); r != nil {
+			upstream.Close()
+			ev.Allowed, ev.Reason = false, r.reason
+			writeRefusal(c, ev, r)
+			return false
+		}
 	}
 	counted := &countingConn{Conn: upstream}
 	defer func() {

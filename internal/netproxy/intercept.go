@@ -208,6 +208,11 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(reason, "send requests for other hosts on connections of their own")
 		return
 	}
+	if rf := sess.s.judgeRequest(r.Context(), sess.t, r.Method, r.URL.EscapedPath(), &ev); rf != nil {
+		ev.Allowed, ev.Reason, ev.Status = false, rf.reason, rf.status
+		writeRefusalTo(w, ev, rf)
+		return
+	}
 	use, refusedBy, reason := sess.s.inject.check(r.Header, r.URL, &sess.t)
 	if refusedBy != "" {
 		ev.Credential = refusedBy

@@ -138,6 +138,13 @@ type interceptFixture struct {
 
 func newInterceptFixture(t testing.TB, injections ...Injection) *interceptFixture {
 	t.Helper()
+	return newInterceptFixtureWith(t, nil, injections...)
+}
+
+// newInterceptFixtureWith is newInterceptFixture with adjust applied to
+// the proxy's Config and Options (given the fixture, for its hosts).
+func newInterceptFixtureWith(t testing.TB, adjust func(*interceptFixture, *Config, *Options), injections ...Injection) *interceptFixture {
+	t.Helper()
 	f := &interceptFixture{serverCA: newTestCA(t)}
 	var err error
 	if f.cordon, err = NewCA(); err != nil {
@@ -156,7 +163,11 @@ func newInterceptFixture(t testing.TB, injections ...Injection) *interceptFixtur
 		}
 	}
 	cfg := Config{Mode: ModeProxy, AllowPrivate: []string{f.apiHost, f.otherHost, "plain.test:" + strconv.Itoa(f.api.port)}}
-	f.proxy = startProxy(t, cfg, Options{CA: f.cordon, Inject: injections, UpstreamRoots: f.serverCA.pool()}, func(p *testProxy) {
+	opts := Options{CA: f.cordon, Inject: injections, UpstreamRoots: f.serverCA.pool()}
+	if adjust != nil {
+		adjust(f, &cfg, &opts)
+	}
+	f.proxy = startProxy(t, cfg, opts, func(p *testProxy) {
 		loop := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
 		p.resolver.addrs["api.test"] = loop
 		p.resolver.addrs["other.test"] = loop

@@ -27,6 +27,9 @@ type (
 	// Injection puts one credential's secret into requests; see
 	// netpolicy.Injection.
 	Injection = netpolicy.Injection
+	// RequestRule decides requests by method and path; see
+	// netpolicy.RequestRule.
+	RequestRule = netpolicy.RequestRule
 
 	target = netpolicy.Target
 )
@@ -42,6 +45,10 @@ const (
 	Deny  = netpolicy.Deny
 	Allow = netpolicy.Allow
 	Ask   = netpolicy.Ask
+
+	RequestAllow = netpolicy.RequestAllow
+	RequestAsk   = netpolicy.RequestAsk
+	RequestDeny  = netpolicy.RequestDeny
 
 	FormatBearer     = netpolicy.FormatBearer
 	FormatBasic      = netpolicy.FormatBasic

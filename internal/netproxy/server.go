@@ -22,8 +22,9 @@ type Resolver interface {
 }
 
 // Asker asks a human whether a destination that no rule lists may be
-// reached, for policies that say `unlisted = "ask"`. The connection is held
-// until Ask returns.
+// reached, for policies that say `unlisted = "ask"`, and whether a request
+// a network.requests rule asks about may be sent. The connection (or the
+// request) is held until Ask returns.
 type Asker interface {
 	// Ask returns true to allow this one connection. An error counts as a
 	// refusal and its text becomes the recorded reason. Ask must return
@@ -35,8 +36,12 @@ type Asker interface {
 type Question struct {
 	Host     string // normalised host name or IP address
 	Port     int
-	Protocol string // ProtoHTTP, ProtoConnect or ProtoSOCKS5
+	Protocol string // ProtoHTTP, ProtoConnect, ProtoSOCKS5 or ProtoHTTPS
 	Reason   string // why the policy did not decide on its own
+	// Method, Path (escaped, without the query) and Rule are set when a
+	// request rule (network.requests) says to ask about one request;
+	// Reason names them too.
+	Method, Path, Rule string
 }
 
 // Options adjusts a Server. The zero value is usable.

@@ -160,6 +160,11 @@ func (s *Server) serveSOCKS5(c net.Conn, br *clientReader, secret string) {
 		s.intercept(c, br.detach(), upstream, &ev, established, func(r *refusal) { writeSOCKSReply(c, r.socksCode) })
 		return
 	}
+	if r := s.opaque(ev.Host, ev.Port); r != nil {
+		ev.Allowed, ev.Rule, ev.Reason = false, keyRequests, r.reason
+		writeSOCKSReply(c, r.socksCode)
+		return
+	}
 	if err := established(); err != nil {
 		return
 	}

@@ -73,6 +73,9 @@ type Config struct {
 	// the system's, when it verifies the hosts it intercepts (those a
 	// credential is injected into); sandboxed tools trust them too.
 	ExtraCA string `toml:"extra_ca,omitempty" json:"extra_ca,omitempty"`
+	// Requests decide HTTP requests by method and path, on the hosts whose
+	// requests the proxy can read; see RequestRule.
+	Requests []RequestRule `toml:"requests,omitempty" json:"requests,omitempty"`
 }
 
 // Keys as they appear in a policy file, for error messages.
@@ -125,7 +128,7 @@ type ruleList struct {
 
 // Tighten merges a less trusted layer (a workspace's policy, an agent's
 // request) into c. The less trusted layer may lower the mode, switch ask to
-// deny, add deny entries, and replace any list by a narrower one; it may not
+// deny, add deny entries, add ask and deny request rules, and replace any list by a narrower one; it may not
 // add a preset, widen a list, or raise the mode. Every attempt to widen is
 // reported, naming the key and the value. A list left out (nil) in less keeps
 // c's list; an empty list removes it.
@@ -188,6 +191,12 @@ func (c Config) Tighten(less Config) (Config, error) {
 		case keyTCP:
 			out.TCP = slices.Clone(l.entries)
 		}
+	}
+	var rerrs []error
+	out.Requests, rerrs = tightenRequests(c.Requests, less.Requests, narrowOnly)
+	errs = append(errs, rerrs...)
+	if out.mode() == ModeFull && len(less.Requests) > 0 {
+		errs = append(errs, keyErrorf(keyRequests, `network.mode is "full", where connections do not go through cordon's proxy, so these rules could not be enforced; set mode = "proxy" in this layer`))
 	}
 	out.Deny = slices.Clone(c.Deny)
 	for _, d := range less.Deny {

@@ -22,6 +22,12 @@
 //     key, every raise of the mode, every switch of unlisted to ask, every
 //     preset, extra CA file and list entry the more trusted layer does not
 //     already cover.
+//   - Rules.DecideRequest judges one HTTP request by the request rules
+//     ([[network.requests]]): a matching deny wins, then the first matching
+//     rule; a path that not every server would read alike (dot segments,
+//     encoded slashes) is denied on a governed host. Tighten adds only ask
+//     and deny request rules, ahead of the more trusted ones, so a merged
+//     layer never decides a request more loosely.
 //   - A name allowed by a rule reaches private addresses only when the rule
 //     says so (allow_private), and cloud metadata addresses never
 //     (Decision.CheckResolved, Decision.CheckLiteral).

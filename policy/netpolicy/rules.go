@@ -139,6 +139,7 @@ type Rules struct {
 	unlisted string
 	deny     []pattern
 	allow    []pattern // private patterns first
+	requests []requestRule
 }
 
 // Compile validates cfg and compiles it for Decide.
@@ -184,6 +185,16 @@ func compile(cfg Config) (*Rules, error) {
 			}
 			p.key = "preset " + strconv.Quote(name) + ":"
 			r.allow = append(r.allow, p)
+		}
+	}
+	if cfg.mode() == ModeFull && len(cfg.Requests) > 0 {
+		errs = append(errs, keyErrorf(keyRequests, `network.mode = "full" does not send connections through cordon's proxy, so no request rule could be enforced; use mode "proxy"`))
+	}
+	for i, rr := range cfg.Requests {
+		c, rerrs := compileRequestRule(i, rr)
+		errs = append(errs, rerrs...)
+		if len(rerrs) == 0 {
+			r.requests = append(r.requests, c)
 		}
 	}
 	for i, e := range cfg.Deny {

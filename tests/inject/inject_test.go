@@ -64,6 +64,7 @@ type server struct {
 	mu   sync.Mutex
 	got  []http.Header
 	urls []string
+	reqs []string // METHOD PATH, in order
 }
 
 func startServer(t *testing.T, cert tls.Certificate) *server {
@@ -72,6 +73,7 @@ func startServer(t *testing.T, cert tls.Certificate) *server {
 		s.mu.Lock()
 		s.got = append(s.got, r.Header.Clone())
 		s.urls = append(s.urls, r.URL.Path)
+		s.reqs = append(s.reqs, r.Method+" "+r.URL.Path)
 		s.mu.Unlock()
 		fmt.Fprintf(w, "hello from %s over %s\n", r.URL.Path, r.Proto)
 	}))
