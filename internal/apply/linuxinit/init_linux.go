@@ -300,11 +300,18 @@ func (in *initProc) runCommand(c command, started func(pid int)) (exit Message, 
 	}
 	var before unix.Rusage
 	unix.Getrusage(unix.RUSAGE_CHILDREN, &before)
+	// The command is born with the soft limits (the init lowers its own
+	// soft limits for the fork, which the child inherits, and raises them
+	// again): a fork bomb must not get a head start before setLimits. The
+	// hard limits follow with setLimits; lowering the init's own hard
+	// limits could not be undone.
+	restore := lowerSoftLimits(c.rlimits)
 	pid, err := syscall.ForkExec(path, c.argv, &syscall.ProcAttr{
 		Env:   c.env,
 		Files: c.files,
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
+	restore()
 	if err != nil {
 		code := 126
 		if errors.Is(err, unix.ENOENT) {
@@ -370,6 +377,27 @@ func (in *initProc) runCommand(c command, started func(pid int)) (exit Message, 
 }
 
 func micros(t unix.Timeval) int64 { return t.Sec*1e6 + t.Usec }
+
+// lowerSoftLimits sets the init's soft limits to the plan's (never above
+// its hard limits) and returns what puts them back.
+func lowerSoftLimits(rls []linuxplan.Rlimit) func() {
+	var saved []func()
+	for _, rl := range rls {
+		var old unix.Rlimit
+		if unix.Getrlimit(rl.Resource, &old) != nil || rl.Value >= old.Cur {
+			continue
+		}
+		if unix.Setrlimit(rl.Resource, &unix.Rlimit{Cur: rl.Value, Max: old.Max}) == nil {
+			res, prev := rl.Resource, old
+			saved = append(saved, func() { unix.Setrlimit(res, &prev) })
+		}
+	}
+	return func() {
+		for _, f := range saved {
+			f()
+		}
+	}
+}
 
 // setLimits sets the plan's rlimits on the command, right after it started.
 // Set this way they bind the command and what it starts, not the init. The
