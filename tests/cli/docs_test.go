@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,7 +14,7 @@ import (
 )
 
 // fileRef is a name of a Go or Markdown file in prose: policy/merge.go,
-// docs/cli.md, ../CHANGELOG.md, arch_linux_*_test.go.
+// docs/cli.md, ../../CHANGELOG.md, arch_linux_*_test.go.
 var fileRef = regexp.MustCompile(`(^|[^\w/.:~*-])((?:\.\.?/)*[\w*][\w*./-]*\.(?:go|md))\b`)
 
 // TestDocsNameOnlyFilesThatExist: every Go or Markdown file that README.md
@@ -25,25 +29,7 @@ func TestDocsNameOnlyFilesThatExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var all []string // every file, relative to root
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == ".git" {
-			return filepath.SkipDir
-		}
-		rel, _ := filepath.Rel(root, p)
-		all = append(all, rel)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exists := func(rel string) bool {
-		_, err := os.Stat(filepath.Join(root, rel))
-		return err == nil
-	}
+	all := repoFiles(t, root) // every file, relative to root
 	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	docs = append(docs, filepath.Join(root, "README.md"))
 	url := regexp.MustCompile(`\b[a-z]+://\S+`)
@@ -65,7 +51,7 @@ func TestDocsNameOnlyFilesThatExist(t *testing.T) {
 				}
 				checked++
 				fromDoc := filepath.Join(filepath.Dir(relDoc), ref)
-				if exists(ref) || exists(fromDoc) || matchesAny(all, ref, fromDoc) {
+				if exists(root, ref) || exists(root, fromDoc) || matchesAny(all, ref, fromDoc) {
 					continue
 				}
 				t.Errorf("%s:%d names %s, which does not exist in the repository", relDoc, i+1, ref)
@@ -132,4 +118,131 @@ func TestReadmeLayoutNamesEveryPackageDir(t *testing.T) {
 			t.Errorf("README.md's layout does not name %s/", d)
 		}
 	}
+}
+
+// TestCommentsNameOnlyFilesThatExist: every Go or Markdown file that a
+// comment in the repository's Go code names exists, by the rules of
+// TestDocsNameOnlyFilesThatExist, with the file's directory as the
+// document's. Names that are not the repository's files (another project's,
+// an example) are listed in notRepoFiles.
+func TestCommentsNameOnlyFilesThatExist(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := repoFiles(t, root)
+	url := regexp.MustCompile(`\b[a-z]+://\S+`)
+	checked := 0
+	fset := token.NewFileSet()
+	for _, rel := range all {
+		if !strings.HasSuffix(rel, ".go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(root, rel), nil, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			continue
+		}
+		for _, group := range f.Comments {
+			for _, c := range group.List {
+				line := fset.Position(c.Pos()).Line
+				for _, text := range strings.Split(c.Text, "\n") {
+					text = url.ReplaceAllString(text, "")
+					for _, m := range fileRef.FindAllStringSubmatch(text, -1) {
+						ref := m[2]
+						if otherProjects[ref] || notRepoFiles[ref] != "" {
+							continue
+						}
+						checked++
+						fromFile := filepath.Join(filepath.Dir(rel), ref)
+						if !exists(root, ref) && !exists(root, fromFile) && !matchesAny(all, ref, fromFile) {
+							t.Errorf("%s:%d: a comment names %s, which does not exist in the repository", rel, line, ref)
+						}
+					}
+					line++
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d file names found in comments; the pattern misses them", checked)
+	}
+}
+
+// notRepoFiles are names in comments that are not the repository's files,
+// with what they are: another project's file, an example word.
+var notRepoFiles = map[string]string{
+	"sandbox/mac/seatbelt_sandbox_design.md": "Chromium's (internal/plan/macplan)",
+	"src/*.go":                               "a shell word that pathname expansion expands (internal/cmdpolicy)",
+}
+
+// TestNoBuildOutputTracked: git tracks no compiled program (a test binary
+// left by go test -c, a built cordon): they are large, go stale at once, and
+// a reader cannot review them.
+func TestNoBuildOutputTracked(t *testing.T) {
+	root := filepath.Join("..", "..")
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	cmd := exec.Command("git", "ls-files", "-z")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	n := 0
+	for _, rel := range strings.Split(string(out), "\x00") {
+		if rel == "" {
+			continue
+		}
+		f, err := os.Open(filepath.Join(root, rel))
+		if err != nil {
+			continue // deleted in the work tree
+		}
+		head := make([]byte, 4)
+		k, _ := f.Read(head)
+		f.Close()
+		n++
+		for _, magic := range executableMagic {
+			if bytes.HasPrefix(head[:k], magic) {
+				t.Errorf("git tracks %s, a compiled program; remove it (git rm --cached) and let .gitignore keep it out", rel)
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d tracked files read; the listing misses them", n)
+	}
+}
+
+// executableMagic are the first bytes of ELF, PE (MZ) and Mach-O programs.
+var executableMagic = [][]byte{
+	{0x7f, 'E', 'L', 'F'},
+	{'M', 'Z'},
+	{0xcf, 0xfa, 0xed, 0xfe}, {0xce, 0xfa, 0xed, 0xfe}, {0xca, 0xfe, 0xba, 0xbe},
+}
+
+// repoFiles lists every file of the repository, relative to root.
+func repoFiles(t *testing.T, root string) []string {
+	t.Helper()
+	var all []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		rel, _ := filepath.Rel(root, p)
+		all = append(all, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+func exists(root, rel string) bool {
+	_, err := os.Stat(filepath.Join(root, rel))
+	return err == nil
 }

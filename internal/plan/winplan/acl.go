@@ -62,7 +62,7 @@ const (
 	NullDeviceMask = FileGenericRead | FileGenericWrite
 
 	// writeRights are the rights whose grant to Everyone makes a directory a
-	// hole in the sandbox (codex-windows.md §4.5).
+	// hole in the sandbox (the rights the Codex sandbox's audit looks for).
 	writeRights = FileWriteData | FileAppendData | FileWriteEA | FileWriteAttributes
 )
 

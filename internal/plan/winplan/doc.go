@@ -1,12 +1,13 @@
 // Package winplan decides everything cordon's Windows backend does, as plain
 // Go that builds and is tested on every system.
 //
-// The unelevated mode confines a command with a write-restricted token (see
-// codex-windows.md §4): a request holding a write right must pass the normal
-// access check and a second one against the token's restricting SIDs (one
-// random capability SID per writable root, a per-run instance SID, the logon
-// SID and Everyone). ACEs on the file system then say where those SIDs may
-// write. This package computes:
+// The unelevated mode confines a command with a write-restricted token (the
+// design of OpenAI's Codex sandbox for Windows, openai/codex
+// codex-rs/windows-sandbox-rs): a request holding a write right must pass
+// the normal access check and a second one against the token's restricting
+// SIDs (one random capability SID per writable root, a per-run instance SID,
+// the logon SID and Everyone). ACEs on the file system then say where those
+// SIDs may write. This package computes:
 //
 //   - the capability SIDs, drawn with crypto/rand and kept in a store in the
 //     user's state directory, one per canonical root path ([State]), and the

@@ -443,8 +443,9 @@ func RemoveFirewallRules() string {
 	return "Remove-NetFirewallRule -Group '" + FirewallGroup + "' -ErrorAction SilentlyContinue"
 }
 
-// DefaultSecrets are the secret paths of DESIGN.md's deny list below a
-// profile, denied to the sandbox users by the setup.
+// DefaultSecrets are the secret paths that every mode promises to deny (the
+// first entries of deny_read in policy/builtin.toml) below a profile, denied
+// to the sandbox users by the setup.
 func DefaultSecrets(profile string) []string {
 	var out []string
 	for _, rel := range []string{`.ssh`, `.aws`, `.gnupg`, `.config\gcloud`, `.kube`, `.docker\config.json`, `.netrc`, `.git-credentials`} {

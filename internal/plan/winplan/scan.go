@@ -15,7 +15,8 @@ type ScanLimits struct {
 	MaxPerDir int           // entries listed per directory
 }
 
-// DefaultScanLimits are those of codex-windows.md §4.5.
+// DefaultScanLimits are those of the Codex sandbox's world-writable audit
+// (openai/codex codex-rs/windows-sandbox-rs/src/audit.rs).
 var DefaultScanLimits = ScanLimits{Budget: 2 * time.Second, MaxChecks: 50000, MaxPerDir: 1000}
 
 // ScanEnv is where the scan looks, taken from the caller's environment.
@@ -30,7 +31,7 @@ type ScanEnv struct {
 }
 
 // ScanPlaces lists the directories whose Everyone-writable status matters
-// most (codex-windows.md §4.5): the workspace, TEMP and TMP, the profile,
+// most (the places the Codex sandbox's audit scans): the workspace, TEMP and TMP, the profile,
 // PUBLIC, every PATH entry, the system drive's root and the Windows
 // directory. Each is checked with its direct subdirectories, except the
 // ones in skipChildren.
