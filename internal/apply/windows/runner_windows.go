@@ -5,7 +5,7 @@ package windows
 // in a kill-on-close job, hands it the request on its standard input, and
 // copies the command's output back; the runner (RunnerMain) restricts its
 // own token and starts the command as the unelevated path does. The design
-// and its reasons are in winplan/runner.go. NOT VERIFIED on Windows: under
+// and its reasons are in internal/plan/winplan/runner.go. NOT VERIFIED on Windows: under
 // Wine, CreateProcessWithLogonW starts the process as the caller, and no
 // token, ACL or job limit is enforced.
 

@@ -26,7 +26,7 @@ import (
 // token, and giving CreateProcessAsUser another user's token needs
 // SeAssignPrimaryTokenPrivilege, which an unelevated cordon lacks; a
 // restricted copy of the caller's own token needs none
-// (codex-windows.md §6.4).
+// (the Codex design review this project started from, its section 6.4).
 //
 // What passes between them: the runner's standard input, output and error
 // are three anonymous pipes cordon holds the other ends of. cordon first
