@@ -146,6 +146,7 @@ func TestDenyRuleInsideCompound(t *testing.T) {
 func TestNetworkAsk(t *testing.T) {
 	for _, answer := range []string{"allow", "deny"} {
 		t.Run(answer, func(t *testing.T) {
+			t.Parallel() // each spends half a second showing that nothing arrives
 			l, err := net.Listen("tcp4", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
