@@ -13,16 +13,15 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/mcpclient"
 )
 
 // commands is one round of the session: what an agent runs while it reads
@@ -130,43 +129,26 @@ func main() {
 	}
 	tTrue := mcp.runAll(trues)
 	fmt.Printf("  MCP run_command of true: %.2f ms per call (warm, %d calls)\n", float64(tTrue)/float64(len(trues))/1e6, len(trues))
-	fmt.Printf("  peak RSS: cordon mcp %s, its warm sandbox's init %s\n", hwm(mcp.cmd.Process.Pid), initsHWM(mcp.cmd.Process.Pid))
+	fmt.Printf("  peak RSS: cordon mcp %s, its warm sandbox's init %s\n", hwm(mcp.Cmd.Process.Pid), initsHWM(mcp.Cmd.Process.Pid))
 	mcp.close()
 }
 
-type client struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
-	id  int
-}
+type client struct{ *mcpclient.Client }
 
 func startMCP(cordon, ws string, extra []string) *client {
 	cmd := exec.Command(cordon, append([]string{"mcp"}, extra...)...)
 	cmd.Dir = ws
-	in, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	check(cmd.Start())
-	c := &client{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
-	c.request("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
-		"clientInfo": map[string]any{"name": "bench", "version": "1"}})
-	c.notify("notifications/initialized")
-	return c
+	c, err := mcpclient.Start(cmd, "bench")
+	check(err)
+	return &client{c}
 }
 
 func (c *client) runAll(list []string) time.Duration {
 	begin := time.Now()
 	for _, cmd := range list {
-		raw := c.request("tools/call", map[string]any{"name": "run_command", "arguments": map[string]any{"command": cmd}})
-		var r struct {
-			S struct {
-				Ran      bool   `json:"ran"`
-				ExitCode int    `json:"exit_code"`
-				Stderr   string `json:"stderr"`
-			} `json:"structuredContent"`
-		}
-		json.Unmarshal(raw, &r)
-		if !r.S.Ran || r.S.ExitCode != 0 {
+		r, raw, err := c.RunCommand(map[string]any{"command": cmd})
+		check(err)
+		if !r.Ran || r.ExitCode != 0 {
 			fmt.Fprintf(os.Stderr, "session: mcp %q: %s\n", cmd, raw)
 			os.Exit(1)
 		}
@@ -174,33 +156,7 @@ func (c *client) runAll(list []string) time.Duration {
 	return time.Since(begin)
 }
 
-func (c *client) notify(method string) {
-	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": method})
-	c.in.Write(append(b, '\n'))
-}
-
-func (c *client) request(method string, params any) json.RawMessage {
-	c.id++
-	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": c.id, "method": method, "params": params})
-	_, err := c.in.Write(append(b, '\n'))
-	check(err)
-	for {
-		line, err := c.out.ReadBytes('\n')
-		check(err)
-		var m struct {
-			ID     int             `json:"id"`
-			Result json.RawMessage `json:"result"`
-		}
-		if json.Unmarshal(line, &m) == nil && m.ID == c.id {
-			return m.Result
-		}
-	}
-}
-
-func (c *client) close() {
-	c.in.Close()
-	c.cmd.Wait()
-}
+func (c *client) close() { c.Close() }
 
 // hwm is a process's peak resident memory (VmHWM).
 func hwm(pid int) string {

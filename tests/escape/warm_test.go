@@ -3,10 +3,7 @@
 package escape
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/mcpclient"
 )
 
 // TestEscapesWarm runs every probe of the table through a warm sandbox:
@@ -52,13 +50,10 @@ func TestEscapesWarm(t *testing.T) {
 	}
 }
 
-// mcpClient speaks JSON-RPC to a `cordon mcp` over its standard streams.
+// mcpClient is a `cordon mcp` session of one test.
 type mcpClient struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	out    *bufio.Reader
-	nextID int
+	t *testing.T
+	*mcpclient.Client
 }
 
 // runWarm starts `cordon mcp` in the env, runs /bin/true and then argv as
@@ -90,81 +85,20 @@ func (e *env) startMCP(extraEnv []string) *mcpClient {
 	cmd.Dir = e.ws
 	cmd.Env = append([]string{"HOME=" + e.home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}, extraEnv...)
 	cmd.SysProcAttr = e.command(true, nil, "true").SysProcAttr
-	in, err := cmd.StdinPipe()
+	c, err := mcpclient.Start(cmd, "escape-tests")
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	c := &mcpClient{t: e.t, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
-	c.request("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
-		"clientInfo": map[string]any{"name": "escape-tests", "version": "1"}})
-	c.send(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
-	return c
-}
-
-func (c *mcpClient) send(msg map[string]any) {
-	b, _ := json.Marshal(msg)
-	if _, err := c.in.Write(append(b, '\n')); err != nil {
-		c.t.Fatalf("write to cordon mcp: %v", err)
-	}
-}
-
-// request sends a request and returns its result, skipping notifications.
-func (c *mcpClient) request(method string, params any) json.RawMessage {
-	c.t.Helper()
-	c.nextID++
-	id := c.nextID
-	c.send(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
-	deadline := time.AfterFunc(2*time.Minute, func() { c.cmd.Process.Kill() })
-	defer deadline.Stop()
-	for {
-		line, err := c.out.ReadBytes('\n')
-		if err != nil {
-			c.t.Fatalf("cordon mcp ended before answering %s: %v", method, err)
-		}
-		var m struct {
-			ID     *int            `json:"id"`
-			Result json.RawMessage `json:"result"`
-			Error  *struct {
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(line, &m) != nil || m.ID == nil || *m.ID != id {
-			continue
-		}
-		if m.Error != nil {
-			c.t.Fatalf("%s: %s", method, m.Error.Message)
-		}
-		return m.Result
-	}
+	return &mcpClient{e.t, c}
 }
 
 // call runs run_command and returns its outcome.
 func (c *mcpClient) call(args map[string]any) result {
 	c.t.Helper()
-	raw := c.request("tools/call", map[string]any{"name": "run_command", "arguments": args})
-	var res struct {
-		Structured struct {
-			Ran      bool   `json:"ran"`
-			ExitCode int    `json:"exit_code"`
-			Stdout   string `json:"stdout"`
-			Stderr   string `json:"stderr"`
-		} `json:"structuredContent"`
-		Content []struct {
-			Text string `json:"text"`
-		} `json:"content"`
+	s, raw, err := c.RunCommand(args)
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	if err := json.Unmarshal(raw, &res); err != nil {
-		c.t.Fatalf("run_command answer: %v: %s", err, raw)
-	}
-	s := res.Structured
 	if !s.Ran {
 		c.t.Fatalf("run_command did not run the command: %s", raw)
 	}
@@ -174,7 +108,7 @@ func (c *mcpClient) call(args map[string]any) result {
 // inits lists the sandbox inits the server keeps.
 func (c *mcpClient) inits() []int {
 	var out []int
-	for _, pid := range childPIDs(c.cmd.Process.Pid) {
+	for _, pid := range childPIDs(c.Cmd.Process.Pid) {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if strings.Contains(string(b), "__cordon_init") {
 			out = append(out, pid)
@@ -185,14 +119,7 @@ func (c *mcpClient) inits() []int {
 }
 
 func (c *mcpClient) close() {
-	c.in.Close()
-	done := make(chan struct{})
-	go func() { c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		c.cmd.Process.Kill()
-		<-done
+	if !c.Close() {
 		c.t.Errorf("cordon mcp did not end within 30 s of its input closing")
 	}
 }

@@ -3,9 +3,7 @@
 package pipeline
 
 import (
-	"bufio"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"reflect"
@@ -13,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/cordon-sandbox/cordon/internal/testutil/mcpclient"
 	"github.com/cordon-sandbox/cordon/pipeline"
 )
 
@@ -118,34 +117,12 @@ func (e *env) frontEnd(t *testing.T, fe, line string) []map[string]any {
 	case "shell":
 		e.command(fe, "shell", "--sh", "bash", "-c", line).Run()
 	case "mcp":
-		cmd := e.command(fe, "mcp")
-		in, _ := cmd.StdinPipe()
-		outPipe, _ := cmd.StdoutPipe()
-		cmd.Stderr = io.Discard
-		if err := cmd.Start(); err != nil {
+		c, err := mcpclient.Start(e.command(fe, "mcp"), "t")
+		if err != nil {
 			t.Fatal(err)
 		}
-		out := bufio.NewReader(outPipe)
-		send := func(id int, method string, params any) {
-			b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
-			in.Write(append(b, '\n'))
-			for {
-				l, err := out.ReadBytes('\n')
-				if err != nil {
-					t.Fatalf("mcp: %v", err)
-				}
-				var m struct{ ID int }
-				if json.Unmarshal(l, &m) == nil && m.ID == id {
-					return
-				}
-			}
-		}
-		send(1, "initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
-			"clientInfo": map[string]any{"name": "t", "version": "1"}})
-		in.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n"))
-		send(2, "tools/call", map[string]any{"name": "run_command", "arguments": map[string]any{"command": line}})
-		in.Close()
-		cmd.Wait()
+		c.RunCommand(map[string]any{"command": line}) // refused or not: the audit trail is judged
+		c.Close()
 	}
 	return e.events(fe)
 }

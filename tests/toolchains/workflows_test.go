@@ -3,10 +3,7 @@
 package toolchains
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cordon-sandbox/cordon/internal/testutil/mcpclient"
 )
 
 // A workflow is a week of an agent's work in small: the commands it runs in
@@ -191,66 +190,21 @@ func (p *project) frontEnd(t *testing.T, fe string) runner {
 	}
 	cmd := exec.Command(cordonBin, "mcp")
 	cmd.Dir, cmd.Env = p.ws, p.env()
-	in, _ := cmd.StdinPipe()
-	outPipe, _ := cmd.StdoutPipe()
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
+	c, err := mcpclient.Start(cmd, "workflows")
+	if err != nil {
 		t.Fatal(err)
 	}
-	out := bufio.NewReaderSize(outPipe, 1<<20)
-	id := 0
-	call := func(method string, params any) (json.RawMessage, error) {
-		id++
-		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
-		if _, err := in.Write(append(b, '\n')); err != nil {
-			return nil, err
-		}
-		for {
-			line, err := out.ReadBytes('\n')
-			if err != nil {
-				return nil, err
-			}
-			var m struct {
-				ID     int             `json:"id"`
-				Result json.RawMessage `json:"result"`
-				Error  json.RawMessage `json:"error"`
-			}
-			if json.Unmarshal(line, &m) == nil && m.ID == id {
-				if m.Error != nil {
-					return nil, fmt.Errorf("%s", m.Error)
-				}
-				return m.Result, nil
-			}
-		}
-	}
-	if _, err := call("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
-		"clientInfo": map[string]any{"name": "workflows", "version": "1"}}); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
-	in.Write(append(b, '\n'))
 	return runner{
 		step: func(command string) (string, error) {
-			raw, err := call("tools/call", map[string]any{"name": "run_command", "arguments": map[string]any{"command": command}})
+			r, raw, err := c.RunCommand(map[string]any{"command": command})
 			if err != nil {
 				return "", err
 			}
-			var r struct {
-				S struct {
-					Ran      bool   `json:"ran"`
-					ExitCode int    `json:"exit_code"`
-					Stdout   string `json:"stdout"`
-					Stderr   string `json:"stderr"`
-				} `json:"structuredContent"`
+			if !r.Ran || r.ExitCode != 0 {
+				return string(raw), fmt.Errorf("ran %v, exit %d", r.Ran, r.ExitCode)
 			}
-			if err := json.Unmarshal(raw, &r); err != nil {
-				return string(raw), err
-			}
-			if !r.S.Ran || r.S.ExitCode != 0 {
-				return string(raw), fmt.Errorf("ran %v, exit %d", r.S.Ran, r.S.ExitCode)
-			}
-			return r.S.Stdout + r.S.Stderr, nil
+			return r.Stdout + r.Stderr, nil
 		},
-		close: func() { in.Close(); cmd.Wait() },
+		close: func() { c.Close() },
 	}
 }

@@ -175,67 +175,50 @@ func (t *caller) at(dirfd int32, path string) (int, string, error) {
 }
 
 func (g *guard) mkdirat(t *caller, dirfd int32, pathArg int, mode uint32) (int64, error) {
-	path, err := t.path(pathArg)
-	if err != nil {
-		return 0, err
-	}
-	umask, err := t.umask()
-	if err != nil {
-		return 0, err
-	}
-	pfd, name, err := t.at(dirfd, path)
-	if err != nil {
-		return 0, err
-	}
-	if !t.c.Valid() {
-		return 0, unotify.ErrGone
-	}
-	if name == "" {
-		return 0, unix.EEXIST
-	}
-	if err := g.mayCreate(t, "mkdir", pfd, name, path); err != nil {
-		return 0, err
-	}
-	err = t.do(func() error {
-		unix.Umask(umask)
+	return 0, g.makeNode(t, "mkdir", dirfd, pathArg, func(pfd int, name string) error {
 		return unix.Mkdirat(pfd, name, mode)
 	})
-	if err == nil {
-		g.madeName(pfd, name)
-	}
-	return 0, err
 }
 
 func (g *guard) mknodat(t *caller, dirfd int32, pathArg int, mode uint32, dev uint64) (int64, error) {
+	return 0, g.makeNode(t, "mknod", dirfd, pathArg, func(pfd int, name string) error {
+		return unix.Mknodat(pfd, name, mode, int(dev))
+	})
+}
+
+// makeNode serves a call that makes a name (mkdir, mknod): the directory
+// resolved as the caller would, the name judged, then made relative to
+// that directory with the caller's umask, and remembered as the run's own.
+func (g *guard) makeNode(t *caller, op string, dirfd int32, pathArg int, make func(pfd int, name string) error) error {
 	path, err := t.path(pathArg)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	umask, err := t.umask()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	pfd, name, err := t.at(dirfd, path)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if !t.c.Valid() {
-		return 0, unotify.ErrGone
+		return unotify.ErrGone
 	}
 	if name == "" {
-		return 0, unix.EEXIST
+		return unix.EEXIST
 	}
-	if err := g.mayCreate(t, "mknod", pfd, name, path); err != nil {
-		return 0, err
+	if err := g.mayCreate(t, op, pfd, name, path); err != nil {
+		return err
 	}
 	err = t.do(func() error {
 		unix.Umask(umask)
-		return unix.Mknodat(pfd, name, mode, int(dev))
+		return make(pfd, name)
 	})
 	if err == nil {
 		g.madeName(pfd, name)
 	}
-	return 0, err
+	return err
 }
 
 func (g *guard) symlinkat(t *caller, targetArg int, dirfd int32, pathArg int) (int64, error) {
