@@ -83,22 +83,26 @@ func matchEnvPattern(pattern, name string) bool {
 	return globMatch(strings.ToUpper(pattern), strings.ToUpper(name))
 }
 
-// globMatch matches s against a pattern whose only wildcard is *.
+// globMatch matches s against a pattern whose only wildcard is *. It
+// allocates nothing: every command's environment is filtered with it.
 func globMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
+	first, rest, wild := strings.Cut(pattern, "*")
+	if !wild {
 		return pattern == s
 	}
-	if !strings.HasPrefix(s, parts[0]) {
+	if !strings.HasPrefix(s, first) {
 		return false
 	}
-	s = s[len(parts[0]):]
-	for _, mid := range parts[1 : len(parts)-1] {
+	s = s[len(first):]
+	for {
+		mid, after, more := strings.Cut(rest, "*")
+		if !more {
+			return strings.HasSuffix(s, rest)
+		}
 		i := strings.Index(s, mid)
 		if i < 0 {
 			return false
 		}
-		s = s[i+len(mid):]
+		s, rest = s[i+len(mid):], after
 	}
-	return strings.HasSuffix(s, parts[len(parts)-1])
 }

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // testEnv makes a home and a workspace inside it, and writes files given as
@@ -322,4 +324,25 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q) accepted", bad)
 		}
 	}
+}
+
+// FuzzGlobMatch checks globMatch against a regular expression made from
+// the same pattern.
+func FuzzGlobMatch(f *testing.F) {
+	for _, s := range [][2]string{{"*TOKEN*", "GITHUB_TOKEN"}, {"A*B*C", "AxxCxxB"}, {"**", ""}, {"A*A", "A"}, {"*AB*B", "ABB"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		if !utf8.ValidString(pattern) || !utf8.ValidString(s) {
+			return // the regexp reads runes, globMatch bytes
+		}
+		parts := strings.Split(pattern, "*")
+		for i := range parts {
+			parts[i] = regexp.QuoteMeta(parts[i])
+		}
+		want := regexp.MustCompile(`^(?s:` + strings.Join(parts, ".*") + `)$`).MatchString(s)
+		if got := globMatch(pattern, s); got != want {
+			t.Errorf("globMatch(%q, %q) = %v, the regexp says %v", pattern, s, got, want)
+		}
+	})
 }

@@ -11,8 +11,10 @@ import "context"
 //
 // What the commands of a session share, and what they do not:
 //
-//   - Each command is planned afresh. A sandbox is reused only when the new
-//     plan's boundary (mounts, masks, protected and reserved paths, Landlock,
+//   - Each command is planned afresh; the boundary part of the last plan
+//     is used again only while its input is the same and nothing it read
+//     of the filesystem has changed (docs/linux.md, "Warm sandboxes"). A
+//     sandbox is reused only when the new plan's boundary (mounts, masks, protected and reserved paths, Landlock,
 //     seccomp, network, limits) is the same as the one it was built for;
 //     otherwise, for instance after the workspace gained a .env or a policy
 //     or approval changed the network, the command gets a new sandbox.

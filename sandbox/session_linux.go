@@ -18,6 +18,7 @@ import (
 	"github.com/cordon-sandbox/cordon/internal/netproxy"
 	"github.com/cordon-sandbox/cordon/internal/plan/linuxplan"
 	"github.com/cordon-sandbox/cordon/policy"
+	"github.com/cordon-sandbox/cordon/policy/cmdrules"
 )
 
 // maxIdle bounds the warm sandboxes a session keeps between commands.
@@ -35,6 +36,80 @@ type session struct {
 	// changed (internal/fswatch): most of a warm command's plan.
 	filesOnce sync.Once
 	files     *fswatch.Cache
+	// last is the boundary planned last, used again while what it was
+	// made from is the same.
+	last *plannedBoundary
+}
+
+// plannedBoundary is a boundary, its key, and what it was made from: the
+// plan's input less the command's part, and the Recording of every lookup
+// the planner made.
+type plannedBoundary struct {
+	input    string
+	files    *fswatch.Recording
+	boundary *linuxplan.Boundary
+	key      string
+}
+
+// plan makes the plan of in and its boundary key. The boundary is made
+// again only when its input differs from the last one's or when the
+// filesystem the last was made from has changed (fswatch.Recording); the
+// command's part is made every time.
+func (s *session) plan(in linuxplan.Input, req *Request) (*linuxplan.Plan, string, error) {
+	input, err := boundaryInput(in, req)
+	if err != nil {
+		return nil, "", err
+	}
+	files := s.watchedFiles()
+	s.mu.Lock()
+	last := s.last
+	s.mu.Unlock()
+	if files != nil && last != nil && last.input == input && last.files.Unchanged() {
+		plan, _, err := last.boundary.Command(in.Argv, in.Env, in.Dir)
+		return plan, last.key, err
+	}
+	var rec *fswatch.Recording
+	if files != nil {
+		rec = files.Record()
+		in.FS = rec
+	}
+	bd, err := linuxplan.MakeBoundary(in)
+	if err != nil {
+		return nil, "", err
+	}
+	plan, _, err := bd.Command(in.Argv, in.Env, in.Dir)
+	if err != nil {
+		return nil, "", err
+	}
+	key, err := boundaryKey(plan, req)
+	if err != nil {
+		return nil, "", err
+	}
+	if rec != nil {
+		s.mu.Lock()
+		s.last = &plannedBoundary{input: input, files: rec, boundary: bd, key: key}
+		s.mu.Unlock()
+	}
+	return plan, key, nil
+}
+
+// boundaryInput is what a boundary is made from, as text: the plan's
+// input without the command's part, and what boundaryKey adds. Every
+// field that reaches it is marshalled (TestBoundaryInputHidesNothing).
+func boundaryInput(in linuxplan.Input, req *Request) (string, error) {
+	in.Argv, in.Env, in.Dir, in.FS = nil, nil, "", nil
+	if in.Policy != nil {
+		// Command rules judge a command before it is planned; no plan
+		// reads them.
+		p := *in.Policy
+		p.Commands = cmdrules.Config{}
+		in.Policy = &p
+	}
+	data, err := json.Marshal(struct {
+		Input linuxplan.Input
+		Asker bool
+	}{in, req.NetworkAsker != nil})
+	return string(data), err
 }
 
 // watchedFiles returns the session's filesystem cache, synced so that it
@@ -76,14 +151,7 @@ func (s *session) run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if files := s.watchedFiles(); files != nil {
-		in.FS = files
-	}
-	plan, _, err := linuxplan.Make(in)
-	if err != nil {
-		return nil, err
-	}
-	key, err := boundaryKey(plan, &req)
+	plan, key, err := s.plan(in, &req)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,9 @@ type Cache struct {
 	buf   []byte
 	hits  int
 	miss  int
+	// gen changes whenever Sync learns of any change, or the cache starts
+	// over: a Recording made under one gen saw the state it still holds.
+	gen uint64
 }
 
 type watchState struct {
@@ -82,6 +85,7 @@ func (c *Cache) Close() error {
 	unix.Close(c.fd)
 	c.fd = -1
 	c.reset()
+	c.gen++
 	return unix.Close(c.mounts)
 }
 
@@ -122,6 +126,9 @@ func (c *Cache) Sync() {
 			}
 			break
 		}
+		// Any event at all ends what Recordings promise, even one that
+		// drops no answer here: they may hold answers this cache did not.
+		c.gen++
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
 			ev := (*unix.InotifyEvent)(unsafe.Pointer(&c.buf[off]))
 			name := ""
@@ -206,6 +213,7 @@ func under(gone map[string]bool, p string) bool {
 func (c *Cache) restart() {
 	unix.Close(c.fd)
 	c.reset()
+	c.gen++
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		fd = -1 // from now on every lookup goes to the filesystem
@@ -294,22 +302,32 @@ func cacheable(p string) (string, bool) {
 // Lstat describes p without following a link at its end; see the package
 // documentation for what the FileInfo holds.
 func (c *Cache) Lstat(p string) (fs.FileInfo, error) {
+	fi, _, err := c.lstat1(p)
+	return fi, err
+}
+
+// Each lookup has a form that also says whether the answer is kept true
+// by the cache (answered from memory, or stored under watches): the rest
+// went to the filesystem, and a Recording must ask again.
+
+func (c *Cache) lstat1(p string) (fs.FileInfo, bool, error) {
 	p, ok := cacheable(p)
 	if !ok {
-		return os.Lstat(p)
+		fi, err := os.Lstat(p)
+		return fi, false, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lstatLocked(p)
 }
 
-func (c *Cache) lstatLocked(p string) (fs.FileInfo, error) {
+func (c *Cache) lstatLocked(p string) (fs.FileInfo, bool, error) {
 	if fi, ok := c.lstat[p]; ok {
 		c.hits++
 		if fi == nil {
-			return nil, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
+			return nil, true, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
 		}
-		return fi, nil
+		return fi, true, nil
 	}
 	c.miss++
 	keep := c.watchAncestors(p)
@@ -319,39 +337,53 @@ func (c *Cache) lstatLocked(p string) (fs.FileInfo, error) {
 		fi = modeInfo{name: fi.Name(), mode: fi.Mode()}
 		if keep {
 			c.lstat[p] = fi
+			return fi, true, nil
 		}
 	case keep && errors.Is(err, fs.ErrNotExist):
 		c.lstat[p] = nil
+		return fi, true, err
 	}
-	return fi, err
+	return fi, false, err
 }
 
 // Stat describes p, following links; a path that is a link is looked up
 // every time.
 func (c *Cache) Stat(p string) (fs.FileInfo, error) {
+	fi, _, err := c.stat1(p)
+	return fi, err
+}
+
+func (c *Cache) stat1(p string) (fs.FileInfo, bool, error) {
 	if cp, ok := cacheable(p); ok {
 		c.mu.Lock()
-		fi, err := c.lstatLocked(cp)
+		fi, kept, err := c.lstatLocked(cp)
 		c.mu.Unlock()
 		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-			return fi, err
+			return fi, kept, err
 		}
 	}
-	return os.Stat(p)
+	fi, err := os.Stat(p)
+	return fi, false, err
 }
 
 // ReadDir lists dir, sorted by name, as os.ReadDir does; each entry's Info
 // gives its name and type only.
 func (c *Cache) ReadDir(dir string) ([]fs.DirEntry, error) {
+	es, _, err := c.readDir1(dir)
+	return es, err
+}
+
+func (c *Cache) readDir1(dir string) ([]fs.DirEntry, bool, error) {
 	d, ok := cacheable(dir)
 	if !ok {
-		return os.ReadDir(dir)
+		es, err := os.ReadDir(dir)
+		return es, false, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if es, ok := c.dirs[d]; ok {
 		c.hits++
-		return es, nil
+		return es, true, nil
 	}
 	c.miss++
 	keep := c.watchAncestors(d)
@@ -360,7 +392,7 @@ func (c *Cache) ReadDir(dir string) ([]fs.DirEntry, error) {
 	}
 	raw, err := os.ReadDir(d)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	es := make([]fs.DirEntry, len(raw))
 	for i, e := range raw {
@@ -369,29 +401,36 @@ func (c *Cache) ReadDir(dir string) ([]fs.DirEntry, error) {
 	if keep {
 		c.dirs[d] = es
 	}
-	return es, nil
+	return es, keep, nil
 }
 
 // EvalSymlinks resolves p as filepath.EvalSymlinks does; only a path with
 // no link on it (which resolves to itself) is kept.
 func (c *Cache) EvalSymlinks(p string) (string, error) {
+	real, _, err := c.evalSymlinks1(p)
+	return real, err
+}
+
+func (c *Cache) evalSymlinks1(p string) (string, bool, error) {
 	cp, ok := cacheable(p)
 	if !ok {
-		return filepath.EvalSymlinks(p)
+		real, err := filepath.EvalSymlinks(p)
+		return real, false, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.real[cp] {
 		c.hits++
-		return cp, nil
+		return cp, true, nil
 	}
 	c.miss++
 	keep := c.watchAncestors(cp)
 	real, err := filepath.EvalSymlinks(cp)
 	if err == nil && keep && real == cp {
 		c.real[cp] = true
+		return real, true, nil
 	}
-	return real, err
+	return real, false, err
 }
 
 // ReadFile reads p; contents are never cached.

@@ -23,6 +23,14 @@
 // from the Cache describes a path's name and mode only: its size and
 // times are zero.
 //
+// A Recording (Cache.Record) is a series of lookups kept so that one can
+// tell later whether each would still be answered the same: Unchanged is
+// true only if the Cache has learnt of no change at all since the
+// Recording began and every lookup the Cache did not keep true (file
+// contents, globs, paths below links, unwatched filesystems) gets the same
+// answer when asked again. A warm session uses it to keep a plan's
+// boundary between commands.
+//
 // The Cache is Linux only: elsewhere New reports that it is unsupported,
 // and the caller reads the filesystem directly.
 package fswatch

@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/cordon-sandbox/cordon/internal/netenv"
@@ -278,50 +279,67 @@ func (p *Plan) Shape() Shape {
 
 // Make builds the plan and the enforcement report it promises.
 func Make(in Input) (*Plan, *report.Report, error) {
-	if in.FS == nil {
-		in.FS = OSFS{}
-	}
 	if len(in.Argv) == 0 {
 		return nil, nil, fmt.Errorf("no command given")
 	}
+	bd, err := MakeBoundary(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	return bd.Command(in.Argv, in.Env, in.Dir)
+}
+
+// A Boundary is a plan without its command: all that Make decides from
+// the policy, the host and the filesystem, none of which depends on the
+// command's argv, environment or working directory. A warm session keeps
+// one while the filesystem it read is unchanged and completes it for each
+// command with Command.
+type Boundary struct {
+	plan Plan // no Argv, Env or Dir
+	rep  report.Report
+	// What the command's environment is made with.
+	tmp, cacheDir, workspace string
+	proxyEnv                 map[string]string
+}
+
+// MakeBoundary builds everything of in's plan but the command's own part;
+// in.Argv, in.Env and in.Dir are not read.
+func MakeBoundary(in Input) (*Boundary, error) {
+	if in.FS == nil {
+		in.FS = OSFS{}
+	}
 	p := in.Policy
 	mode := p.Mode.Value
-	rep := &report.Report{Mode: string(mode), Degraded: string(in.Degraded)}
-	dir := in.Dir
-	if dir == "" {
-		dir = in.Workspace
-	}
-	plan := &Plan{UID: in.UID, GID: in.GID, Dir: dir, Argv: in.Argv}
+	bd := &Boundary{rep: report.Report{Mode: string(mode), Degraded: string(in.Degraded)}, cacheDir: in.CacheDir, workspace: in.Workspace}
+	rep := &bd.rep
+	plan := &bd.plan
+	plan.UID, plan.GID = in.UID, in.GID
 
 	if mode == policy.ModeFullAccess {
 		plan.FullAccess = true
-		plan.Env = in.Env
 		for _, l := range []string{"namespaces", "filesystem", "landlock", "seccomp"} {
 			rep.Add(l, report.Off, "mode full-access: no boundary")
 		}
 		rep.Add("environment", report.Applied, "filtered by the policy")
 		plan.Rlimits = rlimits(p)
-		return plan, rep, nil
+		return bd, nil
 	}
 
 	fsys := FS(newAbsentCache(in.FS))
 	b := &builder{in: in, fs: fsys, host: host(fsys)}
 	roots, err := b.writableRoots()
 	if err != nil {
-		return nil, nil, err
-	}
-	if !unixplan.InAny(dir, append(roots, "/")) {
-		return nil, nil, fmt.Errorf("working directory %s is outside the sandbox", dir)
+		return nil, err
 	}
 	// The workspace is searched for secrets in read-only mode too, where
 	// it is no writable root.
 	denied, err := b.denied(unixplan.Dedupe(append([]string{in.Workspace}, roots...)))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	protected, absent, err := b.protected(roots)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	plan.Guard.Reserved = absent
 	plan.Guard.Roots = roots
@@ -334,14 +352,14 @@ func Make(in Input) (*Plan, *report.Report, error) {
 
 	grants, err := b.host.SocketGrants(p.Filesystem.HostSockets, denied)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	plan.Guard.SocketGrants = grants
 
 	tmp := "/tmp"
 	if in.Degraded == policy.DegradedLandlock {
 		if in.TmpDir == "" {
-			return nil, nil, fmt.Errorf("the landlock mode needs a private temp dir on the host")
+			return nil, fmt.Errorf("the landlock mode needs a private temp dir on the host")
 		}
 		tmp = in.TmpDir
 	}
@@ -379,7 +397,7 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		case netpolicy.ModeProxy:
 			port, err := portOf(in.ProxyURL)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			plan.Landlock.ConnectPort = port
 			plan.Seccomp.DenyNetworkExceptTCP = true
@@ -438,13 +456,40 @@ func Make(in Input) (*Plan, *report.Report, error) {
 		rep.Add("landlock", report.Applied, "second layer: writes only in the writable roots, /tmp and /dev/shm")
 		rep.Add("processes", report.Applied, "own PID namespace; everything is killed when the command ends")
 	}
-	plan.Env = unixplan.ToolEnv(in.Env, tmp, in.CacheDir, dir, proxyEnv)
+	bd.tmp, bd.proxyEnv = tmp, proxyEnv
 	rep.Add("seccomp", report.Applied, "baseline filter (ptrace, namespaces, mount, keyring, bpf, io_uring, TIOCSTI/TIOCLINUX, foreign ABIs, unix datagram sockets)")
 	rep.Add("unix-sockets", report.Applied, "%s", guardText(plan.Guard))
 	rep.Add("privileges", report.Applied, "no_new_privs; all capabilities dropped; new session")
 	rep.Add("environment", report.Applied, "filtered by the policy")
 	rep.Add("rlimits", report.Applied, "%s", unixplan.RlimitText(plan.Rlimits))
-	return plan, rep, nil
+	return bd, nil
+}
+
+// Command completes the boundary for one command: argv, the environment
+// after the policy's filter, and the working directory (the workspace
+// when empty). The plan and report are the caller's; their slices other
+// than Argv and Env are the Boundary's, shared by every command made from
+// it, and must not be changed.
+func (bd *Boundary) Command(argv, env []string, dir string) (*Plan, *report.Report, error) {
+	if len(argv) == 0 {
+		return nil, nil, fmt.Errorf("no command given")
+	}
+	if dir == "" {
+		dir = bd.workspace
+	}
+	if !unixplan.Under(dir, "/") {
+		return nil, nil, fmt.Errorf("working directory %s is outside the sandbox", dir)
+	}
+	plan := bd.plan
+	plan.Argv, plan.Dir = argv, dir
+	if plan.FullAccess {
+		plan.Env = env
+	} else {
+		plan.Env = unixplan.ToolEnv(env, bd.tmp, bd.cacheDir, dir, bd.proxyEnv)
+	}
+	rep := bd.rep
+	rep.Layers = slices.Clone(bd.rep.Layers)
+	return &plan, &rep, nil
 }
 
 // devices are the device files a command may write (and ioctl).
