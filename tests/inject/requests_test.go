@@ -4,15 +4,10 @@ package inject
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
 
 // TestRequestRules: [[network.requests]] rules on the intercepted host
@@ -22,13 +17,11 @@ import (
 // with X-Cordon-Denied naming the rule; the audit events name the rule,
 // the method and the path, and hold neither body nor secret.
 func TestRequestRules(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		testbin.RequireOrSkip(t, "curl is not installed; this test runs it inside the sandbox")
-	}
+	need(t, "curl")
 	for _, u := range users() {
 		t.Run(u.name, func(t *testing.T) {
 			f := newFixture(t, u.uid, nil)
-			host := "127.0.0.1:" + strconv.Itoa(f.scoped.port)
+			host := f.scoped.hostPort()
 			b, _ := os.ReadFile(f.policy)
 			rules := `
 [[network.requests]]
@@ -83,10 +76,7 @@ decision = "deny"
 				t.Errorf("the server received %q, want only the allowed GET", got)
 			}
 
-			data, err := os.ReadFile(filepath.Join(f.home, ".local", "state", "cordon", "audit.jsonl"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := f.auditLog()
 			if bytes.Contains(data, []byte(f.secret)) || bytes.Contains(data, []byte("secret-body-text")) {
 				t.Errorf("ESCAPED: the audit log holds the secret or a request body")
 			}
@@ -95,12 +85,8 @@ decision = "deny"
 				"DELETE /repos/acme/app":            `deny network.requests "no-delete"`,
 				"PUT /repos/acme/app/pulls/7/merge": `deny network.requests "merge"`,
 			}
-			for _, line := range bytes.Split(data, []byte("\n")) {
-				var ev struct {
-					Kind, Protocol, Decision, Rule, Method, Path string
-					Status                                       int
-				}
-				if json.Unmarshal(line, &ev) != nil || ev.Kind != "network_connection" || ev.Protocol != "https" {
+			for _, ev := range f.requestEvents() {
+				if ev.Protocol != "https" {
 					continue
 				}
 				k := ev.Method + " " + ev.Path
