@@ -281,17 +281,22 @@ func newCA(t *testing.T, name string) *testCA {
 	return &testCA{c, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
-// leaf is a server certificate for ip (default 127.0.0.1) signed by ca.
-func (ca *testCA) leaf(t *testing.T, ip ...string) tls.Certificate {
-	addr := net.IPv4(127, 0, 0, 1)
-	if len(ip) > 0 {
-		addr = net.ParseIP(ip[0])
+// leaf is a server certificate for host, an IP address or a name
+// (default 127.0.0.1), signed by ca.
+func (ca *testCA) leaf(t *testing.T, host ...string) tls.Certificate {
+	name := "127.0.0.1"
+	if len(host) > 0 {
+		name = host[0]
 	}
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: addr.String()},
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{addr}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	if ip := net.ParseIP(name); ip != nil {
+		tmpl.IPAddresses = []net.IP{ip}
+	} else {
+		tmpl.DNSNames = []string{name}
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
@@ -389,9 +394,34 @@ func (s *server) all() string {
 	return fmt.Sprint(s.urls, s.got)
 }
 
+// machineName returns this machine's host name and the address it
+// resolves to, where a test server can listen. Unlike localhost, the name
+// is not in the sandbox's NO_PROXY, so clients send their requests for it
+// through cordon's proxy, which resolves it (to a loopback or private
+// address, which the policy must allow with allow_private). Clients that
+// cannot reach a registry by IP address through a proxy (npm) need a name.
+func machineName(t *testing.T) (name, addr string) {
+	t.Helper()
+	name, err := os.Hostname()
+	if err == nil {
+		var addrs []string
+		if addrs, err = net.LookupHost(name); err == nil {
+			for _, a := range addrs {
+				if ln, lerr := net.Listen("tcp", net.JoinHostPort(a, "0")); lerr == nil {
+					ln.Close()
+					return name, a
+				}
+			}
+			err = fmt.Errorf("it resolves to %v, none of them on this machine", addrs)
+		}
+	}
+	testbin.RequireOrSkip(t, fmt.Sprintf("this test needs a name for this machine that is not localhost (the host name %q: %v); add it to /etc/hosts", name, err))
+	return "", ""
+}
+
 // scopedAddr is where the tests of real clients listen: a loopback address
 // that is not in the sandbox's NO_PROXY (localhost, 127.0.0.1, ::1), so
-// that git, npm and Python send their requests through cordon's proxy as
-// they would to a remote host; inside the sandbox's network namespace
+// that git sends its requests through cordon's proxy as it would to a
+// remote host; inside the sandbox's network namespace
 // nothing else listens there.
 const scopedAddr = "127.0.0.2"
