@@ -145,9 +145,9 @@ func (l *layout) auditLog() []byte {
 
 // requestEvent is the part of a network_connection event these tests read.
 type requestEvent struct {
-	Kind, Protocol, Decision, Rule, Method, Path, Credential, Error, Reason string
-	Status                                                                  int
-	Injected, Intercepted                                                   bool
+	Kind, Protocol, Host, Decision, Rule, Method, Path, Credential, Error, Reason string
+	Port, Status                                                                  int
+	Injected, Intercepted                                                         bool
 }
 
 // requestEvents are the audit trail's network_connection events.

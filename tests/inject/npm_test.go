@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -34,23 +35,30 @@ import (
 // nothing printed.
 func TestNpmInstallFromPrivateRegistry(t *testing.T) {
 	need(t, "npm", "node")
-	for _, u := range users() {
-		t.Run(u.name, func(t *testing.T) {
-			l := newLayout(t, u.uid, nil)
-			secret := "npm_" + randomAlnum(36)
-			l.env = []string{"NPM_TOKEN=" + secret}
-			ca := newCA(t, "npm test CA")
-			reg := &registry{token: secret}
-			name, addr := machineName(t)
-			srv := startServerAt(t, net.JoinHostPort(addr, "0"), ca.leaf(t, name), reg)
-			host := net.JoinHostPort(name, strconv.Itoa(srv.port))
-			reg.publish(t, "https://"+host, "corp-pkg", "1.0.0")
+	for _, mode := range modes {
+		for _, u := range users() {
+			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				testNpm(t, newLayout(t, u.uid, mode.extra))
+			})
+		}
+	}
+}
 
-			// docs/credentials.md, "Examples", the private npm registry,
-			// with the test's host in place of npm.corp.example (a name
-			// that resolves to this machine, hence allow_private); the
-			// dependency install and the hand-over are both asked about.
-			l.write(l.policy, fmt.Sprintf(`version = 1
+func testNpm(t *testing.T, l *layout) {
+	secret := "npm_" + randomAlnum(36)
+	l.env = []string{"NPM_TOKEN=" + secret}
+	ca := newCA(t, "npm test CA")
+	reg := &registry{token: secret}
+	name, addr := machineName(t)
+	srv := startServerAt(t, net.JoinHostPort(addr, "0"), ca.leaf(t, name), reg)
+	host := net.JoinHostPort(name, strconv.Itoa(srv.port))
+	reg.publish(t, "https://"+host, "corp-pkg", "1.0.0")
+
+	// docs/credentials.md, "Examples", the private npm registry,
+	// with the test's host in place of npm.corp.example (a name
+	// that resolves to this machine, hence allow_private); the
+	// dependency install and the hand-over are both asked about.
+	l.write(l.policy, fmt.Sprintf(`version = 1
 [network]
 mode = "proxy"
 allow_private = [%[1]q]
@@ -64,54 +72,52 @@ commands = [["npm", "install|ci|publish", "**"]]
 [credentials.inject]
 hosts = [%[1]q]
 `, host, l.writeCA(ca))+l.approver(), 0o644)
-			l.setAnswer("allow", "once")
-			// The example's .npmrc line; fetch-retries=0 so that a failure
-			// fails at once rather than after npm's minute of retries.
-			l.write(filepath.Join(l.ws, ".npmrc"), "//"+host+"/:_authToken=${NPM_TOKEN}\nupdate-notifier=false\nfetch-retries=0\n", 0o644)
+	l.setAnswer("allow", "once")
+	// The example's .npmrc line; fetch-retries=0 so that a failure
+	// fails at once rather than after npm's minute of retries.
+	l.write(filepath.Join(l.ws, ".npmrc"), "//"+host+"/:_authToken=${NPM_TOKEN}\nupdate-notifier=false\nfetch-retries=0\n", 0o644)
 
-			l.mustRun("npm", "install", "corp-pkg", "--registry", "https://"+host+"/", "--no-audit", "--no-fund")
+	l.mustRun("npm", "install", "corp-pkg", "--registry", "https://"+host+"/", "--no-audit", "--no-fund")
 
-			// The registry's side.
-			for _, p := range []string{"/corp-pkg", "/corp-pkg/-/corp-pkg-1.0.0.tgz"} {
-				got := srv.received(p)
-				if len(got) == 0 {
-					t.Errorf("npm never asked the registry for %s: %v", p, srv.requests())
-				}
-				for _, h := range got {
-					if h.Get("Authorization") != "Bearer "+secret {
-						t.Errorf("%s reached the registry with Authorization %q, not the token", p, h.Get("Authorization"))
-					}
-				}
+	// The registry's side.
+	for _, p := range []string{"/corp-pkg", "/corp-pkg/-/corp-pkg-1.0.0.tgz"} {
+		got := srv.received(p)
+		if len(got) == 0 {
+			t.Errorf("npm never asked the registry for %s: %v", p, srv.requests())
+		}
+		for _, h := range got {
+			if h.Get("Authorization") != "Bearer "+secret {
+				t.Errorf("%s reached the registry with Authorization %q, not the token", p, h.Get("Authorization"))
 			}
-			if n := reg.refused(); n != 0 {
-				t.Errorf("the registry refused %d requests without the token: %v", n, srv.requests())
-			}
+		}
+	}
+	if n := reg.refused(); n != 0 {
+		t.Errorf("the registry refused %d requests without the token: %v", n, srv.requests())
+	}
 
-			// The workspace's side: the package as served, and what npm
-			// held (its install script ran with npm's environment).
-			pkg, err := os.ReadFile(filepath.Join(l.ws, "node_modules", "corp-pkg", "index.js"))
-			if err != nil || string(pkg) != reg.index {
-				t.Errorf("node_modules/corp-pkg/index.js: %q, %v; want what the registry served", pkg, err)
-			}
-			saw, err := os.ReadFile(filepath.Join(l.ws, "npm-saw.txt"))
-			ph := string(saw)
-			switch {
-			case err != nil:
-				t.Errorf("the package's install script left no record: %v", err)
-			case ph == secret || len(ph) != len(secret) || !strings.HasPrefix(ph, "npm_"):
-				t.Errorf("npm's NPM_TOKEN was %q; want a placeholder shaped like the token", ph)
-			}
-			l.checkSecretNowhere(t, secret)
+	// The workspace's side: the package as served, and what npm
+	// held (its install script ran with npm's environment).
+	pkg, err := os.ReadFile(filepath.Join(l.ws, "node_modules", "corp-pkg", "index.js"))
+	if err != nil || string(pkg) != reg.index {
+		t.Errorf("node_modules/corp-pkg/index.js: %q, %v; want what the registry served", pkg, err)
+	}
+	saw, err := os.ReadFile(filepath.Join(l.ws, "npm-saw.txt"))
+	ph := string(saw)
+	switch {
+	case err != nil:
+		t.Errorf("the package's install script left no record: %v", err)
+	case ph == secret || len(ph) != len(secret) || !strings.HasPrefix(ph, "npm_"):
+		t.Errorf("npm's NPM_TOKEN was %q; want a placeholder shaped like the token", ph)
+	}
+	l.checkSecretNowhere(t, secret)
 
-			var askedInstall, askedCredential bool
-			for _, q := range l.questions() {
-				askedInstall = askedInstall || q.Kind == "command" && strings.HasPrefix(q.Command, "npm install corp-pkg")
-				askedCredential = askedCredential || q.Kind == "credential" && strings.Contains(q.Command, `"npm-corp"`)
-			}
-			if !askedInstall || !askedCredential {
-				t.Errorf("the approver was not asked about the install (%v) and the hand-over (%v): %+v", askedInstall, askedCredential, l.questions())
-			}
-		})
+	var askedInstall, askedCredential bool
+	for _, q := range l.questions() {
+		askedInstall = askedInstall || q.Kind == "command" && strings.HasPrefix(q.Command, "npm install corp-pkg")
+		askedCredential = askedCredential || q.Kind == "credential" && strings.Contains(q.Command, `"npm-corp"`)
+	}
+	if !askedInstall || !askedCredential {
+		t.Errorf("the approver was not asked about the install (%v) and the hand-over (%v): %+v", askedInstall, askedCredential, l.questions())
 	}
 }
 
@@ -123,10 +129,10 @@ type registry struct {
 	docs  map[string][]byte
 	tgz   map[string][]byte
 
-	nRefused int
+	nRefused atomic.Int32
 }
 
-func (reg *registry) refused() int { return reg.nRefused }
+func (reg *registry) refused() int { return int(reg.nRefused.Load()) }
 
 // publish makes package name at version, its tarball served from base.
 func (reg *registry) publish(t *testing.T, base, name, version string) {
@@ -170,7 +176,7 @@ func (reg *registry) publish(t *testing.T, base, name, version string) {
 
 func (reg *registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "Bearer "+reg.token {
-		reg.nRefused++
+		reg.nRefused.Add(1)
 		http.Error(w, `{"error":"authentication required"}`, http.StatusUnauthorized)
 		return
 	}
