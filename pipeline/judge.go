@@ -213,9 +213,26 @@ func (j *judge) installHosts(category, rule string) []string {
 type networkAsker struct{ j *judge }
 
 func (n networkAsker) Ask(ctx context.Context, q netproxy.Question) (bool, error) {
-	ans, err := n.j.ask(ctx, approval.Request{Kind: approval.KindNetwork, Command: fmt.Sprintf("%s:%d", q.Host, q.Port),
-		Category: "network-unfamiliar", Reason: q.Reason})
+	ans, err := n.j.ask(ctx, networkRequest(q))
 	return ans.Allowed(), err
+}
+
+// networkRequest is the question the proxy's q puts to a human. What it
+// asks about (Command) is also what a "this session" answer is remembered
+// for, so it names exactly what was shown: a host for a host the policy
+// does not list, and the method, path and host of the one request a
+// request rule asks about (never the host alone, or a grant for one merge
+// would let every later request on that host through unasked).
+func networkRequest(q netproxy.Question) approval.Request {
+	r := approval.Request{Kind: approval.KindNetwork, Command: fmt.Sprintf("%s:%d", q.Host, q.Port),
+		Category: "network-unfamiliar", Reason: q.Reason}
+	if q.Method != "" {
+		// A method is a token and an escaped path holds no space, so the
+		// text names one request and no host question's text.
+		r.Command = fmt.Sprintf("%s %s on %s:%d", q.Method, q.Path, q.Host, q.Port)
+		r.Category, r.Rule = "network-request", q.Rule
+	}
+	return r
 }
 
 // shellJoin quotes argv for a POSIX shell, for messages a user may paste.

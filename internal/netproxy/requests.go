@@ -35,8 +35,10 @@ func (s *Server) judgeRequest(ctx context.Context, t target, method, escapedPath
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.AskTimeout)
 	defer cancel()
+	// The whole path, never a prefix of it: an answer "for this session"
+	// is remembered for exactly the request asked about.
 	ok, err := s.opts.Asker.Ask(ctx, Question{Host: t.Host(), Port: t.Port, Protocol: ev.Protocol,
-		Method: method, Path: truncate(escapedPath, 512), Rule: d.Rule, Reason: d.Reason})
+		Method: method, Path: escapedPath, Rule: d.Rule, Reason: d.Reason})
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return policyRefusal(fmt.Sprintf("%s; no answer within %s, which counts as deny", d.Reason, s.opts.AskTimeout), d.Fix)

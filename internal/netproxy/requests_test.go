@@ -195,3 +195,17 @@ func TestRequestRulesOnPlainHTTP(t *testing.T) {
 		t.Errorf("events do not show the DELETE denied by its rule (%v) and the GET forwarded (%v)", denied, forwarded)
 	}
 }
+
+// TestRequestRuleAskNamesTheWholePath: the asker is given the request's
+// whole path, however long (the event's copy is cut short): an answer
+// remembered for one request must not cover another that only shares its
+// first bytes.
+func TestRequestRuleAskNamesTheWholePath(t *testing.T) {
+	asker := &fakeAsker{answer: false}
+	f := requestRulesFixture(t, asker)
+	path := "/repos/" + strings.Repeat("a", 600) + "/b/pulls/7/merge"
+	do(t, f.client(f.cordonPool(), true), "PUT", "https://"+f.apiHost+path)
+	if len(asker.asked) != 1 || asker.asked[0].Path != path {
+		t.Errorf("the asker was asked %+v; want one question with the whole path", asker.asked)
+	}
+}

@@ -39,6 +39,7 @@ func TestToolsTrustTheBundle(t *testing.T) {
 	for k, v := range env {
 		baseEnv = append(baseEnv, k+"="+v)
 	}
+	os.WriteFile(filepath.Join(home, ".npmrc"), []byte("cafile=/etc/ssl/certs/ca-certificates.crt\n"), 0o644)
 	api, other := "https://"+f.apiHost, "https://"+f.otherHost
 	python := pythonWith(t)
 
@@ -84,6 +85,13 @@ requests.get(os.environ["URL"], timeout=20).raise_for_status()`, other + "/pytho
 			// the CA comes from NODE_EXTRA_CA_CERTS alone.
 			argv:   []string{"node", "-e", nodeThroughProxy, api + "/node-https"},
 			tunnel: []string{"node", "-e", nodeThroughProxy, other + "/node-https"}},
+		{name: "npm", need: "npm", reads: "npm_config_cafile", anyStatus: true,
+			// npm sends the placeholder from its nerf-darted _authToken; the
+			// home's .npmrc names a cafile of its own (as the test machine's
+			// global npmrc does), which replaces Node's list and with it
+			// NODE_EXTRA_CA_CERTS.
+			argv: []string{"npm", "view", "cordon-probe-package", "--registry", api + "/npm/",
+				"--//" + f.apiHost + "/npm/:_authToken=" + testPlaceholder, "--fetch-retries=0", "--update-notifier=false"}},
 		{name: "go-net-http", need: os.Args[0], reads: "SSL_CERT_FILE",
 			argv:   []string{os.Args[0], "-test.run=^TestGoClientHelper$", api + "/go-net-http"},
 			tunnel: []string{os.Args[0], "-test.run=^TestGoClientHelper$", other + "/go-net-http"}},
@@ -101,7 +109,7 @@ requests.get(os.environ["URL"], timeout=20).raise_for_status()`, other + "/pytho
 			run := func(argv []string, only string) (string, error) {
 				url := argv[len(argv)-1]
 				cmd := exec.Command(argv[0], argv[1:]...)
-				if tl.name == "pip" || tl.name == "git" {
+				if tl.name == "pip" || tl.name == "git" || tl.name == "npm" {
 					url = ""
 				}
 				for _, kv := range baseEnv {

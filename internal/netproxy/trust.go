@@ -35,8 +35,12 @@ var TrustVars = []string{
 	"REQUESTS_CA_BUNDLE",  // Python requests (which otherwise uses certifi's own list)
 	"PIP_CERT",            // pip (= --cert)
 	"NODE_EXTRA_CA_CERTS", // Node.js, npm, pnpm, yarn: added to Node's built-in list
-	"CARGO_HTTP_CAINFO",   // cargo
-	"DENO_CERT",           // Deno
+	// npm, pnpm and yarn 1 (= cafile). A cafile or ca in any npmrc (a
+	// global npmrc naming the system bundle, say) replaces Node's list,
+	// and NODE_EXTRA_CA_CERTS with it; the variable beats every npmrc.
+	"npm_config_cafile",
+	"CARGO_HTTP_CAINFO", // cargo
+	"DENO_CERT",         // Deno
 }
 
 // TrustBundle returns the CA bundle a sandboxed command is given when the

@@ -10,31 +10,11 @@ package inject
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"io"
-	"io/fs"
-	"log"
-	"math/big"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/cordon-sandbox/cordon/internal/testutil/testbin"
 )
@@ -57,135 +37,28 @@ func TestMain(m *testing.M) {
 		map[string]string{"cordon": testbin.Cordon, "probe": "./probe"})
 }
 
-// server is an HTTPS server on 127.0.0.1 recording what it receives.
-type server struct {
-	*httptest.Server
-	port int
-	mu   sync.Mutex
-	got  []http.Header
-	urls []string
-	reqs []string // METHOD PATH, in order
-}
-
-func startServer(t *testing.T, cert tls.Certificate) *server {
-	s := &server{}
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.got = append(s.got, r.Header.Clone())
-		s.urls = append(s.urls, r.URL.Path)
-		s.reqs = append(s.reqs, r.Method+" "+r.URL.Path)
-		s.mu.Unlock()
-		fmt.Fprintf(w, "hello from %s over %s\n", r.URL.Path, r.Proto)
-	}))
-	s.EnableHTTP2 = true
-	s.Config.ErrorLog = log.New(io.Discard, "", 0) // the proxy refusing the rogue server's certificate is expected
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	s.StartTLS()
-	t.Cleanup(s.Close)
-	s.port = s.Listener.Addr().(*net.TCPAddr).Port
-	return s
-}
-
-// received returns the headers of the requests for path.
-func (s *server) received(path string) []http.Header {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []http.Header
-	for i, u := range s.urls {
-		if u == path {
-			out = append(out, s.got[i])
-		}
-	}
-	return out
-}
-
-func (s *server) all() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return fmt.Sprint(s.urls, s.got)
-}
-
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newCA(t *testing.T, name string) *testCA {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return &testCA{c, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-func (ca *testCA) leaf(t *testing.T) tls.Certificate {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
 // fixture is one host layout: a home with a workspace, a policy file
 // outside it that injects the secret into requests to the scoped server
 // (and to the rogue one, whose certificate no trusted CA signed), and a
 // server no credential names.
 type fixture struct {
-	t                    *testing.T
-	uid                  int
-	root, home, ws       string
-	policy               string
+	*layout
 	secret               string
 	scoped, other, rogue *server
 	scopedURL, otherURL  string
 	rogueURL             string
-	extra                []string
-	outputs              []string // everything cordon and the commands printed
-}
-
-func randomAlnum(n int) string {
-	const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = abc[int(b[i])%len(abc)]
-	}
-	return string(b)
 }
 
 func newFixture(t *testing.T, uid int, extra []string) *fixture {
-	root, err := os.MkdirTemp(testbin.Base, "cordon-inject-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	root, _ = filepath.EvalSymlinks(root)
-	f := &fixture{t: t, uid: uid, root: root, home: filepath.Join(root, "home"), extra: extra,
-		secret: "ghp_" + randomAlnum(36)}
-	f.ws = filepath.Join(f.home, "src", "project")
-	if err := os.MkdirAll(f.ws, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	f := &fixture{layout: newLayout(t, uid, extra), secret: "ghp_" + randomAlnum(36)}
+	f.env = []string{"CORDON_TEST_SECRET=" + f.secret}
 	ca, rogueCA := newCA(t, "inject test CA"), newCA(t, "rogue CA")
 	f.scoped, f.other, f.rogue = startServer(t, ca.leaf(t)), startServer(t, ca.leaf(t)), startServer(t, rogueCA.leaf(t))
-	url := func(s *server) string { return "https://127.0.0.1:" + strconv.Itoa(s.port) }
+	url := func(s *server) string { return "https://" + s.hostPort() }
 	f.scopedURL, f.otherURL, f.rogueURL = url(f.scoped), url(f.other), url(f.rogue)
-	caFile := filepath.Join(root, "test-ca.pem")
-	os.WriteFile(caFile, ca.pem, 0o644)
-	hp := func(s *server) string { return "127.0.0.1:" + strconv.Itoa(s.port) }
-	f.policy = filepath.Join(root, "policy.toml")
-	policy := fmt.Sprintf(`version = 1
+	caFile := f.writeCA(ca)
+	hp := (*server).hostPort
+	f.write(f.policy, fmt.Sprintf(`version = 1
 [network]
 mode = "proxy"
 allow = [%q, %q, %q]
@@ -199,64 +72,9 @@ commands = [["curl", "**"], ["probe", "**"]]
 decision = "allow"
 [credentials.inject]
 hosts = [%q, %q]
-`, hp(f.scoped), hp(f.other), hp(f.rogue), caFile, hp(f.scoped), hp(f.rogue))
-	os.WriteFile(f.policy, []byte(policy), 0o644)
-	os.Chmod(root, 0o755)
-	filepath.Walk(root, func(p string, _ os.FileInfo, err error) error {
-		if err == nil {
-			os.Lchown(p, uid, uid)
-		}
-		return nil
-	})
+`, hp(f.scoped), hp(f.other), hp(f.rogue), caFile, hp(f.scoped), hp(f.rogue)), 0o644)
 	return f
 }
-
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// run runs argv with cordon run --policy P, with the secret in cordon's
-// own environment only.
-func (f *fixture) run(argv ...string) result {
-	f.t.Helper()
-	args := append([]string{"run", "--policy", f.policy}, f.extra...)
-	cmd := exec.Command(cordonBin, append(append(args, "--"), argv...)...)
-	cmd.Dir = f.ws
-	cmd.Env = []string{"HOME=" + f.home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "CORDON_TEST_SECRET=" + f.secret}
-	if f.uid != 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(f.uid), Gid: uint32(f.uid)}}
-	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{out.String(), errb.String(), 0}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		f.t.Fatalf("run %v: %v", argv, err)
-	}
-	if r.code == 125 {
-		f.t.Fatalf("cordon could not set up the run (exit 125): %s", r.stderr)
-	}
-	f.outputs = append(f.outputs, r.stdout, r.stderr)
-	return r
-}
-
-func users() []struct {
-	name string
-	uid  int
-} {
-	return []struct {
-		name string
-		uid  int
-	}{{"root", 0}, {"nobody", 65534}}
-}
-
-var modes = []struct {
-	name  string
-	extra []string
-}{{"namespaces", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}}
 
 // TestInjectedSecretStaysOutside: curl in the sandbox reaches the scoped
 // host with the real secret in its Authorization header, added by the proxy;
@@ -265,9 +83,7 @@ var modes = []struct {
 // scoped host, and the secret is in no file of the workspace, no audit line
 // and nothing printed.
 func TestInjectedSecretStaysOutside(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		testbin.RequireOrSkip(t, "curl is not installed; this test runs it inside the sandbox")
-	}
+	need(t, "curl")
 	for _, mode := range modes {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
@@ -346,44 +162,17 @@ func (f *fixture) check(t *testing.T) {
 	}
 
 	// From the host side: the secret is nowhere the command or the agent
-	// can see it.
-	filepath.WalkDir(f.ws, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(f.secret)) {
-				t.Errorf("ESCAPED: the secret is in the workspace file %s", p)
-			}
-		}
-		return nil
-	})
-	for _, out := range f.outputs {
-		if strings.Contains(out, f.secret) {
-			t.Errorf("ESCAPED: the secret was printed: %s", out)
-		}
-	}
+	// can see it (the policy reads it from cordon's own environment).
+	f.checkSecretNowhere(t, f.secret)
 	f.checkAudit(t)
 	f.checkBundle(t)
 }
 
-// checkAudit reads the audit log: no line holds the secret, and the
-// injected requests are recorded by credential name.
+// checkAudit reads the audit log: the injected requests are recorded by
+// credential name (checkSecretNowhere saw that no line holds the secret).
 func (f *fixture) checkAudit(t *testing.T) {
-	log := filepath.Join(f.home, ".local", "state", "cordon", "audit.jsonl")
-	data, err := os.ReadFile(log)
-	if err != nil {
-		t.Fatalf("reading the audit log: %v", err)
-	}
-	if bytes.Contains(data, []byte(f.secret)) {
-		t.Errorf("ESCAPED: the audit log holds the secret")
-	}
 	var injected, refused, certFailure bool
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		var ev struct {
-			Kind, Protocol, Decision, Credential, Error, Path string
-			Injected, Intercepted                             bool
-		}
-		if json.Unmarshal(line, &ev) != nil || ev.Kind != "network_connection" {
-			continue
-		}
+	for _, ev := range f.requestEvents() {
 		switch {
 		case ev.Protocol == "https" && ev.Credential == "github" && ev.Injected && ev.Path == "/api/user":
 			injected = true
@@ -395,7 +184,7 @@ func (f *fixture) checkAudit(t *testing.T) {
 	}
 	if !injected || !refused || !certFailure {
 		t.Errorf("the audit log lacks the injected request (%v), the refused placeholder (%v) or the certificate failure (%v):\n%s",
-			injected, refused, certFailure, data)
+			injected, refused, certFailure, f.auditLog())
 	}
 }
 
@@ -419,9 +208,7 @@ func (f *fixture) checkBundle(t *testing.T) {
 // does not intercept: curl, trusting only the system's roots and the test
 // CA it is given, sees the server's own certificate.
 func TestWithoutInjectTheHostIsTunnelled(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		testbin.RequireOrSkip(t, "curl is not installed; this test runs it inside the sandbox")
-	}
+	need(t, "curl")
 	f := newFixture(t, 0, nil)
 	b, _ := os.ReadFile(f.policy)
 	plain := strings.Split(string(b), "[credentials.inject]")[0]
