@@ -128,6 +128,19 @@ func (is injectors) check(h http.Header, u *url.URL, t *target) (use *injector, 
 	return use, "", ""
 }
 
+// carried names the first credential whose placeholder the request holds
+// anywhere (any header, its credentials, the URL), "" for none: a request
+// refused on its own account still records whose placeholder it tried to
+// send.
+func (is injectors) carried(h http.Header, u *url.URL) string {
+	for _, c := range is {
+		if placeholderIn(h, u, c.Placeholder, "") != "" {
+			return c.Name
+		}
+	}
+	return ""
+}
+
 // inject puts c's secret into h: in place of the placeholder wherever the
 // header holds it (also inside Basic credentials), or as the whole header
 // when the request lacks it. A header the client set without the

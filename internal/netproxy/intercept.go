@@ -249,8 +249,15 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse("CONNECT inside an intercepted connection is not supported", "")
 		return
 	}
-	if reason := hostMismatch(sess.host, sess.port, []string{r.Host}, 443); reason != "" {
-		refuse(reason, "send requests for other hosts on connections of their own")
+	if reason := sess.misdirected(r); reason != "" {
+		// The connection leads to this host alone: a request for another
+		// would reach whatever that name routes to behind it (a CDN
+		// serves many), with the secret. 421 tells the client to open a
+		// connection of its own for that host, which is judged anew.
+		ev.Allowed, ev.Reason, ev.Status = false, reason, http.StatusMisdirectedRequest
+		ev.Credential = sess.s.inject.carried(r.Header, r.URL)
+		writeRefusalTo(w, ev, &refusal{status: http.StatusMisdirectedRequest, socksCode: socksNotAllowed, denied: true, reason: reason,
+			fix: "send requests for another host on a connection of its own (CONNECT that host)"})
 		return
 	}
 	if rf := sess.s.judgeRequest(r.Context(), sess.t, r.Method, r.URL.EscapedPath(), &ev); rf != nil {
@@ -335,6 +342,28 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev.Status = http.StatusSwitchingProtocols
 		ev.BytesSent, ev.BytesReceived = upgraded.written.Load(), upgraded.read.Load()
 	}
+}
+
+// misdirected returns a reason to refuse a request that names another host
+// than the one the connection was opened to: the target of an HTTP/1.1
+// request (its absolute URL, else its Host header), the :authority of an
+// HTTP/2 stream, and any Host header an HTTP/2 stream carries besides.
+func (sess *session) misdirected(r *http.Request) string {
+	named, what := []string{r.Host}, "Host"
+	if r.ProtoMajor >= 2 {
+		what = ":authority"
+		named = append(named, r.Header.Values("Host")...)
+	}
+	for i, h := range named {
+		if i > 0 {
+			what = "Host header"
+		}
+		if hostMismatch(sess.host, sess.port, []string{h}, 443) != "" {
+			return fmt.Sprintf("the request's %s %s is not %s, the host this connection was opened to",
+				what, strconv.QuoteToASCII(truncate(h, 256)), net.JoinHostPort(sess.host, strconv.Itoa(sess.port)))
+		}
+	}
+	return ""
 }
 
 // upgradeType is the protocol an HTTP/1.1 request asks to switch to, as
