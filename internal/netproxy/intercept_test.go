@@ -620,3 +620,51 @@ func BenchmarkInterceptThroughput(b *testing.B) {
 		})
 	}
 }
+
+// TestInjectedStreamFlows: a streamed response (server-sent events) to a
+// request the secret was injected into reaches the client event by event:
+// the scrubbing of an echoed secret holds back only bytes that could begin
+// it, not the end of every event. The server sends the second event only
+// after the client got the first.
+func TestInjectedStreamFlows(t *testing.T) {
+	for _, h2 := range []bool{true, false} {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
+			f := newInterceptFixture(t)
+			got1 := make(chan struct{})
+			f.api.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				io.WriteString(w, "data: one "+r.Header.Get("Authorization")+"\n\n")
+				w.(http.Flusher).Flush()
+				select {
+				case <-got1:
+				case <-time.After(15 * time.Second):
+					return
+				}
+				io.WriteString(w, "data: two\n\n")
+			})
+			c := f.client(f.cordonPool(), h2)
+			resp, err := c.Get("https://" + f.apiHost + "/events")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			first := "data: one Bearer " + testPlaceholder + "\n\n" // the echoed secret, scrubbed
+			buf := make([]byte, len(first))
+			done := make(chan error, 1)
+			go func() { _, err := io.ReadFull(resp.Body, buf); done <- err }()
+			select {
+			case err := <-done:
+				if err != nil || string(buf) != first {
+					t.Fatalf("first event %q, %v; want %q", buf, err, first)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the first event did not arrive before the server sent more: the proxy held it back")
+			}
+			close(got1)
+			rest, err := io.ReadAll(resp.Body)
+			if err != nil || string(rest) != "data: two\n\n" {
+				t.Errorf("then %q, %v", rest, err)
+			}
+		})
+	}
+}
