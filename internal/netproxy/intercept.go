@@ -47,14 +47,16 @@ type session struct {
 	addr string // the address first dialled
 	rule string
 
-	// transport forwards requests over HTTP/2 or HTTP/1.1, as the host
-	// offers; upgrader forwards upgrade requests (WebSocket), which only
-	// HTTP/1.1 can carry, on connections that offered the host nothing
-	// else.
-	transport, upgrader *http.Transport
+	// Requests go to the host in the client's own protocol, so that the
+	// host sees what it would without the proxy and no request pays for
+	// a translation: h2 forwards an HTTP/2 client's requests over HTTP/2
+	// (or HTTP/1.1 if the host offers only that), h1 an HTTP/1.1
+	// client's, upgrades (WebSocket) included, over HTTP/1.1 on
+	// connections that offered the host nothing else.
+	h2, h1 *http.Transport
 	// first is the connection made while the client waited for its
-	// CONNECT answer; a transport takes it before dialling any other
-	// (the upgrader only when the host chose HTTP/1.1 on it).
+	// CONNECT answer; a transport takes it before dialling any other (h1
+	// only when the host chose HTTP/1.1 on it).
 	firstMu sync.Mutex
 	first   *tls.Conn
 
@@ -82,7 +84,7 @@ func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, e
 		return
 	}
 	sess.first = tc
-	sess.transport = &http.Transport{
+	sess.h2 = &http.Transport{
 		Proxy: nil,
 		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return sess.dialTLS(ctx, alpnAny)
@@ -93,7 +95,7 @@ func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, e
 		MaxIdleConnsPerHost:    4,
 		IdleConnTimeout:        90 * time.Second,
 	}
-	sess.upgrader = &http.Transport{
+	sess.h1 = &http.Transport{
 		Proxy: nil,
 		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return sess.dialTLS(ctx, alpnHTTP1)
@@ -102,18 +104,12 @@ func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, e
 		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: 1 << 20,
-		MaxIdleConnsPerHost:    1,
+		MaxIdleConnsPerHost:    1, // an HTTP/1.1 client sends one request at a time
 		IdleConnTimeout:        90 * time.Second,
 	}
-	defer sess.transport.CloseIdleConnections()
-	defer sess.upgrader.CloseIdleConnections()
-	defer func() {
-		sess.firstMu.Lock()
-		if sess.first != nil {
-			sess.first.Close()
-		}
-		sess.firstMu.Unlock()
-	}()
+	defer sess.h2.CloseIdleConnections()
+	defer sess.h1.CloseIdleConnections()
+	defer sess.closeFirst()
 	if established() != nil {
 		return
 	}
@@ -135,7 +131,22 @@ func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, e
 		return
 	}
 	sess.client = ctls
+	if ctls.ConnectionState().NegotiatedProtocol != "h2" && tc.ConnectionState().NegotiatedProtocol == "h2" {
+		// Nothing of this client's will go over HTTP/2: h1 dials a
+		// connection of its own.
+		sess.closeFirst()
+	}
 	sess.serve(ctls)
+}
+
+// closeFirst closes the first connection unless a transport took it.
+func (sess *session) closeFirst() {
+	sess.firstMu.Lock()
+	defer sess.firstMu.Unlock()
+	if sess.first != nil {
+		sess.first.Close()
+		sess.first = nil
+	}
 }
 
 // The protocols the proxy offers an intercepted host (ALPN): either, or
@@ -280,14 +291,12 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rw := &statusWriter{ResponseWriter: w}
 	var injected bool
-	// An upgrade (WebSocket) needs HTTP/1.1 to the host; after 101 the
-	// ReverseProxy copies the bytes both ways, unmodified, until either
-	// side ends. Go's HTTP/2 server refuses Upgrade headers, so only an
-	// HTTP/1.1 client can ask.
-	upType := upgradeType(r.Header)
-	transport := sess.transport
-	if upType != "" {
-		transport = sess.upgrader
+	// After an upgrade's 101 (only an HTTP/1.1 client can ask: Go's
+	// HTTP/2 server refuses Upgrade headers) the ReverseProxy copies the
+	// bytes both ways, unmodified, until either side ends.
+	transport := sess.h2
+	if r.ProtoMajor == 1 {
+		transport = sess.h1
 	}
 	var upgraded *countingRWC
 	rp := &httputil.ReverseProxy{
@@ -361,19 +370,6 @@ func (sess *session) misdirected(r *http.Request) string {
 		if hostMismatch(sess.host, sess.port, []string{h}, 443) != "" {
 			return fmt.Sprintf("the request's %s %s is not %s, the host this connection was opened to",
 				what, strconv.QuoteToASCII(truncate(h, 256)), net.JoinHostPort(sess.host, strconv.Itoa(sess.port)))
-		}
-	}
-	return ""
-}
-
-// upgradeType is the protocol an HTTP/1.1 request asks to switch to, as
-// httputil.ReverseProxy reads it: "" unless Connection lists "upgrade".
-func upgradeType(h http.Header) string {
-	for _, v := range h.Values("Connection") {
-		for _, tok := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
-				return h.Get("Upgrade")
-			}
 		}
 	}
 	return ""
