@@ -26,7 +26,9 @@
 //     the policy's extra CA file (a failure refuses the connection, with the
 //     reason), then answers the client and ends the client's TLS with a
 //     certificate its CA signs for that host. It then serves the client's
-//     HTTP/2 or HTTP/1.1 requests one by one: each must name the same host
+//     HTTP/2 or HTTP/1.1 requests one by one, forwarding each in the
+//     client's own protocol where the host offers it: each must name the
+//     same host
 //     (another is refused with 421, whether it came on a kept-alive,
 //     pipelined or HTTP/2 connection), carries the credential's placeholder
 //     only in the credential's header (anywhere else the request is
