@@ -26,10 +26,16 @@
 //     the policy's extra CA file (a failure refuses the connection, with the
 //     reason), then answers the client and ends the client's TLS with a
 //     certificate its CA signs for that host. It then serves the client's
-//     HTTP/2 or HTTP/1.1 requests one by one: each must name the same host,
-//     carries the credential's placeholder only in the credential's header
-//     (anywhere else the request is refused), and gets the secret in that
-//     header when its path is in scope. Every other host stays a plain
+//     HTTP/2 or HTTP/1.1 requests one by one, forwarding each in the
+//     client's own protocol where the host offers it: each must name the
+//     same host
+//     (another is refused with 421, whether it came on a kept-alive,
+//     pipelined or HTTP/2 connection), carries the credential's placeholder
+//     only in the credential's header (anywhere else the request is
+//     refused), and gets the secret in that header when its path is in
+//     scope. An HTTP/1.1 upgrade (WebSocket) is judged the same way, then
+//     passed through unmodified until either side closes; HTTP/2's
+//     extended CONNECT is not offered. Every other host stays a plain
 //     tunnel, never intercepted. Plain HTTP requests carrying a placeholder
 //     are refused: a secret never crosses the network in clear text.
 //  6. Request rules (Rules.DecideRequest) judge each request the proxy

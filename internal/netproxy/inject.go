@@ -128,6 +128,19 @@ func (is injectors) check(h http.Header, u *url.URL, t *target) (use *injector, 
 	return use, "", ""
 }
 
+// carried names the first credential whose placeholder the request holds
+// anywhere (any header, its credentials, the URL), "" for none: a request
+// refused on its own account still records whose placeholder it tried to
+// send.
+func (is injectors) carried(h http.Header, u *url.URL) string {
+	for _, c := range is {
+		if placeholderIn(h, u, c.Placeholder, "") != "" {
+			return c.Name
+		}
+	}
+	return ""
+}
+
 // inject puts c's secret into h: in place of the placeholder wherever the
 // header holds it (also inside Basic credentials), or as the whole header
 // when the request lacks it. A header the client set without the
@@ -233,69 +246,113 @@ func scrubHeader(h http.Header, secret, mask string) {
 
 // replaceReader streams src with every occurrence of old replaced by new,
 // which has the same length (so a Content-Length stays right), exactly as
-// bytes.ReplaceAll would on the whole stream.
+// bytes.ReplaceAll would on the whole stream. It works in the caller's
+// buffer and holds back only a tail of the stream that could begin a match
+// (a prefix of old), so that a streamed response (server-sent events, a
+// model's tokens) is not held up waiting for bytes that cannot matter.
 type replaceReader struct {
 	src      io.ReadCloser
 	old, new []byte
-	buf      []byte
-	// settled is how many bytes at the start of buf are final: no match
-	// can start among them any more.
-	settled int
-	err     error
+	// next[k] is the length of the longest proper prefix of old[:k+1]
+	// that is also its suffix (Knuth-Morris-Pratt), for finding the
+	// tail to hold back.
+	next []int
+	// tail is the end of the stream read so far that could begin a match;
+	// it is passed on once the following bytes show it does not.
+	tail []byte
+	// out is final bytes waiting for a caller whose buffer was too small
+	// to work in; scratch is that work space.
+	out, scratch []byte
+	err          error
 }
 
 func newReplaceReader(src io.ReadCloser, old, new string) *replaceReader {
 	if len(old) != len(new) || old == "" {
 		panic("netproxy: replaceReader needs two strings of the same, non-zero length")
 	}
-	return &replaceReader{src: src, old: []byte(old), new: []byte(new)}
+	r := &replaceReader{src: src, old: []byte(old), new: []byte(new), next: make([]int, len(old))}
+	for i, k := 1, 0; i < len(old); i++ {
+		for k > 0 && old[i] != old[k] {
+			k = r.next[k-1]
+		}
+		if old[i] == old[k] {
+			k++
+		}
+		r.next[i] = k
+	}
+	return r
 }
-
-const replaceChunk = 128 << 10
 
 func (r *replaceReader) Read(p []byte) (int, error) {
-	for r.settled == 0 {
-		if r.err != nil {
-			if len(r.buf) == 0 {
-				return 0, r.err
-			}
-			r.settled = len(r.buf)
-			break
+	for {
+		if len(r.out) > 0 {
+			n := copy(p, r.out)
+			r.out = r.out[n:]
+			return n, nil
 		}
-		r.fill()
+		if r.err != nil {
+			if len(r.tail) > 0 {
+				// The stream ended: what was held back is final.
+				n := copy(p, r.tail)
+				r.tail = r.tail[n:]
+				return n, nil
+			}
+			return 0, r.err
+		}
+		// The held-back tail goes first, then as much of src as fits.
+		buf, small := p, len(p) <= 2*len(r.old)
+		if small {
+			if r.scratch == nil {
+				r.scratch = make([]byte, max(4<<10, 4*len(r.old)))
+			}
+			buf = r.scratch
+		}
+		k := copy(buf, r.tail)
+		n, err := r.src.Read(buf[k:])
+		r.err = err
+		data := buf[:k+n]
+		final := r.replace(data, err != nil)
+		r.tail = append(r.tail[:0], data[final:]...)
+		switch {
+		case small:
+			r.out = data[:final]
+		case final > 0:
+			return final, nil
+		case n == 0 && err == nil:
+			return 0, nil
+		}
 	}
-	n := copy(p, r.buf[:r.settled])
-	r.buf = r.buf[n:]
-	r.settled -= n
-	return n, nil
 }
 
-// fill reads more of src behind the unsettled bytes and replaces the
-// matches that are now complete.
-func (r *replaceReader) fill() {
-	if cap(r.buf)-len(r.buf) < replaceChunk {
-		nb := make([]byte, len(r.buf), len(r.buf)+2*replaceChunk)
-		copy(nb, r.buf)
-		r.buf = nb
-	}
-	n, err := r.src.Read(r.buf[len(r.buf) : len(r.buf)+replaceChunk])
-	r.buf = r.buf[:len(r.buf)+n]
-	r.err = err
+// replace replaces the complete matches in data and returns how many of
+// its bytes are final: all of them at the end of the stream, else all but
+// the longest suffix that is a prefix of old.
+func (r *replaceReader) replace(data []byte, end bool) int {
 	i := 0
 	for {
-		j := bytes.Index(r.buf[i:], r.old)
+		j := bytes.Index(data[i:], r.old)
 		if j < 0 {
 			break
 		}
-		copy(r.buf[i+j:], r.new)
+		copy(data[i+j:], r.new)
 		i += j + len(r.old)
 	}
-	// A match may still start in the last len(old)-1 bytes, but not
-	// before them, nor inside a match just replaced.
-	r.settled = max(i, len(r.buf)-(len(r.old)-1))
-	if r.err != nil {
-		r.settled = len(r.buf)
+	if end {
+		return len(data)
 	}
+	// No match starts at i or later, so a suffix that is a prefix of old
+	// is shorter than old and lies in the last len(old)-1 bytes; the
+	// automaton's state after them is the longest such suffix.
+	state := 0
+	for _, b := range data[max(i, len(data)-len(r.old)+1):] {
+		for state > 0 && b != r.old[state] {
+			state = r.next[state-1]
+		}
+		if b == r.old[state] {
+			state++
+		}
+	}
+	return len(data) - state
 }
 
 func (r *replaceReader) Close() error { return r.src.Close() }

@@ -47,14 +47,23 @@ type session struct {
 	addr string // the address first dialled
 	rule string
 
-	transport *http.Transport
+	// Requests go to the host in the client's own protocol, so that the
+	// host sees what it would without the proxy and no request pays for
+	// a translation: h2 forwards an HTTP/2 client's requests over HTTP/2
+	// (or HTTP/1.1 if the host offers only that), h1 an HTTP/1.1
+	// client's, upgrades (WebSocket) included, over HTTP/1.1 on
+	// connections that offered the host nothing else.
+	h2, h1 *http.Transport
 	// first is the connection made while the client waited for its
-	// CONNECT answer; the transport takes it before dialling any other.
+	// CONNECT answer; a transport takes it before dialling any other (h1
+	// only when the host chose HTTP/1.1 on it).
 	firstMu sync.Mutex
-	first   net.Conn
+	first   *tls.Conn
 
 	sent, received atomic.Int64 // upstream bytes, TLS included
 	active         sync.WaitGroup
+	// client is the client's TLS connection, which an upgrade hijacks.
+	client *tls.Conn
 }
 
 // intercept serves a connection to a host a credential is injected into.
@@ -68,30 +77,39 @@ func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, e
 	t.Port = ev.Port
 	sess := &session{s: s, t: t, host: ev.Host, port: ev.Port, addr: ev.Addr, rule: ev.Rule}
 	defer func() { ev.BytesSent, ev.BytesReceived = sess.sent.Load(), sess.received.Load() }()
-	tc, err := sess.handshake(s.ctx, upstream)
+	tc, err := sess.handshake(s.ctx, upstream, alpnAny)
 	if err != nil {
 		ev.Reason = err.Error()
 		fail(&refusal{status: http.StatusBadGateway, socksCode: socksGeneralFailure, reason: ev.Reason})
 		return
 	}
 	sess.first = tc
-	sess.transport = &http.Transport{
-		Proxy:                  nil,
-		DialTLSContext:         sess.dialTLS,
+	sess.h2 = &http.Transport{
+		Proxy: nil,
+		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return sess.dialTLS(ctx, alpnAny)
+		},
 		ForceAttemptHTTP2:      true,
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: 1 << 20,
 		MaxIdleConnsPerHost:    4,
 		IdleConnTimeout:        90 * time.Second,
 	}
-	defer sess.transport.CloseIdleConnections()
-	defer func() {
-		sess.firstMu.Lock()
-		if sess.first != nil {
-			sess.first.Close()
-		}
-		sess.firstMu.Unlock()
-	}()
+	sess.h1 = &http.Transport{
+		Proxy: nil,
+		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return sess.dialTLS(ctx, alpnHTTP1)
+		},
+		// A non-nil, empty map: never HTTP/2, whatever a connection says.
+		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: 1 << 20,
+		MaxIdleConnsPerHost:    1, // an HTTP/1.1 client sends one request at a time
+		IdleConnTimeout:        90 * time.Second,
+	}
+	defer sess.h2.CloseIdleConnections()
+	defer sess.h1.CloseIdleConnections()
+	defer sess.closeFirst()
 	if established() != nil {
 		return
 	}
@@ -112,18 +130,42 @@ func (s *Server) intercept(client net.Conn, pending []byte, upstream net.Conn, e
 		ev.Reason = fmt.Sprintf("the client's TLS handshake failed (%v); a client that does not trust cordon's CA refuses the connection: see docs/network.md, \"Interception\"", err)
 		return
 	}
+	sess.client = ctls
+	if ctls.ConnectionState().NegotiatedProtocol != "h2" && tc.ConnectionState().NegotiatedProtocol == "h2" {
+		// Nothing of this client's will go over HTTP/2: h1 dials a
+		// connection of its own.
+		sess.closeFirst()
+	}
 	sess.serve(ctls)
 }
 
+// closeFirst closes the first connection unless a transport took it.
+func (sess *session) closeFirst() {
+	sess.firstMu.Lock()
+	defer sess.firstMu.Unlock()
+	if sess.first != nil {
+		sess.first.Close()
+		sess.first = nil
+	}
+}
+
+// The protocols the proxy offers an intercepted host (ALPN): either, or
+// HTTP/1.1 alone for an upgrade.
+var (
+	alpnAny   = []string{"h2", "http/1.1"}
+	alpnHTTP1 = []string{"http/1.1"}
+)
+
 // handshake makes a verified TLS client connection to the session's host
-// over conn, counting its bytes and closing it with the server.
-func (sess *session) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error) {
+// over conn, offering protos, counting its bytes and closing it with the
+// server.
+func (sess *session) handshake(ctx context.Context, conn net.Conn, protos []string) (*tls.Conn, error) {
 	counted := &sessionConn{Conn: conn, sess: sess}
 	tc := tls.Client(counted, &tls.Config{
 		ServerName: sess.t.Host(), // an IP address is checked against the certificate's IP addresses
 		RootCAs:    sess.s.roots,
 		MinVersion: tls.VersionTLS12,
-		NextProtos: []string{"h2", "http/1.1"},
+		NextProtos: protos,
 	})
 	ctx, cancel := context.WithTimeout(ctx, sess.s.opts.DialTimeout)
 	defer cancel()
@@ -142,12 +184,17 @@ func upstreamTLSError(dest string, err error) error {
 	return fmt.Errorf("TLS with %s failed: %v", dest, err)
 }
 
-// dialTLS gives the transport the first connection, then dials again
-// through every check (policy, resolution, address) for each further one.
-func (sess *session) dialTLS(ctx context.Context, _, _ string) (net.Conn, error) {
+// dialTLS gives a transport the first connection, if the host chose a
+// protocol on it that protos allow, then dials again through every check
+// (policy, resolution, address) for each further one.
+func (sess *session) dialTLS(ctx context.Context, protos []string) (net.Conn, error) {
 	sess.firstMu.Lock()
 	c := sess.first
-	sess.first = nil
+	if c != nil && (len(protos) > 1 || c.ConnectionState().NegotiatedProtocol != "h2") {
+		sess.first = nil
+	} else {
+		c = nil
+	}
 	sess.firstMu.Unlock()
 	if c != nil {
 		return c, nil
@@ -162,7 +209,7 @@ func (sess *session) dialTLS(ctx context.Context, _, _ string) (net.Conn, error)
 		return nil, errors.New("the proxy is shutting down")
 	}
 	tracked := &untrackConn{Conn: conn, s: sess.s}
-	tc, err := sess.handshake(ctx, tracked)
+	tc, err := sess.handshake(ctx, tracked, protos)
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +248,27 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeRefusalTo(w, ev, policyRefusal(reason, fix))
 	}
 	if r.Method == http.MethodConnect {
+		if p := r.Header.Get(":protocol"); p != "" {
+			// Only a server that announced RFC 8441 gets these, and this
+			// one does not (docs/network.md, "WebSocket"); should a Go
+			// release or GODEBUG=http2xconnect=1 make net/http announce
+			// it, the stream is refused, never tunnelled unseen.
+			refuse(fmt.Sprintf("%s over HTTP/2 (extended CONNECT, RFC 8441) is not supported on an intercepted host", strconv.Quote(truncate(p, 64))),
+				"open it over HTTP/1.1 (an Upgrade request), which cordon passes through")
+			return
+		}
 		refuse("CONNECT inside an intercepted connection is not supported", "")
 		return
 	}
-	if reason := hostMismatch(sess.host, sess.port, []string{r.Host}, 443); reason != "" {
-		refuse(reason, "send requests for other hosts on connections of their own")
+	if reason := sess.misdirected(r); reason != "" {
+		// The connection leads to this host alone: a request for another
+		// would reach whatever that name routes to behind it (a CDN
+		// serves many), with the secret. 421 tells the client to open a
+		// connection of its own for that host, which is judged anew.
+		ev.Allowed, ev.Reason, ev.Status = false, reason, http.StatusMisdirectedRequest
+		ev.Credential = sess.s.inject.carried(r.Header, r.URL)
+		writeRefusalTo(w, ev, &refusal{status: http.StatusMisdirectedRequest, socksCode: socksNotAllowed, denied: true, reason: reason,
+			fix: "send requests for another host on a connection of its own (CONNECT that host)"})
 		return
 	}
 	if rf := sess.s.judgeRequest(r.Context(), sess.t, r.Method, r.URL.EscapedPath(), &ev); rf != nil {
@@ -228,6 +291,14 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rw := &statusWriter{ResponseWriter: w}
 	var injected bool
+	// After an upgrade's 101 (only an HTTP/1.1 client can ask: Go's
+	// HTTP/2 server refuses Upgrade headers) the ReverseProxy copies the
+	// bytes both ways, unmodified, until either side ends.
+	transport := sess.h2
+	if r.ProtoMajor == 1 {
+		transport = sess.h1
+	}
+	var upgraded *countingRWC
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = "https"
@@ -237,17 +308,30 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				injected = use.inject(pr.Out.Header)
 			}
 		},
-		Transport: sess.transport,
+		Transport: transport,
 		ModifyResponse: func(resp *http.Response) error {
+			// A server that echoes the request must not hand the secret
+			// to the sandbox.
+			mask := ""
 			if injected {
-				// A server that echoes the request must not hand the
-				// secret to the sandbox.
-				mask := use.Placeholder
+				mask = use.Placeholder
 				if len(mask) != len(use.Secret) {
 					mask = strings.Repeat("*", len(use.Secret))
 				}
 				scrubHeader(resp.Header, use.Secret, mask)
 				scrubHeader(resp.Trailer, use.Secret, mask)
+			}
+			if resp.StatusCode == http.StatusSwitchingProtocols {
+				// The ReverseProxy refuses a switch to another protocol
+				// than the request asked for, none included, and a body
+				// it cannot write to.
+				if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
+					upgraded = &countingRWC{ReadWriteCloser: rwc, ended: sess.endClient}
+					resp.Body = upgraded
+				}
+				return nil
+			}
+			if injected {
 				resp.Body = newReplaceReader(resp.Body, use.Secret, mask)
 			}
 			return nil
@@ -262,6 +346,78 @@ func (sess *session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev.Injected = injected
 	ev.Status = rw.status
 	ev.BytesSent, ev.BytesReceived = body.n.Load(), rw.n
+	if upgraded != nil && ev.Status == 0 {
+		// The 101 went out on the hijacked connection, past rw.
+		ev.Status = http.StatusSwitchingProtocols
+		ev.BytesSent, ev.BytesReceived = upgraded.written.Load(), upgraded.read.Load()
+	}
+}
+
+// misdirected returns a reason to refuse a request that names another host
+// than the one the connection was opened to: the target of an HTTP/1.1
+// request (its absolute URL, else its Host header), the :authority of an
+// HTTP/2 stream, and any Host header an HTTP/2 stream carries besides.
+func (sess *session) misdirected(r *http.Request) string {
+	named, what := []string{r.Host}, "Host"
+	if r.ProtoMajor >= 2 {
+		what = ":authority"
+		named = append(named, r.Header.Values("Host")...)
+	}
+	for i, h := range named {
+		if i > 0 {
+			what = "Host header"
+		}
+		if hostMismatch(sess.host, sess.port, []string{h}, 443) != "" {
+			return fmt.Sprintf("the request's %s %s is not %s, the host this connection was opened to",
+				what, strconv.QuoteToASCII(truncate(h, 256)), net.JoinHostPort(sess.host, strconv.Itoa(sess.port)))
+		}
+	}
+	return ""
+}
+
+// countingRWC counts the bytes of an upgraded connection to the host:
+// read ones went to the client, written ones came from it. When the host
+// ends its side, ended runs: by then everything read before has been
+// written to the client.
+type countingRWC struct {
+	io.ReadWriteCloser
+	read, written atomic.Int64
+	ended         func()
+	pending       error // an end of stream that came with data
+	once          sync.Once
+}
+
+func (c *countingRWC) Read(p []byte) (int, error) {
+	if c.pending != nil {
+		c.once.Do(c.ended)
+		return 0, c.pending
+	}
+	n, err := c.ReadWriteCloser.Read(p)
+	c.read.Add(int64(n))
+	if err != nil {
+		if n > 0 {
+			c.pending = err
+			return n, nil
+		}
+		c.once.Do(c.ended)
+	}
+	return n, err
+}
+
+// endClient ends an upgraded connection once the host has ended its side.
+// httputil.ReverseProxy would pass the end on as a half-close and wait for
+// the client to close as well, and a client that never does would hold
+// the session forever; a WebSocket has no use for half a connection.
+// Ending the client's read makes the ReverseProxy close both (the client
+// gets TLS's close_notify, then the end of the TCP stream).
+func (sess *session) endClient() {
+	sess.client.SetReadDeadline(time.Now())
+}
+
+func (c *countingRWC) Write(p []byte) (int, error) {
+	n, err := c.ReadWriteCloser.Write(p)
+	c.written.Add(int64(n))
+	return n, err
 }
 
 // copyBuffers lends ReverseProxy its copy buffers.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -178,7 +179,10 @@ func startProxy(t testing.TB, cfg Config, opts Options, prepare ...func(*testPro
 	for _, f := range prepare {
 		f(p)
 	}
-	go s.Serve(l)
+	// The label lets a CPU profile tell the proxy's goroutines (and those
+	// they start) from the test's clients and servers:
+	// go tool pprof -tagfocus side=proxy.
+	go pprof.Do(context.Background(), pprof.Labels("side", "proxy"), func(context.Context) { s.Serve(l) })
 	t.Cleanup(func() { s.Close() })
 	return p
 }

@@ -19,7 +19,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(fmt.Errorf("usage: probe dump FILE | send URL HEADER... | read FILE"))
+		fail(fmt.Errorf("usage: probe dump FILE | send URL HEADER... | ws URL | read FILE"))
 	}
 	fmt.Fprintln(os.Stderr, "probe: started", os.Args[1])
 	args := os.Args[2:]
@@ -37,6 +37,9 @@ func main() {
 		// 127.0.0.1 on its own), trusting $SSL_CERT_FILE, with each
 		// HEADER as NAME=VALUE where $TOKEN in VALUE is the variable.
 		err = send(args[0], args[1:])
+	case "ws":
+		// A WebSocket to URL through the proxy (ws.go).
+		err = websocket(args[0])
 	case "read":
 		var b []byte
 		if b, err = os.ReadFile(args[0]); err == nil {
