@@ -5,13 +5,23 @@
 // (the file outside, the listener, the process table). Every probe also runs
 // once without cordon, to show that it would detect the escape. The probes
 // run as root and as an unprivileged user (uid 65534).
+//
+// Each probe's subtests get a host layout of their own (newEnv) and run in
+// parallel with their siblings (defaultParallel at once); the top-level tests
+// run one after another. The process and memory limit tests run their
+// subtests one at a time and alone: a fork bomb or a large allocation beside
+// other probes would make those probes fail for the wrong reason (and, as
+// uid 65534 without a cgroup, RLIMIT_NPROC counts every process of the user).
 package escape
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -36,7 +46,21 @@ var (
 	probeBin  string
 )
 
+// defaultParallel is how many subtests run at once unless -parallel says
+// otherwise. Most of a probe's time is spent waiting for an effect that must
+// not show (settle) or in a cordon run that sleeps on the kernel, so more
+// than GOMAXPROCS (go test's default, 2 on a small machine) keeps the cores
+// busy; more than this would load a shared machine so much that a settle
+// window is no longer long enough to see a late escape.
+const defaultParallel = 4
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", strconv.Itoa(defaultParallel))
+	}
 	if os.Getuid() != 0 {
 		if os.Getenv(testbin.RequireEnv) == "1" {
 			fmt.Fprintln(os.Stderr, "escape tests: they need root (to test as root and as uid 65534), and nothing may be skipped here")
@@ -568,7 +592,10 @@ func users() []struct {
 func TestEscapes(t *testing.T) {
 	for _, u := range users() {
 		for _, p := range probes() {
-			t.Run(u.name+"/"+p.name, func(t *testing.T) { runProbe(t, u.uid, p, nil) })
+			t.Run(u.name+"/"+p.name, func(t *testing.T) {
+				t.Parallel()
+				runProbe(t, u.uid, p, nil)
+			})
 		}
 	}
 }
@@ -580,6 +607,7 @@ func TestEscapesLandlockMode(t *testing.T) {
 				continue
 			}
 			t.Run(u.name+"/"+p.name, func(t *testing.T) {
+				t.Parallel()
 				runProbe(t, u.uid, p, []string{"--allow-degraded=landlock", "--force-degraded"})
 			})
 		}
@@ -619,6 +647,7 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name+"/kill", func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
@@ -637,6 +666,7 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 				}
 			})
 			t.Run(mode.name+"/"+u.name+"/ptrace", func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
@@ -659,6 +689,7 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 func TestTIOCSTI(t *testing.T) {
 	for _, u := range users() {
 		t.Run(u.name, func(t *testing.T) {
+			t.Parallel()
 			for _, sandboxed := range []bool{false, true} {
 				e := newEnv(t, u.uid)
 				master, slave, err := openPTY()
@@ -810,6 +841,7 @@ func TestUnixSocketRace(t *testing.T) {
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					// A listener of its own for each run: the baseline's
 					// many connections may still be read when the
@@ -852,23 +884,62 @@ func TestProcessLimit(t *testing.T) {
 					e.extra = append(append([]string{}, mode.extra...), "--policy", pol)
 					// Each sleeper is one task whose command line holds the
 					// token (sleep run through a link named after it); the
-					// probe goes on when a start fails.
+					// probe goes on when a start fails, says "spawned N"
+					// when it has tried them all, and then stays (so the
+					// run, and the sleepers in it, stay) until its stdin
+					// closes.
 					token := "cordon-sleeper-" + e.token
 					os.Symlink("/bin/sleep", filepath.Join(e.ws, token))
 					e.chownAll()
 					cmd := e.command(sandboxed, nil, probeBin, "spawn", "300", filepath.Join(e.ws, token), "30")
 					var errb bytes.Buffer
 					cmd.Stderr = &errb
+					stdin, err := cmd.StdinPipe()
+					if err != nil {
+						t.Fatal(err)
+					}
+					stdout, err := cmd.StdoutPipe()
+					if err != nil {
+						t.Fatal(err)
+					}
 					if err := cmd.Start(); err != nil {
 						t.Fatal(err)
 					}
+					spawned := make(chan string, 1)
+					drained := make(chan struct{})
+					go func() {
+						defer close(drained)
+						line, _ := bufio.NewReader(stdout).ReadString('\n')
+						spawned <- line
+						io.Copy(io.Discard, stdout)
+					}()
+					// Sampled while the probe starts them, and once more
+					// after it has tried all: the sleepers live 30 s, so
+					// the last sample holds every one that started and
+					// was not stopped.
 					peak := 0
-					for range 40 {
-						peak = max(peak, len(alive(token)))
-						time.Sleep(50 * time.Millisecond)
+					var line string
+				sample:
+					for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+						select {
+						case line = <-spawned:
+							break sample
+						case <-time.After(20 * time.Millisecond):
+							peak = max(peak, len(alive(token)))
+						}
+					}
+					peak = max(peak, len(alive(token)))
+					stdin.Close()
+					select {
+					case <-drained:
+					case <-time.After(60 * time.Second):
+						cmd.Process.Kill()
 					}
 					cmd.Wait()
 					killAll(alive(token))
+					if !strings.HasPrefix(line, "spawned ") {
+						t.Fatalf("the probe did not finish starting its sleepers (said %q), so the count proves nothing: %s", line, errb.String())
+					}
 					waitFor(func() bool { return len(alive(token)) == 0 }, 5*time.Second)
 					if !sandboxed && peak < 250 {
 						t.Fatalf("baseline reached only %d processes, so the probe cannot show a missing limit (stderr %s)", peak, errb.String())
@@ -889,7 +960,7 @@ func TestProcessLimit(t *testing.T) {
 			t.Run(mode.name+"/"+u.name+"/fork bomb", func(t *testing.T) {
 				e := newEnv(t, u.uid)
 				pol := filepath.Join(e.root, "limits.toml")
-				e.writeFile(pol, fmt.Sprintf("version = 1\n[limits]\nmax_processes = %d\ntimeout = \"4s\"\n", limit))
+				e.writeFile(pol, fmt.Sprintf("version = 1\n[limits]\nmax_processes = %d\ntimeout = \"2s\"\n", limit))
 				e.extra = append(append([]string{}, mode.extra...), "--policy", pol)
 				// The bomb is a script whose name holds the token: every
 				// copy of it shows the token in its command line.
@@ -899,7 +970,7 @@ func TestProcessLimit(t *testing.T) {
 				// landlock mode, also counts the user's other processes).
 				e.writeFile(filepath.Join(e.ws, token), "bomb() { bomb & bomb & }\nbomb\nexec sleep 30\n")
 				e.chownAll()
-				cmd := e.command(true, nil, sh(`$PROBE env >/dev/null; sh ./`+token)(e)...)
+				cmd := e.command(true, nil, sh(`$PROBE env >/dev/null; exec sh ./`+token)(e)...)
 				var errb bytes.Buffer
 				cmd.Stderr = &errb
 				if err := cmd.Start(); err != nil {
@@ -907,7 +978,9 @@ func TestProcessLimit(t *testing.T) {
 				}
 				done := make(chan struct{})
 				go func() { cmd.Wait(); close(done) }()
-				time.Sleep(time.Second)
+				// The bomb at half its limit, or a second in (where the
+				// per-user RLIMIT_NPROC leaves it fewer copies).
+				waitFor(func() bool { return len(alive(token)) >= limit/2 }, time.Second)
 				// The host still starts processes while the bomb runs.
 				host := exec.Command("/bin/true")
 				hostDone := make(chan error, 1)
@@ -1030,6 +1103,7 @@ func (e *env) runLax(sandboxed bool, script string) result {
 func TestNoHostSideFileOperations(t *testing.T) {
 	for _, u := range users() {
 		t.Run(u.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, u.uid)
 			e.writeFile(filepath.Join(e.outside, "keep"), "original")
 			e.chownAll()
@@ -1111,6 +1185,7 @@ func TestUnixSocketsInside(t *testing.T) {
 		for _, u := range users() {
 			for _, where := range []string{"workspace", "tmp"} {
 				t.Run(mode.name+"/"+u.name+"/"+where, func(t *testing.T) {
+					t.Parallel()
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
 					// The private temp dir is /tmp with namespaces and a
@@ -1130,7 +1205,6 @@ func TestUnixSocketsInside(t *testing.T) {
 }
 
 func TestNetwork(t *testing.T) {
-	sock := filepath.Join("/run", "cordon-escape-"+randomToken()+".sock")
 	// A host service's socket where the read-only view shows it (Docker
 	// Desktop's ~/.docker/desktop/docker.sock, colima's, 1Password's): a
 	// read-only mount does not stop connect(2), only the guard does.
@@ -1140,20 +1214,23 @@ func TestNetwork(t *testing.T) {
 	}
 	os.Chmod(hostDir, 0o755)
 	t.Cleanup(func() { os.RemoveAll(hostDir) })
-	hostSock := filepath.Join(hostDir, "docker.sock")
+	// Each subtest listens on an address of its own (addr is called once
+	// per subtest), since they run in parallel.
 	cases := []struct {
-		name, network, addr, action string
+		name, network string
+		addr          func() string
+		action        string
 		// viaLink: the probe dials a symbolic link in the workspace that
 		// points at the socket.
 		viaLink bool
 	}{
-		{"tcp4", "tcp", "127.0.0.1:0", "tcp", false},
-		{"tcp6", "tcp", "[::1]:0", "tcp", false},
-		{"udp4", "udp", "127.0.0.1:0", "udp", false},
-		{"unix socket in /run", "unix", sock, "unix", false},
-		{"unix socket of a host service in the read-only view", "unix", hostSock, "unix", false},
-		{"unix socket of a host service through a link in the workspace", "unix", hostSock, "unix", true},
-		{"abstract unix socket", "unix", "@cordon-escape-" + randomToken(), "unix", false},
+		{"tcp4", "tcp", func() string { return "127.0.0.1:0" }, "tcp", false},
+		{"tcp6", "tcp", func() string { return "[::1]:0" }, "tcp", false},
+		{"udp4", "udp", func() string { return "127.0.0.1:0" }, "udp", false},
+		{"unix socket in /run", "unix", func() string { return filepath.Join("/run", "cordon-escape-"+randomToken()+".sock") }, "unix", false},
+		{"unix socket of a host service in the read-only view", "unix", func() string { return filepath.Join(hostDir, randomToken(), "docker.sock") }, "unix", false},
+		{"unix socket of a host service through a link in the workspace", "unix", func() string { return filepath.Join(hostDir, randomToken(), "docker.sock") }, "unix", true},
+		{"abstract unix socket", "unix", func() string { return "@cordon-escape-" + randomToken() }, "unix", false},
 	}
 	for _, mode := range []struct {
 		name  string
@@ -1162,9 +1239,13 @@ func TestNetwork(t *testing.T) {
 		for _, u := range users() {
 			for _, c := range cases {
 				t.Run(mode.name+"/"+u.name+"/"+c.name, func(t *testing.T) {
-					os.Remove(c.addr)
-					ln := listen(t, c.network, c.addr)
-					defer os.Remove(c.addr)
+					t.Parallel()
+					where := c.addr()
+					if strings.HasPrefix(where, hostDir) {
+						os.Mkdir(filepath.Dir(where), 0o755)
+					}
+					ln := listen(t, c.network, where)
+					defer os.Remove(where)
 					for _, sandboxed := range []bool{false, true} {
 						e := newEnv(t, u.uid)
 						e.extra = mode.extra
@@ -1172,7 +1253,7 @@ func TestNetwork(t *testing.T) {
 						addr := ln.addr()
 						if c.viaLink {
 							addr = filepath.Join(e.ws, "service.sock")
-							os.Symlink(c.addr, addr)
+							os.Symlink(where, addr)
 						}
 						e.run(sandboxed, nil, probeBin, c.action, addr)
 						waitFor(func() bool { return ln.got.Load() > before }, settle)
@@ -1245,6 +1326,7 @@ func TestNothingLeftRunning(t *testing.T) {
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name+"/after exit", func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
@@ -1262,6 +1344,7 @@ func TestNothingLeftRunning(t *testing.T) {
 				}
 			})
 			t.Run(mode.name+"/"+u.name+"/after SIGKILL of cordon", func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
@@ -1278,7 +1361,14 @@ func TestNothingLeftRunning(t *testing.T) {
 					}
 					cmd.Process.Kill()
 					cmd.Wait()
-					gone := waitFor(func() bool { return len(alive(token)) == 0 }, 5*time.Second)
+					// The sandboxed daemon gets 5 s to be killed; the
+					// baseline's (it ignores every signal it can) has to
+					// survive settle to show that the probe can tell.
+					window := settle
+					if sandboxed {
+						window = 5 * time.Second
+					}
+					gone := waitFor(func() bool { return len(alive(token)) == 0 }, window)
 					killAll(alive(token))
 					if !sandboxed && gone {
 						t.Fatal("baseline daemon died with its parent, so the probe proves nothing")
@@ -1302,6 +1392,7 @@ func TestKillTheInit(t *testing.T) {
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
@@ -1336,6 +1427,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 func TestSecretNamedLink(t *testing.T) {
 	for _, u := range users() {
 		t.Run(u.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, u.uid)
 			e.writeFile(filepath.Join(e.ws, "settings.txt"), "API_KEY=CANARY-ENV-"+e.token)
 			e.chownAll()

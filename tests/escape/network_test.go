@@ -69,6 +69,7 @@ func TestProxyFromInside(t *testing.T) {
 		for _, u := range users() {
 			for _, how := range []string{"via-http-proxy", "via-connect", "via-socks5"} {
 				t.Run(mode.name+"/"+u.name+"/"+how, func(t *testing.T) {
+					t.Parallel()
 					proxyProbe(t, u.uid, how, mode.extra)
 				})
 			}
@@ -114,6 +115,7 @@ func TestListenWithoutBind(t *testing.T) {
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
@@ -235,6 +237,7 @@ func serveDNS(t *testing.T) *dnsServer {
 func TestNoDNSInside(t *testing.T) {
 	for _, u := range users() {
 		t.Run(u.name, func(t *testing.T) {
+			t.Parallel()
 			for _, sandboxed := range []bool{false, true} {
 				srv := serveDNS(t)
 				e := newEnv(t, u.uid)

@@ -24,6 +24,7 @@ func TestEscapesWarm(t *testing.T) {
 	for _, u := range users() {
 		for _, p := range probes() {
 			t.Run(u.name+"/"+p.name, func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					var extraEnv []string

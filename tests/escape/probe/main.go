@@ -141,15 +141,27 @@ func main() {
 		}
 	case "spawn":
 		// Start args[0] copies of args[1:] in the background, going on
-		// when a start fails, and live for a while: a bounded fork loop.
-		started := 0
+		// when a start fails, and live until stdin closes (at most 30 s):
+		// a bounded fork loop. Then kill and reap them: an orphan's zombie
+		// waits for the machine's init and, until reaped, still counts
+		// against the user's RLIMIT_NPROC, which the next test needs.
+		var started []*exec.Cmd
 		for range atoi(args[0]) {
 			if c := exec.Command(args[1], args[2:]...); c.Start() == nil {
-				started++
+				started = append(started, c)
 			}
 		}
-		fmt.Println("spawned", started)
-		time.Sleep(3 * time.Second)
+		fmt.Println("spawned", len(started))
+		eof := make(chan struct{})
+		go func() { io.Copy(io.Discard, os.Stdin); close(eof) }()
+		select {
+		case <-eof:
+		case <-time.After(30 * time.Second):
+		}
+		for _, c := range started {
+			c.Process.Kill()
+			c.Wait()
+		}
 	case "unix-pair":
 		// A server and a client on a unix socket at args[0], both inside:
 		// the legitimate use the guard must keep working.
