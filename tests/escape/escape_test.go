@@ -203,6 +203,35 @@ type probe struct {
 	cleanup func(e *env)
 	// degraded: the probe also applies to the weaker Landlock-only mode.
 	degraded bool
+	// spins: a thread of the probe keeps a core busy for the whole run (a
+	// race); such probes run one at a time (spinning), and first.
+	spins bool
+}
+
+// spinning is held by a probe that keeps a core busy. Two of them at once on
+// a two-core machine starve each other and every probe beside them.
+var spinning = make(chan struct{}, 1)
+
+// spinFirst orders probes so that the spinning ones, the longest, start
+// first and overlap with the rest.
+func spinFirst(ps []probe) []probe {
+	var first, rest []probe
+	for _, p := range ps {
+		if p.spins {
+			first = append(first, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	return append(first, rest...)
+}
+
+// holdSpinning takes the spinning slot for the rest of the test if p spins.
+func holdSpinning(t *testing.T, p probe) {
+	if p.spins {
+		spinning <- struct{}{}
+		t.Cleanup(func() { <-spinning })
+	}
 }
 
 func sh(script string) func(e *env) []string {
@@ -452,7 +481,7 @@ touch "$0.ran"'`),
 			// A path that another thread flips between an ordinary name and
 			// a protected one while open(O_CREAT) runs: a supervisor that
 			// checked the path and let the kernel read it again would lose.
-			name: "create a protected name by racing the check", degraded: true,
+			name: "create a protected name by racing the check", degraded: true, spins: true,
 			argv:    sh(`$PROBE race-create $WS ordinary.txt .mcp.json 20000`),
 			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.ws, ".mcp.json")) },
 		},
@@ -561,6 +590,7 @@ func hardLinkProbe(how, script, dir string) probe {
 // runProbe runs p without the sandbox (it must escape) and with it (it must
 // not).
 func runProbe(t *testing.T, uid int, p probe, extra []string) {
+	holdSpinning(t, p)
 	for _, sandboxed := range []bool{false, true} {
 		e := newEnv(t, uid)
 		e.extra = extra
@@ -590,8 +620,8 @@ func users() []struct {
 }
 
 func TestEscapes(t *testing.T) {
-	for _, u := range users() {
-		for _, p := range probes() {
+	for _, p := range spinFirst(probes()) {
+		for _, u := range users() {
 			t.Run(u.name+"/"+p.name, func(t *testing.T) {
 				t.Parallel()
 				runProbe(t, u.uid, p, nil)
@@ -601,8 +631,8 @@ func TestEscapes(t *testing.T) {
 }
 
 func TestEscapesLandlockMode(t *testing.T) {
-	for _, u := range users() {
-		for _, p := range probes() {
+	for _, p := range spinFirst(probes()) {
+		for _, u := range users() {
 			if !p.degraded {
 				continue
 			}
@@ -842,6 +872,7 @@ func TestUnixSocketRace(t *testing.T) {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
 				t.Parallel()
+				holdSpinning(t, probe{spins: true})
 				for _, sandboxed := range []bool{false, true} {
 					// A listener of its own for each run: the baseline's
 					// many connections may still be read when the
