@@ -1004,14 +1004,26 @@ func TestProcessLimit(t *testing.T) {
 				cmd := e.command(true, nil, sh(`$PROBE env >/dev/null; exec sh ./`+token)(e)...)
 				var errb bytes.Buffer
 				cmd.Stderr = &errb
-				if err := cmd.Start(); err != nil {
+				if err := startCapped(cmd, u.uid); err != nil {
 					t.Fatal(err)
 				}
 				done := make(chan struct{})
 				go func() { cmd.Wait(); close(done) }()
 				// The bomb at half its limit, or a second in (where the
 				// per-user RLIMIT_NPROC leaves it fewer copies).
-				waitFor(func() bool { return len(alive(token)) >= limit/2 }, time.Second)
+				peak := 0
+				waitFor(func() bool {
+					n := len(alive(token))
+					peak = max(peak, n)
+					return n >= limit/2
+				}, time.Second)
+				for range 5 {
+					peak = max(peak, len(alive(token)))
+					time.Sleep(20 * time.Millisecond)
+				}
+				if peak > limit {
+					t.Errorf("ESCAPED the limit: %d copies of the bomb alive at once, limit %d", peak, limit)
+				}
 				// The host still starts processes while the bomb runs.
 				host := exec.Command("/bin/true")
 				hostDone := make(chan error, 1)
@@ -1041,6 +1053,36 @@ func TestProcessLimit(t *testing.T) {
 			})
 		}
 	}
+}
+
+// bombCap bounds an unprivileged fork bomb should cordon's own limit fail:
+// it then stops at this many tasks of the user (and burns out, since each
+// copy whose fork fails exits) instead of taking the shared machine, and the
+// test reports the escape instead of hanging in a /proc of tens of
+// thousands of processes. It is far above the limit under test.
+const bombCap = 1024
+
+// startCapped starts cmd with RLIMIT_NPROC (soft) at bombCap when it runs
+// as a user other than root (root's processes are not bound by it; the root
+// runs here have a pids cgroup). The limit is the test process's for the
+// moment of the start, which the child inherits; the process limit tests
+// run alone.
+func startCapped(cmd *exec.Cmd, uid int) error {
+	if uid == 0 {
+		return cmd.Start()
+	}
+	// Only the soft limit: raising a hard limit again needs
+	// CAP_SYS_RESOURCE, which root may lack (it does on this project's
+	// machines), and the test process must get its own limit back.
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NPROC, &old); err != nil {
+		return fmt.Errorf("read RLIMIT_NPROC: %w", err)
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_NPROC, &unix.Rlimit{Cur: min(bombCap, old.Max), Max: old.Max}); err != nil {
+		return fmt.Errorf("cap RLIMIT_NPROC for the bomb: %w", err)
+	}
+	defer unix.Setrlimit(unix.RLIMIT_NPROC, &old)
+	return cmd.Start()
 }
 
 // The memory limit: 256 MiB of touched memory fits without cordon and not
