@@ -319,7 +319,9 @@ func viaProxy(how, target string) error {
 		if resp.StatusCode != 200 {
 			return fmt.Errorf("CONNECT: %s", resp.Status)
 		}
-		_, err = c.Write([]byte("ESCAPED-VIA-CONNECT"))
+		if _, err = c.Write([]byte("ESCAPED-VIA-CONNECT")); err == nil {
+			awaitClose(c)
+		}
 		return err
 	default:
 		d, err := proxy.FromURL(u, proxy.Direct)
@@ -331,7 +333,17 @@ func viaProxy(how, target string) error {
 			return err
 		}
 		defer c.Close()
-		_, err = c.Write([]byte("ESCAPED-VIA-SOCKS"))
+		if _, err = c.Write([]byte("ESCAPED-VIA-SOCKS")); err == nil {
+			awaitClose(c)
+		}
 		return err
 	}
+}
+
+// awaitClose waits (at most 5 s) for the other end to close c: the test's
+// target closes once it has counted what it read. Without it, the run could
+// end, and cordon's proxy drop the tunnel, before the bytes got through.
+func awaitClose(c net.Conn) {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	io.Copy(io.Discard, c)
 }
