@@ -4,14 +4,15 @@
 // promise of the sandbox, and the test judges the outcome from the host side
 // (the file outside, the listener, the process table). Every probe also runs
 // once without cordon, to show that it would detect the escape. The probes
-// run as root and as an unprivileged user (uid 65534).
+// run as root and as an unprivileged user: a uid of the subtest's own
+// (users_test.go), so that the per-user process count of one run is not
+// another's.
 //
 // Each probe's subtests get a host layout of their own (newEnv) and run in
 // parallel with their siblings (defaultParallel at once); the top-level tests
 // run one after another. The process and memory limit tests run their
 // subtests one at a time and alone: a fork bomb or a large allocation beside
-// other probes would make those probes fail for the wrong reason (and, as
-// uid 65534 without a cgroup, RLIMIT_NPROC counts every process of the user).
+// other probes would load the machine for all of them.
 package escape
 
 import (
@@ -63,11 +64,18 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getuid() != 0 {
 		if os.Getenv(testbin.RequireEnv) == "1" {
-			fmt.Fprintln(os.Stderr, "escape tests: they need root (to test as root and as uid 65534), and nothing may be skipped here")
+			fmt.Fprintln(os.Stderr, "escape tests: they need root (to test as root and as unprivileged users), and nothing may be skipped here")
 			os.Exit(1)
 		}
-		fmt.Fprintln(os.Stderr, "escape tests: skipped, they need root (to test as root and as uid 65534)")
+		fmt.Fprintln(os.Stderr, "escape tests: skipped, they need root (to test as root and as unprivileged users)")
 		os.Exit(0)
+	}
+	// Orphans of the baselines (a daemon, a bomb's copies) come back to
+	// this process, which reaps them (releaseUID), instead of to an init
+	// that may not: a zombie counts against its user's RLIMIT_NPROC.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "escape tests: become a subreaper:", err)
+		os.Exit(1)
 	}
 	testbin.Main(m, map[string]*string{"cordon": &cordonBin, "probe": &probeBin},
 		map[string]string{"cordon": testbin.Cordon, "probe": "./probe"})
@@ -86,10 +94,10 @@ type env struct {
 	token   string
 }
 
-const nobody = 65534
-
+// newEnv makes a layout owned by uid (ownUser: the test's own uid).
 func newEnv(t *testing.T, uid int) *env {
 	t.Helper()
+	uid = userFor(t, uid)
 	root, err := os.MkdirTemp(testBase, "cordon-escape-")
 	if err != nil {
 		t.Fatal(err)
@@ -616,7 +624,7 @@ func users() []struct {
 	return []struct {
 		name string
 		uid  int
-	}{{"root", 0}, {"nobody", nobody}}
+	}{{"root", 0}, {"user", ownUser}}
 }
 
 func TestEscapes(t *testing.T) {
@@ -681,7 +689,7 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
-					s := sleeper(t, u.uid)
+					s := sleeper(t, e.uid)
 					e.run(sandboxed, nil, probeBin, "kill", strconv.Itoa(s.Process.Pid))
 					// An escape shows within moments; give a loaded machine
 					// time to show it rather than miss it.
@@ -700,7 +708,7 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
-					s := sleeper(t, u.uid)
+					s := sleeper(t, e.uid)
 					e.run(sandboxed, nil, probeBin, "stop-by-ptrace", strconv.Itoa(s.Process.Pid))
 					waitFor(func() bool { return procState(s.Process.Pid) == "T" }, settle)
 					stopped := procState(s.Process.Pid) == "T"
@@ -728,7 +736,7 @@ func TestTIOCSTI(t *testing.T) {
 				}
 				defer master.Close()
 				defer slave.Close()
-				os.Chown(slave.Name(), u.uid, u.uid)
+				os.Chown(slave.Name(), e.uid, e.uid)
 				cmd := e.command(sandboxed, nil, probeBin, "tiocsti", "INJECTED")
 				cmd.Stdin = slave
 				if !sandboxed {
@@ -980,8 +988,9 @@ func TestProcessLimit(t *testing.T) {
 					}
 					// Without a cgroup and a user namespace (the landlock
 					// mode, unprivileged, here) RLIMIT_NPROC counts every
-					// process of the user on the machine, so the run may
-					// get fewer than the limit; it must never get more.
+					// task of the uid, cordon's own threads included, so
+					// the run gets fewer than the limit; it must never get
+					// more.
 					perUser := mode.name == "landlock" && u.uid != 0
 					if sandboxed && peak < limit/2 && !perUser {
 						t.Errorf("only %d processes started under a limit of %d: the probe did not reach the limit\n%s", peak, limit, errb.String())
@@ -1004,7 +1013,7 @@ func TestProcessLimit(t *testing.T) {
 				cmd := e.command(true, nil, sh(`$PROBE env >/dev/null; exec sh ./`+token)(e)...)
 				var errb bytes.Buffer
 				cmd.Stderr = &errb
-				if err := startCapped(cmd, u.uid); err != nil {
+				if err := startCapped(cmd, e.uid); err != nil {
 					t.Fatal(err)
 				}
 				done := make(chan struct{})
@@ -1106,7 +1115,7 @@ func TestMemoryLimit(t *testing.T) {
 				case sandboxed && allocated:
 					t.Errorf("ESCAPED the memory limit: 256 MiB allocated under memory = 64MiB\n%s", r.stderr)
 				case sandboxed && u.uid != 0 && r.code != 125:
-					// No cgroup for uid 65534 on this machine: the run
+					// No cgroup for an unprivileged uid on this machine: the run
 					// must have been refused, not run unlimited.
 					t.Errorf("unprivileged run without a memory cgroup: exit %d, want 125 (refused)\n%s", r.code, r.stderr)
 				}
@@ -1386,9 +1395,16 @@ func waitFor(cond func() bool, d time.Duration) bool {
 	return cond()
 }
 
+// killAll kills pids and reaps those that came back to this process (an
+// orphan does: see TestMain). Never a process an exec.Cmd waits for.
 func killAll(pids []int) {
 	for _, p := range pids {
 		syscall.Kill(p, syscall.SIGKILL)
+	}
+	for _, p := range pids {
+		if parentOf(p) == os.Getpid() {
+			unix.Wait4(p, nil, 0, nil)
+		}
 	}
 }
 
