@@ -789,16 +789,23 @@ func openPTY() (master, slave *os.File, err error) {
 	return m, s, nil
 }
 
-// listener counts the bytes that reach it.
+// listener counts the bytes that reach it. It answers each datagram and
+// closes each connection once it has counted what it read first: the
+// probes wait for that before they exit, so when a run has ended,
+// everything it got out has been counted.
 type listener struct {
 	l   net.Listener
 	pc  net.PacketConn
 	got atomic.Int64
+	// open counts the connections accepted and not yet counted; sync
+	// waits for it.
+	open   atomic.Int64
+	marker string
 }
 
 func listen(t *testing.T, network, addr string) *listener {
 	t.Helper()
-	ln := &listener{}
+	ln := &listener{marker: "SYNC-" + randomToken()}
 	switch network {
 	case "udp":
 		pc, err := net.ListenPacket("udp", addr)
@@ -809,11 +816,12 @@ func listen(t *testing.T, network, addr string) *listener {
 		go func() {
 			buf := make([]byte, 64)
 			for {
-				n, _, err := pc.ReadFrom(buf)
+				n, from, err := pc.ReadFrom(buf)
 				if err != nil {
 					return
 				}
 				ln.got.Add(int64(n))
+				pc.WriteTo([]byte("counted"), from)
 			}
 		}()
 	default:
@@ -831,17 +839,8 @@ func listen(t *testing.T, network, addr string) *listener {
 				if err != nil {
 					return
 				}
-				go func() {
-					buf := make([]byte, 64)
-					for {
-						n, err := c.Read(buf)
-						ln.got.Add(int64(n))
-						if err != nil {
-							c.Close()
-							return
-						}
-					}
-				}()
+				ln.open.Add(1)
+				go ln.serve(c)
 			}
 		}()
 	}
@@ -854,6 +853,46 @@ func listen(t *testing.T, network, addr string) *listener {
 		}
 	})
 	return ln
+}
+
+// serve counts what c sends first, or answers sync's marker once every
+// connection accepted before it has been counted.
+func (ln *listener) serve(c net.Conn) {
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	buf := make([]byte, 64)
+	n, _ := c.Read(buf)
+	if string(buf[:n]) == ln.marker {
+		waitFor(func() bool { return ln.open.Load() == 1 }, 30*time.Second)
+		ln.open.Add(-1)
+		c.Write([]byte("synced"))
+		return
+	}
+	ln.got.Add(int64(n))
+	ln.open.Add(-1)
+}
+
+// sync returns once the unix stream listener has counted every connection
+// made before the call: it connects and waits for the answer, and a unix
+// listener accepts in the order the connections were made (connect(2) on
+// a unix socket queues the connection before it returns).
+func (ln *listener) sync(t *testing.T) {
+	t.Helper()
+	if ln.l == nil || ln.l.Addr().Network() != "unix" {
+		t.Fatal("sync: only a unix stream listener keeps the order of its connections")
+	}
+	c, err := net.DialTimeout("unix", ln.l.Addr().String(), 30*time.Second)
+	if err != nil {
+		t.Fatalf("sync with the listener: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := c.Write([]byte(ln.marker)); err != nil {
+		t.Fatalf("sync with the listener: %v", err)
+	}
+	if b, _ := io.ReadAll(c); string(b) != "synced" {
+		t.Fatalf("the listener did not count the earlier connections within 60 s (%d still open)", ln.open.Load()-1)
+	}
 }
 
 func (ln *listener) addr() string {
@@ -890,7 +929,7 @@ func TestUnixSocketRace(t *testing.T) {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
 					e.run(sandboxed, nil, probeBin, "race-connect", filepath.Join(e.ws, "ok.sock"), sock, "5000")
-					waitFor(func() bool { return ln.got.Load() > 0 }, settle)
+					ln.sync(t)
 					got := ln.got.Load()
 					if !sandboxed && got == 0 {
 						t.Fatalf("baseline never reached the listener outside")
@@ -1337,8 +1376,9 @@ func TestNetwork(t *testing.T) {
 							addr = filepath.Join(e.ws, "service.sock")
 							os.Symlink(where, addr)
 						}
+						// The probe waits for the listener to count what
+						// it sent: when the run ends, got is final.
 						e.run(sandboxed, nil, probeBin, c.action, addr)
-						waitFor(func() bool { return ln.got.Load() > before }, settle)
 						got := ln.got.Load() - before
 						if !sandboxed && got == 0 {
 							t.Fatalf("baseline did not reach the listener")

@@ -116,9 +116,13 @@ func main() {
 		signalIgnoreAll()
 		time.Sleep(time.Hour)
 	case "tcp", "unix":
+		// Wait for the listener, which closes once it has counted what it
+		// read: when the run ends, an escape has been counted.
 		var c net.Conn
 		if c, err = net.DialTimeout(os.Args[1], args[0], 2*time.Second); err == nil {
-			_, err = c.Write([]byte("ESCAPED"))
+			if _, err = c.Write([]byte("ESCAPED")); err == nil {
+				awaitClose(c)
+			}
 			c.Close()
 		}
 	case "race-create":
@@ -167,9 +171,14 @@ func main() {
 		// the legitimate use the guard must keep working.
 		err = unixPair(args[0])
 	case "udp":
+		// Wait for the listener's answer, sent once it has counted the
+		// datagram (or at most 5 s).
 		var c net.Conn
 		if c, err = net.Dial("udp", args[0]); err == nil {
-			_, err = c.Write([]byte("ESCAPED"))
+			if _, err = c.Write([]byte("ESCAPED")); err == nil {
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				c.Read(make([]byte, 16))
+			}
 			c.Close()
 		}
 	case "via-http-proxy", "via-connect", "via-socks5":
