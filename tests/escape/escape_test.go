@@ -13,6 +13,12 @@
 // run one after another. The process and memory limit tests run their
 // subtests one at a time and alone: a fork bomb or a large allocation beside
 // other probes would load the machine for all of them.
+//
+// No judgement waits for a fixed time to have passed: the probes wait for
+// the host side's answer before they exit (the listener closes once it has
+// counted), a daemon says when it is ready, and a process outside is asked
+// whether it still runs. A wait has a deadline only for when the event never
+// comes.
 package escape
 
 import (
@@ -20,6 +26,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,11 +55,9 @@ var (
 )
 
 // defaultParallel is how many subtests run at once unless -parallel says
-// otherwise. Most of a probe's time is spent waiting for an effect that must
-// not show (settle) or in a cordon run that sleeps on the kernel, so more
-// than GOMAXPROCS (go test's default, 2 on a small machine) keeps the cores
-// busy; more than this would load a shared machine so much that a settle
-// window is no longer long enough to see a late escape.
+// otherwise. Much of a probe's time is spent in a cordon run that sleeps on
+// the kernel, so more than GOMAXPROCS (go test's default, 2 on a small
+// machine) keeps the cores busy; more would only load a shared machine.
 const defaultParallel = 4
 
 func TestMain(m *testing.M) {
@@ -652,17 +657,63 @@ func TestEscapesLandlockMode(t *testing.T) {
 	}
 }
 
-// sleeper starts a process outside the sandbox, owned by uid.
-func sleeper(t *testing.T, uid int) *exec.Cmd {
-	cmd := exec.Command("sleep", "1000")
+// pinger is a process outside the sandbox, owned by uid, that echoes what
+// the test writes to it: an answer shows that it still runs user code,
+// which a process with a SIGKILL or a stop pending cannot do.
+type pinger struct {
+	cmd     *exec.Cmd
+	in, out *os.File
+}
+
+func startPinger(t *testing.T, uid int) *pinger {
+	t.Helper()
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(probeBin, "pinger")
+	cmd.Stdin, cmd.Stdout = inR, outW
 	if uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	inR.Close()
+	outW.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd
+	p := &pinger{cmd: cmd, in: inW, out: outR}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); inW.Close(); outR.Close() })
+	return p
+}
+
+// ping outcomes.
+const (
+	answered = "answered"
+	ended    = "ended"
+	silent   = "silent for 30 s"
+)
+
+// ping writes a byte and says what came back.
+func (p *pinger) ping() string {
+	if _, err := p.in.Write([]byte("?")); err != nil {
+		return ended
+	}
+	p.out.SetReadDeadline(time.Now().Add(30 * time.Second))
+	b := make([]byte, 1)
+	_, err := p.out.Read(b)
+	switch {
+	case err == nil:
+		return answered
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return silent
+	default:
+		return ended
+	}
 }
 
 func procState(pid int) string {
@@ -684,22 +735,21 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 		extra []string
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
+			// The probe has returned, so whatever it sent was generated:
+			// the pinger answers only if it neither died nor stopped.
 			t.Run(mode.name+"/"+u.name+"/kill", func(t *testing.T) {
 				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
-					s := sleeper(t, e.uid)
-					e.run(sandboxed, nil, probeBin, "kill", strconv.Itoa(s.Process.Pid))
-					// An escape shows within moments; give a loaded machine
-					// time to show it rather than miss it.
-					waitFor(func() bool { return procState(s.Process.Pid) != "S" }, settle)
-					alive := procState(s.Process.Pid) == "S"
-					if !sandboxed && alive {
-						t.Fatal("baseline could not kill the process outside")
+					p := startPinger(t, e.uid)
+					e.run(sandboxed, nil, probeBin, "kill", strconv.Itoa(p.cmd.Process.Pid))
+					got := p.ping()
+					if !sandboxed && got != ended {
+						t.Fatalf("baseline could not kill the process outside (ping: %s)", got)
 					}
-					if sandboxed && !alive {
-						t.Errorf("ESCAPED: the sandbox killed a process outside (state %s)", procState(s.Process.Pid))
+					if sandboxed && got != answered {
+						t.Errorf("ESCAPED: the sandbox killed a process outside (ping: %s)", got)
 					}
 				}
 			})
@@ -708,15 +758,19 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
-					s := sleeper(t, e.uid)
-					e.run(sandboxed, nil, probeBin, "stop-by-ptrace", strconv.Itoa(s.Process.Pid))
-					waitFor(func() bool { return procState(s.Process.Pid) == "T" }, settle)
-					stopped := procState(s.Process.Pid) == "T"
-					if !sandboxed && !stopped {
-						t.Fatalf("baseline could not ptrace the process outside (state %s)", procState(s.Process.Pid))
+					p := startPinger(t, e.uid)
+					pid := p.cmd.Process.Pid
+					e.run(sandboxed, nil, probeBin, "stop-by-ptrace", strconv.Itoa(pid))
+					if !sandboxed {
+						// The stop comes when the tracee runs after the
+						// detach: wait for it.
+						if !waitFor(func() bool { return procState(pid) == "T" }, 30*time.Second) {
+							t.Fatalf("baseline could not ptrace the process outside (state %s)", procState(pid))
+						}
+						continue
 					}
-					if sandboxed && stopped {
-						t.Errorf("ESCAPED: the sandbox stopped a process outside with ptrace")
+					if got := p.ping(); got != answered {
+						t.Errorf("ESCAPED: the sandbox stopped a process outside with ptrace (ping: %s, state %s)", got, procState(pid))
 					}
 				}
 			})
@@ -1231,7 +1285,13 @@ func TestNoHostSideFileOperations(t *testing.T) {
 			before := listTree(t, e.outside)
 			// While a run waits, the host sees the workspace as the run
 			// leaves it: the probe's own file, nothing of cordon's.
-			cmd := e.command(true, nil, "/bin/sh", "-c", `echo made > made-inside; sleep 2`)
+			// (It stays until the test closes its input.)
+			cmd := e.command(true, nil, "/bin/sh", "-c", `echo made > made-inside; read _`)
+			stay, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stay.Close()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -1419,11 +1479,8 @@ func alive(token string) []int {
 	return pids
 }
 
-// settle is how long a test waits for the effect of an escape to show on
-// the host side: long enough for a loaded machine, and spent in full only
-// where nothing happens (the sandboxed runs, which must show nothing).
-const settle = time.Second
-
+// waitFor waits until cond holds, or d has passed: d is the deadline for an
+// event that should come, never the time an effect is given to show.
 func waitFor(cond func() bool, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
@@ -1448,6 +1505,22 @@ func killAll(pids []int) {
 	}
 }
 
+// askDaemon asks the daemon listening at sock whether it runs.
+func askDaemon(sock string) bool {
+	c, err := net.DialTimeout("unix", sock, 10*time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	b, _ := io.ReadAll(c)
+	return string(b) == "alive\n"
+}
+
+// The daemon probe returns once its daemon is ready, with the marker in its
+// command line: what is alive when the run has ended is what outlived it.
+// A daemon killed with the run may still be on its way out, so the
+// sandboxed runs wait (with a deadline) for it to go.
 func TestNothingLeftRunning(t *testing.T) {
 	for _, mode := range []struct {
 		name  string
@@ -1461,13 +1534,17 @@ func TestNothingLeftRunning(t *testing.T) {
 					e.extra = mode.extra
 					token := e.daemonToken()
 					e.run(sandboxed, nil, probeBin, "daemon", filepath.Join(e.ws, "marker"))
-					left := waitFor(func() bool { return len(alive(token)) > 0 }, 300*time.Millisecond)
-					pids := alive(token)
-					killAll(pids)
-					if !sandboxed && !left {
-						t.Fatal("baseline daemon did not survive its parent, so the probe proves nothing")
+					if !sandboxed {
+						pids := alive(token)
+						killAll(pids)
+						if len(pids) == 0 {
+							t.Fatal("baseline daemon did not survive its parent, so the probe proves nothing")
+						}
+						continue
 					}
-					if sandboxed && len(pids) > 0 {
+					if !waitFor(func() bool { return len(alive(token)) == 0 }, 10*time.Second) {
+						pids := alive(token)
+						killAll(pids)
 						t.Errorf("ESCAPED: %d daemonised processes outlived cordon", len(pids))
 					}
 				}
@@ -1478,31 +1555,33 @@ func TestNothingLeftRunning(t *testing.T) {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
 					token := e.daemonToken()
-					script := fmt.Sprintf("%s daemon %s; exec sleep 1000", probeBin, filepath.Join(e.ws, "marker"))
+					sock := filepath.Join(e.ws, "daemon.sock")
+					script := fmt.Sprintf("%s daemon %s %s; exec sleep 1000", probeBin, filepath.Join(e.ws, "marker"), sock)
 					cmd := e.command(sandboxed, nil, "/bin/sh", "-c", script)
 					if err := cmd.Start(); err != nil {
 						t.Fatal(err)
 					}
-					if !waitFor(func() bool { return len(alive(token)) > 0 }, 10*time.Second) {
+					if !waitFor(func() bool { return askDaemon(sock) }, 30*time.Second) {
 						cmd.Process.Kill()
 						cmd.Wait()
-						t.Fatal("the daemon never started")
+						killAll(alive(token))
+						t.Fatal("the daemon never answered")
 					}
 					cmd.Process.Kill()
 					cmd.Wait()
-					// The sandboxed daemon gets 5 s to be killed; the
-					// baseline's (it ignores every signal it can) has to
-					// survive settle to show that the probe can tell.
-					window := settle
-					if sandboxed {
-						window = 5 * time.Second
+					if !sandboxed {
+						// Whatever the parent's death sends its
+						// descendants is sent by now: an answer means the
+						// daemon survived it.
+						ok := askDaemon(sock)
+						killAll(alive(token))
+						if !ok {
+							t.Fatal("baseline daemon died with its parent, so the probe proves nothing")
+						}
+						continue
 					}
-					gone := waitFor(func() bool { return len(alive(token)) == 0 }, window)
-					killAll(alive(token))
-					if !sandboxed && gone {
-						t.Fatal("baseline daemon died with its parent, so the probe proves nothing")
-					}
-					if sandboxed && !gone {
+					if !waitFor(func() bool { return len(alive(token)) == 0 }, 10*time.Second) {
+						killAll(alive(token))
 						t.Errorf("ESCAPED: processes outlived a SIGKILLed cordon")
 					}
 				}
@@ -1533,13 +1612,17 @@ func TestKillTheInit(t *testing.T) {
 						script = "/bin/sh -c " + shellQuote(script)
 					}
 					e.run(sandboxed, nil, "/bin/sh", "-c", script)
-					left := waitFor(func() bool { return len(alive(token)) > 0 }, 300*time.Millisecond)
-					pids := alive(token)
-					killAll(pids)
-					if !sandboxed && !left {
-						t.Fatal("baseline daemon did not survive, so the probe proves nothing")
+					if !sandboxed {
+						pids := alive(token)
+						killAll(pids)
+						if len(pids) == 0 {
+							t.Fatal("baseline daemon did not survive, so the probe proves nothing")
+						}
+						continue
 					}
-					if sandboxed && len(pids) > 0 {
+					if !waitFor(func() bool { return len(alive(token)) == 0 }, 10*time.Second) {
+						pids := alive(token)
+						killAll(pids)
 						t.Errorf("ESCAPED: %d processes outlived cordon after the command killed its supervisor", len(pids))
 					}
 				}

@@ -33,7 +33,7 @@ func main() {
 	}
 	args := os.Args[2:]
 	// The tests require this line: a probe that never ran proves nothing.
-	if !strings.HasPrefix(os.Args[1], "daemon-") && os.Args[1] != "sleeper" {
+	if !strings.HasPrefix(os.Args[1], "daemon-") && os.Args[1] != "sleeper" && os.Args[1] != "pinger" {
 		fmt.Fprintln(os.Stderr, "probe: started", os.Args[1])
 	}
 	var err error
@@ -96,25 +96,68 @@ func main() {
 		// Double fork and a new session: the classic way to outlive the
 		// command that started it. The marker the host looks for is read
 		// from a file, so that it appears in no command line but the
-		// sleeper's.
+		// daemon's own. With args[1], the daemon answers "alive" on a unix
+		// socket there.
 		var marker []byte
 		if marker, err = os.ReadFile(args[0]); err != nil {
 			break
 		}
-		cmd := exec.Command("/proc/self/exe", "daemon-1", string(marker))
+		cmd := exec.Command("/proc/self/exe", append([]string{"daemon-1", string(marker)}, args[1:]...)...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		// daemon-1 ends once the sleeper runs: when this returns, there
-		// is a daemon to look for.
+		// daemon-1 ends once the sleeper is ready: when this returns,
+		// there is a daemon to look for, with its marker in its command
+		// line (not in the middle of its exec, where the kernel shows an
+		// empty one).
 		err = cmd.Run()
 	case "daemon-1":
-		cmd := exec.Command("/proc/self/exe", "sleeper", args[0])
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if err = cmd.Start(); err == nil {
-			os.Exit(0)
+		var r, w *os.File
+		if r, w, err = os.Pipe(); err != nil {
+			break
 		}
+		cmd := exec.Command("/proc/self/exe", append([]string{"sleeper"}, args...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		cmd.ExtraFiles = []*os.File{w}
+		if err = cmd.Start(); err != nil {
+			break
+		}
+		w.Close()
+		if b, _ := io.ReadAll(r); string(b) != "ready" {
+			err = fmt.Errorf("the sleeper ended before it was ready")
+			break
+		}
+		os.Exit(0)
 	case "sleeper":
+		// Ignore what can be ignored, listen if asked to, then say so on
+		// descriptor 3 and live for an hour at most.
 		signalIgnoreAll()
+		var l net.Listener
+		if len(args) > 1 {
+			if l, err = net.Listen("unix", args[1]); err != nil {
+				break
+			}
+		}
+		ready := os.NewFile(3, "ready")
+		ready.Write([]byte("ready"))
+		ready.Close()
+		for l != nil {
+			c, err := l.Accept()
+			if err != nil {
+				break
+			}
+			c.Write([]byte("alive\n"))
+			c.Close()
+		}
 		time.Sleep(time.Hour)
+	case "pinger":
+		// Echo every byte of stdin to stdout until stdin ends: an answer
+		// shows the host that this process still runs user code.
+		b := make([]byte, 1)
+		for {
+			if _, err := os.Stdin.Read(b); err != nil {
+				break
+			}
+			os.Stdout.Write(b)
+		}
 	case "tcp", "unix":
 		// Wait for the listener, which closes once it has counted what it
 		// read: when the run ends, an escape has been counted.
