@@ -998,8 +998,9 @@ func TestUnixSocketRace(t *testing.T) {
 }
 
 // The process limit: a bounded loop that starts 300 sleepers reaches 300
-// without cordon and stays at the limit inside; a real fork bomb inside is
-// stopped, the run ends (by its timeout), the host can still start
+// without cordon and stays at the limit inside; a real fork bomb (in the
+// test's own bounds, see forkBomb) passes the limit without cordon and is
+// stopped inside, the run ends (by its timeout), the host can still start
 // processes meanwhile, and nothing of the bomb is left afterwards.
 func TestProcessLimit(t *testing.T) {
 	const limit = 64
@@ -1091,100 +1092,193 @@ func TestProcessLimit(t *testing.T) {
 				}
 			})
 			t.Run(mode.name+"/"+u.name+"/fork bomb", func(t *testing.T) {
-				e := newEnv(t, u.uid)
-				pol := filepath.Join(e.root, "limits.toml")
-				e.writeFile(pol, fmt.Sprintf("version = 1\n[limits]\nmax_processes = %d\ntimeout = \"2s\"\n", limit))
-				e.extra = append(append([]string{}, mode.extra...), "--policy", pol)
-				// The bomb is a script whose name holds the token: every
-				// copy of it shows the token in its command line.
-				token := "cordon-bomb-" + e.token
-				// exec: the last step needs no fork, which the bomb may
-				// have made impossible (RLIMIT_NPROC per user, in the
-				// landlock mode, also counts the user's other processes).
-				e.writeFile(filepath.Join(e.ws, token), "bomb() { bomb & bomb & }\nbomb\nexec sleep 30\n")
-				e.chownAll()
-				cmd := e.command(true, nil, sh(`$PROBE env >/dev/null; exec sh ./`+token)(e)...)
-				var errb bytes.Buffer
-				cmd.Stderr = &errb
-				if err := startCapped(cmd, e.uid); err != nil {
-					t.Fatal(err)
-				}
-				done := make(chan struct{})
-				go func() { cmd.Wait(); close(done) }()
-				// The bomb at half its limit, or a second in (where the
-				// per-user RLIMIT_NPROC leaves it fewer copies).
-				peak := 0
-				waitFor(func() bool {
-					n := len(alive(token))
-					peak = max(peak, n)
-					return n >= limit/2
-				}, time.Second)
-				for range 5 {
-					peak = max(peak, len(alive(token)))
-					time.Sleep(20 * time.Millisecond)
-				}
-				if peak > limit {
-					t.Errorf("ESCAPED the limit: %d copies of the bomb alive at once, limit %d", peak, limit)
-				}
-				// The host still starts processes while the bomb runs.
-				host := exec.Command("/bin/true")
-				hostDone := make(chan error, 1)
-				go func() { hostDone <- host.Run() }()
-				select {
-				case err := <-hostDone:
-					if err != nil {
-						t.Errorf("the host could not start a process during the bomb: %v", err)
-					}
-				case <-time.After(30 * time.Second):
-					t.Errorf("the host could not start a process within 30 s during the bomb")
-				}
-				select {
-				case <-done:
-				case <-time.After(60 * time.Second):
-					cmd.Process.Kill()
-					t.Fatalf("the run did not end after its timeout")
-				}
-				if code := cmd.ProcessState.ExitCode(); code != 124 {
-					t.Errorf("exit %d, want 124 (the timeout): %s", code, errb.String())
-				}
-				if left := waitFor(func() bool { return len(alive(token)) == 0 }, 5*time.Second); !left {
-					n := len(alive(token))
-					killAll(alive(token))
-					t.Errorf("ESCAPED: %d processes of the bomb outlived the run", n)
+				for _, sandboxed := range []bool{false, true} {
+					forkBomb(t, u.uid, mode.extra, limit, sandboxed)
 				}
 			})
 		}
 	}
 }
 
-// bombCap bounds an unprivileged fork bomb should cordon's own limit fail:
-// it then stops at this many tasks of the user (and burns out, since each
-// copy whose fork fails exits) instead of taking the shared machine, and the
-// test reports the escape instead of hanging in a /proc of tens of
-// thousands of processes. It is far above the limit under test.
-const bombCap = 1024
+// forkBomb runs a real fork bomb (every copy starts two more and ends),
+// always inside the test's own bounds (pidsBound, bombCap). Without cordon
+// it passes limit, and the test ends it as soon as it has; inside, under
+// max_processes = limit and a 2 s timeout, its copies never pass the
+// limit while the run lasts, the host starts a process while the bomb
+// presses on the limit, the run ends by its timeout, and no copy is left.
+func forkBomb(t *testing.T, uid int, modeExtra []string, limit int, sandboxed bool) {
+	e := newEnv(t, uid)
+	bound, err := newPidsBound(t)
+	if err != nil {
+		testbin.RequireOrSkip(t, "the test cannot bound a fork bomb here, so it does not start one: "+err.Error())
+	}
+	pol := filepath.Join(e.root, "limits.toml")
+	e.writeFile(pol, fmt.Sprintf("version = 1\n[limits]\nmax_processes = %d\ntimeout = \"2s\"\n", limit))
+	e.extra = append(append([]string{}, modeExtra...), "--policy", pol)
+	// The bomb is a script whose name holds the token: every copy of it
+	// shows the token in its command line. Each copy starts two more,
+	// waits for them and starts two again, for ever: the copies fill
+	// whatever limit there is and keep pressing on it (a copy whose fork
+	// fails ends, and its parent starts another), until the run's timeout
+	// or the test ends them. The script itself starts the bomb with its
+	// first fork and then execs sleep, which needs no fork: the run lasts
+	// until its timeout.
+	token := "cordon-bomb-" + e.token
+	e.writeFile(filepath.Join(e.ws, token), "bomb() { while :; do bomb & bomb & wait; done; }\nbomb &\nexec sleep 30\n")
+	e.chownAll()
+	argv := sh(`$PROBE env >/dev/null; exec sh ./` + token)(e)
+	if !sandboxed {
+		// Under a reaper, as inside: the copies' zombies, reaped by no
+		// one, would fill the bound and end the bomb at once.
+		argv = append([]string{probeBin, "reap"}, argv...)
+	}
+	cmd := e.command(sandboxed, nil, argv...)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = w
+	err = startBounded(cmd, bound, e.uid)
+	w.Close()
+	if err != nil {
+		r.Close()
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	limited, stderrDone := make(chan struct{}), make(chan struct{})
+	go func() { watchStderr(r, &errb, limited); close(stderrDone) }()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	group := cmd.Process.Pid // startBounded gave it a process group of its own
+	began := time.Now()
 
-// startCapped starts cmd with RLIMIT_NPROC (soft) at bombCap when it runs
-// as a user other than root (root's processes are not bound by it; the root
-// runs here have a pids cgroup). The limit is the test process's for the
-// moment of the start, which the child inherits; the process limit tests
-// run alone.
-func startCapped(cmd *exec.Cmd, uid int) error {
-	if uid == 0 {
-		return cmd.Start()
+	// Sampled until the run ends (or, without cordon, passes the limit);
+	// every sample also checks that the bomb is still inside the test's
+	// bound.
+	peak := 0
+	var host chan error
+	deadline := time.After(60 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+sample:
+	for {
+		select {
+		case <-done:
+			break sample
+		case <-limited:
+			// The bomb presses on a limit: the host must still start
+			// processes.
+			limited, host = nil, make(chan error, 1)
+			go func() { host <- exec.Command("/bin/true").Run() }()
+		case <-deadline:
+			break sample
+		case <-tick.C:
+		}
+		pids := copies(token)
+		peak = max(peak, len(pids))
+		if len(pids) > 0 && !bound.contains(pids[0], token) {
+			endBomb(group, token)
+			<-done
+			t.Fatalf("a copy of the bomb (pid %d) left the test's pids group %s: the test cannot bound it", pids[0], bound.dir)
+		}
+		if !sandboxed && peak > limit {
+			break sample
+		}
 	}
-	// Only the soft limit: raising a hard limit again needs
-	// CAP_SYS_RESOURCE, which root may lack (it does on this project's
-	// machines), and the test process must get its own limit back.
-	var old unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NPROC, &old); err != nil {
-		return fmt.Errorf("read RLIMIT_NPROC: %w", err)
+	t.Logf("sandboxed=%v: peak %d copies after %v", sandboxed, peak, time.Since(began).Round(time.Millisecond))
+	if !sandboxed {
+		endBomb(group, token)
+		<-done
+		<-stderrDone
+		if peak <= limit {
+			t.Fatalf("baseline: the bomb without cordon never passed %d copies (peak %d), so the count cannot show an escape: %s", limit, peak, quiet(errb.Bytes()))
+		}
+		return
 	}
-	if err := unix.Setrlimit(unix.RLIMIT_NPROC, &unix.Rlimit{Cur: min(bombCap, old.Max), Max: old.Max}); err != nil {
-		return fmt.Errorf("cap RLIMIT_NPROC for the bomb: %w", err)
+	select {
+	case <-done:
+	default:
+		endBomb(group, token)
+		<-done
+		t.Fatalf("the run did not end within 60 s of its 2 s timeout (peak %d copies)", peak)
 	}
-	defer unix.Setrlimit(unix.RLIMIT_NPROC, &old)
-	return cmd.Start()
+	<-stderrDone
+	if peak > limit {
+		t.Errorf("ESCAPED the limit: %d copies of the bomb alive at once, limit %d", peak, limit)
+	}
+	if host == nil {
+		t.Errorf("the bomb never met a limit (no fork failed) within the run, so the run proves nothing (peak %d): %s", peak, quiet(errb.Bytes()))
+	} else {
+		select {
+		case err := <-host:
+			if err != nil {
+				t.Errorf("the host could not start a process during the bomb: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("the host could not start a process within 30 s during the bomb")
+		}
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 124 {
+		t.Errorf("exit %d, want 124 (the timeout): %s", code, quiet(errb.Bytes()))
+	}
+	if !waitFor(func() bool { return len(copies(token)) == 0 }, 10*time.Second) {
+		n := len(copies(token))
+		endBomb(group, token)
+		t.Errorf("ESCAPED: %d processes of the bomb outlived the run", n)
+	}
+}
+
+// endBomb kills the bomb's process group (the kernel lets no fork slip
+// past a signal to the group) and every copy of the bomb, until none is
+// left, and then reaps the copies that came back to this
+// process. The group's leader is left to its exec.Cmd.
+func endBomb(group int, token string) {
+	waitFor(func() bool {
+		syscall.Kill(-group, syscall.SIGKILL)
+		for _, pid := range copies(token) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		return len(copies(token)) == 0 && len(groupMembers(group, false)) == 0
+	}, 30*time.Second)
+	for _, pid := range groupMembers(group, true) {
+		if pid != group && procState(pid) == "Z" && parentOf(pid) == os.Getpid() {
+			unix.Wait4(pid, nil, unix.WNOHANG, nil)
+		}
+	}
+}
+
+// copies lists the live copies of the bomb named token: the processes
+// whose command line is "sh ./TOKEN" (not cordon's or the reaper's, which
+// name the script in theirs).
+func copies(token string) []int {
+	want := []byte("sh\x00./" + token + "\x00")
+	var pids []int
+	for _, pid := range alive(token) {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); bytes.Equal(b, want) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// groupMembers lists the processes in process group pgid, the zombies
+// among them only if zombies is set.
+func groupMembers(pgid int, zombies bool) []int {
+	var out []int
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, st := range stats {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 3 && f[2] == strconv.Itoa(pgid) && (zombies || f[0] != "Z") {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(st)))
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // The memory limit: 256 MiB of touched memory fits without cordon and not

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -148,6 +149,12 @@ func main() {
 			c.Close()
 		}
 		time.Sleep(time.Hour)
+	case "reap":
+		// Run args as a child and reap every process that comes back to
+		// this one (a subreaper) until none is left, then exit as the
+		// child did: what cordon's init does for a run, so that a fork
+		// bomb's copies run at the pace they would inside.
+		err = reap(args)
 	case "pinger":
 		// Echo every byte of stdin to stdout until stdin ends: an answer
 		// shows the host that this process still runs user code.
@@ -254,6 +261,39 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+}
+
+func reap(argv []string) error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return err
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return err
+	}
+	child, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{0, 1, 2}})
+	if err != nil {
+		return err
+	}
+	code := 0
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			break // ECHILD: nothing is left
+		}
+		if pid == child {
+			code = ws.ExitStatus()
+			if ws.Signaled() {
+				code = 128 + int(ws.Signal())
+			}
+		}
+	}
+	os.Exit(code)
+	return nil
 }
 
 func unixPair(path string) error {
