@@ -20,17 +20,20 @@ func unsafePointer(b *byte) unsafe.Pointer { return unsafe.Pointer(b) }
 // supervisor that checked the path and then let the kernel read it again
 // would create the protected name sooner or later.
 func raceCreate(dir, allowed, protected string, n int) error {
-	a := []byte(dir + "/" + allowed + "\x00")
-	p := []byte(dir + "/" + protected + "\x00")
-	size := max(len(a), len(p))
+	// Only the last component is rewritten: a name torn between the two
+	// (the flipper is halfway through) is still one in dir. Rewriting the
+	// whole path let the baseline create files named after a prefix of
+	// dir in its parent (/var/tmp/cordon-escape-1234, empty).
+	prefix := len(dir) + 1
+	size := prefix + max(len(allowed), len(protected)) + 1
 	buf := make([]byte, size)
-	copy(buf, a)
+	copy(buf, dir+"/"+allowed)
+	a, p := []byte(allowed+"\x00"), []byte(protected+"\x00")
 	f := startFlipper(func(i int) {
-		clear(buf)
 		if i%2 == 0 {
-			copy(buf, p)
+			copy(buf[prefix:], p)
 		} else {
-			copy(buf, a)
+			copy(buf[prefix:], a)
 		}
 	})
 	defer f.stop()
