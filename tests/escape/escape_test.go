@@ -4,14 +4,32 @@
 // promise of the sandbox, and the test judges the outcome from the host side
 // (the file outside, the listener, the process table). Every probe also runs
 // once without cordon, to show that it would detect the escape. The probes
-// run as root and as an unprivileged user (uid 65534).
+// run as root and as an unprivileged user: a uid of the subtest's own
+// (users_test.go), so that the per-user process count of one run is not
+// another's.
+//
+// Each probe's subtests get a host layout of their own (newEnv) and run in
+// parallel with their siblings (defaultParallel at once); the top-level tests
+// run one after another. The process and memory limit tests run their
+// subtests one at a time and alone: a fork bomb or a large allocation beside
+// other probes would load the machine for all of them.
+//
+// No judgement waits for a fixed time to have passed: the probes wait for
+// the host side's answer before they exit (the listener closes once it has
+// counted), a daemon says when it is ready, and a process outside is asked
+// whether it still runs. A wait has a deadline only for when the event never
+// comes.
 package escape
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -36,14 +54,33 @@ var (
 	probeBin  string
 )
 
+// defaultParallel is how many subtests run at once unless -parallel says
+// otherwise. Much of a probe's time is spent in a cordon run that sleeps on
+// the kernel, so more than GOMAXPROCS (go test's default, 2 on a small
+// machine) keeps the cores busy; more would only load a shared machine.
+const defaultParallel = 4
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", strconv.Itoa(defaultParallel))
+	}
 	if os.Getuid() != 0 {
 		if os.Getenv(testbin.RequireEnv) == "1" {
-			fmt.Fprintln(os.Stderr, "escape tests: they need root (to test as root and as uid 65534), and nothing may be skipped here")
+			fmt.Fprintln(os.Stderr, "escape tests: they need root (to test as root and as unprivileged users), and nothing may be skipped here")
 			os.Exit(1)
 		}
-		fmt.Fprintln(os.Stderr, "escape tests: skipped, they need root (to test as root and as uid 65534)")
+		fmt.Fprintln(os.Stderr, "escape tests: skipped, they need root (to test as root and as unprivileged users)")
 		os.Exit(0)
+	}
+	// Orphans of the baselines (a daemon, a bomb's copies) come back to
+	// this process, which reaps them (releaseUID), instead of to an init
+	// that may not: a zombie counts against its user's RLIMIT_NPROC.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "escape tests: become a subreaper:", err)
+		os.Exit(1)
 	}
 	testbin.Main(m, map[string]*string{"cordon": &cordonBin, "probe": &probeBin},
 		map[string]string{"cordon": testbin.Cordon, "probe": "./probe"})
@@ -62,10 +99,10 @@ type env struct {
 	token   string
 }
 
-const nobody = 65534
-
+// newEnv makes a layout owned by uid (ownUser: the test's own uid).
 func newEnv(t *testing.T, uid int) *env {
 	t.Helper()
+	uid = userFor(t, uid)
 	root, err := os.MkdirTemp(testBase, "cordon-escape-")
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +216,35 @@ type probe struct {
 	cleanup func(e *env)
 	// degraded: the probe also applies to the weaker Landlock-only mode.
 	degraded bool
+	// spins: a thread of the probe keeps a core busy for the whole run (a
+	// race); such probes run one at a time (spinning), and first.
+	spins bool
+}
+
+// spinning is held by a probe that keeps a core busy. Two of them at once on
+// a two-core machine starve each other and every probe beside them.
+var spinning = make(chan struct{}, 1)
+
+// spinFirst orders probes so that the spinning ones, the longest, start
+// first and overlap with the rest.
+func spinFirst(ps []probe) []probe {
+	var first, rest []probe
+	for _, p := range ps {
+		if p.spins {
+			first = append(first, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	return append(first, rest...)
+}
+
+// holdSpinning takes the spinning slot for the rest of the test if p spins.
+func holdSpinning(t *testing.T, p probe) {
+	if p.spins {
+		spinning <- struct{}{}
+		t.Cleanup(func() { <-spinning })
+	}
 }
 
 func sh(script string) func(e *env) []string {
@@ -428,7 +494,7 @@ touch "$0.ran"'`),
 			// A path that another thread flips between an ordinary name and
 			// a protected one while open(O_CREAT) runs: a supervisor that
 			// checked the path and let the kernel read it again would lose.
-			name: "create a protected name by racing the check", degraded: true,
+			name: "create a protected name by racing the check", degraded: true, spins: true,
 			argv:    sh(`$PROBE race-create $WS ordinary.txt .mcp.json 20000`),
 			escaped: func(e *env, _ result) bool { return exists(filepath.Join(e.ws, ".mcp.json")) },
 		},
@@ -537,6 +603,7 @@ func hardLinkProbe(how, script, dir string) probe {
 // runProbe runs p without the sandbox (it must escape) and with it (it must
 // not).
 func runProbe(t *testing.T, uid int, p probe, extra []string) {
+	holdSpinning(t, p)
 	for _, sandboxed := range []bool{false, true} {
 		e := newEnv(t, uid)
 		e.extra = extra
@@ -562,41 +629,91 @@ func users() []struct {
 	return []struct {
 		name string
 		uid  int
-	}{{"root", 0}, {"nobody", nobody}}
+	}{{"root", 0}, {"user", ownUser}}
 }
 
 func TestEscapes(t *testing.T) {
-	for _, u := range users() {
-		for _, p := range probes() {
-			t.Run(u.name+"/"+p.name, func(t *testing.T) { runProbe(t, u.uid, p, nil) })
+	for _, p := range spinFirst(probes()) {
+		for _, u := range users() {
+			t.Run(u.name+"/"+p.name, func(t *testing.T) {
+				t.Parallel()
+				runProbe(t, u.uid, p, nil)
+			})
 		}
 	}
 }
 
 func TestEscapesLandlockMode(t *testing.T) {
-	for _, u := range users() {
-		for _, p := range probes() {
+	for _, p := range spinFirst(probes()) {
+		for _, u := range users() {
 			if !p.degraded {
 				continue
 			}
 			t.Run(u.name+"/"+p.name, func(t *testing.T) {
+				t.Parallel()
 				runProbe(t, u.uid, p, []string{"--allow-degraded=landlock", "--force-degraded"})
 			})
 		}
 	}
 }
 
-// sleeper starts a process outside the sandbox, owned by uid.
-func sleeper(t *testing.T, uid int) *exec.Cmd {
-	cmd := exec.Command("sleep", "1000")
+// pinger is a process outside the sandbox, owned by uid, that echoes what
+// the test writes to it: an answer shows that it still runs user code,
+// which a process with a SIGKILL or a stop pending cannot do.
+type pinger struct {
+	cmd     *exec.Cmd
+	in, out *os.File
+}
+
+func startPinger(t *testing.T, uid int) *pinger {
+	t.Helper()
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(probeBin, "pinger")
+	cmd.Stdin, cmd.Stdout = inR, outW
 	if uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	inR.Close()
+	outW.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd
+	p := &pinger{cmd: cmd, in: inW, out: outR}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); inW.Close(); outR.Close() })
+	return p
+}
+
+// ping outcomes.
+const (
+	answered = "answered"
+	ended    = "ended"
+	silent   = "silent for 30 s"
+)
+
+// ping writes a byte and says what came back.
+func (p *pinger) ping() string {
+	if _, err := p.in.Write([]byte("?")); err != nil {
+		return ended
+	}
+	p.out.SetReadDeadline(time.Now().Add(30 * time.Second))
+	b := make([]byte, 1)
+	_, err := p.out.Read(b)
+	switch {
+	case err == nil:
+		return answered
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return silent
+	default:
+		return ended
+	}
 }
 
 func procState(pid int) string {
@@ -618,37 +735,42 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 		extra []string
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
+			// The probe has returned, so whatever it sent was generated:
+			// the pinger answers only if it neither died nor stopped.
 			t.Run(mode.name+"/"+u.name+"/kill", func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
-					s := sleeper(t, u.uid)
-					e.run(sandboxed, nil, probeBin, "kill", strconv.Itoa(s.Process.Pid))
-					// An escape shows within moments; give a loaded machine
-					// time to show it rather than miss it.
-					waitFor(func() bool { return procState(s.Process.Pid) != "S" }, settle)
-					alive := procState(s.Process.Pid) == "S"
-					if !sandboxed && alive {
-						t.Fatal("baseline could not kill the process outside")
+					p := startPinger(t, e.uid)
+					e.run(sandboxed, nil, probeBin, "kill", strconv.Itoa(p.cmd.Process.Pid))
+					got := p.ping()
+					if !sandboxed && got != ended {
+						t.Fatalf("baseline could not kill the process outside (ping: %s)", got)
 					}
-					if sandboxed && !alive {
-						t.Errorf("ESCAPED: the sandbox killed a process outside (state %s)", procState(s.Process.Pid))
+					if sandboxed && got != answered {
+						t.Errorf("ESCAPED: the sandbox killed a process outside (ping: %s)", got)
 					}
 				}
 			})
 			t.Run(mode.name+"/"+u.name+"/ptrace", func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
-					s := sleeper(t, u.uid)
-					e.run(sandboxed, nil, probeBin, "stop-by-ptrace", strconv.Itoa(s.Process.Pid))
-					waitFor(func() bool { return procState(s.Process.Pid) == "T" }, settle)
-					stopped := procState(s.Process.Pid) == "T"
-					if !sandboxed && !stopped {
-						t.Fatalf("baseline could not ptrace the process outside (state %s)", procState(s.Process.Pid))
+					p := startPinger(t, e.uid)
+					pid := p.cmd.Process.Pid
+					e.run(sandboxed, nil, probeBin, "stop-by-ptrace", strconv.Itoa(pid))
+					if !sandboxed {
+						// The stop comes when the tracee runs after the
+						// detach: wait for it.
+						if !waitFor(func() bool { return procState(pid) == "T" }, 30*time.Second) {
+							t.Fatalf("baseline could not ptrace the process outside (state %s)", procState(pid))
+						}
+						continue
 					}
-					if sandboxed && stopped {
-						t.Errorf("ESCAPED: the sandbox stopped a process outside with ptrace")
+					if got := p.ping(); got != answered {
+						t.Errorf("ESCAPED: the sandbox stopped a process outside with ptrace (ping: %s, state %s)", got, procState(pid))
 					}
 				}
 			})
@@ -659,6 +781,7 @@ func TestSignalsAndPtraceOutside(t *testing.T) {
 func TestTIOCSTI(t *testing.T) {
 	for _, u := range users() {
 		t.Run(u.name, func(t *testing.T) {
+			t.Parallel()
 			for _, sandboxed := range []bool{false, true} {
 				e := newEnv(t, u.uid)
 				master, slave, err := openPTY()
@@ -667,7 +790,7 @@ func TestTIOCSTI(t *testing.T) {
 				}
 				defer master.Close()
 				defer slave.Close()
-				os.Chown(slave.Name(), u.uid, u.uid)
+				os.Chown(slave.Name(), e.uid, e.uid)
 				cmd := e.command(sandboxed, nil, probeBin, "tiocsti", "INJECTED")
 				cmd.Stdin = slave
 				if !sandboxed {
@@ -720,16 +843,23 @@ func openPTY() (master, slave *os.File, err error) {
 	return m, s, nil
 }
 
-// listener counts the bytes that reach it.
+// listener counts the bytes that reach it. It answers each datagram and
+// closes each connection once it has counted what it read first: the
+// probes wait for that before they exit, so when a run has ended,
+// everything it got out has been counted.
 type listener struct {
 	l   net.Listener
 	pc  net.PacketConn
 	got atomic.Int64
+	// open counts the connections accepted and not yet counted; sync
+	// waits for it.
+	open   atomic.Int64
+	marker string
 }
 
 func listen(t *testing.T, network, addr string) *listener {
 	t.Helper()
-	ln := &listener{}
+	ln := &listener{marker: "SYNC-" + randomToken()}
 	switch network {
 	case "udp":
 		pc, err := net.ListenPacket("udp", addr)
@@ -740,11 +870,12 @@ func listen(t *testing.T, network, addr string) *listener {
 		go func() {
 			buf := make([]byte, 64)
 			for {
-				n, _, err := pc.ReadFrom(buf)
+				n, from, err := pc.ReadFrom(buf)
 				if err != nil {
 					return
 				}
 				ln.got.Add(int64(n))
+				pc.WriteTo([]byte("counted"), from)
 			}
 		}()
 	default:
@@ -762,17 +893,8 @@ func listen(t *testing.T, network, addr string) *listener {
 				if err != nil {
 					return
 				}
-				go func() {
-					buf := make([]byte, 64)
-					for {
-						n, err := c.Read(buf)
-						ln.got.Add(int64(n))
-						if err != nil {
-							c.Close()
-							return
-						}
-					}
-				}()
+				ln.open.Add(1)
+				go ln.serve(c)
 			}
 		}()
 	}
@@ -785,6 +907,46 @@ func listen(t *testing.T, network, addr string) *listener {
 		}
 	})
 	return ln
+}
+
+// serve counts what c sends first, or answers sync's marker once every
+// connection accepted before it has been counted.
+func (ln *listener) serve(c net.Conn) {
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	buf := make([]byte, 64)
+	n, _ := c.Read(buf)
+	if string(buf[:n]) == ln.marker {
+		waitFor(func() bool { return ln.open.Load() == 1 }, 30*time.Second)
+		ln.open.Add(-1)
+		c.Write([]byte("synced"))
+		return
+	}
+	ln.got.Add(int64(n))
+	ln.open.Add(-1)
+}
+
+// sync returns once the unix stream listener has counted every connection
+// made before the call: it connects and waits for the answer, and a unix
+// listener accepts in the order the connections were made (connect(2) on
+// a unix socket queues the connection before it returns).
+func (ln *listener) sync(t *testing.T) {
+	t.Helper()
+	if ln.l == nil || ln.l.Addr().Network() != "unix" {
+		t.Fatal("sync: only a unix stream listener keeps the order of its connections")
+	}
+	c, err := net.DialTimeout("unix", ln.l.Addr().String(), 30*time.Second)
+	if err != nil {
+		t.Fatalf("sync with the listener: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := c.Write([]byte(ln.marker)); err != nil {
+		t.Fatalf("sync with the listener: %v", err)
+	}
+	if b, _ := io.ReadAll(c); string(b) != "synced" {
+		t.Fatalf("the listener did not count the earlier connections within 60 s (%d still open)", ln.open.Load()-1)
+	}
 }
 
 func (ln *listener) addr() string {
@@ -810,6 +972,8 @@ func TestUnixSocketRace(t *testing.T) {
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				t.Parallel()
+				holdSpinning(t, probe{spins: true})
 				for _, sandboxed := range []bool{false, true} {
 					// A listener of its own for each run: the baseline's
 					// many connections may still be read when the
@@ -819,7 +983,7 @@ func TestUnixSocketRace(t *testing.T) {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
 					e.run(sandboxed, nil, probeBin, "race-connect", filepath.Join(e.ws, "ok.sock"), sock, "5000")
-					waitFor(func() bool { return ln.got.Load() > 0 }, settle)
+					ln.sync(t)
 					got := ln.got.Load()
 					if !sandboxed && got == 0 {
 						t.Fatalf("baseline never reached the listener outside")
@@ -834,8 +998,9 @@ func TestUnixSocketRace(t *testing.T) {
 }
 
 // The process limit: a bounded loop that starts 300 sleepers reaches 300
-// without cordon and stays at the limit inside; a real fork bomb inside is
-// stopped, the run ends (by its timeout), the host can still start
+// without cordon and stays at the limit inside; a real fork bomb (in the
+// test's own bounds, see forkBomb) passes the limit without cordon and is
+// stopped inside, the run ends (by its timeout), the host can still start
 // processes meanwhile, and nothing of the bomb is left afterwards.
 func TestProcessLimit(t *testing.T) {
 	const limit = 64
@@ -852,23 +1017,62 @@ func TestProcessLimit(t *testing.T) {
 					e.extra = append(append([]string{}, mode.extra...), "--policy", pol)
 					// Each sleeper is one task whose command line holds the
 					// token (sleep run through a link named after it); the
-					// probe goes on when a start fails.
+					// probe goes on when a start fails, says "spawned N"
+					// when it has tried them all, and then stays (so the
+					// run, and the sleepers in it, stay) until its stdin
+					// closes.
 					token := "cordon-sleeper-" + e.token
 					os.Symlink("/bin/sleep", filepath.Join(e.ws, token))
 					e.chownAll()
 					cmd := e.command(sandboxed, nil, probeBin, "spawn", "300", filepath.Join(e.ws, token), "30")
 					var errb bytes.Buffer
 					cmd.Stderr = &errb
+					stdin, err := cmd.StdinPipe()
+					if err != nil {
+						t.Fatal(err)
+					}
+					stdout, err := cmd.StdoutPipe()
+					if err != nil {
+						t.Fatal(err)
+					}
 					if err := cmd.Start(); err != nil {
 						t.Fatal(err)
 					}
+					spawned := make(chan string, 1)
+					drained := make(chan struct{})
+					go func() {
+						defer close(drained)
+						line, _ := bufio.NewReader(stdout).ReadString('\n')
+						spawned <- line
+						io.Copy(io.Discard, stdout)
+					}()
+					// Sampled while the probe starts them, and once more
+					// after it has tried all: the sleepers live 30 s, so
+					// the last sample holds every one that started and
+					// was not stopped.
 					peak := 0
-					for range 40 {
-						peak = max(peak, len(alive(token)))
-						time.Sleep(50 * time.Millisecond)
+					var line string
+				sample:
+					for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+						select {
+						case line = <-spawned:
+							break sample
+						case <-time.After(20 * time.Millisecond):
+							peak = max(peak, len(alive(token)))
+						}
+					}
+					peak = max(peak, len(alive(token)))
+					stdin.Close()
+					select {
+					case <-drained:
+					case <-time.After(60 * time.Second):
+						cmd.Process.Kill()
 					}
 					cmd.Wait()
 					killAll(alive(token))
+					if !strings.HasPrefix(line, "spawned ") {
+						t.Fatalf("the probe did not finish starting its sleepers (said %q), so the count proves nothing: %s", line, errb.String())
+					}
 					waitFor(func() bool { return len(alive(token)) == 0 }, 5*time.Second)
 					if !sandboxed && peak < 250 {
 						t.Fatalf("baseline reached only %d processes, so the probe cannot show a missing limit (stderr %s)", peak, errb.String())
@@ -878,8 +1082,9 @@ func TestProcessLimit(t *testing.T) {
 					}
 					// Without a cgroup and a user namespace (the landlock
 					// mode, unprivileged, here) RLIMIT_NPROC counts every
-					// process of the user on the machine, so the run may
-					// get fewer than the limit; it must never get more.
+					// task of the uid, cordon's own threads included, so
+					// the run gets fewer than the limit; it must never get
+					// more.
 					perUser := mode.name == "landlock" && u.uid != 0
 					if sandboxed && peak < limit/2 && !perUser {
 						t.Errorf("only %d processes started under a limit of %d: the probe did not reach the limit\n%s", peak, limit, errb.String())
@@ -887,56 +1092,193 @@ func TestProcessLimit(t *testing.T) {
 				}
 			})
 			t.Run(mode.name+"/"+u.name+"/fork bomb", func(t *testing.T) {
-				e := newEnv(t, u.uid)
-				pol := filepath.Join(e.root, "limits.toml")
-				e.writeFile(pol, fmt.Sprintf("version = 1\n[limits]\nmax_processes = %d\ntimeout = \"4s\"\n", limit))
-				e.extra = append(append([]string{}, mode.extra...), "--policy", pol)
-				// The bomb is a script whose name holds the token: every
-				// copy of it shows the token in its command line.
-				token := "cordon-bomb-" + e.token
-				// exec: the last step needs no fork, which the bomb may
-				// have made impossible (RLIMIT_NPROC per user, in the
-				// landlock mode, also counts the user's other processes).
-				e.writeFile(filepath.Join(e.ws, token), "bomb() { bomb & bomb & }\nbomb\nexec sleep 30\n")
-				e.chownAll()
-				cmd := e.command(true, nil, sh(`$PROBE env >/dev/null; sh ./`+token)(e)...)
-				var errb bytes.Buffer
-				cmd.Stderr = &errb
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				done := make(chan struct{})
-				go func() { cmd.Wait(); close(done) }()
-				time.Sleep(time.Second)
-				// The host still starts processes while the bomb runs.
-				host := exec.Command("/bin/true")
-				hostDone := make(chan error, 1)
-				go func() { hostDone <- host.Run() }()
-				select {
-				case err := <-hostDone:
-					if err != nil {
-						t.Errorf("the host could not start a process during the bomb: %v", err)
-					}
-				case <-time.After(30 * time.Second):
-					t.Errorf("the host could not start a process within 30 s during the bomb")
-				}
-				select {
-				case <-done:
-				case <-time.After(60 * time.Second):
-					cmd.Process.Kill()
-					t.Fatalf("the run did not end after its timeout")
-				}
-				if code := cmd.ProcessState.ExitCode(); code != 124 {
-					t.Errorf("exit %d, want 124 (the timeout): %s", code, errb.String())
-				}
-				if left := waitFor(func() bool { return len(alive(token)) == 0 }, 5*time.Second); !left {
-					n := len(alive(token))
-					killAll(alive(token))
-					t.Errorf("ESCAPED: %d processes of the bomb outlived the run", n)
+				for _, sandboxed := range []bool{false, true} {
+					forkBomb(t, u.uid, mode.extra, limit, sandboxed)
 				}
 			})
 		}
 	}
+}
+
+// forkBomb runs a real fork bomb (every copy starts two more and ends),
+// always inside the test's own bounds (pidsBound, bombCap). Without cordon
+// it passes limit, and the test ends it as soon as it has; inside, under
+// max_processes = limit and a 2 s timeout, its copies never pass the
+// limit while the run lasts, the host starts a process while the bomb
+// presses on the limit, the run ends by its timeout, and no copy is left.
+func forkBomb(t *testing.T, uid int, modeExtra []string, limit int, sandboxed bool) {
+	e := newEnv(t, uid)
+	bound, err := newPidsBound(t)
+	if err != nil {
+		testbin.RequireOrSkip(t, "the test cannot bound a fork bomb here, so it does not start one: "+err.Error())
+	}
+	pol := filepath.Join(e.root, "limits.toml")
+	e.writeFile(pol, fmt.Sprintf("version = 1\n[limits]\nmax_processes = %d\ntimeout = \"2s\"\n", limit))
+	e.extra = append(append([]string{}, modeExtra...), "--policy", pol)
+	// The bomb is a script whose name holds the token: every copy of it
+	// shows the token in its command line. Each copy starts two more,
+	// waits for them and starts two again, for ever: the copies fill
+	// whatever limit there is and keep pressing on it (a copy whose fork
+	// fails ends, and its parent starts another), until the run's timeout
+	// or the test ends them. The script itself starts the bomb with its
+	// first fork and then execs sleep, which needs no fork: the run lasts
+	// until its timeout.
+	token := "cordon-bomb-" + e.token
+	e.writeFile(filepath.Join(e.ws, token), "bomb() { while :; do bomb & bomb & wait; done; }\nbomb &\nexec sleep 30\n")
+	e.chownAll()
+	argv := sh(`$PROBE env >/dev/null; exec sh ./` + token)(e)
+	if !sandboxed {
+		// Under a reaper, as inside: the copies' zombies, reaped by no
+		// one, would fill the bound and end the bomb at once.
+		argv = append([]string{probeBin, "reap"}, argv...)
+	}
+	cmd := e.command(sandboxed, nil, argv...)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = w
+	err = startBounded(cmd, bound, e.uid)
+	w.Close()
+	if err != nil {
+		r.Close()
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	limited, stderrDone := make(chan struct{}), make(chan struct{})
+	go func() { watchStderr(r, &errb, limited); close(stderrDone) }()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	group := cmd.Process.Pid // startBounded gave it a process group of its own
+	began := time.Now()
+
+	// Sampled until the run ends (or, without cordon, passes the limit);
+	// every sample also checks that the bomb is still inside the test's
+	// bound.
+	peak := 0
+	var host chan error
+	deadline := time.After(60 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+sample:
+	for {
+		select {
+		case <-done:
+			break sample
+		case <-limited:
+			// The bomb presses on a limit: the host must still start
+			// processes.
+			limited, host = nil, make(chan error, 1)
+			go func() { host <- exec.Command("/bin/true").Run() }()
+		case <-deadline:
+			break sample
+		case <-tick.C:
+		}
+		pids := copies(token)
+		peak = max(peak, len(pids))
+		if len(pids) > 0 && !bound.contains(pids[0], token) {
+			endBomb(group, token)
+			<-done
+			t.Fatalf("a copy of the bomb (pid %d) left the test's pids group %s: the test cannot bound it", pids[0], bound.dir)
+		}
+		if !sandboxed && peak > limit {
+			break sample
+		}
+	}
+	t.Logf("sandboxed=%v: peak %d copies after %v", sandboxed, peak, time.Since(began).Round(time.Millisecond))
+	if !sandboxed {
+		endBomb(group, token)
+		<-done
+		<-stderrDone
+		if peak <= limit {
+			t.Fatalf("baseline: the bomb without cordon never passed %d copies (peak %d), so the count cannot show an escape: %s", limit, peak, quiet(errb.Bytes()))
+		}
+		return
+	}
+	select {
+	case <-done:
+	default:
+		endBomb(group, token)
+		<-done
+		t.Fatalf("the run did not end within 60 s of its 2 s timeout (peak %d copies)", peak)
+	}
+	<-stderrDone
+	if peak > limit {
+		t.Errorf("ESCAPED the limit: %d copies of the bomb alive at once, limit %d", peak, limit)
+	}
+	if host == nil {
+		t.Errorf("the bomb never met a limit (no fork failed) within the run, so the run proves nothing (peak %d): %s", peak, quiet(errb.Bytes()))
+	} else {
+		select {
+		case err := <-host:
+			if err != nil {
+				t.Errorf("the host could not start a process during the bomb: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("the host could not start a process within 30 s during the bomb")
+		}
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 124 {
+		t.Errorf("exit %d, want 124 (the timeout): %s", code, quiet(errb.Bytes()))
+	}
+	if !waitFor(func() bool { return len(copies(token)) == 0 }, 10*time.Second) {
+		n := len(copies(token))
+		endBomb(group, token)
+		t.Errorf("ESCAPED: %d processes of the bomb outlived the run", n)
+	}
+}
+
+// endBomb kills the bomb's process group (the kernel lets no fork slip
+// past a signal to the group) and every copy of the bomb, until none is
+// left, and then reaps the copies that came back to this
+// process. The group's leader is left to its exec.Cmd.
+func endBomb(group int, token string) {
+	waitFor(func() bool {
+		syscall.Kill(-group, syscall.SIGKILL)
+		for _, pid := range copies(token) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		return len(copies(token)) == 0 && len(groupMembers(group, false)) == 0
+	}, 30*time.Second)
+	for _, pid := range groupMembers(group, true) {
+		if pid != group && procState(pid) == "Z" && parentOf(pid) == os.Getpid() {
+			unix.Wait4(pid, nil, unix.WNOHANG, nil)
+		}
+	}
+}
+
+// copies lists the live copies of the bomb named token: the processes
+// whose command line is "sh ./TOKEN" (not cordon's or the reaper's, which
+// name the script in theirs).
+func copies(token string) []int {
+	want := []byte("sh\x00./" + token + "\x00")
+	var pids []int
+	for _, pid := range alive(token) {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); bytes.Equal(b, want) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// groupMembers lists the processes in process group pgid, the zombies
+// among them only if zombies is set.
+func groupMembers(pgid int, zombies bool) []int {
+	var out []int
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, st := range stats {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 3 && f[2] == strconv.Itoa(pgid) && (zombies || f[0] != "Z") {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(st)))
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // The memory limit: 256 MiB of touched memory fits without cordon and not
@@ -960,7 +1302,7 @@ func TestMemoryLimit(t *testing.T) {
 				case sandboxed && allocated:
 					t.Errorf("ESCAPED the memory limit: 256 MiB allocated under memory = 64MiB\n%s", r.stderr)
 				case sandboxed && u.uid != 0 && r.code != 125:
-					// No cgroup for uid 65534 on this machine: the run
+					// No cgroup for an unprivileged uid on this machine: the run
 					// must have been refused, not run unlimited.
 					t.Errorf("unprivileged run without a memory cgroup: exit %d, want 125 (refused)\n%s", r.code, r.stderr)
 				}
@@ -1030,13 +1372,20 @@ func (e *env) runLax(sandboxed bool, script string) result {
 func TestNoHostSideFileOperations(t *testing.T) {
 	for _, u := range users() {
 		t.Run(u.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, u.uid)
 			e.writeFile(filepath.Join(e.outside, "keep"), "original")
 			e.chownAll()
 			before := listTree(t, e.outside)
 			// While a run waits, the host sees the workspace as the run
 			// leaves it: the probe's own file, nothing of cordon's.
-			cmd := e.command(true, nil, "/bin/sh", "-c", `echo made > made-inside; sleep 2`)
+			// (It stays until the test closes its input.)
+			cmd := e.command(true, nil, "/bin/sh", "-c", `echo made > made-inside; read _`)
+			stay, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stay.Close()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -1111,6 +1460,7 @@ func TestUnixSocketsInside(t *testing.T) {
 		for _, u := range users() {
 			for _, where := range []string{"workspace", "tmp"} {
 				t.Run(mode.name+"/"+u.name+"/"+where, func(t *testing.T) {
+					t.Parallel()
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
 					// The private temp dir is /tmp with namespaces and a
@@ -1130,7 +1480,6 @@ func TestUnixSocketsInside(t *testing.T) {
 }
 
 func TestNetwork(t *testing.T) {
-	sock := filepath.Join("/run", "cordon-escape-"+randomToken()+".sock")
 	// A host service's socket where the read-only view shows it (Docker
 	// Desktop's ~/.docker/desktop/docker.sock, colima's, 1Password's): a
 	// read-only mount does not stop connect(2), only the guard does.
@@ -1140,20 +1489,23 @@ func TestNetwork(t *testing.T) {
 	}
 	os.Chmod(hostDir, 0o755)
 	t.Cleanup(func() { os.RemoveAll(hostDir) })
-	hostSock := filepath.Join(hostDir, "docker.sock")
+	// Each subtest listens on an address of its own (addr is called once
+	// per subtest), since they run in parallel.
 	cases := []struct {
-		name, network, addr, action string
+		name, network string
+		addr          func() string
+		action        string
 		// viaLink: the probe dials a symbolic link in the workspace that
 		// points at the socket.
 		viaLink bool
 	}{
-		{"tcp4", "tcp", "127.0.0.1:0", "tcp", false},
-		{"tcp6", "tcp", "[::1]:0", "tcp", false},
-		{"udp4", "udp", "127.0.0.1:0", "udp", false},
-		{"unix socket in /run", "unix", sock, "unix", false},
-		{"unix socket of a host service in the read-only view", "unix", hostSock, "unix", false},
-		{"unix socket of a host service through a link in the workspace", "unix", hostSock, "unix", true},
-		{"abstract unix socket", "unix", "@cordon-escape-" + randomToken(), "unix", false},
+		{"tcp4", "tcp", func() string { return "127.0.0.1:0" }, "tcp", false},
+		{"tcp6", "tcp", func() string { return "[::1]:0" }, "tcp", false},
+		{"udp4", "udp", func() string { return "127.0.0.1:0" }, "udp", false},
+		{"unix socket in /run", "unix", func() string { return filepath.Join("/run", "cordon-escape-"+randomToken()+".sock") }, "unix", false},
+		{"unix socket of a host service in the read-only view", "unix", func() string { return filepath.Join(hostDir, randomToken(), "docker.sock") }, "unix", false},
+		{"unix socket of a host service through a link in the workspace", "unix", func() string { return filepath.Join(hostDir, randomToken(), "docker.sock") }, "unix", true},
+		{"abstract unix socket", "unix", func() string { return "@cordon-escape-" + randomToken() }, "unix", false},
 	}
 	for _, mode := range []struct {
 		name  string
@@ -1162,9 +1514,13 @@ func TestNetwork(t *testing.T) {
 		for _, u := range users() {
 			for _, c := range cases {
 				t.Run(mode.name+"/"+u.name+"/"+c.name, func(t *testing.T) {
-					os.Remove(c.addr)
-					ln := listen(t, c.network, c.addr)
-					defer os.Remove(c.addr)
+					t.Parallel()
+					where := c.addr()
+					if strings.HasPrefix(where, hostDir) {
+						os.Mkdir(filepath.Dir(where), 0o755)
+					}
+					ln := listen(t, c.network, where)
+					defer os.Remove(where)
 					for _, sandboxed := range []bool{false, true} {
 						e := newEnv(t, u.uid)
 						e.extra = mode.extra
@@ -1172,10 +1528,11 @@ func TestNetwork(t *testing.T) {
 						addr := ln.addr()
 						if c.viaLink {
 							addr = filepath.Join(e.ws, "service.sock")
-							os.Symlink(c.addr, addr)
+							os.Symlink(where, addr)
 						}
+						// The probe waits for the listener to count what
+						// it sent: when the run ends, got is final.
 						e.run(sandboxed, nil, probeBin, c.action, addr)
-						waitFor(func() bool { return ln.got.Load() > before }, settle)
 						got := ln.got.Load() - before
 						if !sandboxed && got == 0 {
 							t.Fatalf("baseline did not reach the listener")
@@ -1216,11 +1573,8 @@ func alive(token string) []int {
 	return pids
 }
 
-// settle is how long a test waits for the effect of an escape to show on
-// the host side: long enough for a loaded machine, and spent in full only
-// where nothing happens (the sandboxed runs, which must show nothing).
-const settle = time.Second
-
+// waitFor waits until cond holds, or d has passed: d is the deadline for an
+// event that should come, never the time an effect is given to show.
 func waitFor(cond func() bool, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
@@ -1232,12 +1586,35 @@ func waitFor(cond func() bool, d time.Duration) bool {
 	return cond()
 }
 
+// killAll kills pids and reaps those that came back to this process (an
+// orphan does: see TestMain). Never a process an exec.Cmd waits for.
 func killAll(pids []int) {
 	for _, p := range pids {
 		syscall.Kill(p, syscall.SIGKILL)
 	}
+	for _, p := range pids {
+		if parentOf(p) == os.Getpid() {
+			unix.Wait4(p, nil, 0, nil)
+		}
+	}
 }
 
+// askDaemon asks the daemon listening at sock whether it runs.
+func askDaemon(sock string) bool {
+	c, err := net.DialTimeout("unix", sock, 10*time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	b, _ := io.ReadAll(c)
+	return string(b) == "alive\n"
+}
+
+// The daemon probe returns once its daemon is ready, with the marker in its
+// command line: what is alive when the run has ended is what outlived it.
+// A daemon killed with the run may still be on its way out, so the
+// sandboxed runs wait (with a deadline) for it to go.
 func TestNothingLeftRunning(t *testing.T) {
 	for _, mode := range []struct {
 		name  string
@@ -1245,45 +1622,60 @@ func TestNothingLeftRunning(t *testing.T) {
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name+"/after exit", func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
 					token := e.daemonToken()
 					e.run(sandboxed, nil, probeBin, "daemon", filepath.Join(e.ws, "marker"))
-					left := waitFor(func() bool { return len(alive(token)) > 0 }, 300*time.Millisecond)
-					pids := alive(token)
-					killAll(pids)
-					if !sandboxed && !left {
-						t.Fatal("baseline daemon did not survive its parent, so the probe proves nothing")
+					if !sandboxed {
+						pids := alive(token)
+						killAll(pids)
+						if len(pids) == 0 {
+							t.Fatal("baseline daemon did not survive its parent, so the probe proves nothing")
+						}
+						continue
 					}
-					if sandboxed && len(pids) > 0 {
+					if !waitFor(func() bool { return len(alive(token)) == 0 }, 10*time.Second) {
+						pids := alive(token)
+						killAll(pids)
 						t.Errorf("ESCAPED: %d daemonised processes outlived cordon", len(pids))
 					}
 				}
 			})
 			t.Run(mode.name+"/"+u.name+"/after SIGKILL of cordon", func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
 					token := e.daemonToken()
-					script := fmt.Sprintf("%s daemon %s; exec sleep 1000", probeBin, filepath.Join(e.ws, "marker"))
+					sock := filepath.Join(e.ws, "daemon.sock")
+					script := fmt.Sprintf("%s daemon %s %s; exec sleep 1000", probeBin, filepath.Join(e.ws, "marker"), sock)
 					cmd := e.command(sandboxed, nil, "/bin/sh", "-c", script)
 					if err := cmd.Start(); err != nil {
 						t.Fatal(err)
 					}
-					if !waitFor(func() bool { return len(alive(token)) > 0 }, 10*time.Second) {
+					if !waitFor(func() bool { return askDaemon(sock) }, 30*time.Second) {
 						cmd.Process.Kill()
 						cmd.Wait()
-						t.Fatal("the daemon never started")
+						killAll(alive(token))
+						t.Fatal("the daemon never answered")
 					}
 					cmd.Process.Kill()
 					cmd.Wait()
-					gone := waitFor(func() bool { return len(alive(token)) == 0 }, 5*time.Second)
-					killAll(alive(token))
-					if !sandboxed && gone {
-						t.Fatal("baseline daemon died with its parent, so the probe proves nothing")
+					if !sandboxed {
+						// Whatever the parent's death sends its
+						// descendants is sent by now: an answer means the
+						// daemon survived it.
+						ok := askDaemon(sock)
+						killAll(alive(token))
+						if !ok {
+							t.Fatal("baseline daemon died with its parent, so the probe proves nothing")
+						}
+						continue
 					}
-					if sandboxed && !gone {
+					if !waitFor(func() bool { return len(alive(token)) == 0 }, 10*time.Second) {
+						killAll(alive(token))
 						t.Errorf("ESCAPED: processes outlived a SIGKILLed cordon")
 					}
 				}
@@ -1302,6 +1694,7 @@ func TestKillTheInit(t *testing.T) {
 	}{{"full", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}} {
 		for _, u := range users() {
 			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
+				t.Parallel()
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					e.extra = mode.extra
@@ -1313,13 +1706,17 @@ func TestKillTheInit(t *testing.T) {
 						script = "/bin/sh -c " + shellQuote(script)
 					}
 					e.run(sandboxed, nil, "/bin/sh", "-c", script)
-					left := waitFor(func() bool { return len(alive(token)) > 0 }, 300*time.Millisecond)
-					pids := alive(token)
-					killAll(pids)
-					if !sandboxed && !left {
-						t.Fatal("baseline daemon did not survive, so the probe proves nothing")
+					if !sandboxed {
+						pids := alive(token)
+						killAll(pids)
+						if len(pids) == 0 {
+							t.Fatal("baseline daemon did not survive, so the probe proves nothing")
+						}
+						continue
 					}
-					if sandboxed && len(pids) > 0 {
+					if !waitFor(func() bool { return len(alive(token)) == 0 }, 10*time.Second) {
+						pids := alive(token)
+						killAll(pids)
 						t.Errorf("ESCAPED: %d processes outlived cordon after the command killed its supervisor", len(pids))
 					}
 				}
@@ -1336,6 +1733,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 func TestSecretNamedLink(t *testing.T) {
 	for _, u := range users() {
 		t.Run(u.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, u.uid)
 			e.writeFile(filepath.Join(e.ws, "settings.txt"), "API_KEY=CANARY-ENV-"+e.token)
 			e.chownAll()

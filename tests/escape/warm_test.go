@@ -21,9 +21,11 @@ import (
 // from the host as in TestEscapes; the harness also checks that the probe
 // really ran in the reused sandbox.
 func TestEscapesWarm(t *testing.T) {
-	for _, u := range users() {
-		for _, p := range probes() {
+	for _, p := range spinFirst(probes()) {
+		for _, u := range users() {
 			t.Run(u.name+"/"+p.name, func(t *testing.T) {
+				t.Parallel()
+				holdSpinning(t, p)
 				for _, sandboxed := range []bool{false, true} {
 					e := newEnv(t, u.uid)
 					var extraEnv []string

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -33,7 +34,7 @@ func main() {
 	}
 	args := os.Args[2:]
 	// The tests require this line: a probe that never ran proves nothing.
-	if !strings.HasPrefix(os.Args[1], "daemon-") && os.Args[1] != "sleeper" {
+	if !strings.HasPrefix(os.Args[1], "daemon-") && os.Args[1] != "sleeper" && os.Args[1] != "pinger" {
 		fmt.Fprintln(os.Stderr, "probe: started", os.Args[1])
 	}
 	var err error
@@ -96,29 +97,82 @@ func main() {
 		// Double fork and a new session: the classic way to outlive the
 		// command that started it. The marker the host looks for is read
 		// from a file, so that it appears in no command line but the
-		// sleeper's.
+		// daemon's own. With args[1], the daemon answers "alive" on a unix
+		// socket there.
 		var marker []byte
 		if marker, err = os.ReadFile(args[0]); err != nil {
 			break
 		}
-		cmd := exec.Command("/proc/self/exe", "daemon-1", string(marker))
+		cmd := exec.Command("/proc/self/exe", append([]string{"daemon-1", string(marker)}, args[1:]...)...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		// daemon-1 ends once the sleeper runs: when this returns, there
-		// is a daemon to look for.
+		// daemon-1 ends once the sleeper is ready: when this returns,
+		// there is a daemon to look for, with its marker in its command
+		// line (not in the middle of its exec, where the kernel shows an
+		// empty one).
 		err = cmd.Run()
 	case "daemon-1":
-		cmd := exec.Command("/proc/self/exe", "sleeper", args[0])
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if err = cmd.Start(); err == nil {
-			os.Exit(0)
+		var r, w *os.File
+		if r, w, err = os.Pipe(); err != nil {
+			break
 		}
+		cmd := exec.Command("/proc/self/exe", append([]string{"sleeper"}, args...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		cmd.ExtraFiles = []*os.File{w}
+		if err = cmd.Start(); err != nil {
+			break
+		}
+		w.Close()
+		if b, _ := io.ReadAll(r); string(b) != "ready" {
+			err = fmt.Errorf("the sleeper ended before it was ready")
+			break
+		}
+		os.Exit(0)
 	case "sleeper":
+		// Ignore what can be ignored, listen if asked to, then say so on
+		// descriptor 3 and live for an hour at most.
 		signalIgnoreAll()
+		var l net.Listener
+		if len(args) > 1 {
+			if l, err = net.Listen("unix", args[1]); err != nil {
+				break
+			}
+		}
+		ready := os.NewFile(3, "ready")
+		ready.Write([]byte("ready"))
+		ready.Close()
+		for l != nil {
+			c, err := l.Accept()
+			if err != nil {
+				break
+			}
+			c.Write([]byte("alive\n"))
+			c.Close()
+		}
 		time.Sleep(time.Hour)
+	case "reap":
+		// Run args as a child and reap every process that comes back to
+		// this one (a subreaper) until none is left, then exit as the
+		// child did: what cordon's init does for a run, so that a fork
+		// bomb's copies run at the pace they would inside.
+		err = reap(args)
+	case "pinger":
+		// Echo every byte of stdin to stdout until stdin ends: an answer
+		// shows the host that this process still runs user code.
+		b := make([]byte, 1)
+		for {
+			if _, err := os.Stdin.Read(b); err != nil {
+				break
+			}
+			os.Stdout.Write(b)
+		}
 	case "tcp", "unix":
+		// Wait for the listener, which closes once it has counted what it
+		// read: when the run ends, an escape has been counted.
 		var c net.Conn
 		if c, err = net.DialTimeout(os.Args[1], args[0], 2*time.Second); err == nil {
-			_, err = c.Write([]byte("ESCAPED"))
+			if _, err = c.Write([]byte("ESCAPED")); err == nil {
+				awaitClose(c)
+			}
 			c.Close()
 		}
 	case "race-create":
@@ -141,23 +195,40 @@ func main() {
 		}
 	case "spawn":
 		// Start args[0] copies of args[1:] in the background, going on
-		// when a start fails, and live for a while: a bounded fork loop.
-		started := 0
+		// when a start fails, and live until stdin closes (at most 30 s):
+		// a bounded fork loop. Then kill and reap them: an orphan's zombie
+		// waits for the machine's init and, until reaped, still counts
+		// against the user's RLIMIT_NPROC, which the next test needs.
+		var started []*exec.Cmd
 		for range atoi(args[0]) {
 			if c := exec.Command(args[1], args[2:]...); c.Start() == nil {
-				started++
+				started = append(started, c)
 			}
 		}
-		fmt.Println("spawned", started)
-		time.Sleep(3 * time.Second)
+		fmt.Println("spawned", len(started))
+		eof := make(chan struct{})
+		go func() { io.Copy(io.Discard, os.Stdin); close(eof) }()
+		select {
+		case <-eof:
+		case <-time.After(30 * time.Second):
+		}
+		for _, c := range started {
+			c.Process.Kill()
+			c.Wait()
+		}
 	case "unix-pair":
 		// A server and a client on a unix socket at args[0], both inside:
 		// the legitimate use the guard must keep working.
 		err = unixPair(args[0])
 	case "udp":
+		// Wait for the listener's answer, sent once it has counted the
+		// datagram (or at most 5 s).
 		var c net.Conn
 		if c, err = net.Dial("udp", args[0]); err == nil {
-			_, err = c.Write([]byte("ESCAPED"))
+			if _, err = c.Write([]byte("ESCAPED")); err == nil {
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				c.Read(make([]byte, 16))
+			}
 			c.Close()
 		}
 	case "via-http-proxy", "via-connect", "via-socks5":
@@ -190,6 +261,39 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+}
+
+func reap(argv []string) error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return err
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return err
+	}
+	child, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{0, 1, 2}})
+	if err != nil {
+		return err
+	}
+	code := 0
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			break // ECHILD: nothing is left
+		}
+		if pid == child {
+			code = ws.ExitStatus()
+			if ws.Signaled() {
+				code = 128 + int(ws.Signal())
+			}
+		}
+	}
+	os.Exit(code)
+	return nil
 }
 
 func unixPair(path string) error {
@@ -307,7 +411,9 @@ func viaProxy(how, target string) error {
 		if resp.StatusCode != 200 {
 			return fmt.Errorf("CONNECT: %s", resp.Status)
 		}
-		_, err = c.Write([]byte("ESCAPED-VIA-CONNECT"))
+		if _, err = c.Write([]byte("ESCAPED-VIA-CONNECT")); err == nil {
+			awaitClose(c)
+		}
 		return err
 	default:
 		d, err := proxy.FromURL(u, proxy.Direct)
@@ -319,7 +425,17 @@ func viaProxy(how, target string) error {
 			return err
 		}
 		defer c.Close()
-		_, err = c.Write([]byte("ESCAPED-VIA-SOCKS"))
+		if _, err = c.Write([]byte("ESCAPED-VIA-SOCKS")); err == nil {
+			awaitClose(c)
+		}
 		return err
 	}
+}
+
+// awaitClose waits (at most 5 s) for the other end to close c: the test's
+// target closes once it has counted what it read. Without it, the run could
+// end, and cordon's proxy drop the tunnel, before the bytes got through.
+func awaitClose(c net.Conn) {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	io.Copy(io.Discard, c)
 }
