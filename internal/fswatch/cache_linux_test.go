@@ -60,16 +60,7 @@ var changes = []struct {
 func TestAnswersFollowChanges(t *testing.T) {
 	for _, sync := range []bool{true, false} {
 		t.Run(fmt.Sprintf("sync=%v", sync), func(t *testing.T) {
-			root := t.TempDir()
-			root, _ = filepath.EvalSymlinks(root)
-			mkdir(t, root, "a")
-			mkdir(t, root, "m")
-			write(t, root, "m/inside")
-			c, err := New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			root, c := startTree(t)
 			stale := 0
 			compare(t, c, root, "start", true)
 			for _, ch := range changes {
@@ -87,6 +78,22 @@ func TestAnswersFollowChanges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startTree makes the tree the changes start from and a Cache to watch
+// it, closed when the test ends.
+func startTree(t *testing.T) (root string, c *Cache) {
+	t.Helper()
+	root, _ = filepath.EvalSymlinks(t.TempDir())
+	mkdir(t, root, "a")
+	mkdir(t, root, "m")
+	write(t, root, "m/inside")
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return root, c
 }
 
 // compare asks every query twice (the second answer may come from

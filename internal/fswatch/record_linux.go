@@ -29,8 +29,11 @@ type Recording struct {
 	asked []lookup
 }
 
+// lookup is one lookup the filesystem answered: ask makes it again and
+// gives its answer as text, and whether the Cache keeps that answer true.
 type lookup struct {
-	op, arg, answer string
+	ask    func() (answer string, kept bool)
+	answer string
 }
 
 // Record starts a Recording. Call it right after Sync: its lookups then
@@ -41,54 +44,77 @@ func (c *Cache) Record() *Recording {
 	return &Recording{c: c, gen: c.gen}
 }
 
-func (r *Recording) note(kept bool, op, arg, answer string) {
+// record makes a lookup, and keeps it to ask again unless the Cache keeps
+// its answer true.
+func (r *Recording) record(ask func() (string, bool)) {
+	answer, kept := ask()
 	if kept {
 		return
 	}
 	r.mu.Lock()
-	r.asked = append(r.asked, lookup{op, arg, answer})
+	r.asked = append(r.asked, lookup{ask, answer})
 	r.mu.Unlock()
 }
 
+// Each method's ask sets the values the method returns; asked again by
+// Unchanged (under r.mu, one replay at a time), it sets them once more,
+// when nobody reads them any longer.
+
 // Lstat is the Cache's Lstat, recorded.
-func (r *Recording) Lstat(p string) (fs.FileInfo, error) {
-	fi, kept, err := r.c.lstat1(p)
-	r.note(kept, "lstat", p, infoAnswer(fi, err))
+func (r *Recording) Lstat(p string) (fi fs.FileInfo, err error) {
+	r.record(func() (string, bool) {
+		var kept bool
+		fi, kept, err = r.c.lstat1(p)
+		return infoAnswer(fi, err), kept
+	})
 	return fi, err
 }
 
 // Stat is the Cache's Stat, recorded.
-func (r *Recording) Stat(p string) (fs.FileInfo, error) {
-	fi, kept, err := r.c.stat1(p)
-	r.note(kept, "stat", p, infoAnswer(fi, err))
+func (r *Recording) Stat(p string) (fi fs.FileInfo, err error) {
+	r.record(func() (string, bool) {
+		var kept bool
+		fi, kept, err = r.c.stat1(p)
+		return infoAnswer(fi, err), kept
+	})
 	return fi, err
 }
 
 // ReadDir is the Cache's ReadDir, recorded.
-func (r *Recording) ReadDir(dir string) ([]fs.DirEntry, error) {
-	es, kept, err := r.c.readDir1(dir)
-	r.note(kept, "readdir", dir, dirAnswer(es, err))
+func (r *Recording) ReadDir(dir string) (es []fs.DirEntry, err error) {
+	r.record(func() (string, bool) {
+		var kept bool
+		es, kept, err = r.c.readDir1(dir)
+		return dirAnswer(es, err), kept
+	})
 	return es, err
 }
 
 // EvalSymlinks is the Cache's EvalSymlinks, recorded.
-func (r *Recording) EvalSymlinks(p string) (string, error) {
-	real, kept, err := r.c.evalSymlinks1(p)
-	r.note(kept, "evalsymlinks", p, stringsAnswer([]string{real}, err))
+func (r *Recording) EvalSymlinks(p string) (real string, err error) {
+	r.record(func() (string, bool) {
+		var kept bool
+		real, kept, err = r.c.evalSymlinks1(p)
+		return stringsAnswer([]string{real}, err), kept
+	})
 	return real, err
 }
 
 // ReadFile reads p; always asked again.
-func (r *Recording) ReadFile(p string) ([]byte, error) {
-	data, err := os.ReadFile(p)
-	r.note(false, "readfile", p, contentAnswer(data, err))
+func (r *Recording) ReadFile(p string) (data []byte, err error) {
+	r.record(func() (string, bool) {
+		data, err = os.ReadFile(p)
+		return contentAnswer(data, err), false
+	})
 	return data, err
 }
 
 // Glob matches pattern; always asked again.
-func (r *Recording) Glob(pattern string) ([]string, error) {
-	m, err := filepath.Glob(pattern)
-	r.note(false, "glob", pattern, stringsAnswer(m, err))
+func (r *Recording) Glob(pattern string) (m []string, err error) {
+	r.record(func() (string, bool) {
+		m, err = filepath.Glob(pattern)
+		return stringsAnswer(m, err), false
+	})
 	return m, err
 }
 
@@ -104,40 +130,15 @@ func (r *Recording) Unchanged() bool {
 	if !same {
 		return false
 	}
+	// One replay at a time: each sets the values its method returned.
 	r.mu.Lock()
-	asked := append([]lookup(nil), r.asked...)
-	r.mu.Unlock()
-	for _, l := range asked {
-		if askAgain(c, l.op, l.arg) != l.answer {
+	defer r.mu.Unlock()
+	for _, l := range r.asked {
+		if answer, _ := l.ask(); answer != l.answer {
 			return false
 		}
 	}
 	return true
-}
-
-// askAgain answers a recorded lookup again, as the Recording did.
-func askAgain(c *Cache, op, arg string) string {
-	switch op {
-	case "lstat":
-		fi, _, err := c.lstat1(arg)
-		return infoAnswer(fi, err)
-	case "stat":
-		fi, _, err := c.stat1(arg)
-		return infoAnswer(fi, err)
-	case "readdir":
-		es, _, err := c.readDir1(arg)
-		return dirAnswer(es, err)
-	case "evalsymlinks":
-		real, _, err := c.evalSymlinks1(arg)
-		return stringsAnswer([]string{real}, err)
-	case "readfile":
-		data, err := os.ReadFile(arg)
-		return contentAnswer(data, err)
-	case "glob":
-		m, err := filepath.Glob(arg)
-		return stringsAnswer(m, err)
-	}
-	return "unknown lookup " + op // never equal to an answer
 }
 
 // The answers are compared as what the Cache promises of them: a path's

@@ -64,16 +64,7 @@ func TestRecordingIsUnchangedOnlyWhenEveryAnswerIs(t *testing.T) {
 	all := append(append(changes[:0:0], changes...), contentChanges...)
 	for _, sync := range []bool{true, false} {
 		t.Run(fmt.Sprintf("sync=%v", sync), func(t *testing.T) {
-			root := t.TempDir()
-			root, _ = filepath.EvalSymlinks(root)
-			mkdir(t, root, "a")
-			mkdir(t, root, "m")
-			write(t, root, "m/inside")
-			c, err := New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			root, c := startTree(t)
 			wrong := 0
 			for _, ch := range all {
 				c.Sync()

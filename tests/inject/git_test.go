@@ -28,13 +28,7 @@ const gitHTTPBackend = "/usr/lib/git-core/git-http-backend"
 // nothing printed.
 func TestGitOverHTTPS(t *testing.T) {
 	need(t, "git", gitHTTPBackend)
-	for _, mode := range modes {
-		for _, u := range users() {
-			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
-				testGit(t, newLayout(t, u.uid, mode.extra))
-			})
-		}
-	}
+	inEveryMode(t, func(t *testing.T, uid int, extra []string) { testGit(t, newLayout(t, uid, extra)) })
 }
 
 func testGit(t *testing.T, l *layout) {

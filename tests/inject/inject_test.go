@@ -84,14 +84,7 @@ hosts = [%q, %q]
 // and nothing printed.
 func TestInjectedSecretStaysOutside(t *testing.T) {
 	need(t, "curl")
-	for _, mode := range modes {
-		for _, u := range users() {
-			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
-				f := newFixture(t, u.uid, mode.extra)
-				f.check(t)
-			})
-		}
-	}
+	inEveryMode(t, func(t *testing.T, uid int, extra []string) { newFixture(t, uid, extra).check(t) })
 }
 
 func (f *fixture) check(t *testing.T) {

@@ -241,6 +241,16 @@ var modes = []struct {
 	extra []string
 }{{"namespaces", nil}, {"landlock", []string{"--allow-degraded=landlock", "--force-degraded"}}}
 
+// inEveryMode runs test as a subtest for each mode and user: the cordon
+// run flags of the mode, and the uid to run as.
+func inEveryMode(t *testing.T, test func(t *testing.T, uid int, extra []string)) {
+	for _, mode := range modes {
+		for _, u := range users() {
+			t.Run(mode.name+"/"+u.name, func(t *testing.T) { test(t, u.uid, mode.extra) })
+		}
+	}
+}
+
 // need skips (or, under testbin.RequireEnv, fails) a test whose client is
 // not installed.
 func need(t *testing.T, paths ...string) {

@@ -35,13 +35,7 @@ import (
 // nothing printed.
 func TestNpmInstallFromPrivateRegistry(t *testing.T) {
 	need(t, "npm", "node")
-	for _, mode := range modes {
-		for _, u := range users() {
-			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
-				testNpm(t, newLayout(t, u.uid, mode.extra))
-			})
-		}
-	}
+	inEveryMode(t, func(t *testing.T, uid int, extra []string) { testNpm(t, newLayout(t, uid, extra)) })
 }
 
 func testNpm(t *testing.T, l *layout) {

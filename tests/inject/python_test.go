@@ -41,13 +41,7 @@ with open("python-saw.json", "w") as f:
 // as the placeholder too; the key is in no file and nothing printed.
 func TestPythonURLLib(t *testing.T) {
 	need(t, "python3")
-	for _, mode := range modes {
-		for _, u := range users() {
-			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
-				testPython(t, newLayout(t, u.uid, mode.extra))
-			})
-		}
-	}
+	inEveryMode(t, func(t *testing.T, uid int, extra []string) { testPython(t, newLayout(t, uid, extra)) })
 }
 
 func testPython(t *testing.T, l *layout) {

@@ -99,48 +99,44 @@ func serveWebSocket(t *testing.T, s *server) *wsRecord {
 // with a close frame. The secret is in no output and no audit line, and
 // the audit records the upgrade as an injected request with status 101.
 func TestWebSocketThroughInterceptedHost(t *testing.T) {
-	for _, mode := range modes {
-		for _, u := range users() {
-			t.Run(mode.name+"/"+u.name, func(t *testing.T) {
-				f := newFixture(t, u.uid, mode.extra)
-				rec := serveWebSocket(t, f.scoped)
-				r := f.run(probeBin, "ws", f.scopedURL+"/ws")
-				if r.code != 0 || !strings.Contains(r.stdout, "status 101") || !strings.Contains(r.stdout, "closed") {
-					t.Fatalf("probe ws: exit %d: %s %s", r.code, r.stdout, r.stderr)
-				}
-				rec.mu.Lock()
-				upgrades, frames, replies, ends := rec.upgrades, rec.frames, rec.replies, rec.ends
-				rec.mu.Unlock()
-				if len(upgrades) != 1 || upgrades[0].Get("Authorization") != "Bearer "+f.secret {
-					t.Fatalf("the server got upgrades %v; want one carrying the secret", upgrades)
-				}
-				if len(frames) != 2 {
-					t.Fatalf("the server got frames %q, want 2", frames)
-				}
-				held, ok := strings.CutPrefix(frames[0], "probe holds ")
-				switch {
-				case !ok:
-					t.Errorf("first frame %q", frames[0])
-				case held == f.secret:
-					t.Errorf("ESCAPED: the command held the secret")
-				case len(held) != len(f.secret) || !strings.HasPrefix(held, "ghp_"):
-					t.Errorf("the command held %q, want a placeholder like the secret", held)
-				}
-				if frames[1] != replies[0] {
-					t.Errorf("the second frame %q is not the reply %q: the echo did not reach the command", frames[1], replies[0])
-				}
-				if len(ends) != 1 || ends[0] != "close frame" {
-					t.Errorf("the WebSocket ended by %q, want a close frame", ends)
-				}
-				for _, out := range f.outputs {
-					if strings.Contains(out, f.secret) {
-						t.Errorf("ESCAPED: the secret was printed: %s", out)
-					}
-				}
-				f.checkWebSocketAudit(t)
-			})
+	inEveryMode(t, func(t *testing.T, uid int, extra []string) {
+		f := newFixture(t, uid, extra)
+		rec := serveWebSocket(t, f.scoped)
+		r := f.run(probeBin, "ws", f.scopedURL+"/ws")
+		if r.code != 0 || !strings.Contains(r.stdout, "status 101") || !strings.Contains(r.stdout, "closed") {
+			t.Fatalf("probe ws: exit %d: %s %s", r.code, r.stdout, r.stderr)
 		}
-	}
+		rec.mu.Lock()
+		upgrades, frames, replies, ends := rec.upgrades, rec.frames, rec.replies, rec.ends
+		rec.mu.Unlock()
+		if len(upgrades) != 1 || upgrades[0].Get("Authorization") != "Bearer "+f.secret {
+			t.Fatalf("the server got upgrades %v; want one carrying the secret", upgrades)
+		}
+		if len(frames) != 2 {
+			t.Fatalf("the server got frames %q, want 2", frames)
+		}
+		held, ok := strings.CutPrefix(frames[0], "probe holds ")
+		switch {
+		case !ok:
+			t.Errorf("first frame %q", frames[0])
+		case held == f.secret:
+			t.Errorf("ESCAPED: the command held the secret")
+		case len(held) != len(f.secret) || !strings.HasPrefix(held, "ghp_"):
+			t.Errorf("the command held %q, want a placeholder like the secret", held)
+		}
+		if frames[1] != replies[0] {
+			t.Errorf("the second frame %q is not the reply %q: the echo did not reach the command", frames[1], replies[0])
+		}
+		if len(ends) != 1 || ends[0] != "close frame" {
+			t.Errorf("the WebSocket ended by %q, want a close frame", ends)
+		}
+		for _, out := range f.outputs {
+			if strings.Contains(out, f.secret) {
+				t.Errorf("ESCAPED: the secret was printed: %s", out)
+			}
+		}
+		f.checkWebSocketAudit(t)
+	})
 }
 
 // checkWebSocketAudit finds the upgrade in the audit log: an injected
